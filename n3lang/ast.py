@@ -1,0 +1,537 @@
+"""The abstract syntax tree of an .ai program: frozen, slotted dataclasses, each with a Span.
+
+The parser (n3lang.syntax) builds these; the checker and the interpreter walk them with
+``visit_<ClassName>`` dispatch. Every class's docstring lists its fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Union
+
+_node = dataclass(frozen=True, slots=True)
+
+
+@_node
+class Span:
+    """Source range, 1-based: line, column, end_line, end_column (end is exclusive)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+UNKNOWN = Span(1, 1, 1, 1)
+
+
+# --------------------------------------------------------------------------- types
+@_node
+class TypeRef:
+    """A field or parameter type: name (text, number, list, a record name...), generic args."""
+
+    name: str
+    args: tuple["TypeExpr", ...] = ()
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class UnionType:
+    """A union type such as ``text | null``: options."""
+
+    options: tuple[TypeRef, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+TypeExpr = Union[TypeRef, UnionType]
+
+
+# --------------------------------------------------------------------------- expressions
+@_node
+class Literal:
+    """A number (Decimal), text (str), boolean or null (None): value."""
+
+    value: Decimal | str | bool | None
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class ListExpr:
+    """``list: a, b`` or an indented list: items."""
+
+    items: tuple["Expr", ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class MapEntry:
+    """One ``key is EXPR`` line of a map literal: key, value."""
+
+    key: str
+    value: "Expr"
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class MapExpr:
+    """``map:`` with indented entries: entries."""
+
+    entries: tuple[MapEntry, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Name:
+    """A variable reference (``x``, ``input``, ``state``): name."""
+
+    name: str
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Attribute:
+    """``obj.name`` map attribute access: obj, name."""
+
+    obj: "Expr"
+    name: str
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Index:
+    """``obj[index]``, 0-based list indexing: obj, index."""
+
+    obj: "Expr"
+    index: "Expr"
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Unary:
+    """Unary ``+`` or ``-``: op, operand."""
+
+    op: str
+    operand: "Expr"
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Binary:
+    """Arithmetic ``+ - * / % **``: op, left, right."""
+
+    op: str
+    left: "Expr"
+    right: "Expr"
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+# Comparison operators, by their English spelling.
+COMPARE_OPS = (
+    "is",  # also "is equal to"
+    "is not",  # also "is not equal to"
+    "is greater than",
+    "is less than",
+    "is at least",
+    "is at most",
+    "is between",  # operands: (low, high), inclusive
+    "is strictly between",  # operands: (low, high), exclusive
+    "is one of",  # operands: the candidates
+)
+
+
+@_node
+class Compare:
+    """An English comparison: op (one of COMPARE_OPS), left, operands (1, 2 or more)."""
+
+    op: str
+    left: "Expr"
+    operands: tuple["Expr", ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class BoolOp:
+    """Short-circuit ``and`` / ``or``: op, left, right."""
+
+    op: str
+    left: "Expr"
+    right: "Expr"
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Not:
+    """``not EXPR``: operand."""
+
+    operand: "Expr"
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+# Built-in operations, by name: "list length" (X), "list append" (X, V), "list get" (X, I),
+# "map get" (M, K), "map set" (M, K, V), "map keys" (M), "sum", "min", "max", "mean",
+# "median" (xs).
+BUILTINS = (
+    "list length",
+    "list append",
+    "list get",
+    "map get",
+    "map set",
+    "map keys",
+    "sum",
+    "min",
+    "max",
+    "mean",
+    "median",
+)
+
+
+@_node
+class BuiltinCall:
+    """A built-in operation (one of BUILTINS): name, args."""
+
+    name: str
+    args: tuple["Expr", ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Argument:
+    """One ``name is EXPR`` argument line of a function call: name, value."""
+
+    name: str
+    value: "Expr"
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class CallFunction:
+    """``call function "name":`` with indented arguments: name, args, name_span."""
+
+    name: str
+    args: tuple[Argument, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Predict:
+    """``predict "model[@version]" with EXPR`` (extension): model, input, model_span."""
+
+    model: str
+    input: "Expr"
+    span: Span = field(default=UNKNOWN, compare=False)
+    model_span: Span = field(default=UNKNOWN, compare=False)
+
+
+Expr = Union[
+    Literal, ListExpr, MapExpr, Name, Attribute, Index, Unary, Binary, Compare, BoolOp, Not,
+    BuiltinCall, CallFunction, Predict,
+]
+
+
+# --------------------------------------------------------------------------- statements
+@_node
+class Let:
+    """``let name is EXPR [constant]``: name, value, constant."""
+
+    name: str
+    value: Expr
+    constant: bool = False
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Set:
+    """``set a.b.c is EXPR``: target (path of names, e.g. ("x",) or ("state", "a")), value."""
+
+    target: tuple[str, ...]
+    value: Expr
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class If:
+    """``if EXPR:`` body [``else:`` body]: condition, then_body, else_body."""
+
+    condition: Expr
+    then_body: tuple["Stmt", ...]
+    else_body: tuple["Stmt", ...] = ()
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class RepeatTimes:
+    """``repeat up to EXPR times:``: count, body."""
+
+    count: Expr
+    body: tuple["Stmt", ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class RepeatWhile:
+    """``repeat while EXPR limit N:``: condition, limit, body."""
+
+    condition: Expr
+    limit: Expr
+    body: tuple["Stmt", ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class ForEach:
+    """``for each x in EXPR:``: name, iterable, body."""
+
+    name: str
+    iterable: Expr
+    body: tuple["Stmt", ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class MatchCase:
+    """``when LIT:`` body: value, body."""
+
+    value: Expr
+    body: tuple["Stmt", ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Match:
+    """``match EXPR:`` / ``with:`` / cases / ``otherwise:``: subject, cases, otherwise (None if absent)."""
+
+    subject: Expr
+    cases: tuple[MatchCase, ...]
+    otherwise: tuple["Stmt", ...] | None = None
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Try:
+    """``try:`` body ``with catch NAME:`` body: body, catch_name, catch_body."""
+
+    body: tuple["Stmt", ...]
+    catch_name: str
+    catch_body: tuple["Stmt", ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Return:
+    """``return EXPR``: value."""
+
+    value: Expr
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Create:
+    """``create "Rec" with EXPR as x``: record, value, binding."""
+
+    record: str
+    value: Expr
+    binding: str
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Find:
+    """``find "Rec" where PRED`` (binds ``<rec>_results``): record, predicate."""
+
+    record: str
+    predicate: Expr
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Assignment:
+    """One ``field is EXPR`` line of an update: field, value."""
+
+    field: str
+    value: Expr
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Update:
+    """``update "Rec" where PRED set:`` + assignments: record, predicate, assignments."""
+
+    record: str
+    predicate: Expr
+    assignments: tuple[Assignment, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Delete:
+    """``delete "Rec" where PRED``: record, predicate."""
+
+    record: str
+    predicate: Expr
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Save:
+    """``save "Rec"`` (stores ``state.<rec>``): record."""
+
+    record: str
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class AskAI:
+    """``ask ai "name" with input: EXPR as x``: ai, input, binding."""
+
+    ai: str
+    input: Expr
+    binding: str
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+Stmt = Union[
+    Let, Set, If, RepeatTimes, RepeatWhile, ForEach, Match, Try, Return, Create, Find, Update,
+    Delete, Save, AskAI,
+]
+
+
+# --------------------------------------------------------------------------- declarations
+@_node
+class SpecDecl:
+    """``spec is "1.0"``: version."""
+
+    version: str
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Capability:
+    """One capability token: name."""
+
+    name: str
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class CapabilitiesDecl:
+    """``capabilities:`` block or inline list: items."""
+
+    items: tuple[Capability, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+# Record field constraints, by kind, with their argument count:
+# present 0, unique 0, greater_than 1, less_than 1, at_least 1, at_most 1, between 2,
+# integer 0, pattern 1 (text), length_at_least 1, length_at_most 1.
+@_node
+class Constraint:
+    """A ``must ...`` constraint on a record field: kind, args."""
+
+    kind: str
+    args: tuple[Expr, ...] = ()
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class FieldDecl:
+    """A record field: name, type, constraints."""
+
+    name: str
+    type: TypeExpr
+    constraints: tuple[Constraint, ...] = ()
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class RecordDecl:
+    """``record "Name":`` with fields: name, fields, name_span."""
+
+    name: str
+    fields: tuple[FieldDecl, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class FlowDecl:
+    """``flow "name":``: name, body, requires (Expr or None), audited, name_span."""
+
+    name: str
+    body: tuple[Stmt, ...]
+    requires: Expr | None = None
+    audited: bool = False
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Param:
+    """A function input or output: name, type, optional."""
+
+    name: str
+    type: TypeExpr
+    optional: bool = False
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class FunctionDecl:
+    """``define function "name":``: name, inputs, outputs, body, name_span."""
+
+    name: str
+    inputs: tuple[Param, ...]
+    outputs: tuple[Param, ...]
+    body: tuple[Stmt, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Setting:
+    """One ``key is EXPR`` line of an ai or model block: key, value."""
+
+    key: str
+    value: Expr
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class AIDecl:
+    """``ai "name":`` with settings (e.g. ``model is "..."``): name, settings, name_span."""
+
+    name: str
+    settings: tuple[Setting, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class ModelDecl:
+    """``model "name":`` with training settings (extension): name, settings, name_span."""
+
+    name: str
+    settings: tuple[Setting, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+
+
+Decl = Union[SpecDecl, CapabilitiesDecl, RecordDecl, FlowDecl, FunctionDecl, AIDecl, ModelDecl]
+
+
+@_node
+class Program:
+    """A whole .ai file: declarations in source order, and the path it came from."""
+
+    declarations: tuple[Decl, ...]
+    path: str = "<input>"
+
+    def of_type(self, kind: type) -> list:
+        """Declarations of one class, in source order."""
+        return [d for d in self.declarations if isinstance(d, kind)]
+
+    @property
+    def capabilities(self) -> tuple[str, ...]:
+        """Every capability token declared, in order."""
+        return tuple(c.name for block in self.of_type(CapabilitiesDecl) for c in block.items)

@@ -1,0 +1,53 @@
+"""What every command shares: printing diagnostics and JSON, and the exit-code contract."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Iterable, NoReturn
+
+import click
+
+from n3lang.diagnostics import Diagnostic, render_all
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")
+
+
+def print_json(payload: Any) -> None:
+    """Write one JSON document to stdout (sorted keys, UTF-8, stable)."""
+    click.echo(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+def read_sources(diagnostics: Iterable[Diagnostic]) -> dict[str, str]:
+    """Source text of each file named by a diagnostic, for caret rendering (best effort)."""
+    sources: dict[str, str] = {}
+    for d in diagnostics:
+        if d.file in sources:
+            continue
+        try:
+            with open(d.file, encoding="utf-8", errors="replace", newline="") as fh:
+                sources[d.file] = fh.read()
+        except OSError:
+            pass
+    return sources
+
+
+def fail(diagnostics: list[Diagnostic], as_json: bool, sources: dict[str, str] | None = None) -> NoReturn:
+    """Report diagnostics (JSON on stdout, or rendered on stderr) and exit 1."""
+    if as_json:
+        print_json({"ok": False, "diagnostics": [d.to_json() for d in diagnostics]})
+    else:
+        if sources is None:
+            sources = read_sources(diagnostics)
+        click.echo(render_all(diagnostics, sources), err=True)
+    sys.exit(EXIT_USER_ERROR)
+
+
+def status(message: str) -> None:
+    """A status line for people, on stderr (stdout stays for results)."""
+    click.echo(message, err=True)

@@ -1,0 +1,70 @@
+"""The `n3` command group. Each command lives in its own module and is imported only when
+run, so `n3 check` never pays for numpy.
+
+Exit codes: 0 ok, 1 user error or failed check, 2 usage error, 3 internal error (a bug).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from n3lang import __version__
+
+# command name -> "module:attribute"
+COMMANDS = {
+    "check": "n3lang.cli.check_cmd:check",
+    "reserved": "n3lang.cli.check_cmd:reserved",
+    "run": "n3lang.cli.run_cmd:run",
+    "train": "n3lang.cli.train_cmd:train",
+    "models": "n3lang.cli.models_cmd:models",
+    "predict": "n3lang.cli.predict_cmd:predict",
+    "dataset": "n3lang.cli.dataset_cmd:dataset",
+    "schema": "n3lang.cli.schema_cmd:schema",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module only when that command is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="n3")
+def cli() -> None:
+    """n3: check, run and train .ai applications.
+
+    \b
+    Exit codes: 0 ok, 1 the input has a problem (the message says which),
+    2 the command line is wrong, 3 an internal error (please report it).
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the group, turning any unexpected exception into exit 3."""
+    try:
+        cli.main(args=argv, prog_name="n3", standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as exc:  # pragma: no cover - a bug by definition
+        click.echo(f"n3: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("This is a bug in n3; please report it with the command you ran.", err=True)
+        sys.exit(3)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
