@@ -1,0 +1,1105 @@
+"""Semantic checks of an .ai program: every problem found in one pass, never raised.
+
+``check_program`` walks the AST with ``visit_<NodeClass>`` dispatch (the jinja2 habit) and
+collects Diagnostics; ``check_file`` parses then checks and returns them sorted by position.
+The codes, with their why/fix/example texts, are registered here at import time.
+
+Rules worth knowing (they are the ones a reader of an app can apply by eye):
+- A flow's scope is one flat map that starts with ``input``; ``state`` is always there. A name
+  is bound at a use if any binding of it (``let``, ``for each``, ``with catch``, ``as x``,
+  ``find`` -> ``<rec>_results``) appears textually earlier in the same flow.
+- A function's scope starts with its input names and ``input``; functions may not touch
+  ``state`` or records, and may not call themselves, directly or through other functions.
+- Inside a ``where`` predicate (and the ``set:`` lines of an update) the record's field
+  names and ``id`` are in scope as well.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable
+
+from n3lang import ast as A
+from n3lang.diagnostics import ERROR, NOTE, WARNING, Diagnostic, DiagnosticError, make, register, sort_key
+
+# --------------------------------------------------------------------------- language facts
+SUPPORTED_SPECS = ("1.0",)
+
+# Capability tokens of the public language, in its order. All are accepted so existing apps
+# parse; only the ones in ENFORCED_CAPABILITIES change what this runtime does.
+KNOWN_CAPABILITIES = (
+    "http",
+    "jobs",
+    "files",
+    "scheduling",
+    "uploads",
+    "secrets",
+    "embedding",
+    "vision",
+    "speech",
+    "huggingface",
+    "local_runner",
+    "vision_gen",
+    "third_party_apis",
+    "dependency_management",
+    "training",
+    "streaming",
+    "performance",
+    "versioning_quality_mlops",
+    "performance_scalability",
+    "decoupled_ui_api",
+    "ecosystem_developer_experience",
+    "security_compliance",
+)
+ENFORCED_CAPABILITIES = frozenset({"training"})
+
+BUILTIN_TYPES = ("text", "number", "boolean", "json", "list", "map", "null")
+
+MUTATING = ("Create", "Save", "Update", "Delete")
+RECORD_STATEMENTS = ("Create", "Find", "Update", "Delete", "Save")
+
+# --------------------------------------------------------------------------- codes
+MISSING_SPEC = register(
+    "missing-spec",
+    why='Every .ai file starts by naming the language version it is written for, so a future version can never silently change what it means.',
+    fix='Add `spec is "1.0"` as the first line of the file.',
+    example='spec is "1.0"\n\nflow "demo":\n  return "ok"',
+)
+DUPLICATE_SPEC = register(
+    "duplicate-spec",
+    why="A file is written for exactly one language version; a second spec line is ambiguous.",
+    fix="Keep one `spec is \"1.0\"` line, at the top of the file.",
+    example='spec is "1.0"',
+)
+UNSUPPORTED_SPEC = register(
+    "unsupported-spec",
+    why='This implementation runs version "1.0" of the language only.',
+    fix='Write `spec is "1.0"` (and only use features of that version).',
+    example='spec is "1.0"',
+)
+UNKNOWN_CAPABILITY = register(
+    "unknown-capability",
+    why="Capabilities are a fixed list of tokens; an unknown one is usually a typo, and would grant nothing.",
+    fix="Use one of the known capabilities (see the list below), one per line.",
+    example="capabilities:\n  training",
+)
+DUPLICATE_CAPABILITY = register(
+    "duplicate-capability",
+    why="Each capability can only be declared once.",
+    fix="Remove the duplicate entry.",
+    example="capabilities:\n  training\n  http",
+)
+UNUSED_CAPABILITY = register(
+    "unused-capability",
+    why="The token belongs to the public language and is accepted so existing apps parse, but this runtime has no feature behind it: declaring it changes nothing here.",
+    fix="Nothing is required; remove the line if the app does not need it elsewhere.",
+    example="capabilities:\n  training",
+    severity=NOTE,
+)
+DUPLICATE_FLOW = register(
+    "duplicate-flow",
+    why="Flows are run by name, so two flows with one name would make `n3 run` ambiguous.",
+    fix="Rename or remove one of the flows.",
+    example='flow "create order":\n  ...\nflow "list orders":\n  ...',
+)
+DUPLICATE_RECORD = register(
+    "duplicate-record",
+    why="Records are referred to by name in create/find/update/delete/save; two with one name would be ambiguous.",
+    fix="Merge the two records into one, or rename one of them.",
+    example='record "User":\n  name text\nrecord "Admin":\n  name text',
+)
+DUPLICATE_FUNCTION = register(
+    "duplicate-function",
+    why="Functions are called by name; two with one name would make `call function` ambiguous.",
+    fix="Rename or remove one of the functions.",
+    example='define function "add":\n  ...\ndefine function "subtract":\n  ...',
+)
+DUPLICATE_AI = register(
+    "duplicate-ai",
+    why="An ai is used by name in `ask ai`; two with one name would be ambiguous.",
+    fix="Rename or remove one of the ai declarations.",
+    example='ai "support":\n  model is "supportbot.faq_model_v2"',
+)
+DUPLICATE_MODEL = register(
+    "duplicate-model",
+    why="A model block names the model it trains; two blocks would train two different models under one name.",
+    fix="Keep one model block per name (use a new name for a new model).",
+    example='model "faq_v2":\n  model_base is "gpt-3.5-turbo"\n  dataset is "data/faq.jsonl"',
+)
+DUPLICATE_FIELD = register(
+    "duplicate-field",
+    why="A record's fields are keys of one map; the same field twice would leave only one of its definitions in force.",
+    fix="Remove or rename the second field.",
+    example='record "User":\n  name text\n  email text',
+)
+DUPLICATE_INPUT = register(
+    "duplicate-input",
+    why="A function's inputs are passed by name; the same name twice would be ambiguous.",
+    fix="Remove or rename the second input.",
+    example='define function "add":\n  input:\n    a is number\n    b is number',
+)
+DUPLICATE_ARGUMENT = register(
+    "duplicate-argument",
+    why="Each input of a function is given at most once in a call.",
+    fix="Remove the repeated argument line.",
+    example='call function "add":\n  a is 1\n  b is 2',
+)
+DUPLICATE_SETTING = register(
+    "duplicate-setting",
+    why="Each setting of an ai or model block is given once; a repeated key would silently override the first.",
+    fix="Remove one of the two lines.",
+    example='model "faq_v2":\n  epochs is 3',
+)
+UNDEFINED_VARIABLE = register(
+    "undefined-variable",
+    why="A flow's variables come into existence with `let` (or for each, with catch, `as x`, find); this name has no binding earlier in the flow.",
+    fix="Bind the name with `let` before using it, or fix the spelling.",
+    example='let total is 0\nlet total is total + 1',
+)
+SET_UNDECLARED = register(
+    "set-undeclared",
+    why="`set` changes an existing variable; it never creates one, so a misspelt name cannot go unnoticed.",
+    fix="Create the variable with `let` first (or use `set state.x` to write app state).",
+    example='let count is 0\nset count is count + 1',
+)
+SET_CONSTANT = register(
+    "set-constant",
+    why="A variable bound with `let ... constant` cannot be changed with `set`.",
+    fix="Drop `constant` from the let, or bind a new name with `let`.",
+    example='let limit is 10\nset limit is 20',
+)
+UNKNOWN_RECORD = register(
+    "unknown-record",
+    why="Records must be declared with `record \"Name\":` before create/find/update/delete/save can use them.",
+    fix="Declare the record, or fix the spelling of its name (names are case-sensitive).",
+    example='record "User":\n  name text\n\nflow "add":\n  requires true\n  create "User" with input as user',
+)
+UNKNOWN_FUNCTION = register(
+    "unknown-function",
+    why="`call function` can only call a function declared with `define function`.",
+    fix="Declare the function, or fix the spelling of its name.",
+    example='define function "double":\n  input:\n    x is number\n  return x * 2',
+)
+UNKNOWN_AI = register(
+    "unknown-ai",
+    why="`ask ai` can only use an ai declared with `ai \"name\":`.",
+    fix="Declare the ai, or fix the spelling of its name.",
+    example='ai "support":\n  model is "supportbot.faq_model_v2"',
+)
+UNKNOWN_TYPE = register(
+    "unknown-type",
+    why="Field and input types are text, number, boolean, json, list, map, null or a declared record name.",
+    fix="Use one of the built-in types or declare the record.",
+    example='record "User":\n  name text\n  tags list<text>',
+)
+UNKNOWN_FIELD = register(
+    "unknown-field",
+    why="An update can only set fields the record declares.",
+    fix="Add the field to the record, or fix the spelling.",
+    example='update "User" where id is input.id set:\n  name is input.name',
+)
+MISSING_ARGUMENT = register(
+    "missing-argument",
+    why="Every input of a function that is not marked `optional` must be given in each call.",
+    fix="Add an `name is EXPR` line for the input, or mark the input `optional`.",
+    example='call function "add":\n  a is 1\n  b is 2',
+)
+UNEXPECTED_ARGUMENT = register(
+    "unexpected-argument",
+    why="A call can only pass the inputs the function declares.",
+    fix="Remove the argument, fix its spelling, or add it to the function's input: block.",
+    example='define function "add":\n  input:\n    a is number\n    b is number',
+)
+RECURSIVE_FUNCTION = register(
+    "recursive-function",
+    why="Functions may not call themselves, directly or through other functions, so every call is guaranteed to finish.",
+    fix="Rewrite the recursion as a `repeat` or `for each` loop.",
+    example='let total is 0\nfor each x in xs:\n  set total is total + x',
+)
+STATE_IN_FUNCTION = register(
+    "state-in-function",
+    why="Functions are pure: they see only their inputs, never app state.",
+    fix="Pass the value in as an input from the flow that calls the function.",
+    example='call function "total":\n  items is state.cart',
+)
+RECORDS_IN_FUNCTION = register(
+    "records-in-function",
+    why="Functions are pure: they may not read or change records; only flows may.",
+    fix="Do the record work in the flow and pass the values to the function.",
+    example='flow "report":\n  find "Order" where total is greater than 0\n  return call function "summary":\n    orders is order_results',
+)
+INVALID_PATTERN = register(
+    "invalid-pattern",
+    why="`match pattern` takes a regular expression; this one does not compile, so the constraint could never be checked.",
+    fix="Fix the regular expression (backslashes are written `\\\\` inside a string).",
+    example='email text must match pattern "^[^@]+@[^@]+$"',
+)
+TRAINING_REQUIRED = register(
+    "training-required",
+    why="Training and trained models are gated by the `training` capability, so an app never trains or loads a model without saying so.",
+    fix="add `training` under capabilities:",
+    example='capabilities:\n  training',
+)
+UNKNOWN_MODEL = register(
+    "unknown-model",
+    why="A model is used by name; it must be declared in the app with a `model` block or registered in models_registry.yaml by `n3 train`.",
+    fix="Declare the model, train it with `n3 train`, or fix the spelling.",
+    example='model "faq_v2":\n  model_base is "gpt-3.5-turbo"\n  dataset is "data/faq.jsonl"',
+)
+UNKNOWN_MODEL_SETTING = register(
+    "unknown-model-setting",
+    why="A model block takes the keys of training.yaml and nothing else (the training-config JSON Schema).",
+    fix="Use one of the known keys, or fix the spelling.",
+    example='model "faq_v2":\n  model_base is "gpt-3.5-turbo"\n  dataset is "data/faq.jsonl"\n  epochs is 3\n  seed is 13',
+)
+INVALID_MODEL_SETTING = register(
+    "invalid-model-setting",
+    why="Model settings are validated by the same JSON Schema as training.yaml, before any training starts.",
+    fix="Give the setting a value of the type and range the schema allows.",
+    example='model "faq_v2":\n  epochs is 3\n  learning_rate is 0.1',
+)
+MISSING_MODEL_SETTING = register(
+    "missing-model-setting",
+    why="Training needs this key, and the training-config JSON Schema requires it.",
+    fix="Add the setting to the model block.",
+    example='model "faq_v2":\n  model_base is "gpt-3.5-turbo"\n  dataset is "data/faq.jsonl"',
+)
+MUTATION_WITHOUT_REQUIRES = register(
+    "mutation-without-requires",
+    why='A flow that creates, saves, updates or deletes records must declare `requires`; without it the run fails with "Mutation blocked by access control."',
+    fix="Add a `requires` line to the flow saying who may run it.",
+    example='flow "add user": requires identity.role is "admin"\n  create "User" with input as user',
+    severity=WARNING,
+)
+UNREACHABLE_CODE = register(
+    "unreachable-code",
+    why="`return` ends the flow, so statements after it in the same block never run.",
+    fix="Remove the statements, or move them before the return.",
+    example='let total is 1\nreturn total',
+    severity=WARNING,
+)
+DUPLICATE_CASE = register(
+    "duplicate-case",
+    why="`match` runs the first equal case; a later case with the same value can never run.",
+    fix="Remove the duplicate `when`, or merge the two bodies.",
+    example='match x:\n  with:\n    when 1:\n      return "one"\n    otherwise:\n      return "other"',
+    severity=WARNING,
+)
+RESERVED_NAME = register(
+    "reserved-name",
+    why="Reserved words are part of the language's grammar, so they cannot name variables or inputs unless escaped.",
+    fix="Pick another name, or escape the word with backticks.",
+    example='let `title` is "x"',
+)
+
+CHECK_CODES = (
+    MISSING_SPEC, DUPLICATE_SPEC, UNSUPPORTED_SPEC, UNKNOWN_CAPABILITY, DUPLICATE_CAPABILITY,
+    UNUSED_CAPABILITY, DUPLICATE_FLOW, DUPLICATE_RECORD, DUPLICATE_FUNCTION, DUPLICATE_AI,
+    DUPLICATE_MODEL, DUPLICATE_FIELD, DUPLICATE_INPUT, DUPLICATE_ARGUMENT, DUPLICATE_SETTING,
+    UNDEFINED_VARIABLE, SET_UNDECLARED, SET_CONSTANT, UNKNOWN_RECORD, UNKNOWN_FUNCTION,
+    UNKNOWN_AI, UNKNOWN_TYPE, UNKNOWN_FIELD, MISSING_ARGUMENT, UNEXPECTED_ARGUMENT,
+    RECURSIVE_FUNCTION, STATE_IN_FUNCTION, RECORDS_IN_FUNCTION, INVALID_PATTERN,
+    TRAINING_REQUIRED, UNKNOWN_MODEL, UNKNOWN_MODEL_SETTING, INVALID_MODEL_SETTING,
+    MISSING_MODEL_SETTING, MUTATION_WITHOUT_REQUIRES, UNREACHABLE_CODE, DUPLICATE_CASE,
+    RESERVED_NAME,
+)
+
+# Keys of a model block when the schema cannot be loaded (kept in step with
+# schemas/training-config.schema.json).
+FALLBACK_MODEL_KEYS = (
+    "model_base", "dataset", "epochs", "learning_rate", "seed", "output_name", "mode",
+    "validation_split", "output_dir", "report_dir",
+)
+
+
+# --------------------------------------------------------------------------- helpers
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest candidate, or ``""``."""
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in candidates}
+        if name.lower() in lowered:
+            matches = [lowered[name.lower()]]
+    return f"; did you mean '{matches[0]}'?" if matches else ""
+
+
+def results_name(record: str) -> str:
+    """The variable ``find "Rec"`` binds: lower-cased name, ``.`` -> ``_``, plus ``_results``."""
+    return record.lower().replace(".", "_") + "_results"
+
+
+def _split_ref(ref: str) -> tuple[str, str | None]:
+    """``name@version`` -> (name, version or None)."""
+    name, sep, version = ref.partition("@")
+    return name, (version if sep else None)
+
+
+def _quote_list(names: Iterable[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names)
+
+
+def _literal_json(expr: Any) -> tuple[bool, Any]:
+    """(True, python value) for a literal expression (numbers as int/float), else (False, None)."""
+    if isinstance(expr, A.Literal):
+        v = expr.value
+        if isinstance(v, Decimal):
+            return True, int(v) if v == v.to_integral_value() else float(v)
+        return True, v
+    if isinstance(expr, A.Unary) and expr.op == "-" and isinstance(expr.operand, A.Literal) \
+            and isinstance(expr.operand.value, Decimal):
+        ok, value = _literal_json(expr.operand)
+        return ok, -value
+    if isinstance(expr, A.ListExpr):
+        out = []
+        for item in expr.items:
+            ok, value = _literal_json(item)
+            if not ok:
+                return False, None
+            out.append(value)
+        return True, out
+    if isinstance(expr, A.MapExpr):
+        out_map = {}
+        for entry in expr.entries:
+            ok, value = _literal_json(entry.value)
+            if not ok:
+                return False, None
+            out_map[entry.key] = value
+        return True, out_map
+    return False, None
+
+
+def _always_returns(stmt: Any) -> bool:
+    """True when running ``stmt`` always ends the flow with ``return``."""
+    if isinstance(stmt, A.Return):
+        return True
+    if isinstance(stmt, A.If):
+        return bool(stmt.else_body) and _block_returns(stmt.then_body) and _block_returns(stmt.else_body)
+    if isinstance(stmt, A.Match):
+        return (
+            stmt.otherwise is not None
+            and _block_returns(stmt.otherwise)
+            and all(_block_returns(c.body) for c in stmt.cases)
+        )
+    if isinstance(stmt, A.Try):
+        return _block_returns(stmt.body) and _block_returns(stmt.catch_body)
+    return False
+
+
+def _block_returns(body: Iterable[Any]) -> bool:
+    return any(_always_returns(s) for s in body)
+
+
+def _reserved_words() -> frozenset[str]:
+    try:
+        from n3lang.syntax import RESERVED_WORDS  # type: ignore[attr-defined]
+    except Exception:  # the parser not importable: skip the check rather than fail
+        return frozenset()
+    return frozenset(RESERVED_WORDS)
+
+
+def _training_schema() -> dict | None:
+    try:
+        from n3lang.resources import load_schema
+
+        return load_schema("training-config")
+    except Exception:
+        return None
+
+
+def _registry(project_dir: Path | str | None) -> tuple[list[dict] | None, list[Diagnostic]]:
+    """Registry entries of ``project_dir`` (None when there is no registry to read)."""
+    if project_dir is None:
+        return None, []
+    folder = Path(project_dir)
+    if not (folder / "models_registry.yaml").is_file():
+        return None, []
+    try:
+        from n3lang.training.registry import read_entries  # type: ignore[import-not-found]
+    except Exception:
+        return None, []
+    try:
+        entries = read_entries(folder)
+    except DiagnosticError as exc:
+        return None, list(exc.diagnostics)
+    except Exception:
+        return None, []
+    return [e for e in entries if isinstance(e, dict)], []
+
+
+# --------------------------------------------------------------------------- the checker
+class Checker:
+    """One pass over a Program; ``diagnostics`` holds everything found."""
+
+    def __init__(self, program: A.Program, project_dir: Path | str | None = None) -> None:
+        self.program = program
+        self.file = program.path
+        self.project_dir = project_dir
+        self.diagnostics: list[Diagnostic] = []
+        self.records: dict[str, A.RecordDecl] = {}
+        self.functions: dict[str, A.FunctionDecl] = {}
+        self.ais: dict[str, A.AIDecl] = {}
+        self.models: dict[str, A.ModelDecl] = {}
+        self.flows: dict[str, A.FlowDecl] = {}
+        self.has_training = False
+        self.registry: list[dict] | None = None
+        self.reserved: frozenset[str] = frozenset()
+        # per flow / function
+        self.scope: set[str] = set()
+        self.constants: dict[str, bool] = {}
+        self.fields: frozenset[str] = frozenset()
+        self.function: A.FunctionDecl | None = None
+        self.flow: A.FlowDecl | None = None
+        self.first_mutation: Any = None
+        self.calls: dict[str, list[A.CallFunction]] = {}
+        self._dispatch: dict[type, Any] = {}
+
+    # ------------------------------------------------------------------ plumbing
+    def error(self, code: str, message: str, span: A.Span, **overrides: Any) -> None:
+        self.diagnostics.append(make(code, message, span, self.file, **overrides))
+
+    def visit(self, node: Any) -> None:
+        method = self._dispatch.get(type(node))
+        if method is None:
+            method = getattr(self, "visit_" + type(node).__name__, self.generic_visit)
+            self._dispatch[type(node)] = method
+        method(node)
+
+    def generic_visit(self, node: Any) -> None:  # pragma: no cover - every node has a visitor
+        pass
+
+    def visit_block(self, body: Iterable[Any]) -> None:
+        """Statements of one block; warns once at the first statement after a certain return."""
+        returned = warned = False
+        for stmt in body:
+            if returned and not warned:
+                self.error(UNREACHABLE_CODE, "Unreachable code after 'return'", stmt.span)
+                warned = True
+            self.visit(stmt)
+            if not returned and _always_returns(stmt):
+                returned = True
+
+    # ------------------------------------------------------------------ program
+    def run(self) -> list[Diagnostic]:
+        program = self.program
+        self.reserved = _reserved_words()
+        self.check_spec(program)
+        self.check_capabilities(program)
+        self.collect_declarations(program)
+        self.registry, registry_diags = _registry(self.project_dir)
+        self.diagnostics.extend(registry_diags)
+        for decl in program.declarations:
+            self.visit(decl)
+        self.check_recursion()
+        self.diagnostics.sort(key=sort_key)
+        return self.diagnostics
+
+    def check_spec(self, program: A.Program) -> None:
+        specs = program.of_type(A.SpecDecl)
+        if not specs:
+            self.error(MISSING_SPEC, 'Missing spec declaration; the file must start with spec is "1.0"', A.Span(1, 1, 1, 2))
+            return
+        for extra in specs[1:]:
+            self.error(DUPLICATE_SPEC, f"Duplicate spec declaration (first on line {specs[0].span.line})", extra.span)
+        for spec in specs[:1]:
+            if spec.version not in SUPPORTED_SPECS:
+                self.error(UNSUPPORTED_SPEC, f'Unsupported spec version "{spec.version}"; only "1.0" runs', spec.span)
+
+    def check_capabilities(self, program: A.Program) -> None:
+        seen: dict[str, A.Capability] = {}
+        known_list = ", ".join(KNOWN_CAPABILITIES)
+        for block in program.of_type(A.CapabilitiesDecl):
+            for cap in block.items:
+                token = cap.name.strip().lower()
+                if token not in KNOWN_CAPABILITIES:
+                    self.error(
+                        UNKNOWN_CAPABILITY,
+                        f"Unknown capability '{cap.name}'" + did_you_mean(token, KNOWN_CAPABILITIES),
+                        cap.span,
+                        why=f"Capabilities must be one of: {known_list}.",
+                    )
+                    continue
+                if token in seen:
+                    self.error(
+                        DUPLICATE_CAPABILITY,
+                        f"Duplicate capability '{token}' (first on line {seen[token].span.line})",
+                        cap.span,
+                    )
+                    continue
+                seen[token] = cap
+                if token not in ENFORCED_CAPABILITIES:
+                    self.error(UNUSED_CAPABILITY, f"Capability '{token}' is accepted but not used by this runtime", cap.span)
+        self.has_training = "training" in seen
+
+    def collect_declarations(self, program: A.Program) -> None:
+        tables = (
+            (A.RecordDecl, self.records, DUPLICATE_RECORD, "record"),
+            (A.FlowDecl, self.flows, DUPLICATE_FLOW, "flow"),
+            (A.FunctionDecl, self.functions, DUPLICATE_FUNCTION, "function"),
+            (A.AIDecl, self.ais, DUPLICATE_AI, "ai"),
+            (A.ModelDecl, self.models, DUPLICATE_MODEL, "model"),
+        )
+        for decl in program.declarations:
+            for kind, table, code, word in tables:
+                if isinstance(decl, kind):
+                    first = table.get(decl.name)
+                    if first is None:
+                        table[decl.name] = decl
+                    else:
+                        self.error(
+                            code,
+                            f"Duplicate {word} '{decl.name}' (first declared on line {first.span.line})",
+                            decl.name_span,
+                        )
+                    break
+
+    # ------------------------------------------------------------------ declarations
+    def visit_SpecDecl(self, node: A.SpecDecl) -> None:
+        pass
+
+    def visit_CapabilitiesDecl(self, node: A.CapabilitiesDecl) -> None:
+        pass
+
+    def visit_RecordDecl(self, node: A.RecordDecl) -> None:
+        seen: dict[str, A.FieldDecl] = {}
+        for fld in node.fields:
+            if fld.name in seen:
+                self.error(
+                    DUPLICATE_FIELD,
+                    f"Duplicate field '{fld.name}' in record '{node.name}' (first on line {seen[fld.name].span.line})",
+                    fld.span,
+                )
+            else:
+                seen[fld.name] = fld
+            self.check_type(fld.type)
+            for constraint in fld.constraints:
+                self.check_constraint(node, fld, constraint)
+
+    def check_type(self, texpr: Any) -> None:
+        if isinstance(texpr, A.UnionType):
+            for option in texpr.options:
+                self.check_type(option)
+            return
+        if not isinstance(texpr, A.TypeRef):
+            return
+        if texpr.name not in BUILTIN_TYPES and texpr.name not in self.records:
+            self.error(
+                UNKNOWN_TYPE,
+                f"Unknown type '{texpr.name}'" + did_you_mean(texpr.name, (*BUILTIN_TYPES, *self.records)),
+                texpr.span,
+            )
+        for arg in texpr.args:
+            self.check_type(arg)
+
+    def check_constraint(self, record: A.RecordDecl, fld: A.FieldDecl, constraint: A.Constraint) -> None:
+        if constraint.kind == "pattern" and constraint.args:
+            pattern = constraint.args[0]
+            if isinstance(pattern, A.Literal) and isinstance(pattern.value, str):
+                try:
+                    re.compile(pattern.value)
+                except re.error as exc:
+                    self.error(
+                        INVALID_PATTERN,
+                        f"Invalid pattern for field '{fld.name}' in record '{record.name}': {exc}",
+                        constraint.span,
+                    )
+
+    def visit_FlowDecl(self, node: A.FlowDecl) -> None:
+        self.flow, self.function = node, None
+        self.scope = {"input", "state"}
+        self.constants = {}
+        self.first_mutation = None
+        self.visit_block(node.body)
+        if self.first_mutation is not None and node.requires is None:
+            stmt = self.first_mutation
+            verb = {"Create": "creates", "Save": "saves", "Update": "updates", "Delete": "deletes"}[type(stmt).__name__]
+            self.error(
+                MUTATION_WITHOUT_REQUIRES,
+                f"Flow '{node.name}' {verb} records but declares no 'requires'",
+                stmt.span,
+            )
+        self.flow = None
+
+    def visit_FunctionDecl(self, node: A.FunctionDecl) -> None:
+        self.flow, self.function = None, node
+        seen: dict[str, A.Param] = {}
+        for param in (*node.inputs, *node.outputs):
+            self.check_type(param.type)
+        for param in node.inputs:
+            if param.name in seen:
+                self.error(DUPLICATE_INPUT, f"Duplicate input '{param.name}' in function '{node.name}'", param.span)
+            seen[param.name] = param
+        self.scope = {"input", *seen}
+        self.constants = {}
+        self.calls.setdefault(node.name, [])
+        self.visit_block(node.body)
+        self.function = None
+
+    def check_settings(self, node: Any, kind: str) -> dict[str, A.Setting]:
+        seen: dict[str, A.Setting] = {}
+        for setting in node.settings:
+            if setting.key in seen:
+                self.error(
+                    DUPLICATE_SETTING,
+                    f"Duplicate setting '{setting.key}' in {kind} '{node.name}' (first on line {seen[setting.key].span.line})",
+                    setting.span,
+                )
+                continue
+            seen[setting.key] = setting
+        return seen
+
+    def visit_AIDecl(self, node: A.AIDecl) -> None:
+        self.check_settings(node, "ai")
+
+    def visit_ModelDecl(self, node: A.ModelDecl) -> None:
+        if not self.has_training:
+            self.error(
+                TRAINING_REQUIRED,
+                f"Model '{node.name}' requires the 'training' capability",
+                node.name_span if node.name_span != A.UNKNOWN else node.span,
+            )
+        settings = self.check_settings(node, "model")
+        self.check_model_settings(node, settings)
+
+    def check_model_settings(self, node: A.ModelDecl, settings: dict[str, A.Setting]) -> None:
+        schema = _training_schema()
+        properties = (schema or {}).get("properties") or {}
+        known = tuple(properties) or FALLBACK_MODEL_KEYS
+        instance: dict[str, Any] = {}
+        for key, setting in settings.items():
+            if key not in known:
+                self.error(
+                    UNKNOWN_MODEL_SETTING,
+                    f"Unknown model setting '{key}'" + did_you_mean(key, known),
+                    setting.span,
+                    why="A model block takes the keys of training.yaml and nothing else: " + ", ".join(known) + ".",
+                )
+                continue
+            ok, value = _literal_json(setting.value)
+            if not ok:
+                self.error(
+                    INVALID_MODEL_SETTING,
+                    f"Model setting '{key}' must be a literal value",
+                    setting.span,
+                )
+                continue
+            instance[key] = value
+        if schema is None:
+            return
+        instance.setdefault("output_name", node.name)
+        try:
+            import jsonschema
+
+            cls = jsonschema.validators.validator_for(schema)
+            validator = cls(schema)
+            errors = sorted(validator.iter_errors(instance), key=lambda e: (list(e.path), e.message))
+        except Exception:
+            return
+        reported: set[str] = set()
+        for err in errors:
+            if err.validator == "additionalProperties":
+                continue  # reported above, with a suggestion
+            if err.validator == "required":
+                missing = re.findall(r"'([^']+)' is a required property", err.message)
+                for key in missing:
+                    if key not in reported:
+                        reported.add(key)
+                        self.error(
+                            MISSING_MODEL_SETTING,
+                            f"Model '{node.name}' is missing setting '{key}'",
+                            node.name_span if node.name_span != A.UNKNOWN else node.span,
+                        )
+                continue
+            path = list(err.absolute_path)
+            key = str(path[0]) if path else ""
+            if key in reported:
+                continue
+            reported.add(key)
+            span = settings[key].span if key in settings else node.name_span
+            label = f"Model setting '{key}'" if key in settings else f"Model name '{node.name}'"
+            self.error(INVALID_MODEL_SETTING, f"{label}: {err.message}", span)
+
+    # ------------------------------------------------------------------ names
+    def bind(self, name: str) -> None:
+        self.scope.add(name)
+        self.constants[name] = False
+
+    def use_name(self, name: str, span: A.Span) -> None:
+        if name in self.scope or name in self.fields:
+            return
+        if name == "state" and self.function is not None:
+            self.error(STATE_IN_FUNCTION, f"Function '{self.function.name}' reads app state", span)
+            self.scope.add(name)
+            return
+        self.error(
+            UNDEFINED_VARIABLE,
+            f"Unknown variable '{name}'" + did_you_mean(name, sorted(self.scope | self.fields)),
+            span,
+        )
+        self.scope.add(name)  # report each name once
+
+    def check_record(self, stmt: Any) -> A.RecordDecl | None:
+        kind = type(stmt).__name__
+        if self.function is not None:
+            self.error(
+                RECORDS_IN_FUNCTION,
+                f"Function '{self.function.name}' uses records ({kind.lower()} \"{stmt.record}\")",
+                stmt.span,
+            )
+        elif kind in MUTATING and self.first_mutation is None:
+            self.first_mutation = stmt
+        record = self.records.get(stmt.record)
+        if record is None:
+            self.error(
+                UNKNOWN_RECORD,
+                f"Unknown record '{stmt.record}'" + did_you_mean(stmt.record, self.records),
+                stmt.span,
+            )
+        return record
+
+    def with_fields(self, record: A.RecordDecl | None, exprs: Iterable[Any]) -> None:
+        """Visit predicate-like expressions with the record's fields (and id) in scope."""
+        saved = self.fields
+        if record is None:
+            # unknown record: its fields are unknown, so names in the predicate are not judged
+            self.fields = _ANY_NAME
+        else:
+            self.fields = frozenset({"id", *(f.name for f in record.fields)})
+        try:
+            for expr in exprs:
+                self.visit(expr)
+        finally:
+            self.fields = saved
+
+    # ------------------------------------------------------------------ statements
+    def visit_Let(self, node: A.Let) -> None:
+        self.visit(node.value)
+        self.scope.add(node.name)
+        self.constants[node.name] = node.constant and self.constants.get(node.name, True)
+
+    def visit_Set(self, node: A.Set) -> None:
+        self.visit(node.value)
+        root = node.target[0] if node.target else ""
+        if root == "state":
+            if self.function is not None:
+                self.error(STATE_IN_FUNCTION, f"Function '{self.function.name}' writes app state", node.span)
+            return
+        if root not in self.scope:
+            self.error(SET_UNDECLARED, f"Cannot set undeclared variable '{root}'", node.span)
+            self.scope.add(root)
+            self.constants[root] = False
+            return
+        if len(node.target) == 1 and self.constants.get(root):
+            self.error(SET_CONSTANT, f"Cannot set constant '{root}'", node.span)
+
+    def visit_If(self, node: A.If) -> None:
+        self.visit(node.condition)
+        self.visit_block(node.then_body)
+        self.visit_block(node.else_body)
+
+    def visit_RepeatTimes(self, node: A.RepeatTimes) -> None:
+        self.visit(node.count)
+        self.visit_block(node.body)
+
+    def visit_RepeatWhile(self, node: A.RepeatWhile) -> None:
+        self.visit(node.condition)
+        self.visit(node.limit)
+        self.visit_block(node.body)
+
+    def visit_ForEach(self, node: A.ForEach) -> None:
+        self.visit(node.iterable)
+        self.bind(node.name)
+        self.visit_block(node.body)
+
+    def visit_Match(self, node: A.Match) -> None:
+        self.visit(node.subject)
+        seen: dict[Any, A.MatchCase] = {}
+        for case in node.cases:
+            self.visit(case.value)
+            ok, value = _literal_json(case.value)
+            if ok and isinstance(case.value, A.Literal):
+                key = (type(value) is bool, value)
+                if key in seen:
+                    self.error(
+                        DUPLICATE_CASE,
+                        f"Duplicate case {_show(case.value.value)} (first on line {seen[key].span.line}) never runs",
+                        case.span,
+                    )
+                else:
+                    seen[key] = case
+            self.visit_block(case.body)
+        if node.otherwise is not None:
+            self.visit_block(node.otherwise)
+
+    def visit_MatchCase(self, node: A.MatchCase) -> None:  # pragma: no cover - via visit_Match
+        self.visit(node.value)
+        self.visit_block(node.body)
+
+    def visit_Try(self, node: A.Try) -> None:
+        self.visit_block(node.body)
+        self.bind(node.catch_name)
+        self.visit_block(node.catch_body)
+
+    def visit_Return(self, node: A.Return) -> None:
+        self.visit(node.value)
+
+    def visit_Create(self, node: A.Create) -> None:
+        self.check_record(node)
+        self.visit(node.value)
+        self.bind(node.binding)
+
+    def visit_Find(self, node: A.Find) -> None:
+        record = self.check_record(node)
+        self.with_fields(record, (node.predicate,))
+        self.bind(results_name(node.record))
+
+    def visit_Update(self, node: A.Update) -> None:
+        record = self.check_record(node)
+        self.with_fields(record, (node.predicate,))
+        seen: set[str] = set()
+        for assignment in node.assignments:
+            if record is not None and assignment.field not in {f.name for f in record.fields}:
+                self.error(
+                    UNKNOWN_FIELD,
+                    f"Record '{record.name}' has no field '{assignment.field}'"
+                    + did_you_mean(assignment.field, [f.name for f in record.fields]),
+                    assignment.span,
+                )
+            elif assignment.field in seen:
+                self.error(
+                    DUPLICATE_ARGUMENT,
+                    f"Field '{assignment.field}' is set twice in this update",
+                    assignment.span,
+                    why="Each field is set at most once in an update.",
+                    fix="Remove the repeated line.",
+                    example='update "User" where id is input.id set:\n  name is input.name',
+                )
+            seen.add(assignment.field)
+            self.with_fields(record, (assignment.value,))
+
+    def visit_Delete(self, node: A.Delete) -> None:
+        record = self.check_record(node)
+        self.with_fields(record, (node.predicate,))
+
+    def visit_Save(self, node: A.Save) -> None:
+        self.check_record(node)
+
+    def visit_AskAI(self, node: A.AskAI) -> None:
+        ai = self.ais.get(node.ai)
+        if ai is None:
+            self.error(UNKNOWN_AI, f"Unknown ai '{node.ai}'" + did_you_mean(node.ai, self.ais), node.span)
+        else:
+            self.check_ai_model(ai, node)
+        self.visit(node.input)
+        self.bind(node.binding)
+
+    def check_ai_model(self, ai: A.AIDecl, node: A.AskAI) -> None:
+        model = next((s for s in ai.settings if s.key == "model"), None)
+        if model is None or not isinstance(model.value, A.Literal) or not isinstance(model.value.value, str):
+            return
+        name, _ = _split_ref(model.value.value)
+        if self.is_trained_model(name) and not self.has_training:
+            self.error(
+                TRAINING_REQUIRED,
+                f"Ai '{ai.name}' uses trained model '{name}', which requires the 'training' capability",
+                node.span,
+            )
+
+    def is_trained_model(self, name: str) -> bool:
+        if name in self.models:
+            return True
+        return any(e.get("name") == name for e in self.registry or ())
+
+    # ------------------------------------------------------------------ expressions
+    def visit_Literal(self, node: A.Literal) -> None:
+        pass
+
+    def visit_ListExpr(self, node: A.ListExpr) -> None:
+        for item in node.items:
+            self.visit(item)
+
+    def visit_MapExpr(self, node: A.MapExpr) -> None:
+        for entry in node.entries:
+            self.visit(entry.value)
+
+    def visit_Name(self, node: A.Name) -> None:
+        self.use_name(node.name, node.span)
+
+    def visit_Attribute(self, node: A.Attribute) -> None:
+        self.visit(node.obj)
+
+    def visit_Index(self, node: A.Index) -> None:
+        self.visit(node.obj)
+        self.visit(node.index)
+
+    def visit_Unary(self, node: A.Unary) -> None:
+        self.visit(node.operand)
+
+    def visit_Binary(self, node: A.Binary) -> None:
+        self.visit(node.left)
+        self.visit(node.right)
+
+    def visit_Compare(self, node: A.Compare) -> None:
+        self.visit(node.left)
+        for operand in node.operands:
+            self.visit(operand)
+
+    def visit_BoolOp(self, node: A.BoolOp) -> None:
+        self.visit(node.left)
+        self.visit(node.right)
+
+    def visit_Not(self, node: A.Not) -> None:
+        self.visit(node.operand)
+
+    def visit_BuiltinCall(self, node: A.BuiltinCall) -> None:
+        for arg in node.args:
+            self.visit(arg)
+
+    def visit_CallFunction(self, node: A.CallFunction) -> None:
+        span = node.name_span if node.name_span != A.UNKNOWN else node.span
+        func = self.functions.get(node.name)
+        if self.function is not None:
+            self.calls.setdefault(self.function.name, []).append(node)
+        if func is None:
+            self.error(UNKNOWN_FUNCTION, f"Unknown function '{node.name}'" + did_you_mean(node.name, self.functions), span)
+        else:
+            inputs = {p.name: p for p in func.inputs}
+            given: set[str] = set()
+            for arg in node.args:
+                if arg.name in given:
+                    self.error(DUPLICATE_ARGUMENT, f"Argument '{arg.name}' is given twice", arg.span)
+                elif arg.name not in inputs:
+                    self.error(
+                        UNEXPECTED_ARGUMENT,
+                        f"Function '{func.name}' has no input '{arg.name}'" + did_you_mean(arg.name, inputs),
+                        arg.span,
+                    )
+                given.add(arg.name)
+            missing = [p.name for p in func.inputs if not p.optional and p.name not in given]
+            if missing:
+                word = "argument" if len(missing) == 1 else "arguments"
+                self.error(
+                    MISSING_ARGUMENT,
+                    f"Function '{func.name}' is missing {word} {_quote_list(missing)}",
+                    node.span,
+                )
+        for arg in node.args:
+            self.visit(arg.value)
+
+    def visit_Predict(self, node: A.Predict) -> None:
+        span = node.model_span if node.model_span != A.UNKNOWN else node.span
+        name, version = _split_ref(node.model)
+        if not self.has_training:
+            self.error(TRAINING_REQUIRED, f"predict with model '{name}' requires the 'training' capability", node.span)
+        self.check_model_ref(name, version, span)
+        self.visit(node.input)
+
+    def check_model_ref(self, name: str, version: str | None, span: A.Span) -> None:
+        registered = [e for e in self.registry or () if e.get("name") == name]
+        if name in self.models and not registered:
+            return
+        if registered:
+            if version is not None:
+                versions = sorted({str(e.get("version")) for e in registered if e.get("version") is not None})
+                if versions and version not in versions:
+                    self.error(
+                        UNKNOWN_MODEL,
+                        f"Model '{name}' has no version '{version}' (registered: {', '.join(versions)})",
+                        span,
+                    )
+            return
+        if self.project_dir is None:
+            return  # nothing to resolve against but the app itself
+        known = sorted(set(self.models) | {str(e.get("name")) for e in self.registry or () if e.get("name")})
+        fix = (
+            "Use one of the known models: " + ", ".join(known) + "."
+            if known
+            else "No model is declared or registered yet: add a `model` block and run `n3 train`."
+        )
+        self.error(UNKNOWN_MODEL, f"Unknown model '{name}'" + did_you_mean(name, known), span, fix=fix)
+
+    # ------------------------------------------------------------------ whole-program
+    def check_recursion(self) -> None:
+        graph = {f: [c.name for c in calls if c.name in self.functions] for f, calls in self.calls.items()}
+
+        def path_back(start: str, goal: str) -> list[str] | None:
+            stack, seen = [(start, [start])], {start}
+            while stack:
+                node, path = stack.pop()
+                if node == goal:
+                    return path
+                for nxt in reversed(graph.get(node, ())):
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        stack.append((nxt, path + [nxt]))
+            return None
+
+        for caller, calls in self.calls.items():
+            for call in calls:
+                if call.name not in self.functions:
+                    continue
+                back = path_back(call.name, caller)
+                if back is None:
+                    continue
+                chain = " -> ".join([caller, *back])
+                self.error(
+                    RECURSIVE_FUNCTION,
+                    f"Function '{caller}' calls itself" + ("" if len(back) == 1 else f" ({chain})"),
+                    call.name_span if call.name_span != A.UNKNOWN else call.span,
+                )
+
+
+class _AnyName(frozenset):
+    """A field set that contains every name (used when a predicate's record is unknown)."""
+
+    def __contains__(self, item: object) -> bool:  # noqa: D105
+        return True
+
+
+_ANY_NAME = _AnyName()
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value + '"'
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- entry points
+def check_program(program: A.Program, *, project_dir: Path | str | None = None) -> list[Diagnostic]:
+    """Every semantic problem of ``program``, sorted by position. Never raises."""
+    try:
+        return Checker(program, project_dir).run()
+    except Exception as exc:  # a checker bug must not become a traceback for the user
+        return [
+            Diagnostic(
+                code="internal-error",
+                message=f"The checker failed: {type(exc).__name__}: {exc}",
+                file=program.path,
+                why="This is a bug in n3, not in your program.",
+                fix="Please report it with the program that triggered it.",
+                example="",
+            )
+        ]
+
+
+def check_file(path: str | Path) -> tuple[list[Diagnostic], str]:
+    """Parse and check one file: (diagnostics sorted by position, source text).
+
+    Semantic checks run only when the file parses without errors, so a syntax error is never
+    followed by a cascade of follow-on complaints.
+    """
+    from n3lang.syntax import parse_file  # type: ignore[attr-defined]
+
+    program, diagnostics, source = parse_file(str(path))
+    diagnostics = list(diagnostics)
+    if program is not None and not any(d.is_error for d in diagnostics):
+        diagnostics.extend(check_program(program, project_dir=Path(path).resolve().parent))
+    diagnostics.sort(key=sort_key)
+    return diagnostics, source
