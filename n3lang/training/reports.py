@@ -295,7 +295,7 @@ td.n, th.n { text-align: right; }
 svg { max-width: 100%; height: auto; display: block; }
 svg text { font: 11px system-ui, sans-serif; fill: var(--ink); }
 .note { color: var(--muted); font-size: .85rem; }
-.grid2 { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 1rem; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fill, minmax(370px, 1fr)); gap: 1rem; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85rem; }
 .pos { color: #1f7a3a; } .neg { color: #b3261e; }
 """
@@ -405,7 +405,7 @@ def _line_chart(losses: list[tuple], accs: list[tuple]) -> str:
     epochs = [e for e, _ in losses] + [e for e, _ in accs]
     e0, e1 = min(epochs), max(epochs)
     span = (e1 - e0) or 1
-    lmax = max((v for _, v in losses), default=1.0) or 1.0
+    lmax = _nice_ceiling(max((v for _, v in losses), default=1.0))
 
     def sx(e: float) -> float:
         return left + (pw * (e - e0) / span if e1 != e0 else pw / 2)
@@ -420,7 +420,7 @@ def _line_chart(losses: list[tuple], accs: list[tuple]) -> str:
         frac = i / 4
         y = sy(frac)
         out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#eceff5"/>')
-        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{lmax * frac:.3g}</text>')
+        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{lmax * frac:g}</text>')
         out.append(f'<text x="{left + pw + 6}" y="{y + 4:.1f}">{frac:.2f}</text>')
     ticks = sorted(set(epochs))
     step = max(1, math.ceil(len(ticks) / 12))
@@ -437,6 +437,17 @@ def _line_chart(losses: list[tuple], accs: list[tuple]) -> str:
                        f"<title>epoch {_e(e)}: {v:.4f}</title></circle>")
     out.append("</svg>")
     return "".join(out)
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 or 10 times a power of ten that is at least ``value``."""
+    if not value or value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if step * power >= value - 1e-12:
+            return step * power
+    return 10 * power  # pragma: no cover
 
 
 def _heat(frac: float) -> str:
@@ -505,8 +516,8 @@ def _bar_chart(items: list[Mapping], label_key: str = "feature", value_key: str 
     items = [it for it in items if isinstance(it.get(value_key), (int, float))]
     if not items:
         return ""
-    bar_h, gap, label_w, bar_w = 18, 4, 170, 150
-    w = label_w + 2 * bar_w + 60
+    bar_h, gap, label_w, bar_w = 18, 4, 150, 80
+    w = label_w + 2 * bar_w + 50
     h = len(items) * (bar_h + gap) + 8
     vmax = max(abs(it[value_key]) for it in items) or 1.0
     mid = label_w + bar_w
