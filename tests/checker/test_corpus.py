@@ -1,0 +1,59 @@
+"""Data-driven: every program under tests/data/invalid/ states its diagnostics inline.
+
+Convention (shared with tests/data/syntax_errors/): the file starts with one comment line per
+expected diagnostic, in position order, ``# expect: CODE LINE:COL MESSAGE``. The test compares
+exactly the list of (code, line, column, message) that parse + check produce, warnings and
+notes included. Programs under tests/data/valid/ must produce no error at all.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+EXPECT = re.compile(r"^# expect: (\S+) (\d+):(\d+) (.*)$")
+
+syntax = pytest.importorskip("n3lang.syntax")
+if not hasattr(syntax, "parse_file"):  # pragma: no cover - before the parser lands
+    pytest.skip("parser not available yet", allow_module_level=True)
+
+from n3lang.checker import check_file  # noqa: E402
+
+
+def expectations(path: Path) -> list[tuple[str, int, int, str]]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("# expect:"):
+            break
+        m = EXPECT.match(line)
+        assert m, f"{path.name}: malformed expectation line {line!r}"
+        out.append((m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)))
+    return out
+
+
+INVALID = sorted((DATA / "invalid").glob("*.ai"))
+VALID = sorted((DATA / "valid").glob("**/*.ai"))
+
+
+def test_corpus_is_large_enough():
+    assert len(INVALID) >= 60
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_invalid_program(path: Path) -> None:
+    expected = expectations(path)
+    assert expected, f"{path.name} states no expectation"
+    diagnostics, _ = check_file(path)
+    got = [(d.code, d.span.line, d.span.column, d.message) for d in diagnostics]
+    assert got == expected
+    assert all(d.file == str(path) for d in diagnostics)
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_valid_program_has_no_errors(path: Path) -> None:
+    diagnostics, _ = check_file(path)
+    errors = [f"{d.span.line}:{d.span.column} {d.code} {d.message}" for d in diagnostics if d.is_error]
+    assert errors == []
