@@ -1,0 +1,1107 @@
+"""The tree-walking interpreter: ``visit_<NodeClass>`` methods, dispatched through a dict of
+bound methods built once per run.
+
+Values are exact decimals (see values.py). Every runtime problem raises a RuntimeFailure with
+the language's message and the span of the failing statement or expression; safety guards
+(step budget, call depth, value sizes) raise GuardFailure, which ``try`` does not catch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow, Context
+from pathlib import Path
+from typing import Any, Callable
+
+from n3lang import ast as A
+from n3lang.ast import Span
+from n3lang.diagnostics import DiagnosticError
+from n3lang.runtime import capabilities as caps
+from n3lang.runtime.errors import (
+    ACCESS_ERROR, AI_ERROR, ARITHMETIC_ERROR, ATTRIBUTE_ERROR, BUILTIN_ERROR, CONDITION_ERROR,
+    FUNCTION_ERROR, INDEX_ERROR, LIMIT_ERROR, LOOP_ERROR, NAME_ERROR, RECORD_ERROR, TYPE_ERROR,
+    GuardFailure, RuntimeFailure,
+)
+from n3lang.runtime.records import RecordStore, StoreError
+from n3lang.runtime.values import CONTEXT, dumps, is_integral, number_text, type_name, values_equal
+
+_D = Decimal
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Safety guards for one run."""
+
+    max_steps: int = 10_000_000
+    max_call_depth: int = 64
+    max_list_length: int = 1_000_000
+    max_text_length: int = 10_000_000
+    max_traces: int = 1000
+
+
+class _Return(Exception):
+    """Unwinds a flow or function body on ``return``."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _kind(value: Any) -> str:
+    return type_name(value)
+
+
+def _fail(code: str, message: str, span: Span, **extra: str) -> RuntimeFailure:
+    return RuntimeFailure(code, message, span, **extra)
+
+
+def type_text(t: A.TypeExpr) -> str:
+    """A type written as in the source: ``text``, ``list<text>``, ``text | null``."""
+    if isinstance(t, A.UnionType):
+        return " | ".join(type_text(o) for o in t.options)
+    if t.args:
+        return f"{t.name}<{', '.join(type_text(a) for a in t.args)}>"
+    return t.name
+
+
+_ARTICLE = {"number": "a number", "boolean": "a boolean", "list": "a list", "map": "a map",
+            "text": "text", "null": "null", "json": "json"}
+
+
+def type_phrase(t: A.TypeExpr) -> str:
+    text = type_text(t)
+    return _ARTICLE.get(text, f"of type {text}")
+
+
+def value_matches(value: Any, t: A.TypeExpr, records: dict) -> bool:
+    """Does a runtime value have a declared type?"""
+    if isinstance(t, A.UnionType):
+        return any(value_matches(value, o, records) for o in t.options)
+    name = t.name
+    cls = value.__class__
+    if name == "text":
+        return cls is str
+    if name == "number":
+        return cls is Decimal
+    if name == "boolean":
+        return cls is bool
+    if name == "null":
+        return value is None
+    if name in ("json", "any"):
+        return True
+    if name in ("integer", "int"):
+        return cls is Decimal and is_integral(value)
+    if name == "list":
+        if cls is not list:
+            return False
+        return not t.args or all(value_matches(v, t.args[0], records) for v in value)
+    if name == "map":
+        if cls is not dict:
+            return False
+        if len(t.args) == 2:
+            return all(value_matches(v, t.args[1], records) for v in value.values())
+        return True
+    if name in records:
+        return cls is dict
+    return True  # unknown type names are the checker's business
+
+
+def _unique_key(value: Any) -> Any:
+    cls = value.__class__
+    if cls is Decimal:
+        return ("n", value)
+    if cls is str:
+        return ("t", value)
+    if cls is bool:
+        return ("b", value)
+    return ("j", dumps(value, indent=None))
+
+
+def results_name(record: str) -> str:
+    """``find "Rec"`` binds ``rec_results``: lower-cased, dots become underscores."""
+    return record.lower().replace(".", "_") + "_results"
+
+
+def state_key(record: str) -> str:
+    """``save "Rec"`` stores ``state.rec``."""
+    return record.lower().replace(".", "_")
+
+
+class Interpreter:
+    """Runs one flow of a program against a record store."""
+
+    def __init__(
+        self,
+        program: A.Program,
+        store: RecordStore,
+        *,
+        limits: Limits | None = None,
+        project_dir: Path | None = None,
+        predictor_loader: Callable[[Path, str], Any] | None = None,
+    ) -> None:
+        self.program = program
+        self.store = store
+        self.limits = limits or Limits()
+        self.max_steps = self.limits.max_steps
+        self.project_dir = project_dir
+        self.predictor_loader = predictor_loader
+        self.capabilities = caps.declared(program)
+        self.records = {d.name: d for d in program.of_type(A.RecordDecl)}
+        self.functions = {d.name: d for d in program.of_type(A.FunctionDecl)}
+        self.ais = {d.name: d for d in program.of_type(A.AIDecl)}
+        self.models = {d.name: d for d in program.of_type(A.ModelDecl)}
+        self.steps = 0
+        self.scope: dict[str, Any] = {}
+        self.constants: set[str] = set()
+        self.last: Any = None
+        self.call_stack: list[str] = []
+        self.flow: A.FlowDecl | None = None
+        self.traces: list[dict] = []
+        self._dropped_traces = 0
+        self._predictors: dict[str, Any] = {}
+        self._unique: dict[tuple[str, str], dict] = {}
+        self._patterns: dict[str, re.Pattern] = {}
+        self.state: dict = {}
+        # dispatch: node class -> bound visit method
+        self._visit: dict[type, Callable[[Any], Any]] = {}
+        for name in dir(self):
+            if name.startswith("visit_"):
+                cls = getattr(A, name[6:], None)
+                if isinstance(cls, type):
+                    self._visit[cls] = getattr(self, name)
+
+    # ------------------------------------------------------------------ entry points
+    def run(self, flow: A.FlowDecl, input_value: Any, state: dict) -> Any:
+        self.flow = flow
+        self.state = state
+        self.scope = {"input": input_value, "state": state}
+        self.constants = set()
+        self.last = None
+        try:
+            self.exec_block(flow.body)
+            result = self.last
+        except _Return as ret:
+            result = ret.value
+        finally:
+            final_state = self.scope.get("state")
+            if isinstance(final_state, dict):
+                self.state = final_state
+        return result
+
+    def trace(self, entry: dict) -> None:
+        if len(self.traces) < self.limits.max_traces:
+            self.traces.append(entry)
+        else:
+            self._dropped_traces += 1
+
+    def finish_traces(self) -> list[dict]:
+        if self._dropped_traces:
+            return self.traces + [{"type": "traces_truncated", "dropped": self._dropped_traces}]
+        return self.traces
+
+    # ------------------------------------------------------------------ helpers
+    def exec_block(self, body: tuple) -> None:
+        visit = self._visit
+        for stmt in body:
+            self.steps += 1
+            if self.steps > self.max_steps:
+                self._budget_exceeded(stmt.span)
+            visit[stmt.__class__](stmt)
+
+    def _budget_exceeded(self, span: Span) -> None:
+        raise GuardFailure(
+            LIMIT_ERROR, f"Step budget exceeded ({self.max_steps} steps).", span,
+            why="The run executed more statements than its step budget allows; this guards "
+                "against loops that never end.",
+        )
+
+    def charge(self, amount: int, span: Span) -> None:
+        """Charge work proportional to value sizes (copies of long lists) to the budget."""
+        self.steps += amount
+        if self.steps > self.max_steps:
+            self._budget_exceeded(span)
+
+    def eval(self, node: Any) -> Any:
+        return self._visit[node.__class__](node)
+
+    def condition(self, node: Any, what: str, span: Span) -> bool:
+        value = self._visit[node.__class__](node)
+        if value is True or value is False:
+            return value
+        raise _fail(CONDITION_ERROR, f"{what} condition did not evaluate to true/false.", span,
+                    why=f"The condition evaluated to {_kind(value)}, but {what.lower()} needs "
+                        f"true or false; nothing is truthy in this language.")
+
+    def check_list_size(self, n: int, span: Span) -> None:
+        if n > self.limits.max_list_length:
+            raise GuardFailure(LIMIT_ERROR,
+                               f"List is too long ({n} items; the limit is "
+                               f"{self.limits.max_list_length}).", span)
+
+    def check_text_size(self, n: int, span: Span) -> None:
+        if n > self.limits.max_text_length:
+            raise GuardFailure(LIMIT_ERROR,
+                               f"Text is too long ({n} characters; the limit is "
+                               f"{self.limits.max_text_length}).", span)
+
+    def whole_number(self, value: Any, what: str, span: Span, code: str = LOOP_ERROR) -> int:
+        if value.__class__ is not Decimal or not is_integral(value):
+            raise _fail(code, f"{what} must be an integer", span,
+                        why=f"It evaluated to {_kind(value) if value.__class__ is not Decimal else number_text(value)}"
+                            f", but only whole numbers are allowed here.")
+        return int(value)
+
+    # ------------------------------------------------------------------ statements
+    def visit_Let(self, node: A.Let) -> None:
+        value = self._visit[node.value.__class__](node.value)
+        self.scope[node.name] = value
+        if node.constant:
+            self.constants.add(node.name)
+        elif self.constants:
+            self.constants.discard(node.name)
+        self.last = value
+
+    def visit_Set(self, node: A.Set) -> None:
+        value = self._visit[node.value.__class__](node.value)
+        target = node.target
+        root = target[0]
+        scope = self.scope
+        if len(target) == 1:
+            if root not in scope:
+                raise _fail(NAME_ERROR, f"Cannot set undeclared variable '{root}'", node.span)
+            if root in self.constants:
+                raise _fail(NAME_ERROR, f"Cannot set constant '{root}'", node.span,
+                            why="It was bound with `let ... constant`, so `set` may not change it.")
+            scope[root] = value
+            self.last = value
+            return
+        if root == "state" and self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot change state", node.span)
+        if root not in scope:
+            if root == "state":
+                scope["state"] = {}
+            else:
+                raise _fail(NAME_ERROR, f"Cannot set undeclared variable '{root}'", node.span)
+        if root in self.constants:
+            raise _fail(NAME_ERROR, f"Cannot set constant '{root}'", node.span)
+        scope[root] = self._set_path(scope[root], target, 1, value, node.span)
+        self.last = value
+
+    def _set_path(self, container: Any, target: tuple, i: int, value: Any, span: Span) -> dict:
+        if container.__class__ is not dict:
+            path = ".".join(target[:i])
+            raise _fail(ATTRIBUTE_ERROR,
+                        f"Cannot set '{'.'.join(target)}' because '{path}' is {_kind(container)}, "
+                        f"not a map", span)
+        new = dict(container)
+        key = target[i]
+        if i == len(target) - 1:
+            new[key] = value
+        else:
+            new[key] = self._set_path(container.get(key, {}), target, i + 1, value, span)
+        return new
+
+    def visit_If(self, node: A.If) -> None:
+        if self.condition(node.condition, "If", node.span):
+            self.exec_block(node.then_body)
+        elif node.else_body:
+            self.exec_block(node.else_body)
+
+    def visit_RepeatTimes(self, node: A.RepeatTimes) -> None:
+        count = self.eval(node.count)
+        n = self.whole_number(count, "Repeat count", node.span)
+        if n < 0:
+            raise _fail(LOOP_ERROR, "Repeat count cannot be negative", node.span)
+        body = node.body
+        if n > self.max_steps:  # fail now rather than after a long run
+            n = self.max_steps + 1
+        exec_block = self.exec_block
+        for _ in range(n):
+            exec_block(body)
+
+    def visit_RepeatWhile(self, node: A.RepeatWhile) -> None:
+        limit_span = node.limit.span if node.limit.span.line > 0 else node.span
+        limit = self.whole_number(self.eval(node.limit), "Loop limit", limit_span)
+        if limit <= 0:
+            raise _fail(LOOP_ERROR, "Loop limit must be greater than zero", limit_span)
+        runs = 0
+        cond = node.condition
+        body = node.body
+        while self.condition(cond, "While", node.span):
+            if runs >= limit:
+                raise _fail(LOOP_ERROR, "Loop limit hit", limit_span,
+                            why=f"The condition was still true after {limit} runs, the loop's limit.")
+            runs += 1
+            self.steps += 1
+            self.exec_block(body)
+
+    def visit_ForEach(self, node: A.ForEach) -> None:
+        items = self.eval(node.iterable)
+        if items.__class__ is not list:
+            raise _fail(LOOP_ERROR, "For-each expects a list", node.span,
+                        why=f"The value after `in` is {_kind(items)}, but for each walks a list.")
+        name = node.name
+        scope = self.scope
+        body = node.body
+        exec_block = self.exec_block
+        for item in items:
+            scope[name] = item
+            exec_block(body)
+            scope = self.scope
+
+    def visit_Match(self, node: A.Match) -> None:
+        subject = self.eval(node.subject)
+        for case in node.cases:
+            if values_equal(subject, self.eval(case.value)):
+                self.exec_block(case.body)
+                return
+        if node.otherwise is not None:
+            self.exec_block(node.otherwise)
+
+    def visit_Try(self, node: A.Try) -> None:
+        try:
+            self.exec_block(node.body)
+        except RuntimeFailure as failure:
+            if not failure.catchable:
+                raise
+            self.scope[node.catch_name] = {
+                "message": failure.message,
+                "line": _D(failure.span.line),
+                "column": _D(failure.span.column),
+            }
+            self.exec_block(node.catch_body)
+
+    def visit_Return(self, node: A.Return) -> None:
+        raise _Return(self.eval(node.value))
+
+    # ------------------------------------------------------------------ records
+    def _record(self, name: str, span: Span) -> A.RecordDecl:
+        decl = self.records.get(name)
+        if decl is None:
+            known = ", ".join(sorted(self.records)) or "none"
+            raise _fail(RECORD_ERROR, f"Unknown record '{name}'", span,
+                        why=f"No `record \"{name}\":` is declared. Records declared: {known}.")
+        return decl
+
+    def _no_records_in_functions(self, span: Span) -> None:
+        if self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot access records", span)
+
+    def _check_mutation(self, action: str, record: str, span: Span) -> None:
+        self._no_records_in_functions(span)
+        flow = self.flow
+        if flow is None or flow.requires is None:
+            raise _fail(ACCESS_ERROR, "Mutation blocked by access control.", span,
+                        why=f'flow "{flow.name if flow else "?"}" {action}s records but declares '
+                            f"no `requires` rule.")
+        saved = self.scope
+        env = dict(saved)
+        env["mutation"] = {"action": action, "record": record}
+        self.scope = env
+        try:
+            allowed = self.eval(flow.requires)
+        finally:
+            self.scope = saved
+        if allowed is True:
+            return
+        if allowed is False:
+            raise _fail(ACCESS_ERROR, f'flow "{flow.name}" access is not permitted.', span,
+                        why="The flow's `requires` condition evaluated to false.")
+        raise _fail(ACCESS_ERROR, f'flow "{flow.name}" requires a boolean condition.', span,
+                    why=f"The `requires` expression evaluated to {_kind(allowed)}, not true or false.")
+
+    def _field_error(self, decl: A.RecordDecl, field: str, rule: str, span: Span) -> RuntimeFailure:
+        return _fail(RECORD_ERROR, f"Field '{field}' in record '{decl.name}' {rule}", span)
+
+    def _unique_index(self, record: str, field: str) -> dict:
+        index = self._unique.get((record, field))
+        if index is None:
+            index = {}
+            for rid, data in self.store.scan(record):
+                v = data.get(field)
+                if v is not None:
+                    index.setdefault(_unique_key(v), set()).add(rid)
+            self._unique[(record, field)] = index
+        return index
+
+    def _forget_unique(self, record: str) -> None:
+        for key in [k for k in self._unique if k[0] == record]:
+            del self._unique[key]
+
+    def _pattern(self, text: str, span: Span) -> re.Pattern:
+        pat = self._patterns.get(text)
+        if pat is None:
+            try:
+                pat = re.compile(text)
+            except re.error as exc:
+                raise _fail(RECORD_ERROR, f"Invalid pattern \"{text}\": {exc}", span)
+            self._patterns[text] = pat
+        return pat
+
+    def validate(self, decl: A.RecordDecl, value: Any, span: Span,
+                 record_id: int | None = None) -> dict:
+        """Check a map against a record's types and constraints; return the stored fields."""
+        if value.__class__ is not dict:
+            raise _fail(RECORD_ERROR,
+                        f"Record '{decl.name}' needs a map of fields, not {_kind(value)}", span)
+        declared = {f.name for f in decl.fields}
+        for key in value:
+            if key not in declared and key != "id":
+                raise _fail(RECORD_ERROR, f"Record '{decl.name}' has no field '{key}'", span,
+                            why=f"Fields of '{decl.name}': {', '.join(f.name for f in decl.fields)}.")
+        data: dict = {}
+        for f in decl.fields:
+            v = value.get(f.name)
+            if v is not None and not value_matches(v, f.type, self.records):
+                raise self._field_error(decl, f.name, f"must be {type_phrase(f.type)}", span)
+            for c in f.constraints:
+                self._check_constraint(decl, f.name, v, c, span, record_id)
+            data[f.name] = v
+        return data
+
+    def _check_constraint(self, decl: A.RecordDecl, field: str, v: Any, c: A.Constraint,
+                          span: Span, record_id: int | None) -> None:
+        kind = c.kind
+        if kind == "present":
+            if v is None or v == "":
+                raise self._field_error(decl, field, "must be present", span)
+            return
+        if v is None:
+            return
+        args = [self.eval(a) for a in c.args]
+        if kind == "unique":
+            ids = self._unique_index(decl.name, field).get(_unique_key(v))
+            if ids and (ids - {record_id}):
+                raise self._field_error(decl, field, "must be unique", span)
+            return
+        if kind in ("greater_than", "less_than", "at_least", "at_most", "between"):
+            words = {"greater_than": "be greater than", "less_than": "be less than",
+                     "at_least": "be at least", "at_most": "be at most",
+                     "between": "be between"}[kind]
+            shown = " and ".join(number_text(a) if a.__class__ is Decimal else str(a) for a in args)
+            rule = f"must {words} {shown}"
+            if v.__class__ is not Decimal or any(a.__class__ is not Decimal for a in args):
+                raise self._field_error(decl, field, rule, span)
+            ok = {"greater_than": lambda: v > args[0], "less_than": lambda: v < args[0],
+                  "at_least": lambda: v >= args[0], "at_most": lambda: v <= args[0],
+                  "between": lambda: args[0] <= v <= args[1]}[kind]()
+            if not ok:
+                raise self._field_error(decl, field, rule, span)
+            return
+        if kind == "integer":
+            if v.__class__ is not Decimal or not is_integral(v):
+                raise self._field_error(decl, field, "must be an integer", span)
+            return
+        if kind == "pattern":
+            pattern = args[0] if args else ""
+            rule = f'must match pattern "{pattern}"'
+            if v.__class__ is not str or self._pattern(str(pattern), span).fullmatch(v) is None:
+                raise self._field_error(decl, field, rule, span)
+            return
+        if kind in ("length_at_least", "length_at_most"):
+            n = args[0] if args else _D(0)
+            shown = number_text(n) if n.__class__ is Decimal else str(n)
+            rule = f"must have length {'at least' if kind == 'length_at_least' else 'at most'} {shown}"
+            if v.__class__ not in (str, list, dict) or n.__class__ is not Decimal:
+                raise self._field_error(decl, field, rule, span)
+            size = len(v)
+            if (kind == "length_at_least" and size < n) or (kind == "length_at_most" and size > n):
+                raise self._field_error(decl, field, rule, span)
+            return
+        raise _fail(RECORD_ERROR, f"Unknown constraint '{kind}' on field '{field}'", c.span)
+
+    def _remember_unique(self, decl: A.RecordDecl, rid: int, data: dict) -> None:
+        for f in decl.fields:
+            if any(c.kind == "unique" for c in f.constraints):
+                v = data.get(f.name)
+                if v is not None:
+                    self._unique_index(decl.name, f.name).setdefault(_unique_key(v), set()).add(rid)
+
+    def _store_call(self, fn: Callable, span: Span, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except StoreError as exc:
+            raise _fail(RECORD_ERROR, f"The record store failed: {exc}", span)
+
+    def _insert(self, decl: A.RecordDecl, data: dict, span: Span) -> dict:
+        rid = self._store_call(self.store.insert, span, decl.name, data)
+        self._remember_unique(decl, rid, data)
+        self.trace({"type": "record_created", "record": decl.name, "id": rid})
+        out = {"id": _D(rid)}
+        out.update(data)
+        return out
+
+    def visit_Create(self, node: A.Create) -> None:
+        decl = self._record(node.record, node.span)
+        self._check_mutation("create", node.record, node.span)
+        value = self.eval(node.value)
+        data = self.validate(decl, value, node.span)
+        stored = self._insert(decl, data, node.span)
+        self.scope[node.binding] = stored
+        self.last = stored
+
+    def visit_Save(self, node: A.Save) -> None:
+        decl = self._record(node.record, node.span)
+        self._check_mutation("save", node.record, node.span)
+        key = state_key(node.record)
+        state = self.scope.get("state")
+        value = state.get(key) if isinstance(state, dict) else None
+        if value.__class__ is not dict:
+            raise _fail(RECORD_ERROR, f"save \"{node.record}\" needs state.{key} to hold a map "
+                                      f"of fields", node.span)
+        rid_value = value.get("id")
+        existing = None
+        if rid_value.__class__ is Decimal and is_integral(rid_value):
+            rows = dict(self._store_call(self.store.scan, node.span, decl.name))
+            if int(rid_value) in rows:
+                existing = int(rid_value)
+        data = self.validate(decl, value, node.span, existing)
+        if existing is None:
+            stored = self._insert(decl, data, node.span)
+        else:
+            self._store_call(self.store.replace, node.span, decl.name, existing, data)
+            self._forget_unique(decl.name)
+            self.trace({"type": "record_updated", "record": decl.name, "id": existing})
+            stored = {"id": _D(existing)}
+            stored.update(data)
+        self.last = stored
+
+    def _matching(self, decl: A.RecordDecl, predicate: Any, span: Span, what: str):
+        """Yield (id, fields) of records whose predicate is true, fields bound as names."""
+        saved = self.scope
+        env = dict(saved)
+        defaults = {f.name: None for f in decl.fields}
+        visit = self._visit
+        pcls = predicate.__class__
+        rows = self._store_call(self.store.scan, span, decl.name)
+        self.charge(len(rows) >> 3, span)
+        try:
+            for rid, data in rows:
+                env.update(defaults)
+                env.update(data)
+                env["id"] = _D(rid)
+                self.scope = env
+                ok = visit[pcls](predicate)
+                if ok is not True and ok is not False:
+                    raise _fail(CONDITION_ERROR, f"{what} condition did not evaluate to true/false.",
+                                span, why=f"The `where` condition evaluated to {_kind(ok)} for a "
+                                          f"record, but it must be true or false.")
+                if ok:
+                    yield rid, data
+        finally:
+            self.scope = saved
+
+    def visit_Find(self, node: A.Find) -> None:
+        decl = self._record(node.record, node.span)
+        self._no_records_in_functions(node.span)
+        results = []
+        for rid, data in list(self._matching(decl, node.predicate, node.span, "Find")):
+            row = {"id": _D(rid)}
+            row.update(data)
+            results.append(row)
+        self.scope[results_name(node.record)] = results
+        self.trace({"type": "records_found", "record": decl.name, "count": len(results)})
+        self.last = results
+
+    def visit_Update(self, node: A.Update) -> None:
+        decl = self._record(node.record, node.span)
+        self._check_mutation("update", node.record, node.span)
+        declared = {f.name for f in decl.fields}
+        matches = list(self._matching(decl, node.predicate, node.span, "Update"))
+        count = 0
+        for rid, data in matches:
+            new = dict(data)
+            saved = self.scope
+            env = dict(saved)
+            env.update(data)
+            env["id"] = _D(rid)
+            self.scope = env
+            try:
+                for a in node.assignments:
+                    if a.field not in declared:
+                        raise _fail(RECORD_ERROR, f"Record '{decl.name}' has no field '{a.field}'",
+                                    a.span)
+                    new[a.field] = self.eval(a.value)
+            finally:
+                self.scope = saved
+            checked = self.validate(decl, new, node.span, rid)
+            self._store_call(self.store.replace, node.span, decl.name, rid, checked)
+            self._forget_unique(decl.name)
+            count += 1
+        self.trace({"type": "records_updated", "record": decl.name, "count": count})
+        self.last = _D(count)
+
+    def visit_Delete(self, node: A.Delete) -> None:
+        decl = self._record(node.record, node.span)
+        self._check_mutation("delete", node.record, node.span)
+        ids = [rid for rid, _ in list(self._matching(decl, node.predicate, node.span, "Delete"))]
+        if ids:
+            self._store_call(self.store.delete, node.span, decl.name, ids)
+            self._forget_unique(decl.name)
+        self.trace({"type": "records_deleted", "record": decl.name, "count": len(ids)})
+        self.last = _D(len(ids))
+
+    # ------------------------------------------------------------------ ai and models
+    def _predictor(self, ref: str, span: Span) -> Any:
+        predictor = self._predictors.get(ref)
+        if predictor is not None:
+            return predictor
+        loader = self.predictor_loader
+        if loader is None:
+            try:
+                from n3lang.training.inference import load_predictor as loader  # noqa: N813
+            except ImportError:
+                raise _fail(AI_ERROR, "Model inference is not available in this installation",
+                            span)
+        project = self.project_dir or Path(self.program.path).resolve().parent
+        try:
+            predictor = loader(Path(project), ref)
+        except DiagnosticError as exc:
+            raise self._from_diagnostics(exc, span)
+        self._predictors[ref] = predictor
+        return predictor
+
+    def _from_diagnostics(self, exc: DiagnosticError, span: Span) -> RuntimeFailure:
+        d = exc.diagnostics[0] if exc.diagnostics else None
+        if d is None:
+            return _fail(AI_ERROR, "The model could not be used", span)
+        return RuntimeFailure(d.code, d.message, span, why=d.why, fix=d.fix, example=d.example)
+
+    def _predict(self, ref: str, x: Any, span: Span) -> dict:
+        if x.__class__ is not str:
+            raise _fail(TYPE_ERROR, f"Model input must be text, not {_kind(x)}", span)
+        predictor = self._predictor(ref, span)
+        try:
+            raw = predictor.predict(x)
+        except DiagnosticError as exc:
+            raise self._from_diagnostics(exc, span)
+        except Exception as exc:  # a broken model must not crash the run
+            raise _fail(AI_ERROR, f"The model '{ref}' failed to predict: {exc}", span)
+        return {
+            "label": str(raw.get("label")),
+            "confidence": _confidence(raw.get("confidence")),
+            "top": [{"label": str(t.get("label")), "confidence": _confidence(t.get("confidence"))}
+                    for t in raw.get("top", [])],
+        }
+
+    def visit_Predict(self, node: A.Predict) -> dict:
+        caps.require(self.capabilities, caps.TRAINING, "predict", node.span)
+        x = self.eval(node.input)
+        result = self._predict(node.model, x, node.span)
+        self.trace({"type": "predict", "model": node.model, "label": result["label"]})
+        return result
+
+    def visit_AskAI(self, node: A.AskAI) -> None:
+        ai = self.ais.get(node.ai)
+        if ai is None:
+            raise _fail(AI_ERROR, f"Unknown ai '{node.ai}'", node.span,
+                        why=f"No `ai \"{node.ai}\":` block is declared in this app.")
+        model = None
+        for setting in ai.settings:
+            if setting.key == "model":
+                model = self.eval(setting.value)
+        if model.__class__ is not str:
+            raise _fail(AI_ERROR, f"ai '{node.ai}' has no model", node.span,
+                        why="An ai block needs `model is \"<name>\"`.")
+        hosted_why = ("This runtime runs only models trained with `n3 train` and recorded in "
+                      "the model registry; it does not call hosted ai providers.")
+        if self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot call ai", node.span)
+        trained = model.split("@", 1)[0] in self.models
+        if trained:
+            caps.require(self.capabilities, caps.TRAINING, "ask ai", node.span)
+        x = self.eval(node.input)
+        try:
+            result = self._predict(model, x, node.span)
+        except RuntimeFailure as failure:
+            if not trained and failure.code == "model-not-found":
+                raise _fail(AI_ERROR,
+                            f"ai '{node.ai}' uses model '{model}', which is not a trained model; "
+                            f"hosted ai calls are not available in this runtime", node.span,
+                            why=hosted_why)
+            raise
+        if not trained:
+            caps.require(self.capabilities, caps.TRAINING, "ask ai", node.span)
+        self.scope[node.binding] = result["label"]
+        self.trace({"type": "ask_ai", "ai": node.ai, "model": model, "label": result["label"]})
+
+    # ------------------------------------------------------------------ expressions
+    def visit_Literal(self, node: A.Literal) -> Any:
+        return node.value
+
+    def visit_ListExpr(self, node: A.ListExpr) -> list:
+        visit = self._visit
+        return [visit[i.__class__](i) for i in node.items]
+
+    def visit_MapExpr(self, node: A.MapExpr) -> dict:
+        visit = self._visit
+        return {e.key: visit[e.value.__class__](e.value) for e in node.entries}
+
+    def visit_Name(self, node: A.Name) -> Any:
+        try:
+            return self.scope[node.name]
+        except KeyError:
+            pass
+        if node.name == "state" and self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot access state", node.span)
+        raise _fail(NAME_ERROR, f"Unknown variable '{node.name}'", node.span,
+                    why="Names must be bound with `let` (or be `input`, `state`, a loop variable) "
+                        "before they are used.")
+
+    def visit_Attribute(self, node: A.Attribute) -> Any:
+        obj = self._visit[node.obj.__class__](node.obj)
+        if obj.__class__ is dict:
+            try:
+                return obj[node.name]
+            except KeyError:
+                raise _fail(ATTRIBUTE_ERROR, f"Missing attribute '{node.name}'", node.span,
+                            why=f"The map has no key '{node.name}'"
+                                + (f"; its keys are: {', '.join(sorted(obj))}." if obj else "; it is empty."))
+        raise _fail(ATTRIBUTE_ERROR, f"Missing attribute '{node.name}'", node.span,
+                    why=f"The value is {_kind(obj)}, not a map, so it has no attributes.")
+
+    def visit_Index(self, node: A.Index) -> Any:
+        obj = self._visit[node.obj.__class__](node.obj)
+        index = self._visit[node.index.__class__](node.index)
+        return self._get_index(obj, index, node.span)
+
+    def _get_index(self, obj: Any, index: Any, span: Span) -> Any:
+        if obj.__class__ is list:
+            if index.__class__ is not Decimal or not is_integral(index):
+                raise _fail(INDEX_ERROR, "List index must be an integer", span,
+                            why=f"The index is {_kind(index) if index.__class__ is not Decimal else number_text(index)}.")
+            i = int(index)
+            if i < 0 or i >= len(obj):
+                raise _fail(INDEX_ERROR, "List index is out of range", span,
+                            why=f"The index is {i}, but the list has {len(obj)} items "
+                                f"(valid indexes 0 to {len(obj) - 1}).")
+            return obj[i]
+        if obj.__class__ is dict and index.__class__ is str:
+            try:
+                return obj[index]
+            except KeyError:
+                raise _fail(ATTRIBUTE_ERROR, f"Missing attribute '{index}'", span)
+        raise _fail(INDEX_ERROR, f"Cannot index {_kind(obj)}", span,
+                    why="Only lists can be indexed with [i].")
+
+    def visit_Unary(self, node: A.Unary) -> Any:
+        v = self._visit[node.operand.__class__](node.operand)
+        if v.__class__ is not Decimal:
+            raise _fail(TYPE_ERROR, f"Unary '{node.op}' requires a number.", node.span,
+                        why=f"The operand is {_kind(v)}, but arithmetic only works on numbers.")
+        if node.op == "-":
+            return -v
+        return v
+
+    def visit_Binary(self, node: A.Binary) -> Any:
+        visit = self._visit
+        left = node.left
+        right = node.right
+        a = visit[left.__class__](left)
+        b = visit[right.__class__](right)
+        op = node.op
+        if a.__class__ is Decimal and b.__class__ is Decimal:
+            try:
+                if op == "+":
+                    return a + b
+                if op == "-":
+                    return a - b
+                if op == "*":
+                    return a * b
+            except ArithmeticError as exc:
+                raise arithmetic_failure(exc, op, node.span)
+            return self._arith(op, a, b, node.span)
+        if op == "+" and a.__class__ is str and b.__class__ is str:
+            self.check_text_size(len(a) + len(b), node.span)
+            return a + b
+        raise _fail(TYPE_ERROR, f"Cannot apply '{op}' to {_kind(a)} and {_kind(b)}.", node.span,
+                    why="Arithmetic works on numbers, and `+` also joins two texts; "
+                        "nothing is converted implicitly.")
+
+    def _arith(self, op: str, a: Decimal, b: Decimal, span: Span) -> Decimal:
+        try:
+            if op == "/":
+                if not b:
+                    raise _fail(ARITHMETIC_ERROR, "Division by zero.", span,
+                                why="The right-hand side of '/' evaluated to 0.")
+                return a / b
+            if op == "%":
+                if not b:
+                    raise _fail(ARITHMETIC_ERROR, "Modulo by zero.", span,
+                                why="The right-hand side of '%' evaluated to 0.")
+                return decimal_mod(a, b)
+            if op == "**":
+                return decimal_pow(a, b)
+        except RuntimeFailure:
+            raise
+        except ArithmeticError as exc:
+            raise arithmetic_failure(exc, op, span)
+        raise _fail(TYPE_ERROR, f"Unknown operator '{op}'", span)
+
+    def visit_Compare(self, node: A.Compare) -> bool:
+        visit = self._visit
+        a = visit[node.left.__class__](node.left)
+        args = [visit[o.__class__](o) for o in node.operands]
+        op = node.op
+        if op == "is":
+            return values_equal(a, args[0])
+        if op == "is not":
+            return not values_equal(a, args[0])
+        if op == "is one of":
+            return any(values_equal(a, x) for x in args)
+        if a.__class__ is not Decimal or any(x.__class__ is not Decimal for x in args):
+            raise _fail(TYPE_ERROR, "Comparison requires numbers.", node.span,
+                        why="Comparisons like `is greater than`, `is at least` or `is between` "
+                            "only work on numbers.")
+        if op == "is greater than":
+            return a > args[0]
+        if op == "is less than":
+            return a < args[0]
+        if op == "is at least":
+            return a >= args[0]
+        if op == "is at most":
+            return a <= args[0]
+        if op == "is between":
+            return args[0] <= a <= args[1]
+        if op == "is strictly between":
+            return args[0] < a < args[1]
+        raise _fail(TYPE_ERROR, f"Unknown comparison '{op}'", node.span)
+
+    def visit_BoolOp(self, node: A.BoolOp) -> bool:
+        op = node.op
+        a = self._visit[node.left.__class__](node.left)
+        if a is not True and a is not False:
+            raise self._bool_operand(op, a, node.span)
+        if op == "and":
+            if not a:
+                return False
+        elif a:
+            return True
+        b = self._visit[node.right.__class__](node.right)
+        if b is not True and b is not False:
+            raise self._bool_operand(op, b, node.span)
+        return b
+
+    def _bool_operand(self, op: str, value: Any, span: Span) -> RuntimeFailure:
+        return _fail(CONDITION_ERROR, f"Operator '{op}' requires a boolean.", span,
+                     why=f"The operand is {_kind(value)}, but boolean logic only works with "
+                         f"true/false; nothing is truthy in this language.")
+
+    def visit_Not(self, node: A.Not) -> bool:
+        v = self._visit[node.operand.__class__](node.operand)
+        if v is True:
+            return False
+        if v is False:
+            return True
+        raise self._bool_operand("not", v, node.span)
+
+    # ------------------------------------------------------------------ built-ins
+    def visit_BuiltinCall(self, node: A.BuiltinCall) -> Any:
+        visit = self._visit
+        args = [visit[a.__class__](a) for a in node.args]
+        name = node.name
+        span = node.span
+        if name in ("sum", "min", "max", "mean", "median"):
+            xs = args[0] if args else None
+            if xs.__class__ is not list or any(x.__class__ is not Decimal for x in xs):
+                raise _fail(BUILTIN_ERROR, f"{name}() expects a list of numbers.", span,
+                            why=f"It received {_kind(xs) if xs.__class__ is not list else 'a list with non-number items'}.")
+            self.charge(len(xs) >> 5, span)
+            try:
+                if name == "sum":
+                    total = _D(0)
+                    for x in xs:
+                        total += x
+                    return total
+                if not xs:
+                    raise _fail(BUILTIN_ERROR, f"{name}() needs a non-empty list.", span,
+                                why=f"The {name} of no numbers is undefined.")
+                if name == "min":
+                    return min(xs)
+                if name == "max":
+                    return max(xs)
+                if name == "mean":
+                    total = _D(0)
+                    for x in xs:
+                        total += x
+                    return total / len(xs)
+                ordered = sorted(xs)
+                mid = len(ordered) // 2
+                if len(ordered) % 2:
+                    return ordered[mid]
+                return (ordered[mid - 1] + ordered[mid]) / 2
+            except RuntimeFailure:
+                raise
+            except ArithmeticError as exc:
+                raise arithmetic_failure(exc, name, span)
+        if name.startswith("list "):
+            xs = args[0]
+            if xs.__class__ is not list:
+                raise _fail(BUILTIN_ERROR, f"{name} expects a list, not {_kind(xs)}.", span)
+            if name == "list length":
+                return _D(len(xs))
+            if name == "list append":
+                self.check_list_size(len(xs) + 1, span)
+                self.charge(len(xs) >> 5, span)
+                out = list(xs)
+                out.append(args[1])
+                return out
+            if name == "list get":
+                return self._get_index(xs, args[1], span)
+        if name.startswith("map "):
+            m = args[0]
+            if m.__class__ is not dict:
+                raise _fail(BUILTIN_ERROR, f"{name} expects a map, not {_kind(m)}.", span)
+            if name == "map keys":
+                return sorted(m)
+            key = args[1]
+            if key.__class__ is not str:
+                raise _fail(BUILTIN_ERROR, f"Map keys must be text, not {_kind(key)}.", span)
+            if name == "map get":
+                try:
+                    return m[key]
+                except KeyError:
+                    raise _fail(ATTRIBUTE_ERROR, f"Missing attribute '{key}'", span)
+            if name == "map set":
+                self.check_list_size(len(m) + 1, span)
+                self.charge(len(m) >> 5, span)
+                out = dict(m)
+                out[key] = args[2]
+                return out
+        raise _fail(BUILTIN_ERROR, f"Unknown built-in '{name}'", span)
+
+    # ------------------------------------------------------------------ functions
+    def visit_CallFunction(self, node: A.CallFunction) -> Any:
+        fn = self.functions.get(node.name)
+        span = node.span
+        if fn is None:
+            raise _fail(FUNCTION_ERROR, f"Unknown function '{node.name}'", span,
+                        why=f"No `define function \"{node.name}\":` is declared. Functions: "
+                            f"{', '.join(sorted(self.functions)) or 'none'}.")
+        if node.name in self.call_stack:
+            raise _fail(FUNCTION_ERROR, f"Function '{node.name}' cannot call itself", span,
+                        why="Recursion is not allowed; use a loop instead.")
+        if len(self.call_stack) >= self.limits.max_call_depth:
+            raise GuardFailure(LIMIT_ERROR, f"Call depth limit hit ({self.limits.max_call_depth} "
+                                            f"nested calls).", span)
+        params = {p.name: p for p in fn.inputs}
+        local: dict[str, Any] = {}
+        for arg in node.args:
+            p = params.get(arg.name)
+            if p is None:
+                raise _fail(FUNCTION_ERROR,
+                            f"Unknown argument '{arg.name}' for function '{fn.name}'", arg.span,
+                            why=f"Inputs of '{fn.name}': {', '.join(params) or 'none'}.")
+            if arg.name in local:
+                raise _fail(FUNCTION_ERROR,
+                            f"Argument '{arg.name}' is given twice for function '{fn.name}'",
+                            arg.span)
+            value = self.eval(arg.value)
+            if not (value is None and p.optional) and not value_matches(value, p.type, self.records):
+                raise _fail(FUNCTION_ERROR,
+                            f"Argument '{arg.name}' of function '{fn.name}' must be "
+                            f"{type_phrase(p.type)}", arg.span,
+                            why=f"It is {_kind(value)}.")
+            local[arg.name] = value
+        for p in fn.inputs:
+            if p.name not in local:
+                if not p.optional:
+                    raise _fail(FUNCTION_ERROR,
+                                f"Missing argument '{p.name}' for function '{fn.name}'", span)
+                local[p.name] = None
+        saved = (self.scope, self.constants, self.last)
+        self.scope = local
+        self.constants = set()
+        self.last = None
+        self.call_stack.append(fn.name)
+        try:
+            self.exec_block(fn.body)
+            result = self.last
+        except _Return as ret:
+            result = ret.value
+        finally:
+            self.call_stack.pop()
+            self.scope, self.constants, self.last = saved
+        self._check_outputs(fn, result, span)
+        return result
+
+    def _check_outputs(self, fn: A.FunctionDecl, result: Any, span: Span) -> None:
+        outs = fn.outputs
+        if not outs:
+            return
+        if len(outs) == 1 and result.__class__ is not dict:
+            p = outs[0]
+            if not (result is None and p.optional) and not value_matches(result, p.type, self.records):
+                raise _fail(FUNCTION_ERROR, f"Function '{fn.name}' output '{p.name}' must be "
+                                            f"{type_phrase(p.type)}", span,
+                            why=f"The function returned {_kind(result)}.")
+            return
+        if result.__class__ is not dict:
+            raise _fail(FUNCTION_ERROR, f"Function '{fn.name}' must return a map of its outputs",
+                        span, why=f"It returned {_kind(result)}.")
+        names = {p.name for p in outs}
+        for key in result:
+            if key not in names:
+                raise _fail(FUNCTION_ERROR, f"Function '{fn.name}' returned unknown output '{key}'",
+                            span)
+        for p in outs:
+            v = result.get(p.name)
+            if v is None:
+                if not p.optional:
+                    raise _fail(FUNCTION_ERROR,
+                                f"Function '{fn.name}' is missing output '{p.name}'", span)
+                continue
+            if not value_matches(v, p.type, self.records):
+                raise _fail(FUNCTION_ERROR, f"Function '{fn.name}' output '{p.name}' must be "
+                                            f"{type_phrase(p.type)}", span)
+
+
+# ---------------------------------------------------------------------- arithmetic helpers
+_WIDE = 100_000  # the most digits a remainder may need before we call the number too large
+
+
+def decimal_mod(a: Decimal, b: Decimal) -> Decimal:
+    """``a % b`` with the sign of the dividend, exact even when the quotient is huge."""
+    try:
+        return a % b
+    except InvalidOperation:
+        need = a.adjusted() - b.adjusted() + 30
+        if need > _WIDE:
+            raise Overflow("number too large for %")
+        wide = Context(prec=need, Emin=-999999, Emax=999999,
+                       traps=[InvalidOperation, DivisionByZero, Overflow])
+        return +wide.remainder(a, b)
+
+
+def decimal_pow(a: Decimal, b: Decimal) -> Decimal:
+    """``a ** b`` in the runtime context; 0 ** 0 is 1; 0 ** negative is division by zero."""
+    if not a:
+        if not b:
+            return Decimal(1)
+        if b < 0:
+            raise DivisionByZero("0 ** negative")
+        return Decimal(0)
+    return a ** b
+
+
+def arithmetic_failure(exc: ArithmeticError, op: str, span: Span) -> RuntimeFailure:
+    if isinstance(exc, DivisionByZero):
+        return _fail(ARITHMETIC_ERROR, "Division by zero.", span,
+                     why="Raising 0 to a negative power divides by zero.")
+    if isinstance(exc, Overflow):
+        return _fail(ARITHMETIC_ERROR, "Number is too large.", span,
+                     why=f"The result of '{op}' is beyond the largest number this runtime holds.")
+    return _fail(ARITHMETIC_ERROR, f"The result of '{op}' is not a number.", span,
+                 why="For example a negative number raised to a fractional power has no "
+                     "real result.")
+
+
+def _confidence(value: Any) -> Decimal:
+    try:
+        return Decimal(repr(round(float(value), 6)))
+    except (TypeError, ValueError):
+        return Decimal(0)
+
+
+# keep CONTEXT imported for callers that want the exact arithmetic settings
+__all__ = ["Interpreter", "Limits", "CONTEXT", "value_matches", "type_text", "results_name"]

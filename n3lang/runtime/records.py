@@ -1,0 +1,166 @@
+"""Record storage: one small store interface, with SQLite (stdlib sqlite3) behind it.
+
+The interpreter talks only to :class:`RecordStore`, so another backend (PostgreSQL) can sit
+behind the same five operations later. Values are stored as JSON text with numbers written
+exactly (no floats ever), so decimals round-trip through the database unchanged.
+
+Writes happen inside one transaction per run: ``commit`` on success, ``rollback`` on failure.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from abc import ABC, abstractmethod
+from typing import Any
+
+from n3lang.runtime.values import dumps, parse_json_text
+
+
+class RecordStore(ABC):
+    """Persistence for app state and records. Ids are assigned by the store, from 1 per record."""
+
+    @abstractmethod
+    def load_state(self) -> dict:
+        """The saved app state (``{}`` when none)."""
+
+    @abstractmethod
+    def save_state(self, state: dict) -> None:
+        """Replace the saved app state."""
+
+    @abstractmethod
+    def insert(self, record: str, data: dict) -> int:
+        """Store a new record's fields (without id); return its new id."""
+
+    @abstractmethod
+    def scan(self, record: str) -> list[tuple[int, dict]]:
+        """Every stored record of one type, as (id, fields) in id order. Do not mutate."""
+
+    @abstractmethod
+    def replace(self, record: str, record_id: int, data: dict) -> None:
+        """Overwrite the fields of one record."""
+
+    @abstractmethod
+    def delete(self, record: str, record_ids: list[int]) -> None:
+        """Remove records by id."""
+
+    def commit(self) -> None:
+        """Make this run's writes durable."""
+
+    def rollback(self) -> None:
+        """Discard this run's writes."""
+
+    def close(self) -> None:
+        """Release the backend."""
+
+
+class StoreError(Exception):
+    """The backing database could not be opened or read."""
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS n3_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS n3_records (
+    record TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (record, id)
+);
+"""
+
+
+def _encode(value: Any) -> str:
+    return dumps(value, indent=None, sort_keys=False)
+
+
+class SQLiteStore(RecordStore):
+    """The SQLite store: ``path=None`` keeps everything in memory for one run.
+
+    Decoded rows are cached per record type (write-through), so repeated finds do not
+    re-read the database.
+    """
+
+    def __init__(self, path: str | None = None) -> None:
+        try:
+            self._db = sqlite3.connect(":memory:" if path is None else str(path),
+                                       isolation_level=None)
+            self._db.executescript(_SCHEMA)
+            self._db.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        self._cache: dict[str, dict[int, dict]] = {}
+        self._next_id: dict[str, int] = {}
+
+    # -- state
+    def load_state(self) -> dict:
+        try:
+            row = self._db.execute("SELECT value FROM n3_state WHERE key = 'state'").fetchone()
+            if row is None:
+                return {}
+            value = parse_json_text(row[0])
+        except (sqlite3.Error, ValueError) as exc:
+            raise StoreError(str(exc)) from exc
+        return value if isinstance(value, dict) else {}
+
+    def save_state(self, state: dict) -> None:
+        self._db.execute(
+            "INSERT INTO n3_state (key, value) VALUES ('state', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (_encode(state),),
+        )
+
+    # -- records
+    def _rows(self, record: str) -> dict[int, dict]:
+        rows = self._cache.get(record)
+        if rows is None:
+            try:
+                cursor = self._db.execute(
+                    "SELECT id, data FROM n3_records WHERE record = ? ORDER BY id", (record,))
+                rows = {rid: parse_json_text(data) for rid, data in cursor}
+            except (sqlite3.Error, ValueError) as exc:
+                raise StoreError(str(exc)) from exc
+            self._cache[record] = rows
+            self._next_id[record] = (max(rows) if rows else 0) + 1
+        return rows
+
+    def insert(self, record: str, data: dict) -> int:
+        rows = self._rows(record)
+        rid = self._next_id[record]
+        self._next_id[record] = rid + 1
+        self._db.execute("INSERT INTO n3_records (record, id, data) VALUES (?, ?, ?)",
+                         (record, rid, _encode(data)))
+        rows[rid] = data
+        return rid
+
+    def scan(self, record: str) -> list[tuple[int, dict]]:
+        return list(self._rows(record).items())
+
+    def replace(self, record: str, record_id: int, data: dict) -> None:
+        rows = self._rows(record)
+        self._db.execute("UPDATE n3_records SET data = ? WHERE record = ? AND id = ?",
+                         (_encode(data), record, record_id))
+        rows[record_id] = data
+
+    def delete(self, record: str, record_ids: list[int]) -> None:
+        rows = self._rows(record)
+        self._db.executemany("DELETE FROM n3_records WHERE record = ? AND id = ?",
+                             [(record, rid) for rid in record_ids])
+        for rid in record_ids:
+            rows.pop(rid, None)
+
+    # -- transactions
+    def commit(self) -> None:
+        self._db.execute("COMMIT")
+        self._db.execute("BEGIN")
+
+    def rollback(self) -> None:
+        self._db.execute("ROLLBACK")
+        self._db.execute("BEGIN")
+        self._cache.clear()
+        self._next_id.clear()
+
+    def close(self) -> None:
+        try:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        finally:
+            self._db.close()
