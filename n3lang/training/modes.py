@@ -28,8 +28,10 @@ of input. A handler is any object with these attributes and methods:
     of the base's ``defaults`` that the config did not override); ``y`` the training label
     ids (a text handler uses it to pick classifier vs retrieval).
 ``load_trainer(kind: str, tensors: dict[str, np.ndarray], config: dict) -> Trainer``
-    Rebuild a fitted trainer from model.bin's tensors and ``trainer.config()``.
-``explain(trainer, X_val, y_val, val_inputs: list, labels: list[str]) -> dict``
+    Rebuild a fitted trainer from model.bin's tensors and ``trainer.config()`` (both stored in
+    the model directory; ``config`` comes back from metadata.json). The rebuilt trainer must
+    have ``predict_proba`` and ``feature_settings()``.
+``explain(trainer, X_val, y_val, val_inputs: list, labels: list[str], train_inputs: list) -> dict``
     JSON-serialisable data for the explainability report (text: top n-grams per class and
     per-example contributions; image: saliency summaries; audio: time/frequency importance).
 ``load_input(value: str, base_dir: Path) -> object``
@@ -47,6 +49,7 @@ in ``_``, all randomness from ``np.random.default_rng(seed)``):
 ``predict_proba(X) -> np.ndarray``    shape (n, len(labels)), rows sum to 1
 ``tensors() -> dict[str, np.ndarray]`` learned state for model.bin (little-endian numeric)
 ``config() -> dict``                  JSON-serialisable hyperparameters for load_trainer
+                                      (include the feature settings if load needs them)
 ``feature_settings() -> dict``        JSON-serialisable settings handed to ``featurize``
 
 Training must be deterministic: same inputs give bit-identical tensors whatever the BLAS
@@ -125,7 +128,8 @@ class ModeHandler(Protocol):
     def featurize(self, inputs: list, dataset_dir: Path, settings: dict) -> Any: ...
     def make_trainer(self, base, params: dict, labels: list[str], y) -> Trainer: ...
     def load_trainer(self, kind: str, tensors: dict, config: dict) -> Trainer: ...
-    def explain(self, trainer, X_val, y_val, val_inputs: list, labels: list[str]) -> dict: ...
+    def explain(self, trainer, X_val, y_val, val_inputs: list, labels: list[str],
+                train_inputs: list) -> dict: ...
     def load_input(self, value: str, base_dir: Path) -> Any: ...
 
 
