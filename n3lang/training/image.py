@@ -1,0 +1,481 @@
+"""Image mode: decoding, validation of image rows, featurisation and the image handler.
+
+Rows carry ``image`` (a PNG or JPEG path relative to the dataset file; a nested list is also
+accepted there, as inline pixels) or ``pixels`` (a nested list: HxW greyscale or HxWxC with C
+in 1, 3, 4; values 0..255) plus the target.
+
+Layout: the first featurize call of a training run (the training inputs) picks the layout from
+the data and records it in the trainer's feature settings: the most common size (ties: the
+larger), scaled down so neither side exceeds 32 pixels; greyscale unless the images really
+are coloured (mean channel difference over 2/255). Every image is converted with Pillow
+(``L`` or ``RGB``, alpha dropped) and resized (bilinear, antialiased) to that layout, as
+float32 in [0, 1]. The network standardises with the training mean/std (stored in model.bin).
+
+Model: :class:`n3lang.training.nets.NetClassifier`, a small CNN (two 3x3 conv + 2x2 max-pool
+stages, one dense hidden layer), or an MLP when ``network: mlp`` is set.
+
+Also holds the helpers shared with audio mode: resolving a dataset-relative media path
+safely (:func:`resolve_media_path`) and the wrapper trainer (:class:`MediaNetTrainer`).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import os
+import unicodedata
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from n3lang.diagnostics import Diagnostic
+from n3lang.training import errors
+from n3lang.training.nets import F32, NetClassifier
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_IMAGE_SIDE = 4096
+MAX_LAYOUT_SIDE = 32
+MAX_PIXELS_SIDE = 1024
+FORMATS = ("PNG", "JPEG")
+COLOUR_THRESHOLD = 2.0  # mean |R-G| + |G-B| (0..255 scale) above which colour is kept
+
+
+class MediaError(ValueError):
+    """A media input that cannot be used; the message reads after the field name."""
+
+
+# ----------------------------------------------------------------------------- paths
+def resolve_media_path(value: str, dataset_dir: Path, allow_absolute: bool = False) -> Path:
+    """The file a dataset-relative media path names; raises MediaError when it is not allowed.
+
+    Relative paths are resolved against the dataset's directory and may not leave it (``..``
+    or symlinks pointing outside); absolute paths only when ``allow_absolute``.
+    """
+    if not value.strip():
+        raise MediaError("is an empty path")
+    if "\x00" in value:
+        raise MediaError("contains a NUL character")
+    p = Path(value)
+    base = Path(dataset_dir).resolve()
+    if p.is_absolute() or value.startswith(("/", "\\")) or (len(value) > 1 and value[1] == ":"):
+        if not allow_absolute:
+            raise MediaError(f"path {value!r} is absolute; give a path relative to the dataset file")
+        return p
+    target = (base / p).resolve()
+    try:
+        target.relative_to(base)
+    except ValueError:
+        raise MediaError(f"path {value!r} escapes the dataset's directory") from None
+    return target
+
+
+def _check_file(path: Path, shown: str, max_bytes: int) -> None:
+    if not path.exists():
+        raise MediaError(f"file {shown!r} does not exist")
+    if not path.is_file():
+        raise MediaError(f"path {shown!r} is not a file")
+    size = path.stat().st_size
+    if size == 0:
+        raise MediaError(f"file {shown!r} is empty")
+    if size > max_bytes:
+        raise MediaError(f"file {shown!r} is {size} bytes, over the {max_bytes // (1024 * 1024)} MiB limit")
+
+
+# ----------------------------------------------------------------------------- decoding
+def decode_image_bytes(data: bytes, shown: str = "image") -> np.ndarray:
+    """PNG/JPEG bytes → uint8 array HxWxC (C = 1 greyscale or 3 RGB; alpha dropped)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            fmt = im.format
+            if fmt not in FORMATS:
+                raise MediaError(f"file {shown!r} is {fmt or 'an unknown format'}; only PNG and JPEG are supported")
+            w, h = im.size
+            if w > MAX_IMAGE_SIDE or h > MAX_IMAGE_SIDE:
+                raise MediaError(f"file {shown!r} is {w}x{h} pixels, over the "
+                                 f"{MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} limit")
+            im.load()
+            if im.mode in ("L", "1", "I", "I;16", "F", "LA"):
+                arr = np.asarray(im.convert("L"), dtype=np.uint8)[:, :, None]
+            else:
+                arr = np.asarray(im.convert("RGB"), dtype=np.uint8)
+    except MediaError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise MediaError(f"file {shown!r} cannot be decoded as a PNG or JPEG image "
+                         f"({str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__})") from None
+    return np.ascontiguousarray(arr)
+
+
+def decode_image_file(path: Path, shown: str | None = None) -> np.ndarray:
+    """Decode a PNG/JPEG file (size limits checked) into uint8 HxWxC."""
+    shown = shown or str(path)
+    _check_file(Path(path), shown, MAX_IMAGE_BYTES)
+    with open(path, "rb") as f:
+        data = f.read()
+    return decode_image_bytes(data, shown)
+
+
+def pixels_to_array(value: Any) -> np.ndarray:
+    """Nested-list pixels (HxW or HxWxC, 0..255) → uint8 HxWxC; raises MediaError."""
+    if not isinstance(value, list) or not value:
+        raise MediaError("must be a non-empty nested list of rows of pixel values")
+    if not all(isinstance(r, list) and r for r in value):
+        raise MediaError("must be a list of rows, each a non-empty list of pixels")
+    h = len(value)
+    w = len(value[0])
+    if any(len(r) != w for r in value):
+        bad = next(i for i, r in enumerate(value) if len(r) != w)
+        raise MediaError(f"has rows of different lengths (row 0 has {w} pixels, row {bad} has {len(value[bad])})")
+    if h > MAX_PIXELS_SIDE or w > MAX_PIXELS_SIDE:
+        raise MediaError(f"is {w}x{h} pixels, over the {MAX_PIXELS_SIDE}x{MAX_PIXELS_SIDE} limit for inline pixels")
+    first = value[0][0]
+    if isinstance(first, list):
+        c = len(first)
+        if c not in (1, 3, 4):
+            raise MediaError(f"has {c} channels per pixel; use 1 (grey), 3 (RGB) or 4 (RGBA)")
+        flat = []
+        for r in value:
+            for px in r:
+                if not isinstance(px, list) or len(px) != c:
+                    raise MediaError(f"mixes pixel shapes; every pixel must be a list of {c} values")
+                flat.extend(px)
+        shape = (h, w, c)
+    else:
+        flat = [px for r in value for px in r]
+        shape = (h, w, 1)
+    for v in flat:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise MediaError(f"holds a non-number pixel value {v!r}; pixels are numbers 0..255")
+        if not (0 <= v <= 255):
+            raise MediaError(f"holds the pixel value {v!r}, outside 0..255")
+    arr = np.asarray(flat, dtype=np.float64).reshape(shape)
+    arr = np.round(arr).astype(np.uint8)
+    if shape[2] == 4:
+        arr = arr[:, :, :3]
+    return np.ascontiguousarray(arr)
+
+
+def choose_layout(images: list[np.ndarray]) -> dict:
+    """The layout {height, width, channels} for a training set of uint8 HxWxC images."""
+    sizes = Counter((int(a.shape[0]), int(a.shape[1])) for a in images)
+    (h, w), _ = max(sizes.items(), key=lambda kv: (kv[1], kv[0][0] * kv[0][1], kv[0]))
+    scale = min(1.0, MAX_LAYOUT_SIDE / max(h, w))
+    h2, w2 = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
+    colour = 0.0
+    n_rgb = 0
+    for a in images:
+        if a.shape[2] == 3:
+            a16 = a.astype(np.int16)
+            colour += float(np.abs(a16[..., 0] - a16[..., 1]).mean() + np.abs(a16[..., 1] - a16[..., 2]).mean())
+            n_rgb += 1
+    channels = 3 if n_rgb and colour / len(images) > COLOUR_THRESHOLD else 1
+    return {"height": h2, "width": w2, "channels": channels}
+
+
+def to_layout(arr: np.ndarray, layout: dict) -> np.ndarray:
+    """uint8 HxWxC → float32 (height, width, channels) in [0, 1] (Pillow convert + resize)."""
+    from PIL import Image
+
+    h, w, c = layout["height"], layout["width"], layout["channels"]
+    if arr.shape[2] == 1:
+        im = Image.fromarray(arr[:, :, 0], mode="L")
+    else:
+        im = Image.fromarray(arr[:, :, :3], mode="RGB")
+    im = im.convert("L" if c == 1 else "RGB")
+    if im.size != (w, h):
+        im = im.resize((w, h), Image.BILINEAR)
+    out = np.asarray(im, dtype=np.float32) / F32(255.0)
+    return out.reshape(h, w, c)
+
+
+def png_data_uri(x: np.ndarray, scale: int = 1) -> str:
+    """A small base64 PNG (data URI) of a float [0,1] HxWxC image, for the HTML report."""
+    from PIL import Image
+
+    a = np.clip(np.round(np.asarray(x, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
+    im = Image.fromarray(a[:, :, 0], mode="L") if a.shape[2] == 1 else Image.fromarray(a, mode="RGB")
+    if scale > 1:
+        im = im.resize((im.size[0] * scale, im.size[1] * scale), Image.NEAREST)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", optimize=False)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def grid_summary(sal: np.ndarray, max_cells: int = 8) -> list[list[float]]:
+    """Block-mean a 2-D map down to at most max_cells x max_cells, scaled to max 1, 3 decimals."""
+    h, w = sal.shape
+    gh, gw = min(h, max_cells), min(w, max_cells)
+    ys = np.linspace(0, h, gh + 1)
+    xs = np.linspace(0, w, gw + 1)
+    g = np.zeros((gh, gw))
+    for i in range(gh):
+        for j in range(gw):
+            a, b = int(math.floor(ys[i])), max(int(math.floor(ys[i])) + 1, int(math.floor(ys[i + 1])))
+            c, d = int(math.floor(xs[j])), max(int(math.floor(xs[j])) + 1, int(math.floor(xs[j + 1])))
+            g[i, j] = sal[a:b, c:d].mean()
+    top = g.max()
+    if top > 0:
+        g = g / top
+    return [[round(float(v), 3) for v in row] for row in g]
+
+
+# ----------------------------------------------------------------------------- trainer
+class MediaNetTrainer:
+    """Wraps NetClassifier for the pipeline: standardises inputs, adapts progress, serialises.
+
+    ``settings`` are the feature settings handed to featurize (the image layout, or the audio
+    feature parameters); the pipeline keeps them in metadata so prediction featurizes alike.
+    """
+
+    def __init__(self, kind: str = "cnn", conv=(16, 32), hidden=(128,), epochs: int = 10,
+                 learning_rate: float = 0.002, batch_size: int = 32, weight_decay: float = 1e-4,
+                 augment_shift: int = 0, seed: int = 0, settings: dict | None = None):
+        self.kind = kind
+        self.conv = tuple(int(c) for c in conv)
+        self.hidden = tuple(int(h) for h in hidden)
+        self.epochs = int(epochs)
+        self.learning_rate = float(learning_rate)
+        self.batch_size = int(batch_size)
+        self.weight_decay = float(weight_decay)
+        self.augment_shift = int(augment_shift)
+        self.seed = int(seed)
+        self.settings = settings if settings is not None else {}
+
+    def fit(self, X, y, X_val=None, y_val=None, progress: Callable | None = None) -> "MediaNetTrainer":
+        X = np.asarray(X, dtype=F32)
+        # channel-wise standardisation from the training rows (float64 sums, fixed order)
+        axes = tuple(range(X.ndim - 1))
+        self.mean_ = X.astype(np.float64).mean(axis=axes).astype(F32)
+        std = X.astype(np.float64).std(axis=axes)
+        self.std_ = np.where(std > 1e-6, std, 1.0).astype(F32)
+        Xv = None if X_val is None or len(X_val) == 0 else self._norm(X_val)
+
+        def report(rec: dict) -> None:
+            if progress is not None:
+                progress(rec["epoch"], rec["epochs"], rec["rows"] * rec["epoch"], rec["loss"])
+
+        self.net_ = NetClassifier(
+            kind=self.kind, conv=self.conv, hidden=self.hidden, epochs=self.epochs,
+            learning_rate=self.learning_rate, batch_size=self.batch_size,
+            weight_decay=self.weight_decay, augment_shift=self.augment_shift, seed=self.seed,
+        ).fit(self._norm(X), y, n_classes=int(self.n_classes), X_val=Xv,
+              y_val=None if Xv is None else np.asarray(y_val), progress=report)
+        self.history_ = list(self.net_.history_)
+        return self
+
+    def _norm(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=F32)
+        return ((X - self.mean_) / self.std_).astype(F32)
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.net_.predict_proba(self._norm(X))
+
+    def input_gradients(self, X, classes) -> np.ndarray:
+        return self.net_.input_gradients(self._norm(X), np.asarray(classes)) / self.std_
+
+    def tensors(self) -> dict[str, np.ndarray]:
+        out = {"input.mean": np.ascontiguousarray(self.mean_, dtype=F32),
+               "input.std": np.ascontiguousarray(self.std_, dtype=F32)}
+        out.update(self.net_.tensors())
+        return out
+
+    def config(self) -> dict:
+        return {
+            "network": self.kind, "conv": list(self.conv), "hidden": list(self.hidden),
+            "epochs": self.epochs, "learning_rate": self.learning_rate,
+            "batch_size": self.batch_size, "weight_decay": self.weight_decay,
+            "augment_shift": self.augment_shift, "seed": self.seed,
+            "n_classes": int(self.n_classes),
+            "architecture": getattr(self, "net_", None) and self.net_.architecture_,
+        }
+
+    def feature_settings(self) -> dict:
+        return self.settings
+
+    @classmethod
+    def load(cls, tensors: dict, config: dict) -> "MediaNetTrainer":
+        t = cls(kind=config["network"], conv=config.get("conv", ()), hidden=config.get("hidden", ()),
+                epochs=config.get("epochs", 1), learning_rate=config.get("learning_rate", 0.002),
+                batch_size=config.get("batch_size", 32), weight_decay=config.get("weight_decay", 0.0),
+                augment_shift=config.get("augment_shift", 0), seed=config.get("seed", 0))
+        t.n_classes = int(config["n_classes"])
+        t.mean_ = np.asarray(tensors["input.mean"], dtype=F32)
+        t.std_ = np.asarray(tensors["input.std"], dtype=F32)
+        net_tensors = {k: v for k, v in tensors.items() if not k.startswith("input.")}
+        t.net_ = NetClassifier.from_tensors(config["architecture"], net_tensors)
+        t.history_ = []
+        return t
+
+
+def _tuple_param(params: dict, key: str, default: tuple) -> tuple:
+    v = params.get(key, default)
+    if isinstance(v, int):
+        return (v,)
+    if isinstance(v, (list, tuple)):
+        return tuple(int(x) for x in v)
+    return default
+
+
+def trainer_from_params(params: dict, n_classes: int, *, default_kind: str = "cnn",
+                        defaults: dict | None = None) -> MediaNetTrainer:
+    """A MediaNetTrainer from the pipeline's effective hyperparameters."""
+    d = dict(defaults or {})
+    kind = str(params.get("network", d.get("network", default_kind)))
+    t = MediaNetTrainer(
+        kind=kind,
+        conv=_tuple_param(params, "conv", tuple(d.get("conv", (16, 32)))),
+        hidden=_tuple_param(params, "hidden", tuple(d.get("hidden", (128,)))),
+        epochs=int(params.get("epochs", d.get("epochs", 10))),
+        learning_rate=float(params.get("learning_rate", d.get("learning_rate", 0.002))),
+        batch_size=int(params.get("batch_size", d.get("batch_size", 32))),
+        weight_decay=float(params.get("weight_decay", d.get("weight_decay", 1e-4))),
+        augment_shift=int(params.get("augment_shift", d.get("augment_shift", 0))),
+        seed=int(params.get("seed", 0)),
+        settings={},
+    )
+    t.n_classes = n_classes
+    return t
+
+
+# ----------------------------------------------------------------------------- handler
+class ImageHandler:
+    """The ``image`` mode handler (see n3lang.training.modes for the protocol)."""
+
+    name = "image"
+    input_fields = ("image", "pixels")
+    max_examples = 12
+    max_saliency_rows = 400
+
+    def check_input(self, row: dict, ctx) -> tuple[Any, list[Diagnostic]]:
+        key = "image" if "image" in row else ("pixels" if "pixels" in row else None)
+        if key is None:
+            return None, [ctx.problem(
+                'missing field "image": an image row needs "image" (a PNG or JPEG path relative '
+                'to the dataset file) or "pixels" (a nested list of 0..255 values)',
+                fix='Add "image" or "pixels" to the row.',
+                example='{"image": "images/cat_01.png", "target": "cat"}')]
+        value = row[key]
+        if isinstance(value, list):
+            try:
+                pixels_to_array(value)
+            except MediaError as exc:
+                return None, [ctx.problem(f'"{key}" {exc}', key=key,
+                                          fix="Give the pixels as rows of numbers 0..255 (or [r, g, b] lists).",
+                                          example='{"pixels": [[0, 255], [255, 0]], "target": "checker"}')]
+            return value, []
+        if key == "pixels":
+            return None, [ctx.problem(f'"pixels" must be a nested list of pixel values, got {_json_type(value)}',
+                                      key=key, example='{"pixels": [[0, 255], [255, 0]], "target": "checker"}')]
+        if not isinstance(value, str):
+            return None, [ctx.problem(f'"image" must be a file path string, got {_json_type(value)}', key=key,
+                                      example='{"image": "images/cat_01.png", "target": "cat"}')]
+        norm = unicodedata.normalize("NFC", value.strip()).replace("\\", "/")
+        try:
+            path = resolve_media_path(norm, ctx.dataset_dir, ctx.allow_absolute)
+            decode_image_file(path, norm)
+        except MediaError as exc:
+            return None, [ctx.problem(f'"image" {exc}', key=key,
+                                      fix="Point \"image\" at a PNG or JPEG file inside the dataset's "
+                                      "directory (paths are relative to the dataset file).",
+                                      example='{"image": "images/cat_01.png", "target": "cat"}')]
+        return norm, []
+
+    def _decode(self, value: Any, dataset_dir: Path) -> np.ndarray:
+        if isinstance(value, np.ndarray):
+            return value if value.ndim == 3 else value[:, :, None]
+        if isinstance(value, list):
+            return pixels_to_array(value)
+        return decode_image_file(Path(dataset_dir) / value, str(value))
+
+    def featurize(self, inputs: list, dataset_dir: Path, settings: dict) -> np.ndarray:
+        arrays = [self._decode(v, dataset_dir) for v in inputs]
+        if "height" not in settings:
+            settings.update(choose_layout(arrays))
+        layout = settings
+        X = np.empty((len(arrays), layout["height"], layout["width"], layout["channels"]), F32)
+        for i, a in enumerate(arrays):
+            X[i] = to_layout(a, layout)
+        return X
+
+    def make_trainer(self, base, params: dict, labels: list[str], y) -> MediaNetTrainer:
+        return trainer_from_params(params, len(labels), default_kind="cnn")
+
+    def load_trainer(self, kind: str, tensors: dict, config: dict) -> MediaNetTrainer:
+        t = MediaNetTrainer.load(tensors, config)
+        return t
+
+    def explain(self, trainer, X_val, y_val, val_inputs: list, labels: list[str]) -> dict:
+        X_val = np.asarray(X_val, F32)
+        y_val = np.asarray(y_val, dtype=np.int64)
+        out: dict = {
+            "method": "Saliency: mean absolute gradient of each class's logit with respect to the "
+                      "input pixels, over that class's validation images, averaged over channels and "
+                      "block-averaged to a grid of at most 8x8 (1 = the most influential cell).",
+            "notes": [
+                f"Images are converted to {trainer.settings.get('height')}x{trainer.settings.get('width')} "
+                f"{'RGB' if trainer.settings.get('channels') == 3 else 'greyscale'} before training.",
+                f"Network: {trainer.kind} "
+                + (f"(3x3 conv {list(trainer.conv)} with 2x2 max-pool, " if trainer.kind == "cnn" else "(")
+                + f"dense {list(trainer.hidden)}).",
+            ],
+        }
+        if len(X_val) == 0:
+            return out
+        n = min(len(X_val), self.max_saliency_rows)
+        grads = np.abs(trainer.input_gradients(X_val[:n], y_val[:n])).mean(axis=3)
+        saliency = {}
+        for ci, label in enumerate(labels):
+            rows = np.nonzero(y_val[:n] == ci)[0]
+            if len(rows) == 0:
+                continue
+            m = grads[rows].mean(axis=0)
+            grid = grid_summary(m)
+            g = np.asarray(grid)
+            peak = np.unravel_index(int(np.argmax(g)), g.shape)
+            saliency[label] = {"grid": grid, "peak": [int(peak[0]), int(peak[1])],
+                               "mean": round(float(g.mean()), 3), "images": int(len(rows))}
+        out["saliency"] = saliency
+        proba = trainer.predict_proba(X_val[: self.max_examples])
+        examples = []
+        for i in range(min(len(X_val), self.max_examples)):
+            p = int(np.argmax(proba[i]))
+            v = val_inputs[i] if i < len(val_inputs) else None
+            shown = v if isinstance(v, str) else f"pixels {X_val.shape[1]}x{X_val.shape[2]}"
+            examples.append({
+                "input": shown, "target": labels[int(y_val[i])], "predicted": labels[p],
+                "confidence": round(float(proba[i, p]), 4),
+                "thumbnail": png_data_uri(X_val[i], scale=max(1, 32 // max(X_val.shape[1], X_val.shape[2]))),
+            })
+        out["examples"] = examples
+        return out
+
+    def load_input(self, value: str, base_dir: Path) -> np.ndarray:
+        try:
+            path = resolve_media_path(str(value), Path(base_dir), allow_absolute=True)
+            return decode_image_file(path, str(value))
+        except MediaError as exc:
+            raise errors.fail(errors.PREDICT_INPUT, f"image input {exc}") from None
+
+
+def _json_type(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "a boolean"
+    if isinstance(v, (int, float)):
+        return "a number"
+    if isinstance(v, str):
+        return "a string"
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, dict):
+        return "an object"
+    return type(v).__name__
+
+
+HANDLER = ImageHandler()
