@@ -1,0 +1,94 @@
+"""Metrics measured from predictions: known values, edge cases, scikit-learn agreement."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from n3lang.training import metrics as M
+
+
+def test_classification_known_values() -> None:
+    out = M.classification_metrics(["a", "b", "a", "c"], ["a", "a", "a", "b"], ["a", "b", "c"])
+    assert out["accuracy"] == 0.5
+    assert out["macro_f1"] == 0.266667
+    assert out["per_class"]["a"] == {"precision": 0.666667, "recall": 1.0, "f1": 0.8, "support": 2}
+    assert out["confusion_matrix"] == {"labels": ["a", "b", "c"], "matrix": [[2, 0, 0], [1, 0, 0], [0, 1, 0]],
+                                       "truncated": False}
+    assert out["majority_baseline"] == {"label": "a", "accuracy": 0.5}
+    assert out["n_validation"] == 4
+
+
+def test_unseen_labels_are_appended_and_baseline_uses_training_targets() -> None:
+    out = M.classification_metrics(["x", "b"], ["b", "b"], ["b", "a"], train_targets=["a", "a", "b"])
+    assert out["confusion_matrix"]["labels"] == ["b", "a", "x"]
+    assert out["majority_baseline"] == {"label": "a", "accuracy": 0.0}
+    assert set(out["per_class"]) == {"a", "b", "x"}
+    # macro-F1 averages labels seen in y_true or y_pred (b, x), not 'a'
+    assert out["macro_f1"] == pytest.approx((2 / 3 + 0) / 2, abs=1e-6)
+
+
+def test_confusion_matrix_truncates_many_labels() -> None:
+    y = [f"answer {i}" for i in range(80)] + ["answer 0"] * 5
+    out = M.classification_metrics(y, y, sorted(set(y)), max_confusion_labels=10)
+    cm = out["confusion_matrix"]
+    assert cm["truncated"] and len(cm["labels"]) == 10 and "answer 0" in cm["labels"]
+    assert len(cm["matrix"]) == 10 and all(len(r) == 10 for r in cm["matrix"])
+
+
+def test_length_mismatch() -> None:
+    with pytest.raises(ValueError):
+        M.classification_metrics(["a"], [], ["a"])
+
+
+def test_agrees_with_scikit_learn() -> None:
+    skm = pytest.importorskip("sklearn.metrics")
+    rng = random.Random(3)
+    labels = list("abcde")
+    y_true = [rng.choice(labels[:4]) for _ in range(300)]
+    y_pred = [t if rng.random() < 0.6 else rng.choice(labels) for t in y_true]
+    out = M.classification_metrics(y_true, y_pred, labels)
+    assert out["accuracy"] == pytest.approx(skm.accuracy_score(y_true, y_pred), abs=1e-6)
+    assert out["macro_f1"] == pytest.approx(skm.f1_score(y_true, y_pred, average="macro"), abs=1e-6)
+    p, r, f, s = skm.precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    for i, label in enumerate(labels[:4]):
+        assert out["per_class"][label]["precision"] == pytest.approx(p[i], abs=1e-6)
+        assert out["per_class"][label]["recall"] == pytest.approx(r[i], abs=1e-6)
+        assert out["per_class"][label]["f1"] == pytest.approx(f[i], abs=1e-6)
+        assert out["per_class"][label]["support"] == s[i]
+    assert out["confusion_matrix"]["matrix"] == skm.confusion_matrix(y_true, y_pred, labels=labels).tolist()
+
+
+def test_bleu_and_token_f1() -> None:
+    assert M.sentence_bleu("billing", "billing") == 1.0
+    assert M.sentence_bleu("reset my password", "") == 0.0
+    assert M.sentence_bleu("the cat sat on the mat", "dog") == 0.0
+    partial = M.sentence_bleu("the cat sat on the mat", "the cat sat on a mat")
+    assert 0.3 < partial < 1.0
+    # brevity penalty: a prefix scores lower than the whole
+    assert M.sentence_bleu("a b c d e f", "a b c") < M.sentence_bleu("a b c d e f", "a b c d e f")
+    assert M.token_f1("Reset my password", "reset password") == pytest.approx(0.8)
+    assert M.token_f1("", "") == 1.0 and M.token_f1("a", "b") == 0.0
+    out = M.text_metrics(["Refund", "shipping"], ["refund", "billing"])
+    assert out == {"bleu": 0.5, "token_f1": 0.5, "exact_match": 0.5}
+
+
+def test_speech_metrics() -> None:
+    assert M.edit_distance("kitten", "sitting") == 3
+    out = M.speech_metrics(["turn on the light", "yes"], ["turn the light", "Yes"])
+    assert out == {"wer": 0.2, "transcript_accuracy": 0.5}
+    assert M.speech_metrics([], []) == {"wer": 0.0, "transcript_accuracy": 0.0}
+
+
+def test_evaluate_by_mode() -> None:
+    y = ["a", "b"]
+    assert {"bleu", "token_f1"} <= set(M.evaluate("text", y, y, y))
+    assert {"wer", "transcript_accuracy"} <= set(M.evaluate("audio", y, y, y))
+    assert not {"bleu", "wer"} & set(M.evaluate("image", y, y, y))
+
+
+def test_rounding_is_stable() -> None:
+    assert M.rnd(1 / 3) == 0.333333 and M.rnd(-0.0) == 0.0 and str(M.rnd(-1e-9)) == "0.0"
+    with pytest.raises(ValueError):
+        M.rnd(float("inf"))
