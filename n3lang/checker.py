@@ -288,6 +288,18 @@ DUPLICATE_CASE = register(
     example='match x:\n  with:\n    when 1:\n      return "one"\n    otherwise:\n      return "other"',
     severity=WARNING,
 )
+AI_IN_FUNCTION = register(
+    "ai-in-function",
+    why="Functions are pure and deterministic: they may not call an ai; only flows may.",
+    fix="Ask the ai in the flow and pass its answer to the function as an input.",
+    example='flow "answer":\n  ask ai "support" with input: input.question as reply\n  return reply',
+)
+AI_WITHOUT_MODEL = register(
+    "ai-without-model",
+    why="`ask ai` runs the model the ai names; an ai block without `model is \"...\"` has nothing to run.",
+    fix="Add a `model is \"<name>\"` line naming a model declared in the app or registered by `n3 train`.",
+    example='ai "support":\n  model is "supportbot.faq_model_v2"',
+)
 RESERVED_NAME = register(
     "reserved-name",
     why="Reserved words are part of the language's grammar, so they cannot name variables or inputs unless escaped.",
@@ -304,7 +316,7 @@ CHECK_CODES = (
     RECURSIVE_FUNCTION, STATE_IN_FUNCTION, RECORDS_IN_FUNCTION, INVALID_PATTERN,
     TRAINING_REQUIRED, UNKNOWN_MODEL, UNKNOWN_MODEL_SETTING, INVALID_MODEL_SETTING,
     MISSING_MODEL_SETTING, MUTATION_WITHOUT_REQUIRES, UNREACHABLE_CODE, DUPLICATE_CASE,
-    RESERVED_NAME,
+    AI_IN_FUNCTION, AI_WITHOUT_MODEL, RESERVED_NAME,
 )
 
 # Keys of a model block when the schema cannot be loaded (kept in step with
@@ -602,7 +614,7 @@ class Checker:
                 except re.error as exc:
                     self.error(
                         INVALID_PATTERN,
-                        f"Invalid pattern for field '{fld.name}' in record '{record.name}': {exc}",
+                        f'Invalid pattern "{pattern.value}": {exc}',
                         constraint.span,
                     )
 
@@ -651,7 +663,14 @@ class Checker:
         return seen
 
     def visit_AIDecl(self, node: A.AIDecl) -> None:
-        self.check_settings(node, "ai")
+        settings = self.check_settings(node, "ai")
+        model = settings.get("model")
+        if model is None:
+            self.error(AI_WITHOUT_MODEL, f"ai '{node.name}' has no model", node.name_span)
+            return
+        if isinstance(model.value, A.Literal) and isinstance(model.value.value, str):
+            name, version = _split_ref(model.value.value)
+            self.check_model_ref(name, version, model.span, hosted_note=True)
 
     def visit_ModelDecl(self, node: A.ModelDecl) -> None:
         if not self.has_training:
@@ -730,7 +749,7 @@ class Checker:
         if name in self.scope or name in self.fields:
             return
         if name == "state" and self.function is not None:
-            self.error(STATE_IN_FUNCTION, f"Function '{self.function.name}' reads app state", span)
+            self.error(STATE_IN_FUNCTION, "Functions cannot access state", span)
             self.scope.add(name)
             return
         self.error(
@@ -743,11 +762,7 @@ class Checker:
     def check_record(self, stmt: Any) -> A.RecordDecl | None:
         kind = type(stmt).__name__
         if self.function is not None:
-            self.error(
-                RECORDS_IN_FUNCTION,
-                f"Function '{self.function.name}' uses records ({kind.lower()} \"{stmt.record}\")",
-                stmt.span,
-            )
+            self.error(RECORDS_IN_FUNCTION, "Functions cannot access records", stmt.span)
         elif kind in MUTATING and self.first_mutation is None:
             self.first_mutation = stmt
         record = self.records.get(stmt.record)
@@ -777,14 +792,14 @@ class Checker:
     def visit_Let(self, node: A.Let) -> None:
         self.visit(node.value)
         self.scope.add(node.name)
-        self.constants[node.name] = node.constant and self.constants.get(node.name, True)
+        self.constants[node.name] = node.constant  # the latest let decides, as at run time
 
     def visit_Set(self, node: A.Set) -> None:
         self.visit(node.value)
         root = node.target[0] if node.target else ""
         if root == "state":
             if self.function is not None:
-                self.error(STATE_IN_FUNCTION, f"Function '{self.function.name}' writes app state", node.span)
+                self.error(STATE_IN_FUNCTION, "Functions cannot change state", node.span)
             return
         if root not in self.scope:
             self.error(SET_UNDECLARED, f"Cannot set undeclared variable '{root}'", node.span)
@@ -887,6 +902,8 @@ class Checker:
         self.check_record(node)
 
     def visit_AskAI(self, node: A.AskAI) -> None:
+        if self.function is not None:
+            self.error(AI_IN_FUNCTION, "Functions cannot call ai", node.span)
         ai = self.ais.get(node.ai)
         if ai is None:
             self.error(UNKNOWN_AI, f"Unknown ai '{node.ai}'" + did_you_mean(node.ai, self.ais), node.span)
@@ -969,22 +986,21 @@ class Checker:
             given: set[str] = set()
             for arg in node.args:
                 if arg.name in given:
-                    self.error(DUPLICATE_ARGUMENT, f"Argument '{arg.name}' is given twice", arg.span)
+                    self.error(
+                        DUPLICATE_ARGUMENT,
+                        f"Argument '{arg.name}' is given twice for function '{func.name}'",
+                        arg.span,
+                    )
                 elif arg.name not in inputs:
                     self.error(
                         UNEXPECTED_ARGUMENT,
-                        f"Function '{func.name}' has no input '{arg.name}'" + did_you_mean(arg.name, inputs),
+                        f"Unknown argument '{arg.name}' for function '{func.name}'" + did_you_mean(arg.name, inputs),
                         arg.span,
                     )
                 given.add(arg.name)
-            missing = [p.name for p in func.inputs if not p.optional and p.name not in given]
-            if missing:
-                word = "argument" if len(missing) == 1 else "arguments"
-                self.error(
-                    MISSING_ARGUMENT,
-                    f"Function '{func.name}' is missing {word} {_quote_list(missing)}",
-                    node.span,
-                )
+            for param in func.inputs:
+                if not param.optional and param.name not in given:
+                    self.error(MISSING_ARGUMENT, f"Missing argument '{param.name}' for function '{func.name}'", node.span)
         for arg in node.args:
             self.visit(arg.value)
 
@@ -996,7 +1012,7 @@ class Checker:
         self.check_model_ref(name, version, span)
         self.visit(node.input)
 
-    def check_model_ref(self, name: str, version: str | None, span: A.Span) -> None:
+    def check_model_ref(self, name: str, version: str | None, span: A.Span, hosted_note: bool = False) -> None:
         registered = [e for e in self.registry or () if e.get("name") == name]
         if name in self.models and not registered:
             return
@@ -1018,7 +1034,13 @@ class Checker:
             if known
             else "No model is declared or registered yet: add a `model` block and run `n3 train`."
         )
-        self.error(UNKNOWN_MODEL, f"Unknown model '{name}'" + did_you_mean(name, known), span, fix=fix)
+        why = None
+        if hosted_note:
+            why = (
+                "This runtime runs only models trained with `n3 train` (declared in the app or "
+                "recorded in models_registry.yaml); it does not call hosted ai providers."
+            )
+        self.error(UNKNOWN_MODEL, f"Unknown model '{name}'" + did_you_mean(name, known), span, fix=fix, why=why)
 
     # ------------------------------------------------------------------ whole-program
     def check_recursion(self) -> None:
@@ -1046,7 +1068,7 @@ class Checker:
                 chain = " -> ".join([caller, *back])
                 self.error(
                     RECURSIVE_FUNCTION,
-                    f"Function '{caller}' calls itself" + ("" if len(back) == 1 else f" ({chain})"),
+                    f"Function '{caller}' cannot call itself" + ("" if len(back) == 1 else f" ({chain})"),
                     call.name_span if call.name_span != A.UNKNOWN else call.span,
                 )
 

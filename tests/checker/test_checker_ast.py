@@ -90,8 +90,8 @@ def test_function_arguments():
     )
     call = A.CallFunction("add", (A.Argument("c", num("1"), S(12)),), S(11), S(11, 15))
     got = codes(prog(fn, flow("f", A.Return(call, S(11)))))
-    assert ("unexpected-argument", 12, "Function 'add' has no input 'c'") in got
-    assert ("missing-argument", 11, "Function 'add' is missing argument 'a'") in got
+    assert ("unexpected-argument", 12, "Unknown argument 'c' for function 'add'") in got
+    assert ("missing-argument", 11, "Missing argument 'a' for function 'add'") in got
 
 
 def test_training_gate_and_model_keys():
@@ -115,7 +115,7 @@ def test_mutation_without_requires_and_unreachable():
 def test_recursion():
     call = A.CallFunction("loop", (), S(5), S(5, 20))
     fn = A.FunctionDecl("loop", (), (), (A.Return(call, S(5)),), S(2), S(2, 18))
-    assert codes(prog(fn)) == [("recursive-function", 5, "Function 'loop' calls itself")]
+    assert codes(prog(fn)) == [("recursive-function", 5, "Function 'loop' cannot call itself")]
 
 
 def test_every_check_code_has_texts():
