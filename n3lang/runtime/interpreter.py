@@ -1010,6 +1010,7 @@ class Interpreter:
                                 f"Missing argument '{p.name}' for function '{fn.name}'", span)
                 local[p.name] = None
         saved = (self.scope, self.constants, self.last)
+        local["input"] = {k: v for k, v in local.items()}
         self.scope = local
         self.constants = set()
         self.last = None

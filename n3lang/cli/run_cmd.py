@@ -1,0 +1,93 @@
+"""`n3 run`: parse and check an app, run one flow, print its result.
+
+Results go to stdout (a readable rendering, or with --json the payload
+``{"ok", "result", "state", "traces"}`` with numbers written exactly); problems are rendered
+with the shared caret renderer on stderr (with --json, as JSON on stdout with ``ok: false``).
+Exit 0 on success, 1 when the app, its input or the run fails.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, fail, json_option
+from n3lang.diagnostics import Diagnostic, make
+
+
+def _input_error(message: str) -> Diagnostic:
+    from n3lang.runtime.errors import INPUT_ERROR
+
+    return make(INPUT_ERROR, message, file="--input")
+
+
+def read_input(text: str | None):
+    """The flow input from --input: JSON text, or @file.json. Returns (value, diagnostic)."""
+    from n3lang.runtime.values import parse_json_text
+
+    if text is None:
+        return {}, None
+    where = "--input"
+    if text.startswith("@"):
+        where = text[1:]
+        try:
+            text = Path(where).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, _input_error(f"Cannot read input file '{where}': {exc}")
+    try:
+        return parse_json_text(text), None
+    except ValueError as exc:
+        return None, _input_error(f"The input in {where} is not valid JSON: {exc}")
+    except RecursionError:
+        return None, _input_error(f"The input in {where} is nested too deeply")
+
+
+@click.command()
+@click.argument("app", required=False, default="app.ai", metavar="[APP.ai]")
+@click.option("--flow", "flow_name", default=None, metavar="NAME",
+              help="The flow to run (required when the app has several).")
+@click.option("--input", "input_text", default=None, metavar="JSON|@FILE",
+              help="The flow input: JSON text, or @file.json.")
+@click.option("--state", "state_path", default=None, metavar="FILE",
+              help="SQLite file keeping state and records across runs (default: in memory).")
+@json_option
+def run(app: str, flow_name: str | None, input_text: str | None, state_path: str | None,
+        as_json: bool) -> None:
+    """Run a flow of an app (default: ./app.ai) and print its result.
+
+    \b
+    --json prints {"ok", "result", "state", "traces"} with exact numbers.
+    Exit 0 on success, 1 when the app does not check or the run fails.
+    """
+    from n3lang.runtime import run_flow
+    from n3lang.runtime.values import display, dumps
+    from n3lang.syntax import parse_file  # type: ignore[attr-defined]
+
+    program, diagnostics, source = parse_file(app)
+    diagnostics = list(diagnostics)
+    if program is not None and not any(d.is_error for d in diagnostics):
+        try:
+            from n3lang.checker import check_program
+        except ImportError:  # pragma: no cover - the checker ships with the package
+            check_program = None
+        if check_program is not None:
+            diagnostics.extend(check_program(program, project_dir=Path(app).resolve().parent))
+    errors = [d for d in diagnostics if d.is_error]
+    if program is None or errors:
+        fail(errors or diagnostics, as_json, {app: source})
+
+    value, problem = read_input(input_text)
+    if problem is not None:
+        fail([problem], as_json, {})
+
+    outcome = run_flow(program, flow_name, value, state_path=state_path, source=source,
+                       project_dir=Path(app).resolve().parent)
+    if as_json:
+        click.echo(dumps(outcome.to_json()))
+        sys.exit(EXIT_OK if outcome.ok else EXIT_USER_ERROR)
+    if not outcome.ok:
+        fail([outcome.error], False, {app: source})
+    click.echo(display(outcome.result))
+    sys.exit(EXIT_OK)
