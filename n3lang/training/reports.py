@@ -96,6 +96,10 @@ def write_reports(
             1 = no collision), others: [str] (a few of those other n-grams)}]}   (text)
         examples: [{input: str, target: str, predicted: str, confidence: float,
             contributions: [{feature: str, weight: float, ...}]}]   a few validation rows
+        (The hashed form the text handler produces is accepted too: a feature
+        ``{"feature": <bucket>, "ngrams": [...], "n_ngrams": n, "weight"|"contribution": w}``
+        becomes ``{"feature": ngrams[0], "bucket", "ngrams_in_bucket": n, "others", "weight"}``
+        and ``prediction`` becomes ``predicted``.)
         saliency: {label: {...}}          per-class saliency summary (image), e.g.
             {"grid": [[float]], "peak": [row, col], "mean": float}
         time_importance, frequency_importance: [float]   (audio)
@@ -171,7 +175,48 @@ def build_explain_report(name: str, version: str, explain: Mapping, model_info: 
             extra[key] = value
     if extra:
         doc["extra"] = extra
+    if isinstance(doc.get("top_features"), Mapping):
+        doc["top_features"] = {
+            str(label): [_normalize_feature(f) for f in feats] if isinstance(feats, (list, tuple)) else feats
+            for label, feats in doc["top_features"].items()
+        }
+    if isinstance(doc.get("examples"), (list, tuple)):
+        doc["examples"] = [_normalize_example(ex) for ex in doc["examples"]]
     return canonical_value(doc)
+
+
+def _normalize_feature(item: Any) -> Any:
+    """One feature in the report's shape; also accepts the hashed form
+    ``{"feature": <bucket int>, "ngrams": [str], "n_ngrams": int, "collision": bool,
+    "weight" | "contribution": float}`` and turns it into readable text with the collision
+    disclosed (``bucket``, ``ngrams_in_bucket``, ``others``)."""
+    if not isinstance(item, Mapping):
+        return item
+    out = dict(item)
+    if "weight" not in out and "contribution" in out:
+        out["weight"] = out.pop("contribution")
+    feature = out.get("feature")
+    if isinstance(feature, int) and not isinstance(feature, bool):
+        grams = [str(g) for g in out.pop("ngrams", None) or []]
+        out.setdefault("bucket", feature)
+        out["feature"] = grams[0] if grams else f"#{feature}"
+        shared = out.pop("n_ngrams", len(grams))
+        out["ngrams_in_bucket"] = max(int(shared), 1)
+        if len(grams) > 1:
+            out["others"] = grams[1:]
+        out.pop("collision", None)
+    return out
+
+
+def _normalize_example(ex: Any) -> Any:
+    if not isinstance(ex, Mapping):
+        return ex
+    out = dict(ex)
+    if "predicted" not in out and "prediction" in out:
+        out["predicted"] = out.pop("prediction")
+    if isinstance(out.get("contributions"), (list, tuple)):
+        out["contributions"] = [_normalize_feature(c) for c in out["contributions"]]
+    return out
 
 
 def _normalize_history(history: Any) -> list[dict]:

@@ -199,3 +199,26 @@ def test_image_and_audio_explanations_render(tmp_path: Path) -> None:
     paths = write_reports(tmp_path, "digits", "1.0.0", metrics, explain, {"mode": "image"})
     assert "Saliency per class" in paths["html"].read_text()
     assert "bleu" not in json.loads(paths["metrics"].read_text())
+
+
+def test_accepts_the_text_handlers_hashed_explain_shape(tmp_path: Path) -> None:
+    metrics, _, model_info = fixture_args()
+    explain = {
+        "kind": "hashed-softmax",
+        "note": "features are hashed",
+        "top_features": {"billing": [
+            {"feature": 1021, "ngrams": ["invoice", "tea"], "collision": True, "n_ngrams": 2, "weight": 1.5},
+            {"feature": 7, "ngrams": [], "collision": False, "n_ngrams": 0, "weight": 0.5},
+        ]},
+        "examples": [{"input": "invoice wrong", "target": None, "prediction": "billing", "confidence": 0.9,
+                      "contributions": [{"feature": 1021, "ngrams": ["invoice"], "collision": False,
+                                         "n_ngrams": 1, "contribution": 0.7}]}],
+    }
+    paths = write_reports(tmp_path, NAME, VERSION, metrics, explain, model_info)
+    doc = json.loads(paths["explain"].read_text())
+    assert doc["top_features"]["billing"][0] == {"feature": "invoice", "bucket": 1021, "ngrams_in_bucket": 2,
+                                                 "others": ["tea"], "weight": 1.5}
+    assert doc["top_features"]["billing"][1]["feature"] == "#7"
+    ex = doc["examples"][0]
+    assert ex["predicted"] == "billing" and ex["contributions"][0]["weight"] == 0.7
+    assert doc["extra"] == {"kind": "hashed-softmax", "note": "features are hashed"}
