@@ -308,3 +308,148 @@ def utterance_features(x16k: np.ndarray, frames: int = FRAMES) -> np.ndarray:
     fx = fix_length(lm, frames)
     fx = fx - fx.mean(axis=0, keepdims=True)  # per-band mean normalisation (voice/channel)
     return np.ascontiguousarray(fx.T, dtype=F32)
+
+
+# ----------------------------------------------------------------------------- handler
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from n3lang.diagnostics import Diagnostic  # noqa: E402
+from n3lang.training import errors  # noqa: E402
+from n3lang.training.image import (  # noqa: E402
+    MediaError, MediaNetTrainer, _check_file, _json_type, resolve_media_path, trainer_from_params)
+
+FEATURE_SETTINGS = {
+    "sample_rate": SAMPLE_RATE, "n_fft": N_FFT, "win_length": WIN, "hop_length": HOP,
+    "n_mels": N_MELS, "fmin": FMIN, "fmax": FMAX, "frames": FRAMES, "trim_db": TRIM_DB,
+    "features": "log-mel, silence-trimmed, time-normalised to `frames`, per-band mean removed",
+}
+AUDIO_DEFAULTS = {"network": "cnn", "conv": (16, 32), "hidden": (128,)}
+_EXAMPLE = '{"audio": "clips/yes_01.wav", "transcript": "yes"}'
+
+
+def check_audio_file(path: Path, shown: str) -> WavInfo:
+    """Validate a WAV file for training; raises MediaError with a readable message."""
+    _check_file(path, shown, MAX_WAV_BYTES)
+    try:
+        return check_wav(path)
+    except WavError as exc:
+        raise MediaError(f"file {shown!r} {exc}") from None
+    except OSError as exc:
+        raise MediaError(f"file {shown!r} cannot be read ({exc.strerror or exc})") from None
+
+
+def features_from_samples(x16k: np.ndarray, settings: dict | None = None) -> np.ndarray:
+    """(n_mels, frames, 1) float32 features of one 16 kHz utterance."""
+    frames = int((settings or {}).get("frames", FRAMES))
+    return utterance_features(x16k, frames)[:, :, None]
+
+
+class AudioHandler:
+    """The ``audio`` mode handler: small-vocabulary speech recognition on WAV files."""
+
+    name = "audio"
+    input_fields = ("audio",)
+    max_rows = 400
+
+    def check_input(self, row: dict, ctx) -> tuple[Any, list[Diagnostic]]:
+        if "audio" not in row:
+            return None, [ctx.problem(
+                'missing field "audio": an audio row needs "audio" (a WAV path relative to the '
+                'dataset file) and the transcript as target',
+                fix='Add "audio" to the row.', example=_EXAMPLE)]
+        value = row["audio"]
+        if not isinstance(value, str):
+            return None, [ctx.problem(f'"audio" must be a WAV file path string, got {_json_type(value)}',
+                                      key="audio", example=_EXAMPLE)]
+        norm = value.strip().replace("\\", "/")
+        try:
+            path = resolve_media_path(norm, ctx.dataset_dir, ctx.allow_absolute)
+            check_audio_file(path, norm)
+        except MediaError as exc:
+            return None, [ctx.problem(
+                f'"audio" {exc}', key="audio",
+                fix="Point \"audio\" at a PCM WAV file (8/16/24/32-bit, mono or stereo, a common "
+                "sample rate) inside the dataset's directory; convert others with "
+                "`sox in.ext -r 16000 -c 1 -b 16 out.wav`.",
+                example=_EXAMPLE)]
+        return norm, []
+
+    def featurize(self, inputs: list, dataset_dir: Path, settings: dict) -> np.ndarray:
+        if "frames" not in settings:
+            settings.update(FEATURE_SETTINGS)
+        frames = int(settings["frames"])
+        X = np.empty((len(inputs), N_MELS, frames, 1), F32)
+        for i, v in enumerate(inputs):
+            x = v if isinstance(v, np.ndarray) else load_audio(Path(dataset_dir) / v)
+            X[i] = features_from_samples(x, settings)
+        return X
+
+    def make_trainer(self, base, params: dict, labels: list[str], y) -> MediaNetTrainer:
+        return trainer_from_params(params, len(labels), default_kind="cnn", defaults=AUDIO_DEFAULTS)
+
+    def load_trainer(self, kind: str, tensors: dict, config: dict) -> MediaNetTrainer:
+        return MediaNetTrainer.load(tensors, config)
+
+    def explain(self, trainer, X_val, y_val, val_inputs: list, labels: list[str],
+                train_inputs: list | None = None) -> dict:
+        X_val = np.asarray(X_val, F32)
+        y_val = np.asarray(y_val, dtype=np.int64)
+        centres = mel_band_centres(N_MELS)
+        out: dict = {
+            "method": "Mean absolute gradient of the true class's logit with respect to the log-mel "
+                      "features of the validation utterances; time_importance has one value per "
+                      "time step of the (silence-trimmed, length-normalised) utterance, "
+                      "frequency_importance one per mel band (low to high), each scaled to max 1.",
+            "notes": [
+                f"Features: {N_MELS} mel bands {FMIN:.0f}-{FMAX:.0f} Hz, 25 ms frames every 10 ms, "
+                f"silence trimmed, stretched to {trainer.settings.get('frames', FRAMES)} time steps.",
+                "Mel band centres (Hz): " + ", ".join(f"{c:.0f}" for c in centres),
+            ],
+        }
+        if len(X_val) == 0:
+            return out
+        n = min(len(X_val), self.max_rows)
+        g = np.abs(trainer.input_gradients(X_val[:n], y_val[:n]))[..., 0]  # (n, mels, frames)
+
+        def scaled(v: np.ndarray) -> list[float]:
+            top = float(v.max()) if v.size else 0.0
+            return [round(float(a / top) if top > 0 else 0.0, 3) for a in v]
+
+        out["time_importance"] = scaled(g.mean(axis=(0, 1)))
+        out["frequency_importance"] = scaled(g.mean(axis=(0, 2)))
+        per_class = {}
+        for ci, label in enumerate(labels):
+            rows = np.nonzero(y_val[:n] == ci)[0]
+            if len(rows) == 0:
+                continue
+            gc = g[rows]
+            f = gc.mean(axis=(0, 2))
+            t = gc.mean(axis=(0, 1))
+            per_class[label] = {
+                "utterances": int(len(rows)),
+                "peak_band_hz": centres[int(np.argmax(f))],
+                "peak_time_fraction": round((int(np.argmax(t)) + 0.5) / len(t), 3),
+                "frequency_importance": scaled(f),
+                "time_importance": scaled(t),
+            }
+        out["per_class"] = per_class
+        proba = trainer.predict_proba(X_val[:12])
+        out["examples"] = [
+            {"input": val_inputs[i] if i < len(val_inputs) and isinstance(val_inputs[i], str) else "audio",
+             "target": labels[int(y_val[i])], "predicted": labels[int(np.argmax(proba[i]))],
+             "confidence": round(float(proba[i].max()), 4)}
+            for i in range(len(proba))
+        ]
+        return out
+
+    def load_input(self, value: str, base_dir: Path) -> np.ndarray:
+        try:
+            path = resolve_media_path(str(value), Path(base_dir), allow_absolute=True)
+            check_audio_file(path, str(value))
+            return load_audio(path)
+        except MediaError as exc:
+            raise errors.fail(errors.PREDICT_INPUT, f"audio input {exc}") from None
+
+
+HANDLER = AudioHandler()

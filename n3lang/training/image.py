@@ -292,6 +292,7 @@ class MediaNetTrainer:
             "augment_shift": self.augment_shift, "seed": self.seed,
             "n_classes": int(self.n_classes),
             "architecture": getattr(self, "net_", None) and self.net_.architecture_,
+            "settings": dict(self.settings),
         }
 
     def feature_settings(self) -> dict:
@@ -308,6 +309,7 @@ class MediaNetTrainer:
         t.std_ = np.asarray(tensors["input.std"], dtype=F32)
         net_tensors = {k: v for k, v in tensors.items() if not k.startswith("input.")}
         t.net_ = NetClassifier.from_tensors(config["architecture"], net_tensors)
+        t.settings = dict(config.get("settings") or {})
         t.history_ = []
         return t
 
@@ -409,7 +411,8 @@ class ImageHandler:
         t = MediaNetTrainer.load(tensors, config)
         return t
 
-    def explain(self, trainer, X_val, y_val, val_inputs: list, labels: list[str]) -> dict:
+    def explain(self, trainer, X_val, y_val, val_inputs: list, labels: list[str],
+                train_inputs: list | None = None) -> dict:
         X_val = np.asarray(X_val, F32)
         y_val = np.asarray(y_val, dtype=np.int64)
         out: dict = {
