@@ -1,0 +1,117 @@
+"""Finding the app, and the `training` capability gate (TRAINING.md section 7)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from n3lang.diagnostics import DiagnosticError
+from n3lang.training import errors
+
+APP_FILE = "app.ai"
+
+
+def find_app(start: Path) -> Path | None:
+    """./app.ai, else the nearest parent directory holding app.ai."""
+    start = Path(start).resolve()
+    for d in (start, *start.parents):
+        candidate = d / APP_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@dataclass
+class AppInfo:
+    """What training needs from the app: its path, directory, capabilities and model blocks."""
+
+    path: Path
+    display: str
+    capabilities: tuple[str, ...]
+    models: list = field(default_factory=list)  # ModelDecl nodes (empty with the fallback scan)
+
+    @property
+    def project_dir(self) -> Path:
+        return self.path.parent
+
+
+def _parse(path: Path, display: str):
+    try:
+        from n3lang.syntax import parse_file  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    program, diagnostics, _source = parse_file(path)
+    errs = [d for d in diagnostics if d.is_error]
+    if program is None or errs:
+        raise DiagnosticError(errs or [errors.error(errors.APP_INVALID, f"{display} could not be parsed", display)])
+    return program
+
+
+def _scan_capabilities(text: str) -> tuple[str, ...]:
+    """Temporary fallback until the parser lands: the tokens of a `capabilities:` block."""
+    caps: list[str] = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(r"^capabilities\s*:\s*(.*)$", line)
+        if not m:
+            continue
+        caps += [t for t in re.split(r"[\s,]+", m.group(1)) if t]
+        for nxt in lines[i + 1:]:
+            if nxt.strip() == "" or nxt.lstrip().startswith("#"):
+                continue
+            if not nxt[:1].isspace():
+                break
+            caps += [t for t in re.split(r"[\s,]+", nxt.strip()) if t]
+    return tuple(caps)
+
+
+def load_app(path: Path, display: str | None = None) -> AppInfo:
+    """Parse the app and collect capabilities and model blocks (DiagnosticError when unusable)."""
+    display = display or path.name
+    program = _parse(path, display)
+    if program is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise errors.fail(errors.APP_INVALID, f"{display} cannot be read: {exc}", display)
+        return AppInfo(path, display, _scan_capabilities(text), [])
+    from n3lang.ast import ModelDecl
+
+    return AppInfo(path, display, tuple(program.capabilities), program.of_type(ModelDecl))
+
+
+def resolve_app(app_arg: str | None, cwd: Path) -> AppInfo:
+    """The app for `n3 train`: the given path, else found from ``cwd``; checks the gate."""
+    if app_arg:
+        path = (cwd / app_arg) if not Path(app_arg).is_absolute() else Path(app_arg)
+        if path.is_dir():
+            path = path / APP_FILE
+        if not path.is_file():
+            raise errors.fail(errors.APP_MISSING, f"app file {app_arg} does not exist", app_arg)
+        display = app_arg
+    else:
+        path = find_app(cwd)
+        if path is None:
+            raise errors.fail(
+                errors.APP_MISSING,
+                "no app.ai found in this directory or any parent directory; training is enabled "
+                "per app by its `training` capability",
+                APP_FILE)
+        try:
+            display = str(path.relative_to(cwd.resolve()))
+        except ValueError:
+            display = str(path)
+    info = load_app(path, display)
+    check_gate(info)
+    return info
+
+
+def check_gate(info: AppInfo) -> None:
+    if "training" not in info.capabilities:
+        have = ", ".join(info.capabilities) if info.capabilities else "none"
+        raise errors.fail(
+            errors.CAPABILITY_MISSING,
+            f"{info.display} does not declare the `training` capability (declared: {have}), "
+            "so `n3 train` stops before reading any data",
+            info.display)

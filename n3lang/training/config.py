@@ -1,0 +1,299 @@
+"""Training configuration: flags and/or training.yaml (or a `model` block) -> TrainingConfig.
+
+Every problem is collected and reported at once as a Diagnostic naming the key, with the
+file:line:col of the YAML node when the value came from a file. Flags override the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+from n3lang.ast import UNKNOWN, Span
+from n3lang.diagnostics import Diagnostic, DiagnosticError
+from n3lang.training import errors
+from n3lang.training.modes import MODES
+
+MAX_CONFIG_BYTES = 1 << 20
+FLAGS_FILE = "<command line>"
+
+FIELDS = ("model_base", "dataset", "epochs", "learning_rate", "seed", "output_name", "mode",
+          "validation_split", "output_dir", "report_dir")
+REQUIRED = ("model_base", "dataset", "output_name")
+FLAG_OF = {k: "--" + k.replace("_", "-") for k in FIELDS}
+
+EXAMPLES = {
+    "model_base": "model_base: gpt-3.5-turbo",
+    "dataset": "dataset: data/support_tickets.jsonl",
+    "epochs": "epochs: 3",
+    "learning_rate": "learning_rate: 2e-5",
+    "seed": "seed: 13",
+    "output_name": "output_name: supportbot.faq_model_v2",
+    "mode": "mode: text",
+    "validation_split": "validation_split: 0.2",
+    "output_dir": "output_dir: build",
+    "report_dir": "report_dir: docs/reports",
+}
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+_INT = re.compile(r"^[-+]?\d+$")
+_NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+
+
+@dataclass
+class TrainingConfig:
+    """The resolved settings (None = not given: the base's default applies)."""
+
+    model_base: str | None = None
+    dataset: str | None = None
+    epochs: int | None = None
+    learning_rate: float | None = None
+    seed: int | None = None
+    output_name: str | None = None
+    mode: str = "text"
+    validation_split: float | None = None
+    output_dir: str | None = None
+    report_dir: str | None = None
+    # where each value came from: key -> (file, span)
+    origins: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d.pop("origins")
+        return d
+
+    def where(self, key: str) -> tuple[str, Span]:
+        return self.origins.get(key, (FLAGS_FILE, UNKNOWN))
+
+
+def _err(code: str, message: str, file: str, span: Span, key: str | None = None, **kw) -> Diagnostic:
+    if key and "example" not in kw:
+        kw["example"] = EXAMPLES.get(key)
+    return errors.error(code, message, file, span, **kw)
+
+
+def _span(node) -> Span:
+    s, e = node.start_mark, node.end_mark
+    return Span(s.line + 1, s.column + 1, e.line + 1, e.column + 1 if e.line == s.line else s.column + 2)
+
+
+def read_config_file(path: Path, display: str | None = None) -> tuple[dict, dict]:
+    """(values, origins) of a training.yaml; raises DiagnosticError for any problem with the file."""
+    display = display or str(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise errors.fail(errors.CONFIG_FILE, f"config file {display} does not exist or cannot be read", display,
+                          fix="Check the path given to --config (relative to the current directory).")
+    if size > MAX_CONFIG_BYTES:
+        raise errors.fail(errors.CONFIG_FILE,
+                          f"config file {display} is {size} bytes, larger than the {MAX_CONFIG_BYTES}-byte limit",
+                          display, fix="A training config is a handful of `key: value` lines; point --config at it.")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise errors.fail(errors.CONFIG_FILE, f"config file {display} is not UTF-8 (line {line}, byte {exc.start})",
+                          display, errors.span_at(line))
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        span = errors.span_at(mark.line + 1, mark.column + 1) if mark else UNKNOWN
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise errors.fail(errors.CONFIG_FILE, f"config file {display} is not valid YAML: {problem}", display, span)
+    if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
+        kind = "empty" if node is None else f"a YAML {_node_kind(node)}"
+        span = _span(node) if node is not None else UNKNOWN
+        raise errors.fail(errors.CONFIG_FILE,
+                          f"config file {display} must be a mapping of settings (`key: value` lines), but it is {kind}",
+                          display, span)
+    values: dict = {}
+    origins: dict = {}
+    problems: list[Diagnostic] = []
+    for key_node, value_node in node.value:
+        key = key_node.value
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(_err(errors.CONFIG_UNKNOWN_KEY, "config keys must be plain names", display, _span(key_node)))
+            continue
+        if key in origins:
+            problems.append(_err(errors.CONFIG_INVALID, f"key `{key}` is given twice", display, _span(key_node), key,
+                                 fix=f"Keep one `{key}` line."))
+            continue
+        origins[key] = (display, _span(value_node))
+        origins["@" + key] = (display, _span(key_node))
+        values[key] = data.get(key)
+    if problems:
+        raise DiagnosticError(problems)
+    return values, origins
+
+
+def _node_kind(node) -> str:
+    if isinstance(node, yaml.SequenceNode):
+        return "list"
+    if isinstance(node, yaml.ScalarNode):
+        return "scalar"
+    return "value"
+
+
+def _bad_type(value) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def validate_output_name(name) -> str | None:
+    """Why ``name`` is not a valid output_name, or None if it is."""
+    if not isinstance(name, str) or not name:
+        return "output_name must be a non-empty name"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return f"output_name {name!r} contains a control character"
+    if "/" in name or "\\" in name:
+        return f"output_name {name!r} contains a path separator ('/' or '\\'); it is a name, not a path"
+    if ".." in name:
+        return f"output_name {name!r} contains '..'; it is a name, not a path"
+    if name.startswith("."):
+        return f"output_name {name!r} starts with a dot"
+    if len(name) > 128:
+        return f"output_name is {len(name)} characters long (at most 128)"
+    if not _NAME_OK.match(name):
+        bad = sorted({c for c in name if not (c.isascii() and (c.isalnum() or c in "._+-"))})
+        return f"output_name {name!r} contains {', '.join(repr(c) for c in bad)}; use letters, digits, '.', '_', '-'"
+    return None
+
+
+def version_of(name: str) -> str:
+    """Version inferred from the name's suffix: ``faq_model_v2`` -> ``2.0.0``, else ``1.0.0``."""
+    m = re.search(r"(?:^|[._-])v(\d+)$", name)
+    return f"{int(m.group(1))}.0.0" if m else "1.0.0"
+
+
+def coerce(values: dict, origins: dict) -> tuple[TrainingConfig, list[Diagnostic]]:
+    """Check keys, types and ranges of ``values`` (from any source); every problem at once."""
+    cfg = TrainingConfig(origins=dict(origins))
+    problems: list[Diagnostic] = []
+
+    def where(key):
+        return origins.get(key, (FLAGS_FILE, UNKNOWN))
+
+    for key, value in values.items():
+        file, span = where(key)
+        if key not in FIELDS:
+            kfile, kspan = origins.get("@" + key, (file, span))
+            close = difflib.get_close_matches(key, FIELDS, n=1, cutoff=0.6)
+            hint = f"; did you mean `{close[0]}`?" if close else f"; valid keys: {', '.join(FIELDS)}"
+            problems.append(_err(errors.CONFIG_UNKNOWN_KEY, f"unknown key `{key}`{hint}", kfile, kspan,
+                                 close[0] if close else None,
+                                 fix=(f"Rename `{key}` to `{close[0]}`." if close else f"Remove `{key}`.")))
+            continue
+        if value is None and key in ("output_dir", "report_dir"):
+            continue
+        if key in ("model_base", "dataset", "output_name", "output_dir", "report_dir", "mode"):
+            if not isinstance(value, str) or not value.strip():
+                problems.append(_err(errors.CONFIG_INVALID, f"`{key}` must be a non-empty string, got {_bad_type(value)}",
+                                     file, span, key, fix=f"Set `{key}` to a string."))
+                continue
+            value = value.strip()
+            if key == "mode" and value not in MODES:
+                close = difflib.get_close_matches(value, MODES, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                problems.append(errors.error(errors.MODE_UNSUPPORTED,
+                                             f"unknown mode {value!r}{hint}; `mode` must be one of: {', '.join(MODES)}",
+                                             file, span, example="mode: text"))
+                continue
+            if key == "output_name":
+                why_bad = validate_output_name(value)
+                if why_bad:
+                    problems.append(errors.error(errors.OUTPUT_NAME_INVALID, why_bad, file, span))
+                    continue
+            setattr(cfg, key, value)
+        elif key in ("epochs", "seed"):
+            v = value
+            if isinstance(v, str) and _INT.match(v.strip()):
+                v = int(v.strip())
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            if not isinstance(v, int) or isinstance(v, bool):
+                problems.append(_err(errors.CONFIG_INVALID, f"`{key}` must be a whole number, got {_bad_type(value)}",
+                                     file, span, key, fix=f"Set `{key}` to a whole number."))
+                continue
+            if key == "epochs" and not (1 <= v <= 10000):
+                problems.append(_err(errors.CONFIG_INVALID,
+                                     f"`epochs` must be at least 1 (and at most 10000), got {v}", file, span, key,
+                                     fix="Set `epochs` to a positive whole number, e.g. 3."))
+                continue
+            if key == "seed" and not (0 <= v < 2**32):
+                problems.append(_err(errors.CONFIG_INVALID,
+                                     f"`seed` must be between 0 and 4294967295, got {v}", file, span, key,
+                                     fix="Set `seed` to a non-negative whole number, e.g. 13."))
+                continue
+            setattr(cfg, key, v)
+        elif key in ("learning_rate", "validation_split"):
+            v = value
+            if isinstance(v, str) and _NUMBER.match(v.strip()):
+                v = float(v.strip())
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+                problems.append(_err(errors.CONFIG_INVALID, f"`{key}` must be a number, got {_bad_type(value)}",
+                                     file, span, key, fix=f"Set `{key}` to a number."))
+                continue
+            v = float(v)
+            if key == "learning_rate" and not v > 0:
+                problems.append(_err(errors.CONFIG_INVALID, f"`learning_rate` must be greater than 0, got {v:g}",
+                                     file, span, key, fix="Set `learning_rate` to a positive number, e.g. 2e-5."))
+                continue
+            if key == "validation_split" and not (0 < v < 1):
+                problems.append(_err(errors.CONFIG_INVALID,
+                                     f"`validation_split` must be between 0 and 1 (exclusive), got {v:g}",
+                                     file, span, key, fix="Set `validation_split` to a fraction such as 0.2."))
+                continue
+            setattr(cfg, key, v)
+    return cfg, problems
+
+
+def missing_required(cfg: TrainingConfig, config_file: str | None, given=()) -> list[Diagnostic]:
+    """A diagnostic per required setting that is still missing (not merely invalid)."""
+    out = []
+    for key in REQUIRED:
+        if getattr(cfg, key) is None and key not in given:
+            where = f" or `{key}:` in {config_file}" if config_file else f" or `{key}:` in a --config file"
+            out.append(_err(errors.CONFIG_MISSING,
+                            f"missing required setting `{key}`: pass {FLAG_OF[key]}{where}",
+                            config_file or FLAGS_FILE, UNKNOWN, None,
+                            fix=f"Add {FLAG_OF[key]} VALUE to the command, or `{key}: VALUE` to the config file."))
+    return out
+
+
+def load(flags: dict, config_path: Path | None = None, config_display: str | None = None) -> TrainingConfig:
+    """Merge a config file (if any) and flags (which win); raise DiagnosticError on any problem."""
+    values: dict = {}
+    origins: dict = {}
+    display = None
+    if config_path is not None:
+        display = config_display or str(config_path)
+        values, origins = read_config_file(config_path, display)
+    for key, value in flags.items():
+        if value is not None:
+            values[key] = value
+            origins[key] = (FLAGS_FILE, UNKNOWN)
+            origins.pop("@" + key, None)
+    cfg, problems = coerce(values, origins)
+    problems += missing_required(cfg, display, set(values))
+    if problems:
+        raise DiagnosticError(problems)
+    return cfg

@@ -1,0 +1,134 @@
+"""The text mode handler (see modes.py for the seam it implements)."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+
+from n3lang.training import errors, features
+from n3lang.training.modes import RowContext, register
+from n3lang.training.text_model import HashedSoftmax, Retrieval
+
+# Retrieval is built when the distinct targets exceed this share of the training rows.
+RETRIEVAL_UNIQUE_SHARE = 0.5
+
+
+def normalize_text(value: str) -> str:
+    return unicodedata.normalize("NFC", value).strip()
+
+
+class TextHandler:
+    name = "text"
+    input_fields = ("input",)
+
+    def check_input(self, row: dict, ctx: RowContext):
+        if "input" not in row:
+            return None, [ctx.problem(
+                'missing field "input": each text row needs the text to learn from',
+                fix='Add an "input" string to the row.',
+                example='{"input": "I forgot my password", "target": "account"}')]
+        value = row["input"]
+        if not isinstance(value, str):
+            return None, [ctx.problem(
+                f'field "input" must be a string, got {_json_type(value)}', key="input",
+                fix='Write the input as a JSON string in double quotes.',
+                example='{"input": "I forgot my password", "target": "account"}')]
+        text = normalize_text(value)
+        if not text:
+            return None, [ctx.problem('field "input" is empty', key="input",
+                                      fix="Give the row some text, or delete the line.")]
+        return text, []
+
+    def featurize(self, inputs: list, dataset_dir: Path, settings: dict):
+        return features.featurize(list(inputs), settings)
+
+    def make_trainer(self, base, params: dict, labels: list[str], y):
+        settings = {k: params.get(k, v) for k, v in features.DEFAULT_SETTINGS.items()}
+        settings["word_ngrams"] = list(settings["word_ngrams"])
+        settings["char_ngrams"] = list(settings["char_ngrams"])
+        n_features = 1 << int(settings["n_features_log2"])
+        n_train = max(len(y), 1)
+        if len(np.unique(y)) > RETRIEVAL_UNIQUE_SHARE * n_train:
+            return Retrieval(len(labels), n_features=n_features, seed=params["seed"], feature_settings=settings)
+        return HashedSoftmax(len(labels), n_features=n_features, epochs=params["epochs"],
+                             learning_rate=params["learning_rate"], seed=params["seed"],
+                             feature_settings=settings)
+
+    def load_trainer(self, kind: str, tensors: dict, config: dict):
+        cls = Retrieval if kind == Retrieval.kind else HashedSoftmax
+        return cls.from_tensors(tensors, config)
+
+    def explain(self, trainer, X_val, y_val, val_inputs: list, labels: list[str],
+                train_inputs: list, top_k: int = 10, examples: int = 5) -> dict:
+        settings = trainer.feature_settings()
+        names: dict[int, set[str]] = {}
+        for text in (train_inputs or [])[:2000]:
+            for idx, grams in features.ngram_strings(text, settings).items():
+                names.setdefault(idx, set()).update(grams)
+        for text in val_inputs[:examples]:
+            for idx, grams in features.ngram_strings(text, settings).items():
+                names.setdefault(idx, set()).update(grams)
+
+        def describe(idx: int) -> dict:
+            grams = sorted(names.get(idx, ()))
+            return {"feature": int(idx), "ngrams": grams[:5], "collision": len(grams) > 1,
+                    "n_ngrams": max(len(grams), 1)}
+
+        method = ("weights of the softmax per class over hashed n-gram features; contributions are "
+                  "feature value x weight of the predicted class" if isinstance(trainer, HashedSoftmax) else
+                  "nearest training input by cosine similarity over hashed n-gram features")
+        out: dict = {"method": method,
+                     "hashing": {"buckets": 1 << int(settings["n_features_log2"]), **settings},
+                     "notes": ["features are hashed: several n-grams can share one bucket; the n-grams "
+                               "seen in the data for each bucket are listed (collisions disclosed)"]}
+        if isinstance(trainer, HashedSoftmax):
+            per_class = {}
+            for k, label in enumerate(labels):
+                idx, w = trainer.weight_column(k)
+                top = np.argsort(-w, kind="stable")[:top_k]
+                per_class[label] = [{**describe(int(idx[j])), "weight": float(w[j])} for j in top if w[j] > 0]
+            out["top_features"] = per_class
+        rows = []
+        for i in range(min(examples, len(val_inputs))):
+            a, b = X_val.indptr[i], X_val.indptr[i + 1]
+            ind, dat = X_val.indices[a:b], X_val.data[a:b]
+            proba = trainer.proba_one(ind, dat)
+            pred = int(np.argmax(proba))
+            row = {"input": val_inputs[i], "target": labels[int(y_val[i])] if y_val is not None else None,
+                   "prediction": labels[pred], "confidence": float(proba[pred])}
+            if isinstance(trainer, HashedSoftmax):
+                w = trainer._gather(ind)[:, pred] * dat
+                top = np.argsort(-w, kind="stable")[:top_k]
+                row["contributions"] = [{**describe(int(ind[j])), "contribution": float(w[j])} for j in top]
+            else:
+                sims = trainer.similarities(ind, dat)
+                j = int(np.argmax(sims))
+                row["nearest_training_row"] = j
+                row["similarity"] = float(sims[j])
+            rows.append(row)
+        out["examples"] = rows
+        return out
+
+    def load_input(self, value, base_dir: Path):
+        if not isinstance(value, str):
+            raise errors.fail(errors.PREDICT_INPUT, f"a text model needs text, got {_json_type(value)}")
+        return normalize_text(value)
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+HANDLER = register(TextHandler())

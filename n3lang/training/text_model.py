@@ -1,0 +1,248 @@
+"""Text trainers over hashed sparse features (features.Csr).
+
+* :class:`HashedSoftmax` - a multinomial logistic regression (softmax) over the hashed
+  features, trained by minibatch SGD with a linearly decaying step (fastText-style schedule).
+  The sparse products are done with gathers and ordered segment sums (``np.add.reduceat``), not
+  BLAS, so the result is bit-identical whatever the thread count. Weights are float32.
+* :class:`Retrieval` - nearest training input by cosine over the same features (an inverted
+  index), answering with its target; used when most targets are unique (question -> answer).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from n3lang.training.features import Csr
+
+
+def _segment_sums(values: np.ndarray, indptr: np.ndarray, n_rows: int) -> np.ndarray:
+    """Per-row sums of ``values`` (nnz x K) given CSR ``indptr``; empty rows give 0."""
+    out = np.zeros((n_rows, values.shape[1]), dtype=values.dtype)
+    lengths = np.diff(indptr)
+    nonempty = np.flatnonzero(lengths > 0)
+    if len(nonempty):
+        out[nonempty] = np.add.reduceat(values, indptr[:-1][nonempty], axis=0)
+    return out
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class HashedSoftmax:
+    """Softmax regression on hashed n-grams: hyperparameters in __init__, state in ``*_``."""
+
+    kind = "hashed-softmax"
+
+    def __init__(self, n_labels: int, *, n_features: int = 1 << 18, epochs: int = 5,
+                 learning_rate: float = 0.5, seed: int = 0,                  feature_settings: dict | None = None):
+        self.n_labels = int(n_labels)
+        self.n_features = int(n_features)
+        self.epochs = int(epochs)
+        self.learning_rate = float(learning_rate)
+        self.seed = int(seed)
+        self._feature_settings = dict(feature_settings or {})
+        self.history_: list[dict] = []
+
+    # --- the trainer protocol -------------------------------------------------------------
+    def config(self) -> dict:
+        return {"n_labels": self.n_labels, "n_features": self.n_features, "epochs": self.epochs,
+                "learning_rate": self.learning_rate, "seed": self.seed,
+                "feature_settings": self.feature_settings()}
+
+    def feature_settings(self) -> dict:
+        return dict(self._feature_settings)
+
+    def fit(self, X: Csr, y: np.ndarray, X_val: Csr | None = None, y_val: np.ndarray | None = None,
+            progress=None) -> "HashedSoftmax":
+        """Per-example SGD (rows in a seeded random order each epoch), step decaying linearly to 0."""
+        n, K = len(X), self.n_labels
+        y = np.asarray(y, dtype=np.int64)
+        W = np.zeros((self.n_features, K), dtype=np.float32)
+        b = np.zeros(K, dtype=np.float32)
+        rng = np.random.default_rng(self.seed)
+        total_steps = max(1, self.epochs * n)
+        step = 0
+        indptr = X.indptr.tolist()
+        indices, data = X.indices, X.data
+        report_every = max(1, n // 50)
+        self.history_ = []
+        for epoch in range(1, self.epochs + 1):
+            order = rng.permutation(n).tolist()
+            loss_sum = 0.0
+            for done, i in enumerate(order, 1):
+                lr = self.learning_rate * (1.0 - step / total_steps)
+                step += 1
+                a, e = indptr[i], indptr[i + 1]
+                idx = indices[a:e]
+                dat = data[a:e]
+                g = W.take(idx, axis=0)
+                z = (g * dat[:, None]).sum(axis=0, dtype=np.float64) + b
+                z -= z.max()
+                ez = np.exp(z)
+                p = ez / ez.sum()
+                yi = y[i]
+                loss_sum -= math.log(max(float(p[yi]), 1e-12))
+                p[yi] -= 1.0
+                p32 = (p * lr).astype(np.float32)
+                g -= dat[:, None] * p32[None, :]
+                W[idx] = g
+                b -= p32
+                if progress is not None and done % report_every == 0:
+                    progress(epoch, self.epochs, done, loss_sum / done)
+            self.W_, self.b_ = W, b
+            entry = {"epoch": epoch, "loss": loss_sum / max(n, 1)}
+            if X_val is not None and y_val is not None and len(X_val):
+                pred = self.predict_proba(X_val).argmax(axis=1)
+                entry["val_accuracy"] = float(np.mean(pred == np.asarray(y_val)))
+            else:
+                entry["val_accuracy"] = None
+            self.history_.append(entry)
+        self.W_, self.b_ = W, b
+        self._rowmap = None
+        return self
+
+    def predict_proba(self, X: Csr, chunk: int = 1024) -> np.ndarray:
+        out = np.zeros((len(X), self.n_labels), dtype=np.float64)
+        for lo in range(0, len(X), chunk):
+            sub = X.take(np.arange(lo, min(lo + chunk, len(X))))
+            contrib = self._gather(sub.indices) * sub.data[:, None]
+            logits = _segment_sums(contrib, sub.indptr, len(sub)) + self.b_
+            out[lo: lo + len(sub)] = _softmax(logits.astype(np.float64))
+        return out
+
+    def proba_one(self, indices: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """Class probabilities of one featurized text (the fast path)."""
+        z = (self._gather(indices) * data[:, None]).sum(axis=0, dtype=np.float64) + self.b_
+        e = np.exp(z - z.max())
+        return e / e.sum()
+
+    def _gather(self, indices: np.ndarray) -> np.ndarray:
+        if getattr(self, "W_", None) is not None:
+            return self.W_.take(indices, axis=0)
+        rows = self._rowmap[indices]
+        out = self.Wc_.take(np.maximum(rows, 0), axis=0)
+        out[rows < 0] = 0
+        return out
+
+    def tensors(self) -> dict:
+        """Only the feature rows that were touched are stored (``rows`` + ``weights``)."""
+        used = np.flatnonzero(np.any(self.W_ != 0, axis=1)).astype(np.int32)
+        return {"rows": used, "weights": np.ascontiguousarray(self.W_[used]), "bias": self.b_.copy()}
+
+    @classmethod
+    def from_tensors(cls, tensors: dict, config: dict) -> "HashedSoftmax":
+        m = cls(config["n_labels"], n_features=config["n_features"], epochs=config["epochs"],
+                learning_rate=config["learning_rate"], seed=config["seed"],
+                feature_settings=config.get("feature_settings"))
+        m.W_ = None
+        m.Wc_ = np.asarray(tensors["weights"], dtype=np.float32)
+        m.b_ = np.asarray(tensors["bias"], dtype=np.float32)
+        rowmap = np.full(m.n_features, -1, dtype=np.int32)
+        rowmap[np.asarray(tensors["rows"], dtype=np.int64)] = np.arange(len(tensors["rows"]), dtype=np.int32)
+        m._rowmap = rowmap
+        return m
+
+    def weight_column(self, label: int) -> tuple[np.ndarray, np.ndarray]:
+        """(feature indices, weights) for one class (explanations)."""
+        if getattr(self, "W_", None) is not None:
+            return np.arange(self.n_features), self.W_[:, label]
+        return np.flatnonzero(self._rowmap >= 0), self.Wc_[:, label]
+
+
+class Retrieval:
+    """Nearest training input by cosine similarity; answers with its target."""
+
+    kind = "retrieval"
+
+    def __init__(self, n_labels: int, *, n_features: int = 1 << 18, seed: int = 0,
+                 temperature: float = 20.0, feature_settings: dict | None = None, **_ignored):
+        self.n_labels = int(n_labels)
+        self.n_features = int(n_features)
+        self.seed = int(seed)
+        self.temperature = float(temperature)
+        self._feature_settings = dict(feature_settings or {})
+        self.history_: list[dict] = []
+
+    def config(self) -> dict:
+        return {"n_labels": self.n_labels, "n_features": self.n_features, "seed": self.seed,
+                "temperature": self.temperature, "feature_settings": self.feature_settings()}
+
+    def feature_settings(self) -> dict:
+        return dict(self._feature_settings)
+
+    def fit(self, X: Csr, y, X_val=None, y_val=None, progress=None) -> "Retrieval":
+        self.X_ = X
+        self.y_ = np.asarray(y, dtype=np.int32)
+        self._index()
+        if progress is not None:
+            progress(1, 1, len(X), 0.0)
+        entry = {"epoch": 1, "loss": 0.0, "val_accuracy": None}
+        if X_val is not None and y_val is not None and len(X_val):
+            entry["val_accuracy"] = float(np.mean(self.predict_proba(X_val).argmax(axis=1) == np.asarray(y_val)))
+        self.history_ = [entry]
+        return self
+
+    def _index(self) -> None:
+        X = self.X_
+        rid = X.row_ids()
+        perm = np.argsort(X.indices, kind="stable")
+        self._post_rows = rid[perm].astype(np.int64)
+        self._post_data = X.data[perm]
+        counts = np.bincount(X.indices, minlength=self.n_features)
+        self._col_ptr = np.zeros(self.n_features + 1, dtype=np.int64)
+        np.cumsum(counts, out=self._col_ptr[1:])
+
+    def similarities(self, indices: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """Cosine similarity of one featurized text to every training row."""
+        starts = self._col_ptr[indices]
+        lengths = self._col_ptr[indices + 1] - starts
+        total = int(lengths.sum())
+        csum = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=csum[1:])
+        pos = np.repeat(starts - csum[:-1], lengths) + np.arange(total, dtype=np.int64)
+        weights = self._post_data[pos].astype(np.float64) * np.repeat(data.astype(np.float64), lengths)
+        return np.bincount(self._post_rows[pos], weights=weights, minlength=len(self.y_))
+
+    def proba_one(self, indices: np.ndarray, data: np.ndarray) -> np.ndarray:
+        sims = self.similarities(indices, data)
+        best = np.full(self.n_labels, -1.0)
+        np.maximum.at(best, self.y_, sims)
+        present = best >= 0
+        z = np.where(present, best * self.temperature, -np.inf)
+        z = z - z[present].max()
+        e = np.where(present, np.exp(z), 0.0)
+        return e / e.sum()
+
+    def predict_proba(self, X: Csr) -> np.ndarray:
+        out = np.zeros((len(X), self.n_labels))
+        for i in range(len(X)):
+            a, b = X.indptr[i], X.indptr[i + 1]
+            out[i] = self.proba_one(X.indices[a:b], X.data[a:b])
+        return out
+
+    def tensors(self) -> dict:
+        return {"train_indptr": self.X_.indptr.astype(np.int64), "train_indices": self.X_.indices.astype(np.int32),
+                "train_data": self.X_.data.astype(np.float32), "train_labels": self.y_.astype(np.int32)}
+
+    @classmethod
+    def from_tensors(cls, tensors: dict, config: dict) -> "Retrieval":
+        m = cls(config["n_labels"], n_features=config["n_features"], seed=config["seed"],
+                temperature=config.get("temperature", 20.0), feature_settings=config.get("feature_settings"))
+        m.X_ = Csr(np.asarray(tensors["train_indptr"]), np.asarray(tensors["train_indices"]),
+                   np.asarray(tensors["train_data"]), m.n_features)
+        m.y_ = np.asarray(tensors["train_labels"])
+        m._index()
+        return m
+
+
+def timed(fn):
+    """Seconds taken by fn()."""
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t

@@ -1,0 +1,410 @@
+"""The training pipeline: config -> plan (validated; nothing written) -> train -> stage -> commit.
+
+``prepare(project_dir, cfg)`` checks everything (base, mode, name, registry, the whole dataset)
+and returns a Plan without writing anything (``--dry-run`` prints it). ``execute(plan)`` fits
+the model, evaluates it on the validation rows, writes model.bin + metadata.json + reports into
+a staging directory beside the final one (fsynced), then, under the registry lock, checks the
+name is still free, renames the model directory into place, moves the reports in and appends
+the registry entry last (the commit point). A crash at any moment leaves either no registry
+entry (and a leftover directory that the next run removes under the lock) or the whole model.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from n3lang import __version__
+from n3lang.training import artifacts, bases, config as config_mod, dataset as dataset_mod, errors, registry
+from n3lang.training.bases import BaseSpec
+from n3lang.training.config import TrainingConfig
+from n3lang.training.modes import get_handler
+
+DEFAULT_CREATED_AT = "1970-01-01T00:00:00Z"
+DEFAULT_OUTPUT_DIR = "models"
+DEFAULT_REPORT_DIR = "docs/reports"
+DEFAULT_VALIDATION_SPLIT = 0.2
+STAGING_PREFIX = ".staging-"
+FORMAT = "n3-model/1"
+
+
+@dataclass
+class Plan:
+    """Everything decided before training: resolved settings, the validated data and the split."""
+
+    project_dir: Path
+    cfg: TrainingConfig
+    base: BaseSpec
+    handler: object
+    name: str
+    version: str
+    requested: dict
+    params: dict
+    data: dataset_mod.Dataset
+    dataset_path: Path
+    val_mask: np.ndarray
+    labels: list
+    output_dir: Path
+    report_dir: Path
+
+    @property
+    def model_dir(self) -> Path:
+        return self.output_dir / self.name / self.version
+
+    def rel(self, path: Path) -> str:
+        return Path(os.path.relpath(path, self.project_dir)).as_posix()
+
+    def summary(self) -> dict:
+        n_val = int(self.val_mask.sum())
+        counts = {}
+        for t in self.data.targets:
+            counts[t] = counts.get(t, 0) + 1
+        reports_ = {k: self.rel(self.report_dir / f"training_{k}_{self.name}_{self.version}.{ext}")
+                    for k, ext in (("metrics", "json"), ("explain", "json"), ("report", "html"))}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "base_model": self.base.name,
+            "mode": self.cfg.mode,
+            "dataset": self.data.display,
+            "dataset_snapshot": self.data.snapshot,
+            "rows": len(self.data),
+            "train_rows": len(self.data) - n_val,
+            "validation_rows": n_val,
+            "classes": len(self.labels),
+            "class_counts": dict(sorted(counts.items())),
+            "config": {"requested": self.requested, "effective": self.params},
+            "paths": {
+                "model": self.rel(self.model_dir / "model.bin"),
+                "metadata": self.rel(self.model_dir / "metadata.json"),
+                "registry": registry.REGISTRY_FILE,
+                "metrics_report": reports_["metrics"],
+                "explain_report": reports_["explain"],
+                "html_report": reports_["report"],
+            },
+        }
+
+
+def _resolve_dir(project_dir: Path, value: str | None, default: str) -> Path:
+    p = Path(value) if value else Path(default)
+    return p if p.is_absolute() else project_dir / p
+
+
+def resolve_params(cfg: TrainingConfig, base: BaseSpec) -> tuple[dict, dict]:
+    """(requested, effective) hyperparameters."""
+    d = base.defaults
+    requested = {
+        "model_base": cfg.model_base,
+        "dataset": cfg.dataset,
+        "epochs": cfg.epochs,
+        "learning_rate": cfg.learning_rate,
+        "seed": cfg.seed,
+        "output_name": cfg.output_name,
+        "mode": cfg.mode,
+        "validation_split": cfg.validation_split,
+    }
+    lr = cfg.learning_rate if cfg.learning_rate is not None else float(d.get("learning_rate", 0.5))
+    effective = {k: v for k, v in d.items() if k not in ("epochs", "learning_rate", "seed", "validation_split")}
+    effective.update({
+        "epochs": int(cfg.epochs if cfg.epochs is not None else d.get("epochs", 5)),
+        "learning_rate": float(lr) * base.lr_scale,
+        "requested_learning_rate": float(lr),
+        "lr_scale": base.lr_scale,
+        "seed": int(cfg.seed if cfg.seed is not None else d.get("seed", 0)),
+        "validation_split": float(cfg.validation_split if cfg.validation_split is not None
+                                  else d.get("validation_split", DEFAULT_VALIDATION_SPLIT)),
+    })
+    return requested, effective
+
+
+def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = True) -> Plan:
+    """Validate everything and read the dataset; writes nothing. Raises DiagnosticError."""
+    project_dir = Path(project_dir)
+    file, span = cfg.where("model_base")
+    base = bases.resolve(cfg.model_base, cfg.mode, file, span)
+    handler = get_handler(cfg.mode)
+    name = cfg.output_name
+    if check_registry:
+        registry.check_name_free(registry.read_entries(project_dir), name)
+    requested, params = resolve_params(cfg, base)
+    ds_path = Path(cfg.dataset)
+    display = ds_path.as_posix()
+    if not ds_path.is_absolute():
+        ds_path = project_dir / ds_path
+    data = dataset_mod.read(ds_path, display, handler, allow_absolute=ds_path.is_absolute() and Path(cfg.dataset).is_absolute())
+    mask = dataset_mod.split(data.canonical, params["seed"], params["validation_split"])
+    labels = sorted(set(data.targets))
+    return Plan(project_dir, cfg, base, handler, name, config_mod.version_of(name), requested, params, data,
+                ds_path, mask, labels, _resolve_dir(project_dir, cfg.output_dir, DEFAULT_OUTPUT_DIR),
+                _resolve_dir(project_dir, cfg.report_dir, DEFAULT_REPORT_DIR))
+
+
+def created_at_value() -> str:
+    return os.environ.get("N3_TRAIN_CREATED_AT") or DEFAULT_CREATED_AT
+
+
+@dataclass
+class Built:
+    """A trained, evaluated model staged on disk (not yet committed)."""
+
+    stage: Path
+    entry: dict
+    metadata: dict
+    report_files: dict
+    trainer: object
+
+
+def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | None = None) -> Built:
+    """Train, evaluate and write model dir + reports into a new staging dir under stage_parent."""
+    from threadpoolctl import threadpool_limits
+
+    from n3lang.training import metrics as metrics_mod, reports
+
+    created_at = created_at or created_at_value()
+    handler, data, labels = plan.handler, plan.data, plan.labels
+    label_id = {t: i for i, t in enumerate(labels)}
+    y_all = np.fromiter((label_id[t] for t in data.targets), dtype=np.int64, count=len(data))
+    tr = np.flatnonzero(~plan.val_mask)
+    va = np.flatnonzero(plan.val_mask)
+    train_inputs = [data.inputs[i] for i in tr]
+    val_inputs = [data.inputs[i] for i in va]
+    y_tr, y_va = y_all[tr], y_all[va]
+    dataset_dir = plan.dataset_path.parent
+    trainer = handler.make_trainer(plan.base, dict(plan.params), list(labels), y_tr)
+    with threadpool_limits(limits=1):
+        settings = trainer.feature_settings()
+        X_tr = handler.featurize(train_inputs, dataset_dir, settings)
+        X_va = handler.featurize(val_inputs, dataset_dir, settings)
+        trainer.fit(X_tr, y_tr, X_va, y_va, progress)
+        proba = np.asarray(trainer.predict_proba(X_va)) if len(va) else np.zeros((0, len(labels)))
+        pred = proba.argmax(axis=1) if len(va) else np.zeros(0, dtype=np.int64)
+        explain = handler.explain(trainer, X_va, y_va, val_inputs, list(labels), train_inputs)
+    y_true = [labels[i] for i in y_va]
+    y_pred = [labels[i] for i in pred]
+    train_targets = [labels[i] for i in y_tr]
+    metrics = metrics_mod.evaluate(plan.cfg.mode, y_true, y_pred, list(labels), train_targets=train_targets)
+    metrics["history"] = [dict(h) for h in trainer.history_]
+    metrics["n_validation"] = int(len(va))
+
+    kind = trainer.kind
+    model_kind = "retrieval" if kind == "retrieval" else "classifier"
+    tensors = trainer.tensors()
+    st_meta = {"format": FORMAT, "name": plan.name, "version": plan.version, "mode": plan.cfg.mode,
+               "base_model": plan.base.name, "trainer": kind}
+    model_bytes = artifacts.safetensors_bytes(tensors, st_meta)
+    model_sha = artifacts.sha256_bytes(model_bytes)
+    summary_metrics = {
+        "accuracy": metrics.get("accuracy"),
+        "macro_f1": metrics.get("macro_f1"),
+        "majority_baseline": (metrics.get("majority_baseline") or {}).get("accuracy"),
+        "n_train": int(len(tr)),
+        "n_validation": int(len(va)),
+    }
+    for extra in ("bleu", "token_f1", "wer", "transcript_accuracy"):
+        if extra in metrics:
+            summary_metrics[extra] = metrics[extra]
+    metadata = {
+        "format": FORMAT,
+        "name": plan.name,
+        "version": plan.version,
+        "base_model": plan.base.name,
+        "base": {"name": plan.base.name, "trainer": plan.base.trainer, "lr_scale": plan.base.lr_scale,
+                 "adapter_for_hosted_base": plan.base.lr_scale != 1.0},
+        "mode": plan.cfg.mode,
+        "model_kind": model_kind,
+        "trainer": {"kind": kind, "config": trainer.config()},
+        "config": {"requested": plan.requested, "effective": plan.params},
+        "labels": list(labels),
+        "features": trainer.feature_settings(),
+        "dataset": {"path": data.display, "snapshot": data.snapshot, "bytes": data.n_bytes, "rows": len(data)},
+        "split": {
+            "rule": "validation iff sha256(f'{seed}:{canonical_row}') / 2**256 < validation_split",
+            "seed": plan.params["seed"],
+            "validation_split": plan.params["validation_split"],
+            "train_rows": int(len(tr)),
+            "validation_rows": int(len(va)),
+            "train_digest": dataset_mod.digest([data.canonical[i] for i in tr]),
+            "validation_digest": dataset_mod.digest([data.canonical[i] for i in va]),
+        },
+        "metrics": {**summary_metrics, "history": metrics["history"]},
+        "artifact": {"file": "model.bin", "format": "safetensors", "sha256": model_sha, "bytes": len(model_bytes),
+                     "tensors": {k: {"dtype": str(np.asarray(v).dtype), "shape": list(np.asarray(v).shape)}
+                                 for k, v in sorted(tensors.items())}},
+        "environment": {"python": platform.python_version(), "numpy": np.__version__, "n3lang": __version__},
+        "created_at": created_at,
+    }
+    meta_bytes = artifacts.canonical_json(metadata)
+
+    stage_parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=stage_parent))
+    model_stage = stage / "model"
+    model_stage.mkdir()
+    artifacts.write_durable(model_stage / "model.bin", model_bytes)
+    artifacts.write_durable(model_stage / "metadata.json", meta_bytes)
+    artifacts.fsync_dir(model_stage)
+    model_info = {
+        "name": plan.name, "version": plan.version, "mode": plan.cfg.mode, "base_model": plan.base.name,
+        "model_kind": model_kind, "created_at": created_at, "dataset": data.display,
+        "dataset_snapshot": data.snapshot, "n_train": int(len(tr)), "n_validation": int(len(va)),
+        "labels": list(labels),
+        "config": {k: plan.params[k] for k in ("epochs", "learning_rate", "requested_learning_rate", "seed",
+                                               "validation_split")},
+    }
+    report_files = reports.write_reports(stage / "reports", plan.name, plan.version, metrics, explain, model_info)
+    artifacts.fsync_dir(stage)
+    entry = {
+        "name": plan.name,
+        "version": plan.version,
+        "base_model": plan.base.name,
+        "domain": plan.cfg.mode,
+        "status": "active",
+        "artifact_uri": plan.rel(plan.model_dir / "model.bin"),
+        "artifact_sha256": model_sha,
+        "metadata_sha256": artifacts.sha256_bytes(meta_bytes),
+        "dataset": data.display,
+        "dataset_snapshot": data.snapshot,
+        "training_seed": plan.params["seed"],
+        "created_at": created_at,
+        "metrics": _round_floats(summary_metrics),
+        "config": {
+            "mode": plan.cfg.mode,
+            "epochs": plan.requested["epochs"],
+            "learning_rate": plan.requested["learning_rate"],
+            "validation_split": plan.requested["validation_split"],
+            "output_dir": plan.rel(plan.output_dir),
+            "report_dir": plan.rel(plan.report_dir),
+            "model_kind": model_kind,
+        },
+    }
+    return Built(stage, entry, metadata, {k: Path(v) for k, v in report_files.items()}, trainer)
+
+
+def _round_floats(d: dict) -> dict:
+    return {k: (float(f"{v:.6f}") if isinstance(v, float) else v) for k, v in d.items()}
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _clean_stale_staging(parent: Path) -> None:
+    """Remove staging dirs of processes that no longer run (crashed trainings)."""
+    if not parent.is_dir():
+        return
+    for p in parent.iterdir():
+        if not p.name.startswith(STAGING_PREFIX):
+            continue
+        try:
+            pid = int(p.name[len(STAGING_PREFIX):].split("-", 1)[0])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not _pid_alive(pid):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def commit(plan: Plan, built: Built) -> dict:
+    """Under the registry lock: name still free -> model dir into place -> reports -> registry entry."""
+    final = plan.model_dir
+    try:
+        with registry.locked(plan.project_dir):
+            entries = registry.read_entries(plan.project_dir)
+            registry.check_name_free(entries, plan.name)
+            _clean_stale_staging(plan.output_dir)
+            if final.exists():  # left by a run that crashed before registering: not a model
+                shutil.rmtree(final)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(built.stage / "model", final)
+            artifacts.fsync_dir(final.parent)
+            plan.report_dir.mkdir(parents=True, exist_ok=True)
+            for src in built.report_files.values():
+                os.replace(src, plan.report_dir / src.name)
+            artifacts.fsync_dir(plan.report_dir)
+            entry = registry.append(plan.project_dir, built.entry)
+    finally:
+        shutil.rmtree(built.stage, ignore_errors=True)
+    return entry
+
+
+def train(plan: Plan, *, progress=None) -> dict:
+    """Build and commit; returns a result summary (the registry entry and paths)."""
+    built = build(plan, plan.output_dir, progress=progress)
+    try:
+        entry = commit(plan, built)
+    except BaseException:
+        shutil.rmtree(built.stage, ignore_errors=True)
+        raise
+    out = plan.summary()
+    out["entry"] = entry
+    out["model_kind"] = built.metadata["model_kind"]
+    out["metrics"] = built.metadata["metrics"]
+    return out
+
+
+# ------------------------------------------------------------------------------ verify
+def verify_retrain(project_dir: Path, ref: str) -> dict:
+    """Retrain NAME[@VERSION] from its registry record in a temporary dir; compare every sha256."""
+    project_dir = Path(project_dir)
+    name, version = registry.parse_ref(ref)
+    entries = registry.read_entries(project_dir)
+    entry = registry.find(entries, name, version)
+    if entry is None:
+        known = ", ".join(sorted({e["name"] for e in entries})) or "(none)"
+        raise errors.fail(errors.MODEL_NOT_FOUND, f"model {ref!r} is not in {registry.REGISTRY_FILE}; known: {known}",
+                          registry.REGISTRY_FILE)
+    c = entry.get("config") or {}
+    cfg = TrainingConfig(model_base=entry["base_model"], dataset=entry["dataset"], epochs=c.get("epochs"),
+                         learning_rate=c.get("learning_rate"), seed=entry["training_seed"], output_name=name,
+                         mode=c.get("mode", entry["domain"]), validation_split=c.get("validation_split"),
+                         output_dir=c.get("output_dir"), report_dir=c.get("report_dir"))
+    plan = prepare(project_dir, cfg, check_registry=False)
+    checks = []
+    with tempfile.TemporaryDirectory(prefix="n3-verify-") as tmp:
+        built = build(plan, Path(tmp), created_at=str(entry["created_at"]))
+        checks.append(_check("dataset_snapshot", entry["dataset_snapshot"], plan.data.snapshot))
+        checks.append(_check("model.bin", entry["artifact_sha256"],
+                             artifacts.sha256_file(built.stage / "model" / "model.bin")))
+        if "metadata_sha256" in entry:
+            checks.append(_check("metadata.json", entry["metadata_sha256"],
+                                 artifacts.sha256_file(built.stage / "model" / "metadata.json")))
+        for src in built.report_files.values():
+            existing = plan.report_dir / src.name
+            if existing.is_file() and src.suffix == ".json":
+                checks.append(_check(plan.rel(existing), artifacts.sha256_file(existing), artifacts.sha256_file(src)))
+        shutil.rmtree(built.stage, ignore_errors=True)
+    return {"name": name, "version": str(entry["version"]), "ok": all(c["match"] for c in checks), "checks": checks}
+
+
+def _check(what: str, expected: str, actual: str) -> dict:
+    return {"file": what, "expected": expected, "actual": actual, "match": expected == actual}
+
+
+# ------------------------------------------------------------------------------ app models
+def configs_from_app(app) -> list[tuple[str, dict, dict]]:
+    """(name, values, origins) for each `model "name":` block of the app."""
+    out = []
+    for decl in app.models:
+        values, origins = {}, {}
+        for s in decl.settings:
+            key = s.key
+            v = getattr(s.value, "value", s.value)
+            if hasattr(v, "as_integer_ratio") and not isinstance(v, (int, float)):  # Decimal
+                v = int(v) if v == int(v) and key in ("epochs", "seed") else float(v)
+            values[key] = v
+            origins[key] = (app.display, s.span)
+            origins["@" + key] = (app.display, s.span)
+        values.setdefault("output_name", decl.name)
+        origins.setdefault("output_name", (app.display, decl.name_span))
+        out.append((decl.name, values, origins))
+    return out
