@@ -1,0 +1,95 @@
+"""`n3 run` end to end: exact JSON, flow selection, errors, and persistence with --state."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from n3lang.cli.main import cli
+
+syntax = pytest.importorskip("n3lang.syntax")
+pytestmark = pytest.mark.skipif(not hasattr(syntax, "parse_file"), reason="parser not available yet")
+
+COUNTER = '''spec is "1.0"
+
+record "Note":
+  text is text must be present
+
+flow "add": requires true
+  let n is 0
+  if input.bump is true:
+    set n is 1
+  set state.count is n
+  let d is map:
+    text is input.text
+  create "Note" with d as note
+  find "Note" where true
+  return list length of note_results
+'''
+
+
+def invoke(*args):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    app = tmp_path / "app.ai"
+    app.write_text(text, encoding="utf-8")
+    return app
+
+
+def test_state_and_records_persist_across_runs(tmp_path: Path):
+    app = write(tmp_path, COUNTER)
+    db = str(tmp_path / "app.db")
+    code, out = invoke("run", str(app), "--state", db, "--input", '{"text": "a", "bump": true}', "--json")
+    assert code == 0, out
+    assert json.loads(out)["result"] == 1
+    code, out = invoke("run", str(app), "--state", db, "--input", '{"text": "b"}', "--json")
+    assert code == 0, out
+    payload = json.loads(out)
+    assert payload["ok"] is True and payload["result"] == 2 and payload["state"] == {"count": 0}
+    # without --state nothing persists
+    code, out = invoke("run", str(app), "--input", '{"text": "c"}', "--json")
+    assert json.loads(out)["result"] == 1
+
+
+def test_json_numbers_are_exact(tmp_path: Path):
+    app = write(tmp_path, 'spec is "1.0"\n\nflow "f":\n  let a is 1 / 3\n  return list: a, 10 / 4, 1.5 * 2\n')
+    code, out = invoke("run", str(app), "--json")
+    assert code == 0
+    assert '0.3333333333333333333333333333' in out and "2.5" in out and "3.0" not in out
+
+
+def test_plain_output_and_input_file(tmp_path: Path):
+    app = write(tmp_path, 'spec is "1.0"\n\nflow "f":\n  return "Hi " + input.name\n')
+    (tmp_path / "in.json").write_text('{"name": "Ada"}')
+    code, out = invoke("run", str(app), "--input", "@" + str(tmp_path / "in.json"))
+    assert code == 0 and out.strip() == "Hi Ada"
+
+
+def test_several_flows_need_flow_option(tmp_path: Path):
+    app = write(tmp_path, 'spec is "1.0"\n\nflow "a":\n  return 1\n\nflow "b":\n  return 2\n')
+    code, out = invoke("run", str(app))
+    assert code == 1 and '"a", "b"' in out
+    code, out = invoke("run", str(app), "--flow", "b")
+    assert code == 0 and out.strip() == "2"
+
+
+def test_runtime_error_is_rendered_with_caret(tmp_path: Path):
+    app = write(tmp_path, 'spec is "1.0"\n\nflow "f":\n  let x is 0\n  return 1 / x\n')
+    code, out = invoke("run", str(app))
+    assert code == 1
+    assert "Division by zero." in out and "^" in out and "runtime-arithmetic-error" in out
+    code, out = invoke("run", str(app), "--json")
+    payload = json.loads(out)
+    assert code == 1 and payload["ok"] is False and payload["error"]["line"] == 5
+
+
+def test_bad_input_json_is_a_clear_error(tmp_path: Path):
+    app = write(tmp_path, 'spec is "1.0"\n\nflow "f":\n  return 1\n')
+    code, out = invoke("run", str(app), "--input", "{nope")
+    assert code == 1 and "not valid JSON" in out
