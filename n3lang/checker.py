@@ -300,12 +300,6 @@ AI_WITHOUT_MODEL = register(
     fix="Add a `model is \"<name>\"` line naming a model declared in the app or registered by `n3 train`.",
     example='ai "support":\n  model is "supportbot.faq_model_v2"',
 )
-RESERVED_NAME = register(
-    "reserved-name",
-    why="Reserved words are part of the language's grammar, so they cannot name variables or inputs unless escaped.",
-    fix="Pick another name, or escape the word with backticks.",
-    example='let `title` is "x"',
-)
 
 CHECK_CODES = (
     MISSING_SPEC, DUPLICATE_SPEC, UNSUPPORTED_SPEC, UNKNOWN_CAPABILITY, DUPLICATE_CAPABILITY,
@@ -316,7 +310,7 @@ CHECK_CODES = (
     RECURSIVE_FUNCTION, STATE_IN_FUNCTION, RECORDS_IN_FUNCTION, INVALID_PATTERN,
     TRAINING_REQUIRED, UNKNOWN_MODEL, UNKNOWN_MODEL_SETTING, INVALID_MODEL_SETTING,
     MISSING_MODEL_SETTING, MUTATION_WITHOUT_REQUIRES, UNREACHABLE_CODE, DUPLICATE_CASE,
-    AI_IN_FUNCTION, AI_WITHOUT_MODEL, RESERVED_NAME,
+    AI_IN_FUNCTION, AI_WITHOUT_MODEL,
 )
 
 # Keys of a model block when the schema cannot be loaded (kept in step with
@@ -404,14 +398,6 @@ def _block_returns(body: Iterable[Any]) -> bool:
     return any(_always_returns(s) for s in body)
 
 
-def _reserved_words() -> frozenset[str]:
-    try:
-        from n3lang.syntax import RESERVED_WORDS  # type: ignore[attr-defined]
-    except Exception:  # the parser not importable: skip the check rather than fail
-        return frozenset()
-    return frozenset(RESERVED_WORDS)
-
-
 def _training_schema() -> dict | None:
     try:
         from n3lang.resources import load_schema
@@ -457,7 +443,6 @@ class Checker:
         self.flows: dict[str, A.FlowDecl] = {}
         self.has_training = False
         self.registry: list[dict] | None = None
-        self.reserved: frozenset[str] = frozenset()
         # per flow / function
         self.scope: set[str] = set()
         self.constants: dict[str, bool] = {}
@@ -496,7 +481,6 @@ class Checker:
     # ------------------------------------------------------------------ program
     def run(self) -> list[Diagnostic]:
         program = self.program
-        self.reserved = _reserved_words()
         self.check_spec(program)
         self.check_capabilities(program)
         self.collect_declarations(program)
