@@ -150,3 +150,21 @@ def test_script_from_repo_root(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, str(SCRIPT), "--input", str(tmp_path / "missing.json"), "--output", str(out)],
                           cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and "Fix:" in proc.stderr
+
+
+EXAMPLE = REPO / "examples" / "supportbot" / "data"
+
+
+def test_example_state_export_converts_to_the_example_dataset(tmp_path: Path) -> None:
+    result = convert_state_export(EXAMPLE / "state_records.json", tmp_path / "support_tickets.jsonl")
+    assert (result.input_field, result.target_field) == ("message", "category")
+    assert result.rows == 400 and len(result.targets) == 8
+    assert (tmp_path / "support_tickets.jsonl").read_bytes() == (EXAMPLE / "support_tickets.jsonl").read_bytes()
+
+
+def test_example_generator_reproduces_committed_files(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, str(EXAMPLE / "generate_tickets.py"), str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("support_tickets.jsonl", "state_records.json"):
+        assert (tmp_path / name).read_bytes() == (EXAMPLE / name).read_bytes(), name
