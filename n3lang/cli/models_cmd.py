@@ -1,0 +1,125 @@
+"""`n3 models list|show|verify|bases`: the model registry and the base catalog."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from n3lang.cli.common import EXIT_USER_ERROR, fail, json_option, print_json
+from n3lang.diagnostics import DiagnosticError
+
+
+def project_dir() -> Path:
+    """The directory of the app found from the current directory, else the current directory."""
+    from n3lang.training.app import find_app
+
+    app = find_app(Path.cwd())
+    return app.parent if app is not None else Path.cwd()
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    fmt = "  ".join("{:<%d}" % w for w in widths)
+    return "\n".join(fmt.format(*[str(c) for c in r]).rstrip() for r in [header, *rows])
+
+
+def _public(entry: dict) -> dict:
+    return {k: v for k, v in entry.items() if not k.startswith("_")}
+
+
+@click.group()
+def models() -> None:
+    """Registered models (models_registry.yaml) and the catalog of bases."""
+
+
+@models.command("list")
+@json_option
+def list_models(as_json: bool) -> None:
+    """Every registered model, in registry order."""
+    from n3lang.training import registry
+
+    try:
+        entries = registry.read_entries(project_dir())
+    except DiagnosticError as exc:
+        fail(exc.diagnostics, as_json)
+    if as_json:
+        print_json({"models": [_public(e) for e in entries]})
+        return
+    if not entries:
+        click.echo("No models registered yet (train one with `n3 train`).")
+        return
+    rows = [[e["name"], e["version"], e["base_model"], e["domain"], e["status"],
+             f"{(e.get('metrics') or {}).get('accuracy', 0) or 0:.3f}", e["created_at"]] for e in entries]
+    click.echo(_table(rows, ["NAME", "VERSION", "BASE", "MODE", "STATUS", "ACCURACY", "CREATED"]))
+
+
+@models.command("show")
+@click.argument("ref", metavar="NAME[@VERSION]")
+@json_option
+def show(ref: str, as_json: bool) -> None:
+    """One registered model: its registry entry and metadata."""
+    from n3lang.training.inference import find_entry
+
+    proj = project_dir()
+    try:
+        entry = find_entry(proj, ref)
+    except DiagnosticError as exc:
+        fail(exc.diagnostics, as_json)
+    meta_path = proj / Path(entry["artifact_uri"]).parent / "metadata.json"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = None
+    if as_json:
+        print_json({"entry": _public(entry), "metadata": meta})
+        return
+    for k, v in _public(entry).items():
+        click.echo(f"{k}: {json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v}")
+    if meta:
+        labels = meta.get("labels", [])
+        click.echo(f"model_kind: {meta.get('model_kind')}")
+        click.echo(f"labels ({len(labels)}): {', '.join(labels[:20])}{' ...' if len(labels) > 20 else ''}")
+
+
+@models.command("verify")
+@click.argument("ref", metavar="NAME[@VERSION]")
+@json_option
+def verify(ref: str, as_json: bool) -> None:
+    """Recompute the model's sha256 against the registry and check the hash chain."""
+    from n3lang.training.inference import verify_entry
+
+    try:
+        result = verify_entry(project_dir(), ref)
+    except DiagnosticError as exc:
+        fail(exc.diagnostics, as_json)
+    if as_json:
+        print_json(result)
+    else:
+        click.echo("registry hash chain: ok")
+        for c in result["checks"]:
+            if c["match"]:
+                click.echo(f"ok       {c['file']}: sha256 {c['actual']}")
+            else:
+                click.echo(f"MISMATCH {c['file']}: sha256 {c['actual'] or '(missing file)'}, "
+                           f"registry says {c['expected']}")
+        click.echo(f"{result['name']}@{result['version']}: " + ("verified" if result["ok"] else "CORRUPTED"))
+    if not result["ok"]:
+        sys.exit(EXIT_USER_ERROR)
+
+
+@models.command("bases")
+@json_option
+def bases_cmd(as_json: bool) -> None:
+    """The model bases `n3 train` knows, with their mode and whether they train locally."""
+    from n3lang.training import bases
+
+    cat = bases.catalog()
+    if as_json:
+        print_json({"bases": [b.to_json() for b in cat]})
+        return
+    rows = [[b.name, b.mode, b.trainer or "-", "yes" if b.trainable else "no", f"{b.lr_scale:g}",
+             b.description[:70] + ("..." if len(b.description) > 70 else "")] for b in cat]
+    click.echo(_table(rows, ["NAME", "MODE", "TRAINER", "LOCAL", "LR_SCALE", "DESCRIPTION"]))

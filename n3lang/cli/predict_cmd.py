@@ -1,0 +1,89 @@
+"""`n3 predict NAME[@VERSION] INPUT...` and batch `--dataset rows.jsonl`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from n3lang.cli.common import fail, json_option, print_json
+from n3lang.diagnostics import DiagnosticError
+
+
+@click.command()
+@click.argument("ref", metavar="NAME[@VERSION]")
+@click.argument("inputs", nargs=-1, metavar="INPUT...")
+@click.option("--dataset", "dataset", metavar="FILE", help="JSONL rows to predict (one JSON line out per row).")
+@json_option
+def predict(ref: str, inputs: tuple, dataset: str | None, as_json: bool) -> None:
+    """Predict with a registered model: text for text models, file paths for image/audio.
+
+    \b
+    n3 predict supportbot.faq_model_v2 "I forgot my password"
+    n3 predict supportbot.faq_model_v2 --dataset data/test.jsonl --json
+    With --dataset, rows carrying a target also get accuracy and macro-F1 at the end.
+    """
+    from n3lang.cli.models_cmd import project_dir
+    from n3lang.training import errors
+    from n3lang.training.inference import load_predictor
+
+    try:
+        proj = project_dir()
+        predictor = load_predictor(proj, ref)
+        if dataset is None and not inputs:
+            raise errors.fail(errors.PREDICT_INPUT, "nothing to predict: give an INPUT or --dataset FILE")
+        if dataset is not None:
+            _batch(predictor, Path(dataset), as_json)
+            return
+        results = [{"input": x, **predictor.predict(x)} for x in inputs]
+    except DiagnosticError as exc:
+        fail(exc.diagnostics, as_json)
+    if as_json:
+        print_json(results[0] if len(results) == 1 else results)
+    else:
+        for r in results:
+            click.echo(f"{r['label']}\t{r['confidence']:.3f}" + (f"\t{r['input']}" if len(results) > 1 else ""))
+
+
+def _batch(predictor, path: Path, as_json: bool) -> None:
+    from n3lang.training import errors, metrics
+    from n3lang.training.dataset import TARGET_FIELDS
+
+    if not path.is_file():
+        raise errors.fail(errors.DATASET_MISSING, f"dataset {path} does not exist", str(path))
+    base = path.parent
+    predictor.base_dir = base
+    y_true, y_pred = [], []
+    problems = []
+    field = predictor.handler.input_fields
+    for lineno, line in enumerate(path.read_text(encoding="utf-8", errors="strict").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(errors.error(errors.DATASET_ROW, f"line is not valid JSON: {exc.msg}", str(path),
+                                         errors.span_at(lineno, exc.colno)))
+            continue
+        key = next((k for k in field if isinstance(row, dict) and k in row), None)
+        if key is None:
+            problems.append(errors.error(errors.DATASET_ROW, f'row has no "{field[0]}" field', str(path),
+                                         errors.span_at(lineno)))
+            continue
+        out = predictor.predict(row[key])
+        rec = {"line": lineno, "prediction": out["label"], "confidence": out["confidence"]}
+        tkey = next((k for k in TARGET_FIELDS if k in row), None)
+        if tkey is not None:
+            rec["target"] = str(row[tkey]).strip()
+            y_true.append(rec["target"])
+            y_pred.append(out["label"])
+        click.echo(json.dumps(rec, sort_keys=True, ensure_ascii=False) if as_json else
+                   f"{lineno}\t{out['label']}\t{out['confidence']:.3f}")
+    if problems:
+        raise DiagnosticError(problems)
+    if y_true:
+        m = metrics.classification_metrics(y_true, y_pred, predictor.labels)
+        summary = {"rows": len(y_true), "accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
+        click.echo(json.dumps(summary, sort_keys=True) if as_json else
+                   f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f} over {len(y_true)} rows")

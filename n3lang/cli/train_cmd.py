@@ -1,0 +1,226 @@
+"""`n3 train`: train a model from flags, a config file, or the app's `model` blocks."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, fail, json_option, print_json, status
+from n3lang.diagnostics import DiagnosticError
+
+FLAG_KEYS = ("model_base", "dataset", "epochs", "learning_rate", "seed", "output_name", "mode",
+             "validation_split", "output_dir", "report_dir")
+
+
+def sources_for(diagnostics, dirs) -> dict[str, str]:
+    """Source text of each file named by a diagnostic, looked up in ``dirs`` (for carets)."""
+    out: dict[str, str] = {}
+    for d in diagnostics:
+        if d.file in out or d.file.startswith("<"):
+            continue
+        for base in dirs:
+            p = Path(d.file) if Path(d.file).is_absolute() else Path(base) / d.file
+            try:
+                if p.is_file() and p.stat().st_size < (8 << 20):
+                    out[d.file] = p.read_text(encoding="utf-8", errors="replace")
+                    break
+            except OSError:
+                pass
+    return out
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.start = time.perf_counter()
+        self.rows = 0
+        self.last_epoch = 0
+        self.last_draw = 0.0
+
+    def __call__(self, epoch: int, epochs: int, rows_done: int, loss: float) -> None:
+        now = time.perf_counter()
+        if epoch != self.last_epoch:
+            self.last_epoch = epoch
+            self.epoch_start = now
+        if now - self.last_draw < 0.1:
+            return
+        self.last_draw = now
+        rate = rows_done / max(now - self.epoch_start, 1e-9)
+        width = 24
+        frac = min(1.0, ((epoch - 1) + 1.0) / max(epochs, 1)) if rows_done else (epoch - 1) / max(epochs, 1)
+        filled = int(width * frac)
+        sys.stderr.write(f"\r{self.label} epoch {epoch}/{epochs} [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{rows_done} rows {rate:,.0f} rows/s loss {loss:.4f}   ")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _human_result(r: dict) -> str:
+    m = r["metrics"]
+    lines = [f"Trained {r['name']} {r['version']} ({r['model_kind']}, base {r['base_model']}, mode {r['mode']})"]
+    acc = m.get("accuracy")
+    if acc is not None:
+        lines.append(f"  accuracy {acc:.3f}, macro-F1 {m.get('macro_f1', 0):.3f} on {m['n_validation']} validation rows "
+                     f"(majority baseline {m.get('majority_baseline') or 0:.3f}); {m['n_train']} training rows")
+    p = r["paths"]
+    lines += [f"  model:    {p['model']}", f"  metadata: {p['metadata']}", f"  registry: {p['registry']}",
+              f"  reports:  {p['metrics_report']}", f"            {p['explain_report']}",
+              f"            {p['html_report']}"]
+    return "\n".join(lines)
+
+
+def _human_plan(s: dict) -> str:
+    eff = s["config"]["effective"]
+    classes = ", ".join(f"{k} ({v})" for k, v in list(s["class_counts"].items())[:20])
+    more = "" if len(s["class_counts"]) <= 20 else f", ... ({len(s['class_counts'])} in all)"
+    p = s["paths"]
+    return "\n".join([
+        f"Plan for {s['name']} {s['version']} (dry run: nothing written)",
+        f"  base {s['base_model']}, mode {s['mode']}; epochs {eff['epochs']}, learning rate "
+        f"{eff['requested_learning_rate']:g} (local step {eff['learning_rate']:g}), seed {eff['seed']}",
+        f"  dataset {s['dataset']}: {s['rows']} rows -> {s['train_rows']} training, "
+        f"{s['validation_rows']} validation (validation_split {eff['validation_split']:g})",
+        f"  classes: {classes}{more}",
+        f"  would write: {p['model']}, {p['metadata']}, {p['registry']},",
+        f"               {p['metrics_report']}, {p['explain_report']}, {p['html_report']}",
+    ])
+
+
+@click.command()
+@click.argument("app", required=False, metavar="[APP.ai]")
+@click.option("--config", "config_file", metavar="FILE", help="training.yaml with the settings (flags override it).")
+@click.option("--model-base", help="Base model (see `n3 models bases`), e.g. gpt-3.5-turbo or text-base.")
+@click.option("--dataset", help="JSONL dataset, relative to the app's directory.")
+@click.option("--epochs", help="Passes over the training rows (default: the base's).")
+@click.option("--learning-rate", help="Step size; hosted bases read it on their scale (e.g. 2e-5).")
+@click.option("--seed", help="Seed of the split and of training (an integer).")
+@click.option("--output-name", help="Registry name of the model, e.g. supportbot.faq_model_v2.")
+@click.option("--mode", help="text, image or audio (default text).")
+@click.option("--validation-split", help="Fraction of rows held out for validation (default 0.2).")
+@click.option("--output-dir", help="Where model directories go (default models/).")
+@click.option("--report-dir", help="Where reports go (default docs/reports/).")
+@json_option
+@click.option("--dry-run", is_flag=True, help="Validate and print the plan; write nothing.")
+@click.option("--verify", "verify_ref", metavar="NAME[@VERSION]",
+              help="Retrain a registered model in a temporary directory and compare every sha256.")
+@click.option("--model", "model_name", metavar="NAME", help="Train only this `model` block of the app.")
+def train(app, config_file, as_json, dry_run, verify_ref, model_name, **flags) -> None:
+    """Train a model locally and register it (needs the `training` capability).
+
+    \b
+    n3 train --model-base gpt-3.5-turbo --dataset data/support_tickets.jsonl \\
+      --epochs 3 --learning-rate 2e-5 --seed 13 --output-name supportbot.faq_model_v2
+    n3 train --config training.yaml
+    n3 train                      # every `model` block of app.ai not yet registered
+    """
+    cwd = Path.cwd()
+    dirs = [cwd]
+    try:
+        from n3lang.training import app as app_mod
+
+        info = app_mod.resolve_app(app, cwd)
+        project = info.project_dir
+        dirs = [project, cwd]
+        if verify_ref:
+            _verify(project, verify_ref, as_json)
+            return
+        from n3lang.training import config as config_mod, registry, trainer
+
+        flag_values = {k: flags.get(k) for k in FLAG_KEYS}
+        jobs = []  # (cfg)
+        up_to_date = []
+        if config_file or any(v is not None for v in flag_values.values()) or not info.models:
+            path = None
+            if config_file:
+                path = Path(config_file)
+                if not path.is_absolute() and not (cwd / path).exists() and (project / path).exists():
+                    path = project / path
+                elif not path.is_absolute():
+                    path = cwd / path
+            jobs.append(config_mod.load(flag_values, path, config_file))
+        else:
+            entries = registry.read_entries(project)
+            found = False
+            problems = []
+            for name, values, origins in trainer.configs_from_app(info):
+                if model_name and name != model_name:
+                    continue
+                found = True
+                if registry.find(entries, name) is not None:
+                    up_to_date.append(name)
+                    continue
+                cfg, probs = config_mod.coerce(values, origins)
+                probs += config_mod.missing_required(cfg, info.display, set(values))
+                problems += probs
+                jobs.append(cfg)
+            if problems:
+                raise DiagnosticError(problems)
+            if model_name and not found:
+                from n3lang.training import errors
+
+                names = ", ".join(d.name for d in info.models)
+                raise errors.fail(errors.CONFIG_MISSING, f"{info.display} has no model block named {model_name!r}; "
+                                  f"its models: {names}", info.display)
+        plans = [trainer.prepare(project, cfg) for cfg in jobs]
+        if dry_run:
+            summaries = [p.summary() for p in plans]
+            if as_json:
+                print_json({"ok": True, "dry_run": True, "plans": summaries, "up_to_date": up_to_date})
+            else:
+                for s in summaries:
+                    click.echo(_human_plan(s))
+                for n in up_to_date:
+                    click.echo(f"{n}: up to date (already registered)")
+            return
+        results = []
+        for plan in plans:
+            bar = None
+            if not as_json and sys.stderr.isatty():
+                bar = ProgressBar(plan.name)
+            status(f"Training {plan.name} {plan.version} (base {plan.base.name}, mode {plan.cfg.mode}, "
+                   f"{len(plan.data)} rows)...")
+            try:
+                results.append(trainer.train(plan, progress=bar))
+            finally:
+                if bar is not None:
+                    bar.done()
+        for n in up_to_date:
+            status(f"{n}: up to date (already registered)")
+        if as_json:
+            print_json({"ok": True, "trained": [_json_result(r) for r in results], "up_to_date": up_to_date})
+        else:
+            for r in results:
+                click.echo(_human_result(r))
+            if not results and up_to_date:
+                click.echo("Nothing to train: every model is up to date.")
+    except DiagnosticError as exc:
+        fail(exc.diagnostics, as_json, sources_for(exc.diagnostics, dirs))
+
+
+def _json_result(r: dict) -> dict:
+    out = {k: v for k, v in r.items() if k not in ("class_counts",)}
+    return out
+
+
+def _verify(project: Path, ref: str, as_json: bool) -> None:
+    from n3lang.training import trainer
+
+    status(f"Retraining {ref} from its registry record in a temporary directory...")
+    result = trainer.verify_retrain(project, ref)
+    if as_json:
+        print_json(result)
+    else:
+        for c in result["checks"]:
+            mark = "ok      " if c["match"] else "MISMATCH"
+            click.echo(f"{mark} {c['file']}: {c['actual']}" + ("" if c["match"] else f" (expected {c['expected']})"))
+        click.echo(f"{result['name']}@{result['version']}: " + ("reproduced: every sha256 matches" if result["ok"]
+                                                                else "NOT reproduced"))
+    sys.exit(EXIT_OK if result["ok"] else EXIT_USER_ERROR)

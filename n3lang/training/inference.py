@@ -1,0 +1,115 @@
+"""Loading a registered model and predicting with it (used by `n3 predict` and the interpreter)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from n3lang.training import artifacts, errors, registry
+
+
+class Predictor:
+    """A loaded model: name, version, mode, labels, kind; ``predict(x)`` for one input."""
+
+    def __init__(self, name, version, mode, labels, kind, handler, trainer, base_dir: Path, entry: dict):
+        self.name = name
+        self.version = version
+        self.mode = mode
+        self.labels = labels
+        self.kind = kind
+        self.handler = handler
+        self.trainer = trainer
+        self.base_dir = base_dir
+        self.entry = entry
+        self._settings = trainer.feature_settings()
+
+    def proba(self, x) -> np.ndarray:
+        value = self.handler.load_input(x, self.base_dir)
+        if self.mode == "text":
+            from n3lang.training.features import featurize
+
+            m = featurize([value], self._settings)
+            return np.asarray(self.trainer.proba_one(m.indices, m.data))
+        X = self.handler.featurize([value], self.base_dir, self._settings)
+        return np.asarray(self.trainer.predict_proba(X))[0]
+
+    def predict(self, x, top: int = 3) -> dict:
+        """{"label", "confidence", "top": [{"label", "confidence"}...]} for one input."""
+        p = self.proba(x)
+        order = np.argsort(-p, kind="stable")[: max(1, top)]
+        tops = [{"label": self.labels[int(i)], "confidence": round(float(p[int(i)]), 6)} for i in order]
+        return {"label": tops[0]["label"], "confidence": tops[0]["confidence"], "top": tops}
+
+
+def _known(entries: list[dict]) -> str:
+    names = sorted({f"{e['name']}@{e['version']}" for e in entries})
+    return ", ".join(names) if names else "(none registered)"
+
+
+def find_entry(project_dir: Path, ref: str) -> dict:
+    name, version = registry.parse_ref(ref)
+    entries = registry.read_entries(project_dir)
+    entry = registry.find(entries, name, version)
+    if entry is None:
+        raise errors.fail(errors.MODEL_NOT_FOUND,
+                          f"model {ref!r} is not registered in {registry.REGISTRY_FILE}; known models: {_known(entries)}",
+                          registry.REGISTRY_FILE)
+    return entry
+
+
+def load_predictor(project_dir: Path, ref: str) -> Predictor:
+    """Load ``name`` or ``name@version`` from the project's registry (checks the sha256)."""
+    from n3lang.training.modes import get_handler
+
+    project_dir = Path(project_dir)
+    entry = find_entry(project_dir, ref)
+    label = f"{entry['name']}@{entry['version']}"
+    if str(entry.get("status", "active")) == "deprecated":
+        raise errors.fail(errors.MODEL_DEPRECATED, f"model {label} is deprecated in {registry.REGISTRY_FILE}",
+                          registry.REGISTRY_FILE, errors.span_at(int(entry.get("_line", 1))))
+    model_path = project_dir / entry["artifact_uri"]
+    try:
+        raw = model_path.read_bytes()
+        meta_raw = (model_path.parent / "metadata.json").read_bytes()
+    except OSError as exc:
+        raise errors.fail(errors.MODEL_CORRUPTED, f"model {label}: cannot read {entry['artifact_uri']} ({exc.strerror})",
+                          registry.REGISTRY_FILE)
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != entry["artifact_sha256"]:
+        raise errors.fail(errors.MODEL_CORRUPTED,
+                          f"model {label}: sha256 of {entry['artifact_uri']} is {actual}, the registry says "
+                          f"{entry['artifact_sha256']}", registry.REGISTRY_FILE)
+    if "metadata_sha256" in entry and hashlib.sha256(meta_raw).hexdigest() != entry["metadata_sha256"]:
+        raise errors.fail(errors.MODEL_CORRUPTED, f"model {label}: metadata.json does not match the registry",
+                          registry.REGISTRY_FILE)
+    try:
+        tensors, _ = artifacts.parse_safetensors(raw)
+        meta = json.loads(meta_raw)
+        handler = get_handler(meta["mode"])
+        trainer = handler.load_trainer(meta["trainer"]["kind"], tensors, meta["trainer"]["config"])
+    except errors.DiagnosticError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any decoding problem is a corrupted model
+        raise errors.fail(errors.MODEL_CORRUPTED, f"model {label} cannot be loaded: {exc}", registry.REGISTRY_FILE)
+    return Predictor(entry["name"], str(entry["version"]), meta["mode"], meta["labels"], meta["trainer"]["kind"],
+                     handler, trainer, project_dir, entry)
+
+
+def verify_entry(project_dir: Path, ref: str) -> dict:
+    """Recompute the artifact (and metadata) sha256 against the registry; the chain is checked on read."""
+    project_dir = Path(project_dir)
+    entry = find_entry(project_dir, ref)
+    checks = []
+    for what, rel, expected in (("model.bin", entry["artifact_uri"], entry["artifact_sha256"]),
+                                ("metadata.json", str(Path(entry["artifact_uri"]).parent / "metadata.json"),
+                                 entry.get("metadata_sha256"))):
+        if expected is None:
+            continue
+        path = project_dir / rel
+        actual = artifacts.sha256_file(path) if path.is_file() else None
+        checks.append({"file": Path(rel).as_posix(), "expected": expected, "actual": actual, "match": actual == expected})
+    return {"name": entry["name"], "version": str(entry["version"]), "chain": "ok",
+            "ok": all(c["match"] for c in checks), "checks": checks}
