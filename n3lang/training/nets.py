@@ -76,11 +76,18 @@ class Conv3x3(_Layer):
 
     @staticmethod
     def _cols(x: np.ndarray) -> np.ndarray:
+        """im2col: rows (n*h*w), columns ordered (ky, kx, c)."""
         n, h, w, c = x.shape
         xp = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-        win = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(1, 2))
-        # win: (n, h, w, c, 3, 3) -> rows (n*h*w), cols ordered (ky, kx, c)
-        return np.ascontiguousarray(win.transpose(0, 1, 2, 4, 5, 3)).reshape(n * h * w, 9 * c)
+        if c >= 4:  # measured: one strided copy wins for many channels, nine copies for few
+            win = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(1, 2))
+            return np.ascontiguousarray(win.transpose(0, 1, 2, 4, 5, 3)).reshape(n * h * w, 9 * c)
+        cols = np.empty((n, h, w, 9 * c), F32)
+        for ky in range(3):
+            for kx in range(3):
+                k = 3 * ky + kx
+                cols[:, :, :, k * c:(k + 1) * c] = xp[:, ky:ky + h, kx:kx + w, :]
+        return cols.reshape(n * h * w, 9 * c)
 
     def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
         n, h, w, _ = x.shape
@@ -100,11 +107,13 @@ class Conv3x3(_Layer):
         self._cache = None
         if not need_dx:
             return None
-        dcols = (d2 @ self.w.T).reshape(n, h, w, 3, 3, c)
+        # col2im: one (rows, c) block per kernel offset, added into the padded input in a
+        # fixed order (ky, kx), so the result does not depend on scheduling.
+        wk = self.w.reshape(3, 3, c, self.c_out)
         dxp = np.zeros((n, h + 2, w + 2, c), F32)
         for ky in range(3):
             for kx in range(3):
-                dxp[:, ky:ky + h, kx:kx + w, :] += dcols[:, :, :, ky, kx, :]
+                dxp[:, ky:ky + h, kx:kx + w, :] += (d2 @ wk[ky, kx].T).reshape(n, h, w, c)
         return dxp[:, 1:h + 1, 1:w + 1, :]
 
 
@@ -122,28 +131,31 @@ class ReLU(_Layer):
 
 
 class MaxPool2(_Layer):
-    """2x2 max-pool, stride 2 (an odd last row/column is dropped)."""
+    """2x2 max-pool, stride 2 (an odd last row/column is dropped).
+
+    Backward routes the gradient to every position equal to its window's maximum. After a
+    ReLU, ties are windows of zeros, whose gradient the ReLU then drops; exact ties between
+    positive float activations do not occur in practice.
+    """
 
     def forward(self, x: np.ndarray, train: bool) -> np.ndarray:
         n, h, w, c = x.shape
         h2, w2 = h // 2, w // 2
-        xc = x[:, : 2 * h2, : 2 * w2, :]
-        blocks = xc.reshape(n, h2, 2, w2, 2, c)
-        out = blocks.max(axis=(2, 4))
+        q = [x[:, dy:2 * h2:2, dx:2 * w2:2, :] for dy in (0, 1) for dx in (0, 1)]
+        out = np.maximum(np.maximum(q[0], q[1]), np.maximum(q[2], q[3]))
         if train:
-            mask = blocks == out[:, :, None, :, None, :]
-            self._cache = (mask, x.shape)
+            self._cache = (x, out)
         return out
 
     def backward(self, d: np.ndarray, need_dx: bool = True) -> np.ndarray:
-        mask, shape = self._cache
-        n, h, w, c = shape
+        x, out = self._cache
+        n, h, w, c = x.shape
         h2, w2 = h // 2, w // 2
-        # Ties share the gradient equally: deterministic and exact for the common all-zero case.
-        counts = mask.sum(axis=(2, 4), keepdims=True).astype(F32)
-        g = (mask / counts) * d[:, :, None, :, None, :]
-        dx = np.zeros(shape, F32)
-        dx[:, : 2 * h2, : 2 * w2, :] = g.reshape(n, 2 * h2, 2 * w2, c)
+        dx = np.zeros(x.shape, F32)
+        for dy in (0, 1):
+            for dxo in (0, 1):
+                sl = (slice(None), slice(dy, 2 * h2, 2), slice(dxo, 2 * w2, 2), slice(None))
+                dx[sl] = d * (x[sl] == out)
         self._cache = None
         return dx
 
