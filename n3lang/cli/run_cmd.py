@@ -84,10 +84,18 @@ def run(app: str, flow_name: str | None, input_text: str | None, state_path: str
 
     outcome = run_flow(program, flow_name, value, state_path=state_path, source=source,
                        project_dir=Path(app).resolve().parent)
+    try:
+        text = dumps(outcome.to_json()) if as_json else (
+            display(outcome.result) if outcome.ok else None)
+    except RecursionError:
+        from n3lang.runtime.errors import LIMIT_ERROR
+
+        fail([make(LIMIT_ERROR, "The result is nested too deeply to print.", file=app)],
+             as_json, {})
     if as_json:
-        click.echo(dumps(outcome.to_json()))
+        click.echo(text)
         sys.exit(EXIT_OK if outcome.ok else EXIT_USER_ERROR)
     if not outcome.ok:
         fail([outcome.error], False, {app: source})
-    click.echo(display(outcome.result))
+    click.echo(text)
     sys.exit(EXIT_OK)

@@ -89,7 +89,7 @@ def run_flow(
         return RunResult(ok=False, error=flow)
     try:
         value = {} if input_value is None else from_json(input_value)
-    except TypeError as exc:
+    except (TypeError, RecursionError) as exc:
         return RunResult(ok=False, error=make(INPUT_ERROR, f"Invalid flow input: {exc}",
                                               A.UNKNOWN, file))
     own_store = store is None

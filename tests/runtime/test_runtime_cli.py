@@ -48,12 +48,12 @@ def test_state_and_records_persist_across_runs(tmp_path: Path):
     code, out = invoke("run", str(app), "--state", db, "--input", '{"text": "a", "bump": true}', "--json")
     assert code == 0, out
     assert json.loads(out)["result"] == 1
-    code, out = invoke("run", str(app), "--state", db, "--input", '{"text": "b"}', "--json")
+    code, out = invoke("run", str(app), "--state", db, "--input", '{"text": "b", "bump": false}', "--json")
     assert code == 0, out
     payload = json.loads(out)
     assert payload["ok"] is True and payload["result"] == 2 and payload["state"] == {"count": 0}
     # without --state nothing persists
-    code, out = invoke("run", str(app), "--input", '{"text": "c"}', "--json")
+    code, out = invoke("run", str(app), "--input", '{"text": "c", "bump": false}', "--json")
     assert json.loads(out)["result"] == 1
 
 
