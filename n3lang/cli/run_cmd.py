@@ -46,21 +46,29 @@ def read_input(text: str | None):
 
 @click.command()
 @click.argument("app", required=False, default="app.ai", metavar="[APP.ai]")
+@click.argument("flow_arg", required=False, default=None, metavar="[FLOW]")
 @click.option("--flow", "flow_name", default=None, metavar="NAME",
-              help="The flow to run (required when the app has several).")
+              help="The flow to run (required when the app has several); may also be given "
+                   "as the second argument.")
 @click.option("--input", "input_text", default=None, metavar="JSON|@FILE",
               help="The flow input: JSON text, or @file.json.")
 @click.option("--state", "state_path", default=None, metavar="FILE",
               help="SQLite file keeping state and records across runs (default: in memory).")
 @json_option
-def run(app: str, flow_name: str | None, input_text: str | None, state_path: str | None,
-        as_json: bool) -> None:
+def run(app: str, flow_arg: str | None, flow_name: str | None, input_text: str | None,
+        state_path: str | None, as_json: bool) -> None:
     """Run a flow of an app (default: ./app.ai) and print its result.
 
+    \b
+    The flow is the app's only flow, or the one named by FLOW or --flow.
     \b
     --json prints {"ok", "result", "state", "traces"} with exact numbers.
     Exit 0 on success, 1 when the app does not check or the run fails.
     """
+    if flow_arg is not None:
+        if flow_name is not None and flow_name != flow_arg:
+            raise click.UsageError(f"Two different flows given: '{flow_arg}' and --flow '{flow_name}'.")
+        flow_name = flow_arg
     from n3lang.runtime import run_flow
     from n3lang.runtime.values import display, dumps
     from n3lang.syntax import parse_file  # type: ignore[attr-defined]

@@ -77,6 +77,8 @@ def test_several_flows_need_flow_option(tmp_path: Path):
     assert code == 1 and '"a", "b"' in out
     code, out = invoke("run", str(app), "--flow", "b")
     assert code == 0 and out.strip() == "2"
+    code, out = invoke("run", str(app), "a")
+    assert code == 0 and out.strip() == "1"
 
 
 def test_runtime_error_is_rendered_with_caret(tmp_path: Path):
