@@ -120,6 +120,45 @@ def decode_image_file(path: Path, shown: str | None = None) -> np.ndarray:
     return decode_image_bytes(data, shown)
 
 
+class _DecodedCache:
+    """Images decoded while validating, kept (up to a byte budget) for featurize to take.
+
+    Keyed by (resolved path, size, mtime), so a file changed in between is decoded again.
+    ``take`` removes the entry: the cache only bridges validation and featurisation.
+    """
+
+    def __init__(self, budget: int = 256 * 1024 * 1024):
+        self.budget = budget
+        self.used = 0
+        self.items: dict = {}
+
+    @staticmethod
+    def key(path: Path):
+        st = os.stat(path)
+        return (str(path), st.st_size, st.st_mtime_ns)
+
+    def put(self, path: Path, arr: np.ndarray) -> None:
+        if self.used + arr.nbytes > self.budget:
+            return
+        k = self.key(path)
+        if k not in self.items:
+            self.items[k] = arr
+            self.used += arr.nbytes
+
+    def take(self, path: Path) -> np.ndarray | None:
+        try:
+            k = self.key(path)
+        except OSError:
+            return None
+        arr = self.items.pop(k, None)
+        if arr is not None:
+            self.used -= arr.nbytes
+        return arr
+
+
+_CACHE = _DecodedCache()
+
+
 def pixels_to_array(value: Any) -> np.ndarray:
     """Nested-list pixels (HxW or HxWxC, 0..255) → uint8 HxWxC; raises MediaError."""
     if not isinstance(value, list) or not value:
@@ -182,6 +221,8 @@ def to_layout(arr: np.ndarray, layout: dict) -> np.ndarray:
     from PIL import Image
 
     h, w, c = layout["height"], layout["width"], layout["channels"]
+    if arr.shape == (h, w, c):
+        return arr.astype(np.float32) / F32(255.0)
     if arr.shape[2] == 1:
         im = Image.fromarray(arr[:, :, 0], mode="L")
     else:
@@ -379,7 +420,7 @@ class ImageHandler:
         norm = unicodedata.normalize("NFC", value.strip()).replace("\\", "/")
         try:
             path = resolve_media_path(norm, ctx.dataset_dir, ctx.allow_absolute)
-            decode_image_file(path, norm)
+            _CACHE.put(path, decode_image_file(path, norm))
         except MediaError as exc:
             return None, [ctx.problem(f'"image" {exc}', key=key,
                                       fix="Point \"image\" at a PNG or JPEG file inside the dataset's "
@@ -392,7 +433,9 @@ class ImageHandler:
             return value if value.ndim == 3 else value[:, :, None]
         if isinstance(value, list):
             return pixels_to_array(value)
-        return decode_image_file(Path(dataset_dir) / value, str(value))
+        path = (Path(dataset_dir) / value).resolve()
+        cached = _CACHE.take(path)
+        return cached if cached is not None else decode_image_file(path, str(value))
 
     def featurize(self, inputs: list, dataset_dir: Path, settings: dict) -> np.ndarray:
         arrays = [self._decode(v, dataset_dir) for v in inputs]
