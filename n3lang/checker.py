@@ -83,7 +83,7 @@ UNSUPPORTED_SPEC = register(
 UNKNOWN_CAPABILITY = register(
     "unknown-capability",
     why="Capabilities are a fixed list of tokens; an unknown one is usually a typo, and would grant nothing.",
-    fix="Use one of the known capabilities (see the list below), one per line.",
+    fix="Use one of the known capabilities (listed under Why), one per line, or fix the spelling.",
     example="capabilities:\n  training",
 )
 DUPLICATE_CAPABILITY = register(
@@ -263,9 +263,10 @@ INVALID_MODEL_SETTING = register(
 )
 MISSING_MODEL_SETTING = register(
     "missing-model-setting",
-    why="Training needs this key, and the training-config JSON Schema requires it.",
-    fix="Add the setting to the model block.",
+    why="Training needs this key (the training-config JSON Schema requires it). A flag of `n3 train` can still supply it, so this is a warning, but the block alone cannot train.",
+    fix="Add the setting to the model block (or pass it to `n3 train` as a flag).",
     example='model "faq_v2":\n  model_base is "gpt-3.5-turbo"\n  dataset is "data/faq.jsonl"',
+    severity=WARNING,
 )
 MUTATION_WITHOUT_REQUIRES = register(
     "mutation-without-requires",
@@ -286,6 +287,19 @@ DUPLICATE_CASE = register(
     why="`match` runs the first equal case; a later case with the same value can never run.",
     fix="Remove the duplicate `when`, or merge the two bodies.",
     example='match x:\n  with:\n    when 1:\n      return "one"\n    otherwise:\n      return "other"',
+    severity=WARNING,
+)
+DUPLICATE_ASSIGNMENT = register(
+    "duplicate-assignment",
+    why="Each field is set at most once in an update; a second line would silently override the first.",
+    fix="Remove the repeated line.",
+    example='update "User" where id is input.id set:\n  name is input.name',
+)
+DEPRECATED_MODEL = register(
+    "deprecated-model",
+    why="The registry marks this model version as deprecated, so using it fails at run time.",
+    fix="Use a newer version of the model (`n3 models list`), or train a new one.",
+    example='let scored is predict "faq_model_v3" with input.text',
     severity=WARNING,
 )
 AI_IN_FUNCTION = register(
@@ -310,7 +324,7 @@ CHECK_CODES = (
     RECURSIVE_FUNCTION, STATE_IN_FUNCTION, RECORDS_IN_FUNCTION, INVALID_PATTERN,
     TRAINING_REQUIRED, UNKNOWN_MODEL, UNKNOWN_MODEL_SETTING, INVALID_MODEL_SETTING,
     MISSING_MODEL_SETTING, MUTATION_WITHOUT_REQUIRES, UNREACHABLE_CODE, DUPLICATE_CASE,
-    AI_IN_FUNCTION, AI_WITHOUT_MODEL,
+    AI_IN_FUNCTION, AI_WITHOUT_MODEL, DUPLICATE_ASSIGNMENT, DEPRECATED_MODEL,
 )
 
 # Keys of a model block when the schema cannot be loaded (kept in step with
@@ -324,7 +338,7 @@ FALLBACK_MODEL_KEYS = (
 # --------------------------------------------------------------------------- helpers
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` for the closest candidate, or ``""``."""
-    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.65)
     if not matches:
         lowered = {c.lower(): c for c in candidates}
         if name.lower() in lowered:
@@ -445,6 +459,7 @@ class Checker:
         self.registry: list[dict] | None = None
         # per flow / function
         self.scope: set[str] = set()
+        self.reported: set[str] = set()
         self.constants: dict[str, bool] = {}
         self.fields: frozenset[str] = frozenset()
         self.function: A.FunctionDecl | None = None
@@ -495,7 +510,9 @@ class Checker:
     def check_spec(self, program: A.Program) -> None:
         specs = program.of_type(A.SpecDecl)
         if not specs:
-            self.error(MISSING_SPEC, 'Missing spec declaration; the file must start with spec is "1.0"', A.Span(1, 1, 1, 2))
+            first = program.declarations[0].span if program.declarations else A.Span(1, 1, 1, 2)
+            at = A.Span(first.line, first.column, first.line, first.column + 1)
+            self.error(MISSING_SPEC, 'Missing spec declaration; the file must start with spec is "1.0"', at)
             return
         for extra in specs[1:]:
             self.error(DUPLICATE_SPEC, f"Duplicate spec declaration (first on line {specs[0].span.line})", extra.span)
@@ -605,6 +622,7 @@ class Checker:
     def visit_FlowDecl(self, node: A.FlowDecl) -> None:
         self.flow, self.function = node, None
         self.scope = {"input", "state"}
+        self.reported = set()
         self.constants = {}
         self.first_mutation = None
         self.visit_block(node.body)
@@ -628,6 +646,7 @@ class Checker:
                 self.error(DUPLICATE_INPUT, f"Duplicate input '{param.name}' in function '{node.name}'", param.span)
             seen[param.name] = param
         self.scope = {"input", *seen}
+        self.reported = set()
         self.constants = {}
         self.calls.setdefault(node.name, [])
         self.visit_block(node.body)
@@ -711,7 +730,7 @@ class Checker:
                         reported.add(key)
                         self.error(
                             MISSING_MODEL_SETTING,
-                            f"Model '{node.name}' is missing setting '{key}'",
+                            f"Model '{node.name}' does not set '{key}'; `n3 train` will need it as a flag",
                             node.name_span if node.name_span != A.UNKNOWN else node.span,
                         )
                 continue
@@ -738,10 +757,11 @@ class Checker:
             return
         self.error(
             UNDEFINED_VARIABLE,
-            f"Unknown variable '{name}'" + did_you_mean(name, sorted(self.scope | self.fields)),
+            f"Unknown variable '{name}'" + did_you_mean(name, sorted((self.scope - self.reported) | self.fields)),
             span,
         )
         self.scope.add(name)  # report each name once
+        self.reported.add(name)
 
     def check_record(self, stmt: Any) -> A.RecordDecl | None:
         kind = type(stmt).__name__
@@ -788,6 +808,7 @@ class Checker:
         if root not in self.scope:
             self.error(SET_UNDECLARED, f"Cannot set undeclared variable '{root}'", node.span)
             self.scope.add(root)
+            self.reported.add(root)
             self.constants[root] = False
             return
         if len(node.target) == 1 and self.constants.get(root):
@@ -867,14 +888,7 @@ class Checker:
                     assignment.span,
                 )
             elif assignment.field in seen:
-                self.error(
-                    DUPLICATE_ARGUMENT,
-                    f"Field '{assignment.field}' is set twice in this update",
-                    assignment.span,
-                    why="Each field is set at most once in an update.",
-                    fix="Remove the repeated line.",
-                    example='update "User" where id is input.id set:\n  name is input.name',
-                )
+                self.error(DUPLICATE_ASSIGNMENT, f"Field '{assignment.field}' is set twice in this update", assignment.span)
             seen.add(assignment.field)
             self.with_fields(record, (assignment.value,))
 
@@ -904,7 +918,7 @@ class Checker:
         if self.is_trained_model(name) and not self.has_training:
             self.error(
                 TRAINING_REQUIRED,
-                f"Ai '{ai.name}' uses trained model '{name}', which requires the 'training' capability",
+                f"ask ai \"{ai.name}\" uses trained model '{name}', which requires the 'training' capability",
                 node.span,
             )
 
@@ -1001,14 +1015,24 @@ class Checker:
         if name in self.models and not registered:
             return
         if registered:
+            entry = registered[-1]
             if version is not None:
-                versions = sorted({str(e.get("version")) for e in registered if e.get("version") is not None})
-                if versions and version not in versions:
+                versions = [str(e.get("version")) for e in registered if e.get("version") is not None]
+                hits = [e for e in registered if str(e.get("version")) == version]
+                if not hits:
                     self.error(
                         UNKNOWN_MODEL,
                         f"Model '{name}' has no version '{version}' (registered: {', '.join(versions)})",
                         span,
                     )
+                    return
+                entry = hits[-1]
+            if entry.get("status") == "deprecated":
+                self.error(
+                    DEPRECATED_MODEL,
+                    f"Model '{name}@{entry.get('version')}' is deprecated",
+                    span,
+                )
             return
         if self.project_dir is None:
             return  # nothing to resolve against but the app itself

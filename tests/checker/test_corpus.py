@@ -36,6 +36,9 @@ def expectations(path: Path) -> list[tuple[str, int, int, str]]:
 
 INVALID = sorted((DATA / "invalid").glob("*.ai"))
 VALID = sorted((DATA / "valid").glob("**/*.ai"))
+# The runtime's corpus: programs that state a `# result:` are expected to run, so they must
+# check without errors too (their expected failures are stated as `# error:` instead).
+RUNS = sorted(p for p in (DATA / "run").glob("*.ai") if "# result:" in p.read_text(encoding="utf-8"))
 
 
 def test_corpus_is_large_enough():
@@ -55,5 +58,14 @@ def test_invalid_program(path: Path) -> None:
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
 def test_valid_program_has_no_errors(path: Path) -> None:
     diagnostics, _ = check_file(path)
+    errors = [f"{d.span.line}:{d.span.column} {d.code} {d.message}" for d in diagnostics if d.is_error]
+    assert errors == []
+
+
+@pytest.mark.parametrize("path", RUNS, ids=lambda p: p.stem)
+def test_runnable_program_has_no_check_errors(path: Path) -> None:
+    diagnostics, _ = check_file(path)
+    if any(d.code in ("syntax-error", "reserved-word") for d in diagnostics):
+        pytest.skip("does not parse (a front-end matter, not the checker's)")
     errors = [f"{d.span.line}:{d.span.column} {d.code} {d.message}" for d in diagnostics if d.is_error]
     assert errors == []

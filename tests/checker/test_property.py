@@ -110,7 +110,7 @@ def parse_and_check(source: str) -> list[Diagnostic]:
     return diagnostics
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs())
 def test_generated_programs_never_raise(source):
     parse_and_check(source)
@@ -141,7 +141,7 @@ def mutated(draw):
     return "\n".join(lines)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_corpus_never_raises(source):
     parse_and_check(source)
