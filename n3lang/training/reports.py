@@ -318,6 +318,9 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 # ----------------------------------------------------------------------------- HTML
 
+MAX_HTML_CONFUSION = 30
+MAX_HTML_PER_CLASS = 40
+
 _CSS = """
 :root { --ink: #1d2433; --muted: #5b6478; --line: #d9dee8; --accent: #2f6fdf; --warm: #d9622b; }
 * { box-sizing: border-box; }
@@ -437,8 +440,8 @@ def _history_section(history: list) -> str:
     losses = [(e, v) for e, v in losses if isinstance(v, (int, float)) and not isinstance(v, bool)]
     accs = [(h.get("epoch", i + 1), h.get("val_accuracy")) for i, h in enumerate(history)]
     accs = [(e, v) for e, v in accs if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if not losses and not accs:
-        return ""
+    if len(losses) < 2 and len(accs) < 2:
+        return ""  # one point is not a curve (e.g. a retrieval model, built in one pass)
     return ("<section><h2>Training curve</h2>" + _line_chart(losses, accs)
             + '<p class="note">Training loss per epoch (left axis, blue) and validation accuracy '
               "(right axis, orange).</p></section>")
@@ -510,6 +513,11 @@ def _confusion_section(cm: Mapping) -> str:
     if not labels or not matrix:
         return ""
     n = len(labels)
+    if n > MAX_HTML_CONFUSION:
+        return ("<section><h2>Confusion matrix</h2><p class=\"note\">"
+                f"{n}{'+' if cm.get('truncated') else ''} distinct targets: too many for a readable matrix "
+                "(the metrics JSON holds it). For free-text answers, BLEU and token F1 above say how close "
+                "the answers are.</p></section>")
     cell = 36 if n <= 12 else max(12, 432 // n)
     names = [_short(lb, 22) for lb in labels]
     margin = 8 + 7 * max(len(s) for s in names)
@@ -545,7 +553,13 @@ def _per_class_section(per_class: Mapping) -> str:
     if not per_class:
         return ""
     rows = []
-    for label in sorted(per_class):
+    shown = sorted(per_class)
+    note = ""
+    if len(shown) > MAX_HTML_PER_CLASS:
+        shown = sorted(sorted(per_class, key=lambda k: (-per_class[k].get("support", 0), k))[:MAX_HTML_PER_CLASS])
+        note = (f'<p class="note">The {MAX_HTML_PER_CLASS} most frequent of {len(per_class)} targets; '
+                "the metrics JSON lists all.</p>")
+    for label in shown:
         s = per_class[label]
         rows.append(
             f"<tr><td>{_e(_short(label, 80))}</td><td class=\"n\">{_f(s.get('precision'))}</td>"
@@ -554,7 +568,7 @@ def _per_class_section(per_class: Mapping) -> str:
         )
     head = ('<tr><th>label</th><th class="n">precision</th><th class="n">recall</th>'
             '<th class="n">F1</th><th class="n">support</th></tr>')
-    return f"<section><h2>Per class</h2><table>{head}{''.join(rows)}</table></section>"
+    return f"<section><h2>Per class</h2><table>{head}{''.join(rows)}</table>{note}</section>"
 
 
 def _bar_chart(items: list[Mapping], label_key: str = "feature", value_key: str = "weight") -> str:
@@ -618,6 +632,8 @@ def _examples_section(examples: list) -> str:
             f' {_f(c.get("weight"), 2)}</span>'
             for c in contribs[:6]
         )
+        if not cells and isinstance(ex.get("similarity"), (int, float)):
+            cells = f"nearest training input, similarity {_f(ex.get('similarity'), 2)}"
         ok = ex.get("target") == ex.get("predicted")
         mark = "✓" if ok else "✗"
         rows.append(
@@ -626,7 +642,7 @@ def _examples_section(examples: list) -> str:
             f"<td>{cells}</td></tr>"
         )
     head = ('<tr><th>input</th><th>target</th><th>predicted</th><th class="n">confidence</th>'
-            "<th>main contributions</th></tr>")
+            "<th>why</th></tr>")
     return f"<section><h2>Validation examples</h2><table>{head}{''.join(rows)}</table></section>"
 
 

@@ -222,3 +222,17 @@ def test_accepts_the_text_handlers_hashed_explain_shape(tmp_path: Path) -> None:
     ex = doc["examples"][0]
     assert ex["predicted"] == "billing" and ex["contributions"][0]["weight"] == 0.7
     assert doc["extra"] == {"kind": "hashed-softmax", "note": "features are hashed"}
+
+
+def test_many_free_text_targets_render_readably(tmp_path: Path) -> None:
+    answers = [f"Use the reset link, step {i}." for i in range(60)]
+    preds = answers[:50] + answers[:10]
+    metrics = evaluate("text", answers, preds, answers)
+    metrics["history"] = [{"epoch": 1, "loss": 0.0, "val_accuracy": 0.8}]
+    explain = {"examples": [{"input": "reset?", "target": answers[0], "predicted": answers[0],
+                             "confidence": 0.2, "nearest_training_row": 3, "similarity": 0.95}]}
+    paths = write_reports(tmp_path, "faq.qa", "1.0.0", metrics, explain, {"mode": "text", "model_kind": "retrieval"})
+    page = paths["html"].read_text()
+    assert "too many for a readable matrix" in page and "Training curve" not in page
+    assert "similarity 0.95" in page and "most frequent of 60 targets" in page
+    assert json.loads(paths["metrics"].read_text())["confusion_matrix"]["truncated"] is True
