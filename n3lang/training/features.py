@@ -209,51 +209,72 @@ def featurize_one(text: str, settings: dict) -> tuple[np.ndarray, np.ndarray]:
     return m.indices, m.data
 
 
-def ngram_strings(text: str, settings: dict | None = None) -> dict[int, list[str]]:
-    """Feature index -> the readable n-grams of ``text`` that hash to it (for explanations)."""
+def _hash_strings(strings: list[str]) -> np.ndarray:
+    """The polynomial hash of each string (as featurize computes it for a segment)."""
+    if not strings:
+        return np.zeros(0, dtype=np.uint64)
+    stream = "\x00".join(strings) + "\x00"
+    cp = np.frombuffer(stream.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n = len(cp)
+    pw, pinv = _powers_for(n + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(n + 1, dtype=np.uint64)
+        np.cumsum(cp * pw[:n], out=prefix[1:])
+        lengths = np.fromiter((len(t) for t in strings), dtype=np.int64, count=len(strings))
+        starts = np.zeros(len(strings), dtype=np.int64)
+        np.cumsum(lengths[:-1] + 1, out=starts[1:])
+        return (prefix[starts + lengths] - prefix[starts]) * pinv[starts]
+
+
+def gram_table(texts: list[str], settings: dict | None = None) -> dict[int, list[str]]:
+    """Feature index -> the readable n-grams of ``texts`` that hash to it (for explanations).
+    Char n-grams are shown quoted with their padding spaces, e.g. ``' pas'``."""
     settings = {**DEFAULT_SETTINGS, **(settings or {})}
-    out: dict[int, list[str]] = {}
-    clean = clean_text(text, settings.get("lowercase", True))
-    words = clean.split()
-    grams: list[str] = []
+    mask = np.uint64((1 << int(settings["n_features_log2"])) - 1)
     wlo, whi = settings["word_ngrams"]
     clo, chi = settings["char_ngrams"]
-    if wlo <= 1 <= whi:
-        grams += words
-    if whi >= 2:
-        grams += [f"{a} {b}" for a, b in zip(words, words[1:])]
-    grams_char = []
-    for k in range(clo, chi + 1) if chi >= clo > 0 else ():
-        grams_char += [clean[i: i + k] for i in range(len(clean) - k + 1)]
-    # recompute each gram's index with featurize's arithmetic
-    for g in set(grams):
-        idx = _gram_index(g, settings, char=False)
-        out.setdefault(idx, []).append(g)
-    for g in set(grams_char):
-        idx = _gram_index(g, settings, char=True)
-        label = "'" + g + "'"
-        out.setdefault(idx, []).append(label)
+    words: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    chars: set[str] = set()
+    for text in texts:
+        clean = clean_text(text, settings.get("lowercase", True))
+        toks = clean.split()
+        if wlo <= 1 <= whi:
+            words.update(toks)
+        if whi >= 2:
+            pairs.update(zip(toks, toks[1:]))
+        if chi >= clo > 0:
+            for k in range(clo, chi + 1):
+                chars.update(clean[i: i + k] for i in range(len(clean) - k + 1))
+    out: dict[int, list[str]] = {}
+
+    def add(idx: np.ndarray, names: list[str]) -> None:
+        for i, name in zip(idx.tolist(), names):
+            out.setdefault(i, []).append(name)
+
+    with np.errstate(over="ignore"):
+        wl = sorted(words)
+        add((_mix(_hash_strings(wl), _WORD_SALT) & mask).astype(np.int64), wl)
+        pl = sorted(pairs)
+        if pl:
+            ha = _hash_strings([a for a, _ in pl])
+            hb = _hash_strings([b for _, b in pl])
+            add((_mix(_mix(ha, _BIGRAM_SALT) * _P + hb, _BIGRAM_SALT + 1) & mask).astype(np.int64),
+                [f"{a} {b}" for a, b in pl])
+        cl = sorted(chars)
+        if cl:
+            h = _hash_strings(cl)
+            salts = np.fromiter((len(c) for c in cl), dtype=np.uint64, count=len(cl))
+            z = h ^ ((salts + np.uint64(_CHAR_SALT)) * _GOLD)
+            z = (z ^ (z >> np.uint64(30))) * _M1
+            z = (z ^ (z >> np.uint64(27))) * _M2
+            z = z ^ (z >> np.uint64(31))
+            add((z & mask).astype(np.int64), ["'" + c + "'" for c in cl])
     for v in out.values():
         v.sort()
     return out
 
 
-def _poly(s: str) -> np.uint64:
-    cp = np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    pw, _ = _powers_for(len(cp) + 1)
-    with np.errstate(over="ignore"):
-        return np.uint64(np.sum(cp * pw[: len(cp)], dtype=np.uint64))
-
-
-def _gram_index(gram: str, settings: dict, char: bool) -> int:
-    mask = np.uint64((1 << int(settings["n_features_log2"])) - 1)
-    with np.errstate(over="ignore"):
-        if char:
-            h = _mix(np.array([_poly(gram)], dtype=np.uint64), _CHAR_SALT + len(gram))
-        elif " " in gram:
-            a, b = gram.split(" ")
-            bh = _mix(np.array([_poly(a)], dtype=np.uint64), _BIGRAM_SALT) * _P + np.uint64(_poly(b))
-            h = _mix(bh, _BIGRAM_SALT + 1)
-        else:
-            h = _mix(np.array([_poly(gram)], dtype=np.uint64), _WORD_SALT)
-    return int(h[0] & mask)
+def ngram_strings(text: str, settings: dict | None = None) -> dict[int, list[str]]:
+    """Feature index -> the readable n-grams of one text."""
+    return gram_table([text], settings)

@@ -63,16 +63,10 @@ class TextHandler:
     def explain(self, trainer, X_val, y_val, val_inputs: list, labels: list[str],
                 train_inputs: list, top_k: int = 10, examples: int = 5) -> dict:
         settings = trainer.feature_settings()
-        names: dict[int, set[str]] = {}
-        for text in (train_inputs or [])[:2000]:
-            for idx, grams in features.ngram_strings(text, settings).items():
-                names.setdefault(idx, set()).update(grams)
-        for text in val_inputs[:examples]:
-            for idx, grams in features.ngram_strings(text, settings).items():
-                names.setdefault(idx, set()).update(grams)
+        names = features.gram_table(list((train_inputs or [])[:5000]) + list(val_inputs[:examples]), settings)
 
         def describe(idx: int) -> dict:
-            grams = sorted(names.get(idx, ()))
+            grams = names.get(idx, [])
             return {"feature": int(idx), "ngrams": grams[:5], "collision": len(grams) > 1,
                     "n_ngrams": max(len(grams), 1)}
 
