@@ -17,7 +17,7 @@ from n3lang.diagnostics import Diagnostic, make
 from n3lang.runtime.errors import (
     FLOW_ERROR, INPUT_ERROR, LIMIT_ERROR, STATE_ERROR, GuardFailure, RuntimeFailure,
 )
-from n3lang.runtime.interpreter import Interpreter, Limits
+from n3lang.runtime.interpreter import Interpreter, Limits, value_depth
 from n3lang.runtime.records import RecordStore, SQLiteStore, StoreError
 from n3lang.runtime.values import CONTEXT, dumps, from_json, to_json_value
 
@@ -111,6 +111,12 @@ def run_flow(
                     STATE_ERROR, f"Cannot read state file '{state_path}': {exc}", A.UNKNOWN, file))
             try:
                 result = interp.run(flow, value, state)
+                depth_limit = interp.limits.max_value_depth
+                for what, v in (("result", result), ("state", interp.state)):
+                    if value_depth(v, depth_limit) > depth_limit:
+                        raise GuardFailure(
+                            LIMIT_ERROR, f"The flow's {what} is nested too deeply (more than "
+                                         f"{depth_limit} levels of lists and maps).", flow.span)
                 store.save_state(interp.state)
                 store.commit()
             except RuntimeFailure as failure:

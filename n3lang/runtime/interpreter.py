@@ -38,6 +38,7 @@ class Limits:
     max_list_length: int = 1_000_000
     max_text_length: int = 10_000_000
     max_traces: int = 1000
+    max_value_depth: int = 200
 
 
 class _Return(Exception):
@@ -1105,4 +1106,20 @@ def _confidence(value: Any) -> Decimal:
 
 
 # keep CONTEXT imported for callers that want the exact arithmetic settings
+def value_depth(value: Any, limit: int) -> int:
+    """How deeply lists and maps nest in a value (stops counting past ``limit``), iteratively."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        cls = v.__class__
+        if cls is list or cls is dict:
+            if d > deepest:
+                deepest = d
+                if deepest > limit:
+                    return deepest
+            stack.extend((x, d + 1) for x in (v if cls is list else v.values()))
+    return deepest
+
+
 __all__ = ["Interpreter", "Limits", "CONTEXT", "value_matches", "type_text", "results_name"]

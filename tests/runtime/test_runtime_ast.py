@@ -385,3 +385,23 @@ def test_json_numbers_are_exact():
 def test_values_equal_never_mixes_bool_and_number():
     assert not values_equal(D(1), True) and values_equal(D(1), D("1.00"))
     assert not values_equal({"a": D(1)}, {"a": True})
+
+
+def test_deep_programs_and_values_are_guarded():
+    e = L(1)
+    for _ in range(5000):
+        e = B("+", e, L(1))
+    r = run(A.Return(e))
+    assert not r.ok and r.error.code == "runtime-limit"
+    nest = (A.Let("x", A.ListExpr(())),
+            A.RepeatTimes(L(1000), (A.Set(("x",), A.ListExpr((N("x"),))),)),
+            A.Return(N("x")))
+    r = run(*nest)
+    assert not r.ok and r.error.code == "runtime-limit" and "nested too deeply" in r.error.message
+
+
+def test_quadratic_list_building_is_charged_to_the_budget():
+    grow = (A.Let("xs", A.ListExpr(())),
+            A.RepeatTimes(L(100000), (A.Set(("xs",), A.BuiltinCall("list append", (N("xs"), L(1)))),)))
+    r = run(*grow, limits=Limits(max_steps=200_000))
+    assert not r.ok and r.error.message.startswith("Step budget exceeded")
