@@ -67,7 +67,14 @@ def select_flow(program: A.Program, flow_name: str | None) -> A.FlowDecl | Diagn
         if f.name == flow_name:
             return f
     return make(FLOW_ERROR, f"Unknown flow '{flow_name}'. Flows in this app: {names}",
-                A.UNKNOWN, program.path)
+                A.UNKNOWN, "--flow")
+
+
+def _quiet_rollback(store: RecordStore) -> None:
+    try:
+        store.rollback()
+    except StoreError:
+        pass
 
 
 def run_flow(
@@ -98,7 +105,8 @@ def run_flow(
             store = SQLiteStore(None if state_path is None else str(state_path))
         except StoreError as exc:
             return RunResult(ok=False, error=make(
-                STATE_ERROR, f"Cannot open state file '{state_path}': {exc}", A.UNKNOWN, file))
+                STATE_ERROR, f"Cannot open state file '{state_path}': {exc}", A.UNKNOWN,
+                str(state_path)))
     interp = Interpreter(program, store, limits=limits,
                          project_dir=Path(project_dir) if project_dir is not None else None,
                          predictor_loader=predictor_loader)
@@ -108,7 +116,8 @@ def run_flow(
                 state = store.load_state()
             except StoreError as exc:
                 return RunResult(ok=False, error=make(
-                    STATE_ERROR, f"Cannot read state file '{state_path}': {exc}", A.UNKNOWN, file))
+                    STATE_ERROR, f"Cannot read state file '{state_path}': {exc}", A.UNKNOWN,
+                    str(state_path)))
             try:
                 result = interp.run(flow, value, state)
                 depth_limit = interp.limits.max_value_depth
@@ -119,18 +128,23 @@ def run_flow(
                                          f"{depth_limit} levels of lists and maps).", flow.span)
                 store.save_state(interp.state)
                 store.commit()
+            except StoreError as exc:
+                _quiet_rollback(store)
+                return RunResult(ok=False, state=interp.state, traces=interp.finish_traces(),
+                                 error=make(STATE_ERROR, f"The state store failed: {exc}",
+                                            A.UNKNOWN, str(state_path or file)))
             except RuntimeFailure as failure:
-                store.rollback()
+                _quiet_rollback(store)
                 return RunResult(ok=False, state=interp.state, traces=interp.finish_traces(),
                                  error=failure.to_diagnostic(file))
             except RecursionError:
-                store.rollback()
+                _quiet_rollback(store)
                 failure = GuardFailure(LIMIT_ERROR, "The program is nested too deeply to run.",
                                        flow.span)
                 return RunResult(ok=False, state=interp.state, traces=interp.finish_traces(),
                                  error=failure.to_diagnostic(file))
             except MemoryError:
-                store.rollback()
+                _quiet_rollback(store)
                 failure = GuardFailure(LIMIT_ERROR, "The run ran out of memory.", flow.span)
                 return RunResult(ok=False, state=interp.state, traces=interp.finish_traces(),
                                  error=failure.to_diagnostic(file))

@@ -9,9 +9,10 @@ Writes happen inside one transaction per run: ``commit`` on success, ``rollback`
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from n3lang.runtime.values import dumps, parse_json_text
 
@@ -68,6 +69,22 @@ CREATE TABLE IF NOT EXISTS n3_records (
 """
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _wrapped(method: _F) -> _F:
+    """Turn sqlite3 errors (locked, read-only, disk full...) into StoreError."""
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+
+    return call  # type: ignore[return-value]
+
+
 def _encode(value: Any) -> str:
     return dumps(value, indent=None, sort_keys=False)
 
@@ -101,6 +118,7 @@ class SQLiteStore(RecordStore):
             raise StoreError(str(exc)) from exc
         return value if isinstance(value, dict) else {}
 
+    @_wrapped
     def save_state(self, state: dict) -> None:
         self._db.execute(
             "INSERT INTO n3_state (key, value) VALUES ('state', ?) "
@@ -122,6 +140,7 @@ class SQLiteStore(RecordStore):
             self._next_id[record] = (max(rows) if rows else 0) + 1
         return rows
 
+    @_wrapped
     def insert(self, record: str, data: dict) -> int:
         rows = self._rows(record)
         rid = self._next_id[record]
@@ -134,12 +153,14 @@ class SQLiteStore(RecordStore):
     def scan(self, record: str) -> list[tuple[int, dict]]:
         return list(self._rows(record).items())
 
+    @_wrapped
     def replace(self, record: str, record_id: int, data: dict) -> None:
         rows = self._rows(record)
         self._db.execute("UPDATE n3_records SET data = ? WHERE record = ? AND id = ?",
                          (_encode(data), record, record_id))
         rows[record_id] = data
 
+    @_wrapped
     def delete(self, record: str, record_ids: list[int]) -> None:
         rows = self._rows(record)
         self._db.executemany("DELETE FROM n3_records WHERE record = ? AND id = ?",
@@ -148,10 +169,12 @@ class SQLiteStore(RecordStore):
             rows.pop(rid, None)
 
     # -- transactions
+    @_wrapped
     def commit(self) -> None:
         self._db.execute("COMMIT")
         self._db.execute("BEGIN")
 
+    @_wrapped
     def rollback(self) -> None:
         self._db.execute("ROLLBACK")
         self._db.execute("BEGIN")
@@ -162,5 +185,7 @@ class SQLiteStore(RecordStore):
         try:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
         finally:
             self._db.close()
