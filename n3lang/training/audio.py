@@ -16,6 +16,7 @@ Everything here is numpy + the standard library:
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import struct
@@ -188,29 +189,40 @@ def write_wav(path: str | os.PathLike, samples: np.ndarray, rate: int = SAMPLE_R
 
 
 # ----------------------------------------------------------------------------- resampling
+@functools.lru_cache(maxsize=16)
+def _sinc_table(rate: int, target: int, zeros: int) -> tuple[int, int, int, np.ndarray]:
+    """Polyphase table of the windowed-sinc interpolator: (up, down, half, kernel[phase, tap])."""
+    g = math.gcd(rate, target)
+    up, down = target // g, rate // g
+    cutoff = min(1.0, target / rate)  # fraction of the input Nyquist to keep
+    half = int(math.ceil(zeros / cutoff))
+    offs = np.arange(-half, half + 1)
+    d = (np.arange(up) / up)[:, None] - offs[None, :]  # distance from each tap, per phase
+    win = 0.5 + 0.5 * np.cos(np.pi * np.clip(d / (half + 1), -1.0, 1.0))
+    kern = cutoff * np.sinc(d * cutoff) * win
+    kern.setflags(write=False)
+    return up, down, half, kern
+
+
 def resample(x: np.ndarray, rate: int, target: int = SAMPLE_RATE, zeros: int = 16) -> np.ndarray:
-    """Resample ``x`` from ``rate`` to ``target`` Hz (Hann-windowed sinc, ``zeros`` lobes a side)."""
+    """Resample ``x`` from ``rate`` to ``target`` Hz (Hann-windowed sinc, ``zeros`` lobes a side).
+
+    Output sample n sits at input position n*rate/target; its phase (the fractional part, in
+    steps of 1/up) selects a row of a precomputed polyphase kernel table.
+    """
     x = np.asarray(x, dtype=np.float64)
     if rate == target or len(x) == 0:
         return x.astype(F32)
-    ratio = target / rate
-    n_out = int(math.floor(len(x) * ratio))
-    cutoff = min(1.0, ratio)  # fraction of the input Nyquist to keep
-    half = int(math.ceil(zeros / cutoff))
+    up, down, half, kern = _sinc_table(int(rate), int(target), zeros)
+    n_out = (len(x) * up) // down
     xp = np.concatenate([np.zeros(half), x, np.zeros(half + 1)])
-    offs = np.arange(-half, half + 1)
+    taps = np.arange(2 * half + 1)
     out = np.empty(n_out, dtype=np.float64)
-    chunk = 4096
+    chunk = 8192
     for s in range(0, n_out, chunk):
-        n = np.arange(s, min(s + chunk, n_out))
-        t = n * (rate / target)  # exact position in input samples
-        base = np.floor(t).astype(np.int64)
-        idx = base[:, None] + offs[None, :]
-        d = t[:, None] - idx  # distance in input samples
-        arg = d * cutoff
-        win = 0.5 + 0.5 * np.cos(np.pi * np.clip(d / (half + 1), -1.0, 1.0))
-        kern = cutoff * np.sinc(arg) * win
-        out[s:s + len(n)] = (xp[idx + half] * kern).sum(axis=1)
+        n = np.arange(s, min(s + chunk, n_out), dtype=np.int64)
+        base, phase = np.divmod(n * down, up)
+        out[s:s + len(n)] = (xp[base[:, None] + taps[None, :]] * kern[phase]).sum(axis=1)
     return out.astype(F32)
 
 

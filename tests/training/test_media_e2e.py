@@ -1,0 +1,184 @@
+"""`n3 train` / `n3 predict` end to end for image and audio mode: byte-identical reruns,
+registry entry, reports with saliency / time-frequency data, predict from a file, kill -9 safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from n3lang.cli.main import cli
+from n3lang.training.audio import write_wav
+
+APP = 'spec is "1.0"\n\ncapabilities:\n  training\n\nflow "demo":\n  return "ok"\n'
+IMAGE_YAML = """model_base: vision-classifier
+mode: image
+dataset: data/shapes.jsonl
+epochs: 3
+seed: 4
+output_name: shapes_v1
+"""
+AUDIO_YAML = """model_base: speech-to-text
+mode: audio
+dataset: data/words.jsonl
+epochs: 4
+seed: 2
+output_name: words_v1
+"""
+
+
+def _no_parser(monkeypatch):
+    if os.environ.get("N3_TEST_NO_PARSER"):  # while the parser is being written (as test_train_cli)
+        import n3lang.training.app as app_mod
+
+        monkeypatch.setattr(app_mod, "_parse", lambda p, d: None)
+
+
+def make_image_project(root: Path) -> Path:
+    rng = np.random.default_rng(0)
+    (root / "data" / "img").mkdir(parents=True)
+    (root / "app.ai").write_text(APP)
+    (root / "training.yaml").write_text(IMAGE_YAML)
+    lines = []
+    for i in range(36):
+        k = i % 3
+        a = rng.integers(0, 50, size=(10, 10)).astype(np.int64)
+        if k == 0:
+            a[::3, :] += 190
+        elif k == 1:
+            a[:, ::3] += 190
+        else:
+            a[3:7, 3:7] += 190
+        a = np.clip(a, 0, 255).astype(np.uint8)
+        label = ["rows", "cols", "box"][k]
+        if i % 3 == 2:
+            lines.append(json.dumps({"pixels": a.tolist(), "label": label}))
+        else:
+            Image.fromarray(a, mode="L").save(root / "data" / "img" / f"{i}.png")
+            lines.append(json.dumps({"image": f"img/{i}.png", "target": label}))
+    (root / "data" / "shapes.jsonl").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def make_audio_project(root: Path) -> Path:
+    rng = np.random.default_rng(1)
+    (root / "data" / "wav").mkdir(parents=True)
+    (root / "app.ai").write_text(APP)
+    (root / "training.yaml").write_text(AUDIO_YAML)
+    lines = []
+    for i in range(24):
+        k = i % 3
+        rate = (16000, 22050)[i % 2]
+        t = np.arange(int(rate * 0.3)) / rate
+        f = [250.0, 2500.0, 900.0][k] * float(rng.uniform(0.9, 1.1))
+        x = 0.4 * np.sin(2 * np.pi * f * t) + rng.normal(0, 0.01, len(t))
+        write_wav(root / "data" / "wav" / f"{i}.wav", np.concatenate([np.zeros(800), x, np.zeros(800)]), rate)
+        lines.append(json.dumps({"audio": f"wav/{i}.wav", "transcript": ["hum", "hiss", "tone"][k]}))
+    (root / "data" / "words.jsonl").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def n3(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def outputs(root: Path) -> dict[str, bytes]:
+    keep = ("models/", "models_registry.yaml", "docs/")
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.relative_to(root).as_posix().startswith(keep)}
+
+
+@pytest.mark.parametrize("mode", ["image", "audio"])
+def test_train_twice_is_byte_identical_and_predicts_files(tmp_path, monkeypatch, mode):
+    _no_parser(monkeypatch)
+    monkeypatch.delenv("N3_TRAIN_CREATED_AT", raising=False)
+    make = make_image_project if mode == "image" else make_audio_project
+    runs = []
+    for name in ("a", "b"):
+        root = make(tmp_path / name)
+        monkeypatch.chdir(root)
+        r = n3("train", "--config", "training.yaml", "--json")
+        assert r.exit_code == 0, r.output
+        runs.append(outputs(root))
+    assert runs[0].keys() == runs[1].keys()
+    assert [k for k in runs[0] if runs[0][k] != runs[1][k]] == []
+    name = "shapes_v1" if mode == "image" else "words_v1"
+    meta = json.loads(runs[0][f"models/{name}/1.0.0/metadata.json"])
+    assert meta["mode"] == mode and meta["trainer"]["kind"] == "cnn"
+    assert meta["metrics"]["accuracy"] > meta["metrics"]["majority_baseline"]
+    explain = json.loads(runs[0][f"docs/reports/training_explain_{name}_1.0.0.json"])
+    html = runs[0][f"docs/reports/training_report_{name}_1.0.0.html"].decode()
+    if mode == "image":
+        assert meta["features"] == {"channels": 1, "height": 10, "width": 10}
+        assert "saliency" in explain and "<svg" in html
+        sample = "data/img/0.png"
+    else:
+        assert meta["features"]["sample_rate"] == 16000
+        metrics = json.loads(runs[0][f"docs/reports/training_metrics_{name}_1.0.0.json"])
+        assert "wer" in json.dumps(metrics) and "transcript_accuracy" in json.dumps(metrics)
+        assert len(explain.get("time_importance") or explain["extra"]["time_importance"]) == 32
+        sample = "data/wav/1.wav"
+    r = n3("predict", name, sample, "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["label"] in meta["labels"] and 0 <= out["confidence"] <= 1
+    r = n3("predict", name, "data/missing.file", "--json")
+    assert r.exit_code == 1 and "predict-input-invalid" in r.stdout
+
+
+def test_bad_media_fail_before_anything_is_written(tmp_path, monkeypatch):
+    _no_parser(monkeypatch)
+    root = make_image_project(tmp_path / "p")
+    (root / "data" / "img" / "0.png").write_bytes(b"garbage")
+    (root / "data" / "img" / "3.png").unlink()
+    monkeypatch.chdir(root)
+    before = sorted(p.as_posix() for p in root.rglob("*"))
+    r = n3("train", "--config", "training.yaml", "--json")
+    assert r.exit_code == 1
+    msgs = [f"{d['file']}:{d['line']}:{d['column']}: {d['message']}" for d in json.loads(r.stdout)["diagnostics"]]
+    assert msgs[0].startswith("data/shapes.jsonl:1:2: \"image\" file 'img/0.png' cannot be decoded")
+    assert msgs[1] == "data/shapes.jsonl:4:2: \"image\" file 'img/3.png' does not exist"
+    assert sorted(p.as_posix() for p in root.rglob("*")) == before
+
+
+KILL_DRIVER = r"""
+import os, sys
+if os.environ.get("N3_TEST_NO_PARSER"):
+    import n3lang.training.app as app_mod
+    app_mod._parse = lambda p, d: None
+from n3lang.cli.main import main
+sys.argv = ["n3", "train", "--config", "training.yaml"]
+main()
+"""
+
+
+def test_sigkill_leaves_no_partial_model(tmp_path):
+    """kill -9 at several moments: a model directory exists iff the registry lists it; rerun works."""
+    root = make_image_project(tmp_path / "p")
+    (root / "training.yaml").write_text(IMAGE_YAML.replace("epochs: 3", "epochs: 40"))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    for delay in (0.3, 1.5):
+        p = subprocess.Popen([sys.executable, "-c", KILL_DRIVER], cwd=root, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        registered = (root / "models_registry.yaml").is_file() and "shapes_v1" in (root / "models_registry.yaml").read_text()
+        assert (root / "models" / "shapes_v1" / "1.0.0").exists() == registered
+        if registered:
+            break
+    if not (root / "models_registry.yaml").is_file():
+        r = subprocess.run([sys.executable, "-c", KILL_DRIVER], cwd=root, env=env, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    assert (root / "models" / "shapes_v1" / "1.0.0" / "model.bin").is_file()
+    leftovers = [p.name for p in (root / "models").iterdir() if p.name.startswith(".staging-")]
+    assert leftovers == []
