@@ -101,8 +101,9 @@ def read_config_file(path: Path, display: str | None = None) -> tuple[dict, dict
         raise errors.fail(errors.CONFIG_FILE, f"config file {display} is not UTF-8 (line {line}, byte {exc.start})",
                           display, errors.span_at(line))
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        from n3lang.training.registry import safe_compose_load
+
+        node, data = safe_compose_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         span = errors.span_at(mark.line + 1, mark.column + 1) if mark else UNKNOWN

@@ -38,6 +38,20 @@ ENTRY_ORDER = ("name", "version", "base_model", "domain", "status", "artifact_ur
                "metrics", "config", "previous_sha256")
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_compose_load(text: str):
+    """(node tree, data) of one YAML document with the safe loader (libyaml when available)."""
+    loader = _LOADER(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    return node, data
+
+
 def registry_path(project_dir: Path) -> Path:
     return Path(project_dir) / REGISTRY_FILE
 
@@ -62,8 +76,7 @@ def _parse(raw: bytes, display: str) -> list[dict]:
         line = raw[: exc.start].count(b"\n") + 1
         raise corrupt(f"{display} line {line} is not valid UTF-8 (byte {exc.start})", line)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        node, data = safe_compose_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -216,8 +229,7 @@ def append(project_dir: Path, entry: dict) -> dict:
         prefix += b"\n"
     new = prefix + entry_text(entry).encode("utf-8")
     # the written entry must read back identically (hash chain relies on it)
-    back = _parse(new, REGISTRY_FILE)[-1]
-    back.pop("_line")
+    back = safe_compose_load(entry_text(entry))[1][0]
     if entry_sha256(back) != entry_sha256(entry):
         raise RuntimeError("registry entry does not round-trip through YAML")
     fd, tmp = tempfile.mkstemp(prefix=".models_registry.", suffix=".tmp", dir=project_dir)
