@@ -1077,7 +1077,7 @@ class Checker:
                 self.error(
                     RECURSIVE_FUNCTION,
                     f"Function '{caller}' cannot call itself" + ("" if len(back) == 1 else f" ({chain})"),
-                    call.name_span if call.name_span != A.UNKNOWN else call.span,
+                    call.span,
                 )
 
 

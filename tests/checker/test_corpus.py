@@ -69,3 +69,20 @@ def test_runnable_program_has_no_check_errors(path: Path) -> None:
         pytest.skip("does not parse (a front-end matter, not the checker's)")
     errors = [f"{d.span.line}:{d.span.column} {d.code} {d.message}" for d in diagnostics if d.is_error]
     assert errors == []
+
+
+RUN_ERRORS = sorted(p for p in (DATA / "run").glob("*.ai") if "# error:" in p.read_text(encoding="utf-8"))
+RUN_ERROR = re.compile(r"^# error: (\d+):(\d+) (.*)$", re.M)
+
+
+@pytest.mark.parametrize("path", RUN_ERRORS, ids=lambda p: p.stem)
+def test_check_and_run_agree_on_position(path: Path) -> None:
+    """When `n3 check` reports the very message `n3 run` fails with, it is at the same place."""
+    m = RUN_ERROR.search(path.read_text(encoding="utf-8"))
+    if m is None:
+        pytest.skip("no positioned error")
+    line, col, message = int(m.group(1)), int(m.group(2)), m.group(3)
+    diagnostics, _ = check_file(path)
+    same = [d for d in diagnostics if d.message == message]
+    for d in same:
+        assert (d.span.line, d.span.column) == (line, col)
