@@ -302,6 +302,12 @@ DEPRECATED_MODEL = register(
     example='let scored is predict "faq_model_v3" with input.text',
     severity=WARNING,
 )
+FUNCTION_OUTPUT = register(
+    "function-output",
+    why="A function with an output: block returns a map holding exactly those outputs (one output may be returned as a plain value).",
+    fix="Return a map whose keys are the declared outputs.",
+    example='define function "stats":\n  input:\n    xs is list<number>\n  output:\n    total is number\n    mean is number\n  return map:\n    total is sum(xs)\n    mean is mean(xs)',
+)
 AI_IN_FUNCTION = register(
     "ai-in-function",
     why="Functions are pure and deterministic: they may not call an ai; only flows may.",
@@ -324,7 +330,7 @@ CHECK_CODES = (
     RECURSIVE_FUNCTION, STATE_IN_FUNCTION, RECORDS_IN_FUNCTION, INVALID_PATTERN,
     TRAINING_REQUIRED, UNKNOWN_MODEL, UNKNOWN_MODEL_SETTING, INVALID_MODEL_SETTING,
     MISSING_MODEL_SETTING, MUTATION_WITHOUT_REQUIRES, UNREACHABLE_CODE, DUPLICATE_CASE,
-    AI_IN_FUNCTION, AI_WITHOUT_MODEL, DUPLICATE_ASSIGNMENT, DEPRECATED_MODEL,
+    AI_IN_FUNCTION, AI_WITHOUT_MODEL, DUPLICATE_ASSIGNMENT, DEPRECATED_MODEL, FUNCTION_OUTPUT,
 )
 
 # Keys of a model block when the schema cannot be loaded (kept in step with
@@ -525,7 +531,7 @@ class Checker:
         known_list = ", ".join(KNOWN_CAPABILITIES)
         for block in program.of_type(A.CapabilitiesDecl):
             for cap in block.items:
-                token = cap.name.strip().lower()
+                token = cap.name  # case-sensitive, as the runtime compares them
                 if token not in KNOWN_CAPABILITIES:
                     self.error(
                         UNKNOWN_CAPABILITY,
@@ -864,6 +870,25 @@ class Checker:
 
     def visit_Return(self, node: A.Return) -> None:
         self.visit(node.value)
+        func = self.function
+        if func is None or not func.outputs:
+            return
+        value = node.value
+        names = {p.name for p in func.outputs}
+        if isinstance(value, A.MapExpr):  # the runtime reads any map as a map of outputs
+            for entry in value.entries:
+                if entry.key not in names:
+                    self.error(
+                        FUNCTION_OUTPUT,
+                        f"Function '{func.name}' returned unknown output '{entry.key}'" + did_you_mean(entry.key, names),
+                        entry.span,
+                    )
+            given = {e.key for e in value.entries}
+            for p in func.outputs:
+                if not p.optional and p.name not in given:
+                    self.error(FUNCTION_OUTPUT, f"Function '{func.name}' is missing output '{p.name}'", node.span)
+        elif len(func.outputs) > 1 and isinstance(value, (A.Literal, A.ListExpr)):
+            self.error(FUNCTION_OUTPUT, f"Function '{func.name}' must return a map of its outputs", node.span)
 
     def visit_Create(self, node: A.Create) -> None:
         self.check_record(node)
