@@ -308,6 +308,13 @@ FUNCTION_OUTPUT = register(
     fix="Return a map whose keys are the declared outputs.",
     example='define function "stats":\n  input:\n    xs is list<number>\n  output:\n    total is number\n    mean is number\n  return map:\n    total is sum(xs)\n    mean is mean(xs)',
 )
+UNTRAINED_AI_MODEL = register(
+    "untrained-ai-model",
+    why="This runtime runs only models trained with `n3 train` (declared in the app with a `model` block or recorded in models_registry.yaml); it does not call hosted ai providers, so `ask ai` with this ai fails when it runs. The app still parses, as it would elsewhere.",
+    fix="Point the ai at a trained model (declare it with a `model` block and run `n3 train`), or fix the spelling.",
+    example='model "faq_v2":\n  model_base is "gpt-4o-mini"\n  dataset is "data/faq.jsonl"\n\nai "support":\n  model is "faq_v2"',
+    severity=WARNING,
+)
 AI_IN_FUNCTION = register(
     "ai-in-function",
     why="Functions are pure and deterministic: they may not call an ai; only flows may.",
@@ -331,6 +338,7 @@ CHECK_CODES = (
     TRAINING_REQUIRED, UNKNOWN_MODEL, UNKNOWN_MODEL_SETTING, INVALID_MODEL_SETTING,
     MISSING_MODEL_SETTING, MUTATION_WITHOUT_REQUIRES, UNREACHABLE_CODE, DUPLICATE_CASE,
     AI_IN_FUNCTION, AI_WITHOUT_MODEL, DUPLICATE_ASSIGNMENT, DEPRECATED_MODEL, FUNCTION_OUTPUT,
+    UNTRAINED_AI_MODEL,
 )
 
 # Keys of a model block when the schema cannot be loaded (kept in step with
@@ -679,7 +687,7 @@ class Checker:
             return
         if isinstance(model.value, A.Literal) and isinstance(model.value.value, str):
             name, version = _split_ref(model.value.value)
-            self.check_model_ref(name, version, model.span, hosted_note=True)
+            self.check_model_ref(name, version, model.span, ai=node.name)
 
     def visit_ModelDecl(self, node: A.ModelDecl) -> None:
         if not self.has_training:
@@ -1035,7 +1043,7 @@ class Checker:
         self.check_model_ref(name, version, span)
         self.visit(node.input)
 
-    def check_model_ref(self, name: str, version: str | None, span: A.Span, hosted_note: bool = False) -> None:
+    def check_model_ref(self, name: str, version: str | None, span: A.Span, ai: str | None = None) -> None:
         registered = [e for e in self.registry or () if e.get("name") == name]
         if name in self.models and not registered:
             return
@@ -1067,13 +1075,14 @@ class Checker:
             if known
             else "No model is declared or registered yet: add a `model` block and run `n3 train`."
         )
-        why = None
-        if hosted_note:
-            why = (
-                "This runtime runs only models trained with `n3 train` (declared in the app or "
-                "recorded in models_registry.yaml); it does not call hosted ai providers."
+        if ai is not None:
+            self.error(
+                UNTRAINED_AI_MODEL,
+                f"ai '{ai}' uses model '{name}', which is not a trained model" + did_you_mean(name, known),
+                span,
             )
-        self.error(UNKNOWN_MODEL, f"Unknown model '{name}'" + did_you_mean(name, known), span, fix=fix, why=why)
+            return
+        self.error(UNKNOWN_MODEL, f"Unknown model '{name}'" + did_you_mean(name, known), span, fix=fix)
 
     # ------------------------------------------------------------------ whole-program
     def check_recursion(self) -> None:
