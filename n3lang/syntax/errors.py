@@ -1,0 +1,310 @@
+"""Syntax diagnostics: the codes the front end registers, and messages phrased in words.
+
+Lark reports an unexpected token with the set of terminal names the parser could accept.
+``describe_unexpected`` turns that, plus the tokens just before it, into a sentence such as
+``Expected ':' after the flow header`` or ``Expected an expression after 'is'``; raw names
+like ``_NL`` never reach the user.
+"""
+
+from __future__ import annotations
+
+from n3lang.ast import Span
+from n3lang.diagnostics import register
+
+SYNTAX_ERROR = register(
+    "syntax-error",
+    why="The parser met a word or symbol where the grammar of .ai does not allow it, so it "
+    "cannot tell what the line means.",
+    fix="Compare the line with the expected form named in the message; every block header "
+    "ends with ':' and its body is indented below it.",
+    example='flow "hello":\n  let greeting is "hi"\n  return greeting',
+)
+UNSUPPORTED_CHARACTER = register(
+    "unsupported-character",
+    why="The character is not part of the .ai language (tabs are not allowed either: "
+    "indentation is spaces only).",
+    fix="Remove the character, or put it inside a quoted string. Indent with spaces. "
+    "Use 'is' instead of '=' and English comparisons instead of '<' or '>'.",
+    example='let note is "50% off; today only"\nif price is at least 10:\n  return "big"',
+)
+UNSUPPORTED_ESCAPE = register(
+    "unsupported-escape",
+    why="Inside a string only the escapes \\n \\t \\\\ \\\" and \\' have a meaning.",
+    fix="Use one of the supported escapes, or write a backslash as \\\\.",
+    example='let path is "C:\\\\data\\\\file.txt"\nlet lines is "one\\ntwo"',
+)
+UNTERMINATED_STRING = register(
+    "unterminated-string",
+    why='A "..." or \'...\' string must close on the line where it opens; only a """...""" '
+    "string may span lines.",
+    fix="Add the closing quote, or use triple quotes for text over several lines.",
+    example='let title is "Welcome"\nlet body is """first line\nsecond line"""',
+)
+INCONSISTENT_INDENTATION = register(
+    "inconsistent-indentation",
+    why="Blocks are made by indentation: a line may go deeper only after a header ending in "
+    "':', and a line that goes back must line up exactly with an enclosing block.",
+    fix="Indent the line with spaces to the same column as the other lines of its block.",
+    example='flow "demo":\n  if input.ok is true:\n    return "yes"\n  return "no"',
+)
+RESERVED_WORD = register(
+    "reserved-word",
+    why="Reserved words are part of the language's grammar, so they cannot name variables.",
+    fix="Choose another name, or escape the word with backticks to use it as a name.",
+    example='let `title` is "x"\nlet page_title is "x"',
+)
+UNKNOWN_BUILTIN = register(
+    "unknown-builtin",
+    why="Only the built-in operations sum, min, max, mean and median are written as "
+    "name(xs); there are no user function calls with parentheses.",
+    fix='Use one of the built-ins, or call a declared function with `call function "name":`.',
+    example='let total is sum(prices)\nlet r is call function "add":\n  a is 1\n  b is 2',
+)
+NESTING_TOO_DEEP = register(
+    "nesting-too-deep",
+    why="The program nests expressions or blocks more deeply than the language supports.",
+    fix="Split the expression into several `let` steps, or move nested blocks into a "
+    "function.",
+    example="let a is x + y\nlet b is a * 2",
+)
+UNREADABLE_FILE = register(
+    "unreadable-file",
+    why="The file could not be read as UTF-8 text.",
+    fix="Check the path and permissions, and save the file as UTF-8.",
+    example="n3 check app.ai",
+)
+PARSER_INTERNAL = register(
+    "parser-internal-error",
+    why="The parser met a problem it did not expect; this is a bug in n3lang, not in your "
+    "program.",
+    fix="Please report it with the input that caused it.",
+    example="n3 check app.ai",
+)
+
+# ----------------------------------------------------------------------------- words
+#: Keyword terminal names of the grammar and their spelling.
+KEYWORDS: dict[str, str] = {
+    name: name.lower()
+    for name in (
+        "SPEC CAPABILITIES RECORD FIELDS FLOW REQUIRES AUDITED DEFINE FUNCTION INPUT OUTPUT "
+        "OPTIONAL AI MODEL LET CONSTANT SET IF ELSE REPEAT UP TO TIMES WHILE LIMIT FOR EACH IN "
+        "MATCH WITH WHEN OTHERWISE TRY CATCH RETURN CREATE AS FIND WHERE UPDATE DELETE SAVE ASK "
+        "AND OR NOT IS EQUAL GREATER LESS THAN AT LEAST MOST BETWEEN STRICTLY ONE OF TRUE FALSE "
+        "NULL LIST MAP LENGTH APPEND GET KEY VALUE KEYS CALL PREDICT MUST BE PRESENT UNIQUE AN "
+        "INTEGER PATTERN HAVE"
+    ).split()
+}
+
+PUNCTUATION: dict[str, str] = {
+    "COLON": ":",
+    "COMMA": ",",
+    "LSQB": "[",
+    "RSQB": "]",
+    "LPAR": "(",
+    "RPAR": ")",
+    "DOT": ".",
+    "LESSTHAN": "<",
+    "MORETHAN": ">",
+    "VBAR": "|",
+    "PLUS": "+",
+    "MINUS": "-",
+    "STAR": "*",
+    "SLASH": "/",
+    "PERCENT": "%",
+    "POW": "**",
+}
+
+#: Words that cannot name a variable (unless escaped with backticks). Common words stay free:
+#: count, item, result, value, total, list, map, define, function, update, delete, requires,
+#: limit, while, between, one, of, field, fields.
+RESERVED_WORDS: frozenset[str] = frozenset(
+    (
+        "spec capabilities record flow ai model let constant set if else repeat for each in "
+        "match with when otherwise try catch return create as find where save ask and or not "
+        "is true false null call predict must audited title"
+    ).split()
+)
+
+EXPRESSION_START = frozenset(
+    "NUMBER STRING NAME BQ_NAME TRUE FALSE NULL LPAR LIST MAP CALL PREDICT NOT PLUS MINUS "
+    "FIELDS ONE BETWEEN".split()
+)
+# Terminals that only continue an expression (operators and postfix forms).
+_CONTINUATIONS = frozenset(
+    "IS AND OR PLUS MINUS STAR SLASH PERCENT POW LSQB DOT LPAR CONSTANT VBAR LESSTHAN MUST".split()
+)
+_END = frozenset(("_NL", "$END", "_DEDENT"))
+
+# What a header line is called, by its first keyword.
+_HEADER = {
+    "FLOW": "the flow header",
+    "RECORD": "the record header",
+    "FIELDS": "'fields'",
+    "DEFINE": "the function header",
+    "INPUT": "'input'",
+    "OUTPUT": "'output'",
+    "AI": "the ai header",
+    "MODEL": "the model header",
+    "CAPABILITIES": "'capabilities'",
+    "IF": "the if condition",
+    "ELSE": "'else'",
+    "REPEAT": "the repeat header",
+    "FOR": "the for each header",
+    "MATCH": "the match subject",
+    "WITH": "'with'",
+    "WHEN": "the when value",
+    "OTHERWISE": "'otherwise'",
+    "TRY": "'try'",
+    "UPDATE": "the update header",
+}
+_QUOTED_NAME = {
+    "FLOW": "flow",
+    "RECORD": "record",
+    "FUNCTION": "function",
+    "AI": "ai",
+    "MODEL": "model",
+    "CREATE": "record",
+    "FIND": "record",
+    "UPDATE": "record",
+    "DELETE": "record",
+    "SAVE": "record",
+    "PREDICT": "model",
+}
+
+
+def word_for(terminal: str) -> str:
+    """A terminal name as words: ``COLON`` -> ``':'``, ``_NL`` -> ``the end of the line``."""
+    if terminal in KEYWORDS:
+        return f"'{KEYWORDS[terminal]}'"
+    if terminal in PUNCTUATION:
+        return f"'{PUNCTUATION[terminal]}'"
+    return {
+        "NAME": "a name",
+        "BQ_NAME": "a name",
+        "NUMBER": "a number",
+        "STRING": "a string",
+        "_NL": "the end of the line",
+        "_INDENT": "an indented block",
+        "_DEDENT": "the end of the block",
+        "$END": "the end of the file",
+    }.get(terminal, "something else")
+
+
+def describe_token(token) -> str:
+    """How the user sees a token in a message."""
+    kind = token.type
+    if kind in _END:
+        return "the end of the line" if kind != "$END" else "the end of the file"
+    if kind == "_INDENT":
+        return "an indented block"
+    if kind == "STRING":
+        return "a string"
+    text = str(token)
+    if len(text) > 24:
+        text = text[:21] + "..."
+    return f"'{text}'"
+
+
+def _join(words: list[str]) -> str:
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+# Order in which expected items are listed (most helpful first).
+_ORDER = {"COLON": 0, "_NL": 90, "_INDENT": 1, "$END": 95, "_DEDENT": 91}
+
+
+_TOP_LEVEL = "a declaration (spec, capabilities, record, flow, define function, ai or model)"
+_STATEMENT_WORDS = frozenset(
+    "LET SET IF REPEAT FOR MATCH TRY RETURN CREATE FIND UPDATE DELETE SAVE ASK".split()
+)
+
+
+def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_first) -> tuple[str, Span]:
+    """The message and span for a token the parser cannot accept.
+
+    ``expected`` holds the terminals that could have come instead; ``prev`` is the
+    significant token before ``token`` (None at the start of the file); ``line_first`` is the
+    first token of the line ``token`` is on (None right after a line break) and
+    ``prev_line_first`` that of the line before.
+    """
+    kind = token.type
+    at_end = kind in _END
+    if prev is not None and at_end:
+        span = Span(prev.end_line, prev.end_column, prev.end_line, prev.end_column + 1)
+    else:
+        span = _token_span(token)
+    prev_word = describe_token(prev) if prev is not None else "the start of the file"
+    found = "" if at_end else f", found {describe_token(token)}"
+    header_tok = line_first or prev_line_first
+    if header_tok is token:
+        header_tok = prev_line_first
+    header = _HEADER.get(header_tok.type) if header_tok is not None else None
+
+    # A keyword where a name was expected (the lexer read it as a name, e.g. `let is 3`).
+    if (
+        prev is not None
+        and prev.type == "NAME"
+        and _KEYWORD_OF_WORD.get(prev.value) in expected
+    ):
+        return f"Expected a name before '{prev.value}'", _token_span(prev)
+    if kind == "IS" and "AND" in expected:
+        return (
+            "Only one comparison is allowed in an expression; join comparisons with 'and' or 'or'",
+            span,
+        )
+    if kind == "IF" and prev is not None and prev.type == "ELSE":
+        return "There is no 'else if': put the 'if' inside the 'else:' block", span
+    if header_tok is not None and header_tok.type == "CAPABILITIES" and "LSQB" in expected:
+        return (
+            "Expected '[' or the end of the line after 'capabilities:' "
+            "(write `capabilities: [training, http]` or one token per indented line)",
+            span,
+        )
+    if at_end and "COLON" in expected and "NUMBER" not in expected:
+        return f"Expected ':' after {header or prev_word}", span
+    if expected and expected <= {"_INDENT"}:
+        return f"Expected an indented block after {header or prev_word}", span
+    if "FLOW" in expected and "RECORD" in expected:
+        hint = "; statements belong inside a flow" if kind in _STATEMENT_WORDS else ""
+        return f"Expected {_TOP_LEVEL}{found}{hint}", span
+    if "NUMBER" in expected:
+        return f"Expected an expression after {prev_word}", span
+    if "NAME" in expected or "BQ_NAME" in expected:
+        return f"Expected a name after {prev_word}{found}", span
+    if expected == {"STRING"}:
+        if prev is not None and prev.type == "IS" and header_tok is not None and header_tok.type == "SPEC":
+            return "Expected the version in quotes after 'spec is', like \"1.0\"", span
+        what = _QUOTED_NAME.get(prev.type) if prev is not None else None
+        thing = f"the {what} name in quotes" if what else "a string"
+        return f"Expected {thing} after {prev_word}{found}", span
+    structural = [t for t in expected if t not in _CONTINUATIONS] or sorted(expected)
+    words = list(
+        dict.fromkeys(
+            word_for(t) for t in sorted(structural, key=lambda t: (_ORDER.get(t, 50), t))
+        )
+    )
+    if 1 <= len(words) <= 4 and not (at_end and words == ["the end of the line"]):
+        return f"Expected {_join(words)} after {prev_word}{found}", span
+    return f"Unexpected {describe_token(token)} after {prev_word}", span
+
+
+_KEYWORD_OF_WORD = {word: name for name, word in KEYWORDS.items()}
+
+
+def _token_span(token) -> Span:
+    line = getattr(token, "line", None) or 1
+    column = getattr(token, "column", None) or 1
+    end_line = getattr(token, "end_line", None) or line
+    end_column = getattr(token, "end_column", None) or column + 1
+    if end_line == line and end_column <= column:
+        end_column = column + 1
+    return Span(line, column, end_line, end_column)
+
+
+def char_repr(ch: str) -> str:
+    """A character as shown in ``Unsupported character '...'``: ``\\t``, ``^``, ``\\x00``."""
+    if ch.isprintable() and ch not in "\\'":
+        return ch
+    return repr(ch)[1:-1] if ch != "'" else "\\'"

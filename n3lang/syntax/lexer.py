@@ -1,0 +1,343 @@
+"""Tokens, the one-regex lexer with indentation, and the LALR driver that feeds lark's tables.
+
+Lark builds (and caches) the LALR tables and the transformer callbacks from grammar/n3.lark.
+This module runs them: one regular expression reads the source; a word becomes a keyword only
+if the parser can accept that keyword at this point (lark's contextual lexing, done with a
+dictionary lookup); newlines become ``_NL`` and indentation ``_INDENT``/``_DEDENT`` (each
+``_DEDENT`` is followed by ``_NL``, so every statement ends in ``_NL``); each token is fed to
+the parse table at once. This is lark's own ``Indenter`` scheme and LALR loop, fused into one
+loop, which is several times faster than the generator pipeline for large files.
+"""
+
+from __future__ import annotations
+
+import re
+
+from n3lang.ast import Span
+from n3lang.syntax.errors import (
+    INCONSISTENT_INDENTATION,
+    KEYWORDS,
+    UNSUPPORTED_CHARACTER,
+    UNTERMINATED_STRING,
+    char_repr,
+)
+
+
+class Tok:
+    """A token: type (terminal name), value (source text), 1-based start and exclusive end."""
+
+    __slots__ = ("type", "value", "line", "column", "end_line", "end_column")
+
+    def __init__(self, type, value, line, column, end_line, end_column):
+        self.type = type
+        self.value = value
+        self.line = line
+        self.column = column
+        self.end_line = end_line
+        self.end_column = end_column
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"Tok({self.type}, {self.value!r}, {self.line}:{self.column})"
+
+
+class LexProblem(Exception):
+    """A lexical or indentation error: code, message and span."""
+
+    def __init__(self, code: str, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.span = span
+
+
+class SyntaxProblem(Exception):
+    """The parser cannot accept ``token``; ``expected`` are the terminals it could accept."""
+
+    def __init__(self, token: Tok, expected: set[str]) -> None:
+        super().__init__(token.type)
+        self.token = token
+        self.expected = expected
+
+
+# One token per match, after any spaces (``[ ]*``); the group name says which kind.
+_MASTER = re.compile(
+    r"""[ ]*(?:
+    (?P<NAME>[^\W\d]\w*)
+  | (?P<P>\*\*|[-+*/%()\[\].,:<>|])
+  | (?P<NL>(?:\r?\n[ ]*(?:\#[^\r\n]*)?(?=\r?\n))*\r?\n(?:[ ]+(?=[^ \r\n\#]))?)
+  | (?P<NUMBER>[0-9]+(?:\.[0-9]+)?)
+  | (?P<STR>"(?!"")(?:[^"\\\r\n]|\\[^\r\n])*"|'(?:[^'\\\r\n]|\\[^\r\n])*')
+  | (?P<STR3>\"\"\"(?:[^"\\]|\\[\s\S]|"(?!""))*\"\"\")
+  | (?P<COMMENT>\#[^\r\n]*)
+  | (?P<BQ>`[^`\r\n]+`)
+  | (?P<END>\Z)
+    )""",
+    re.X,
+)
+
+KEYWORD_OF_WORD = {word: name for name, word in KEYWORDS.items()}
+SIGNIFICANT_SKIP = frozenset(("_NL", "_INDENT", "_DEDENT", "$END"))
+
+
+class Driver:
+    """Lexes and parses one source text against lark's tables (see the module docstring)."""
+
+    def __init__(self, states, start_state, end_state, punct: dict[str, str]) -> None:
+        self.states = states
+        self.start_state = start_state
+        self.end_state = end_state
+        self.punct = punct
+        self.units: dict = {}  # (state below, top state, lookahead) -> top after unit rules
+        # Filled by each run, for error messages and the depth guard.
+        self.prev = None
+        self.last = None
+        self.line_first = None
+        self.prev_line_first = None
+        self.max_line_tokens = 0
+        self.max_levels = 1
+
+    def run(self, text: str, pos: int = 0, end: int | None = None, line: int = 1):
+        """Parse ``text[pos:end]`` whose first line is ``line``; return the start rule's value.
+
+        Raises LexProblem or SyntaxProblem.
+        """
+        states = self.states
+        end_state = self.end_state
+        punct = self.punct
+        keyword_of = KEYWORD_OF_WORD
+        units = self.units
+        stack = [self.start_state]
+        values: list = []
+        self.prev = self.last = self.line_first = self.prev_line_first = None
+        self.max_line_tokens = 0
+        self.max_levels = 1
+        n = len(text) if end is None else end
+
+        def feed(ttype, tok):
+            while True:
+                try:
+                    action = states[stack[-1]][ttype]
+                except KeyError:
+                    raise SyntaxProblem(tok, _expected(states, stack, end_state)) from None
+                kind = action.__class__
+                if kind is str:
+                    # A chain of pass-through rules (`?rule: child`) only replaces the top
+                    # state, as a function of the two top states and the lookahead: memoized.
+                    key = (stack[-2], stack[-1], ttype)
+                    top = units.get(key)
+                    if top is None:
+                        below = stack[-2]
+                        top = states[below][action]
+                        follow = states[top].get(ttype)
+                        while follow.__class__ is str:
+                            top = states[below][follow]
+                            follow = states[top].get(ttype)
+                        units[key] = top
+                    stack[-1] = top
+                    continue
+                if kind is int:
+                    stack.append(action)
+                    values.append(tok)
+                    return None
+                size, origin, callback = action
+                if size:
+                    args = values[-size:]
+                    del stack[-size:]
+                    del values[-size:]
+                else:
+                    args = []
+                value = callback(args)
+                goto = states[stack[-1]][origin]
+                if goto == end_state:
+                    return value
+                stack.append(goto)
+                values.append(value)
+
+        match = _MASTER.match
+        line_start = pos
+        levels = [0]
+        started = False
+        line_tokens = 0
+        last = None
+        while pos < n:
+            m = match(text, pos, n)
+            if m is None:
+                pos = _skip_spaces(text, pos, n)
+                raise _bad_character(text, pos, line, pos - line_start + 1)
+            kind = m.lastgroup
+            stop = m.end()
+            if kind == "NAME":
+                start = m.start(kind)
+                word = m.group(kind)
+                ttype = keyword_of.get(word)
+                if ttype is not None:
+                    accepts = states[stack[-1]]
+                    if ttype not in accepts and "NAME" in accepts:
+                        ttype = "NAME"
+                else:
+                    ttype = "NAME"
+                col = start - line_start + 1
+                tok = Tok(ttype, word, line, col, line, col + (stop - start))
+            elif kind == "P":
+                start = m.start(kind)
+                value = m.group(kind)
+                col = start - line_start + 1
+                tok = Tok(punct[value], value, line, col, line, col + (stop - start))
+            elif kind == "NL":
+                start = m.start(kind)
+                value = m.group(kind)
+                nl = Tok("_NL", value, line, start - line_start + 1, 0, 0)
+                line += value.count("\n")
+                line_start = start + value.rfind("\n") + 1
+                indent = stop - line_start
+                nl.end_line = line
+                nl.end_column = indent + 1
+                pos = stop
+                if not started:
+                    if indent:
+                        raise _unexpected_indent(line, indent)
+                    feed("_NL", nl)
+                    continue
+                if line_tokens:
+                    feed("_NL", nl)
+                    if line_tokens > self.max_line_tokens:
+                        self.max_line_tokens = line_tokens
+                    line_tokens = 0
+                top = levels[-1]
+                if indent > top:
+                    levels.append(indent)
+                    if len(levels) > self.max_levels:
+                        self.max_levels = len(levels)
+                    feed("_INDENT", Tok("_INDENT", "", line, indent + 1, line, indent + 1))
+                elif indent < top:
+                    while indent < levels[-1]:
+                        levels.pop()
+                        mark = Tok("_DEDENT", "", line, indent + 1, line, indent + 1)
+                        feed("_DEDENT", mark)
+                        feed("_NL", mark)
+                    if indent != levels[-1]:
+                        raise LexProblem(
+                            INCONSISTENT_INDENTATION,
+                            f"Inconsistent indentation (got {indent} spaces, "
+                            f"expected {levels[-1]})",
+                            Span(line, indent + 1, line, indent + 2),
+                        )
+                self.prev_line_first = self.line_first
+                self.line_first = None
+                continue
+            elif kind == "NUMBER":
+                start = m.start(kind)
+                col = start - line_start + 1
+                tok = Tok("NUMBER", m.group(kind), line, col, line, col + (stop - start))
+            elif kind == "STR":
+                start = m.start(kind)
+                col = start - line_start + 1
+                tok = Tok("STRING", m.group(kind), line, col, line, col + (stop - start))
+            elif kind == "COMMENT" or kind == "END":
+                pos = stop
+                if kind == "END":
+                    break
+                continue
+            elif kind == "STR3":
+                start = m.start(kind)
+                value = m.group(kind)
+                col = start - line_start + 1
+                breaks = value.count("\n")
+                if breaks:
+                    end_line = line + breaks
+                    line_start = start + value.rfind("\n") + 1
+                    tok = Tok("STRING", value, line, col, end_line, stop - line_start + 1)
+                    line = end_line
+                else:
+                    tok = Tok("STRING", value, line, col, line, col + (stop - start))
+            else:  # BQ
+                start = m.start(kind)
+                col = start - line_start + 1
+                tok = Tok("BQ_NAME", m.group(kind), line, col, line, col + (stop - start))
+            pos = stop
+            if not started:
+                started = True
+                if tok.column != 1:
+                    raise _unexpected_indent(tok.line, tok.column - 1)
+            if self.line_first is None:
+                self.line_first = tok
+            line_tokens += 1
+            self.prev = last
+            self.last = last = tok
+            feed(tok.type, tok)
+        # End of input: close the last line and every open block.
+        if line_tokens:
+            if line_tokens > self.max_line_tokens:
+                self.max_line_tokens = line_tokens
+            feed("_NL", Tok("_NL", "", last.end_line, last.end_column, last.end_line, last.end_column))
+        eof_line = line
+        eof_col = pos - line_start + 1
+        while len(levels) > 1:
+            levels.pop()
+            mark = Tok("_DEDENT", "", eof_line, eof_col, eof_line, eof_col)
+            feed("_DEDENT", mark)
+            feed("_NL", mark)
+        end_tok = Tok("$END", "", eof_line, eof_col, eof_line, eof_col)
+        return feed("$END", end_tok)
+
+
+def _skip_spaces(text: str, pos: int, n: int) -> int:
+    while pos < n and text[pos] == " ":
+        pos += 1
+    return pos
+
+
+def _expected(states, stack, end_state) -> set[str]:
+    """Terminals the parser can really shift next (LALR tables also list lookaheads that
+    only lead to a later error after some reductions; those are simulated and dropped)."""
+    found = set()
+    for name in states[stack[-1]]:
+        if not name.isupper():
+            continue
+        sim = list(stack)
+        while True:
+            action = states[sim[-1]].get(name)
+            if action is None:
+                break
+            if action.__class__ is int:
+                found.add(name)
+                break
+            if action.__class__ is str:
+                sim[-1] = states[sim[-2]][action]
+                continue
+            size, origin, _ = action
+            if size:
+                del sim[-size:]
+            goto = states[sim[-1]][origin]
+            if goto == end_state:
+                found.add(name)
+                break
+            sim.append(goto)
+    return found
+
+
+def _unexpected_indent(line: int, indent: int) -> LexProblem:
+    return LexProblem(
+        INCONSISTENT_INDENTATION,
+        f"Unexpected indentation (got {indent} spaces, expected 0)",
+        Span(line, indent + 1, line, indent + 2),
+    )
+
+
+def _bad_character(text: str, pos: int, line: int, col: int) -> LexProblem:
+    ch = text[pos]
+    span = Span(line, col, line, col + 1)
+    if text.startswith('"""', pos):
+        return LexProblem(
+            UNTERMINATED_STRING,
+            'Unterminated string: a """ string must end with """',
+            Span(line, col, line, col + 3),
+        )
+    if ch in "\"'":
+        return LexProblem(
+            UNTERMINATED_STRING, f"Unterminated string: add the closing {ch} on the same line", span
+        )
+    return LexProblem(UNSUPPORTED_CHARACTER, f"Unsupported character '{char_repr(ch)}'", span)

@@ -1,0 +1,313 @@
+"""The parser: a cached Lark LALR build of grammar/n3.lark, run by lexer.Driver, with recovery.
+
+``parse_source`` never raises. A syntax error becomes a Diagnostic; the parser then re-parses
+the file one top-level declaration at a time (each line at column 1 that starts with a
+declaration keyword begins one), so a single run reports an error per broken declaration and
+still returns every declaration that parsed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from pathlib import Path
+
+import lark
+from lark import Lark
+from lark.lexer import Lexer, PatternStr
+from lark.parsers.lalr_analysis import Shift
+
+from n3lang import ast as A
+from n3lang.diagnostics import Diagnostic, make
+from n3lang.resources import data_path
+from n3lang.syntax.errors import (
+    INCONSISTENT_INDENTATION,
+    NESTING_TOO_DEEP,
+    PARSER_INTERNAL,
+    SYNTAX_ERROR,
+    UNREADABLE_FILE,
+    describe_unexpected,
+)
+from n3lang.syntax.lexer import SIGNIFICANT_SKIP, Driver, LexProblem, SyntaxProblem
+from n3lang.syntax.transformer import AstBuilder
+
+#: Deepest nesting of AST nodes (expressions inside statements inside blocks) accepted.
+MAX_DEPTH = 200
+
+_DECL_LINE = re.compile(r"^(?:spec|capabilities|record|flow|define|ai|model)(?!\w)", re.M)
+
+
+class _TablesOnly(Lexer):
+    """Lark needs a lexer class; n3lang.syntax.lexer.Driver does the lexing itself."""
+
+    __future_interface__ = 2
+
+    def __init__(self, lexer_conf) -> None:
+        self.lexer_conf = lexer_conf
+
+    def lex(self, lexer_state, parser_state):  # pragma: no cover - never used
+        raise NotImplementedError("n3lang parses with n3lang.syntax.lexer.Driver")
+
+
+# ----------------------------------------------------------------------------- factory
+_lock = threading.RLock()
+_parser: tuple[Driver, AstBuilder, Lark] | None = None
+
+
+def _cache_file(grammar_text: str) -> str | None:
+    """Where lark may keep its LALR tables: a private per-user folder, or nowhere."""
+    if os.environ.get("N3_NO_PARSER_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "n3lang"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            return None
+        if hasattr(os, "getuid") and folder.stat().st_uid != os.getuid():
+            return None
+    except OSError:
+        return None
+    digest = hashlib.sha256((grammar_text + lark.__version__).encode("utf-8")).hexdigest()[:16]
+    return str(folder / f"grammar-{digest}.lark-cache")
+
+
+def _build(text: str, path: Path, builder: AstBuilder) -> Lark:
+    options = dict(
+        parser="lalr",
+        lexer=_TablesOnly,
+        transformer=builder,
+        maybe_placeholders=True,
+        source_path=str(path),
+    )
+    cache = _cache_file(text)
+    if cache:
+        try:
+            return Lark(text, cache=cache, **options)
+        except Exception:  # an unreadable or stale cache: build afresh
+            pass
+    return Lark(text, **options)
+
+
+def get_parser() -> tuple[Driver, AstBuilder, Lark]:
+    """The process-wide parser: (driver, transformer, lark instance), built on first use."""
+    global _parser
+    with _lock:
+        if _parser is None:
+            path = data_path("grammar", "n3.lark")
+            text = path.read_text(encoding="utf-8")
+            builder = AstBuilder()
+            lark_parser = _build(text, path, builder)
+            inner = lark_parser.parser.parser.parser  # lark's _Parser: tables + callbacks
+            table = inner.parse_table
+            callbacks = inner.callbacks
+            reduce_info = {}
+            states = {}
+            for state, actions in table.states.items():
+                row = {}
+                for term, (action, arg) in actions.items():
+                    term = str(term)
+                    if action is Shift:
+                        row[term] = arg
+                    else:
+                        info = reduce_info.get(arg)
+                        if info is None:
+                            info = _reduce_action(arg, callbacks[arg])
+                            reduce_info[arg] = info
+                        row[term] = info
+                states[state] = row
+            punct = {
+                t.pattern.value: t.name
+                for t in lark_parser.terminals
+                if isinstance(t.pattern, PatternStr) and not t.pattern.value.isalpha()
+            }
+            driver = Driver(
+                states, table.start_states["start"], table.end_states["start"], punct
+            )
+            _parser = (driver, builder, lark_parser)
+        return _parser
+
+
+def _reduce_action(rule, callback):
+    """How the driver reduces by ``rule``: the origin name alone for a pass-through rule
+    (``?rule: child`` keeps its one child), else (size, origin, callback)."""
+    size = len(rule.expansion)
+    origin = str(rule.origin.name)  # a plain str: the driver tells unit rules by their class
+    if size == 1 and rule.options.expand1:
+        probe = object()
+        try:
+            passes = callback([probe]) is probe
+        except Exception:
+            passes = False
+        if passes:
+            return origin
+    return (size, origin, callback)
+
+
+# ----------------------------------------------------------------------------- parsing
+def parse_source(source: str, path: str = "<input>") -> tuple[A.Program | None, list[Diagnostic]]:
+    """Parse .ai source text into a Program and diagnostics. Never raises."""
+    try:
+        return _parse_source(source, path)
+    except Exception as exc:  # pragma: no cover - a bug; reported, never raised
+        return A.Program((), path), [
+            make(PARSER_INTERNAL, f"Internal parser error: {type(exc).__name__}: {exc}", file=path)
+        ]
+
+
+def _parse_source(source, path):
+    if not isinstance(source, str):
+        if isinstance(source, (bytes, bytearray)):
+            try:
+                source = bytes(source).decode("utf-8")
+            except UnicodeDecodeError:
+                return A.Program((), path), [
+                    make(UNREADABLE_FILE, "The source is not valid UTF-8 text", file=path)
+                ]
+        else:
+            source = str(source)
+    if source.startswith("\ufeff"):
+        source = source[1:]
+    with _lock:
+        driver, builder, _ = get_parser()
+        decls, diagnostics = _parse_part(driver, builder, source, 0, len(source), 1, path)
+        if diagnostics is None:
+            decls, diagnostics = _recover(driver, builder, source, path)
+    diagnostics.sort(key=lambda d: (d.span.line, d.span.column))
+    return A.Program(tuple(decls), path), diagnostics
+
+
+def _parse_part(driver, builder, text, begin, end, line, path):
+    """Parse text[begin:end]: (decls, diagnostics), or (error diagnostics, None) on failure."""
+    builder.diagnostics = []
+    builder.path = path
+    try:
+        decls = driver.run(text, begin, end, line)
+    except (LexProblem, SyntaxProblem) as exc:
+        found = builder.diagnostics
+        found.append(_to_diagnostic(exc, driver, path))
+        return found, None
+    diagnostics = builder.diagnostics
+    if driver.max_line_tokens > 40 or driver.max_levels > 20:
+        decls = _guard_depth(decls, diagnostics, path)
+    return decls, diagnostics
+
+
+def _recover(driver, builder, source, path):
+    """Parse each top-level declaration on its own, collecting what parses and every error."""
+    starts = [m.start() for m in _DECL_LINE.finditer(source)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    starts.append(len(source))
+    decls: list = []
+    diagnostics: list[Diagnostic] = []
+    line = 1
+    for begin, end in zip(starts, starts[1:]):
+        found, diags = _parse_part(driver, builder, source, begin, end, line, path)
+        if diags is None:
+            diagnostics.extend(found)
+        else:
+            decls.extend(found)
+            diagnostics.extend(diags)
+        line += source.count("\n", begin, end)
+    return decls, diagnostics
+
+
+def _to_diagnostic(exc, driver: Driver, path: str) -> Diagnostic:
+    if isinstance(exc, LexProblem):
+        return make(exc.code, exc.message, exc.span, path)
+    tok = exc.token
+    if tok.type == "_INDENT":
+        above = driver.line_first or driver.prev_line_first
+        expected = above.column - 1 if above is not None else 0
+        return make(
+            INCONSISTENT_INDENTATION,
+            f"Unexpected indentation (got {tok.column - 1} spaces, expected {expected})",
+            A.Span(tok.line, tok.column, tok.line, tok.column + 1),
+            path,
+        )
+    prev = driver.last if tok.type in SIGNIFICANT_SKIP else driver.prev
+    message, span = describe_unexpected(
+        tok, exc.expected, prev, driver.line_first, driver.prev_line_first
+    )
+    return make(SYNTAX_ERROR, message, span, path)
+
+
+# ----------------------------------------------------------------------------- depth guard
+_AST_CLASSES = frozenset(
+    v for v in vars(A).values() if isinstance(v, type) and v.__module__ == A.__name__
+)
+
+
+def _guard_depth(decls, diagnostics, path):
+    """Drop declarations nested deeper than MAX_DEPTH (measured without recursion)."""
+    kept = []
+    for decl in decls:
+        node = _too_deep(decl)
+        if node is None:
+            kept.append(decl)
+        else:
+            diagnostics.append(
+                make(
+                    NESTING_TOO_DEEP,
+                    f"This is nested too deeply (more than {MAX_DEPTH} levels)",
+                    getattr(node, "span", A.UNKNOWN),
+                    path,
+                )
+            )
+    return kept
+
+
+def _too_deep(root):
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return node
+        for name in type(node).__slots__:
+            if name in ("span", "name_span", "model_span"):
+                continue
+            value = getattr(node, name, None)
+            if type(value) is tuple:
+                for item in value:
+                    if type(item) in _AST_CLASSES:
+                        stack.append((item, depth + 1))
+            elif type(value) in _AST_CLASSES:
+                stack.append((value, depth + 1))
+    return None
+
+
+# ----------------------------------------------------------------------------- files
+def parse_file(path) -> tuple[A.Program | None, list[Diagnostic], str]:
+    """Read and parse a file: (program, diagnostics, source); unreadable files are diagnostics."""
+    name = str(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return None, [make(UNREADABLE_FILE, f"Cannot read '{name}': {reason}", file=name)], ""
+    except Exception as exc:  # e.g. an invalid path value
+        return None, [make(UNREADABLE_FILE, f"Cannot read '{name}': {exc}", file=name)], ""
+    try:
+        source = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        return (
+            None,
+            [
+                make(
+                    UNREADABLE_FILE,
+                    f"The file is not valid UTF-8 text (byte 0x{data[exc.start]:02x})",
+                    A.Span(line, column, line, column + 1),
+                    name,
+                )
+            ],
+            "",
+        )
+    program, diagnostics = parse_source(source, name)
+    return program, diagnostics, source

@@ -1,0 +1,512 @@
+"""Build n3lang.ast nodes from the parse, one method per grammar rule (or alias).
+
+The transformer runs inside the LALR parser (lark's ``transformer=`` option), so no parse tree
+is ever built: each method receives the children of its rule (AST nodes, keyword tokens kept
+for positions, ``None`` for an absent ``[optional]`` item) and returns a node. Spans run from
+the first to the last child: 1-based, end exclusive. Problems found here (bad escapes,
+reserved words used as names, unknown built-ins) are collected in ``self.diagnostics``.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from lark import Transformer
+
+from n3lang import ast as A
+from n3lang.diagnostics import make
+from n3lang.syntax.lexer import Tok
+from n3lang.syntax.errors import (
+    RESERVED_WORD,
+    RESERVED_WORDS,
+    SYNTAX_ERROR,
+    UNKNOWN_BUILTIN,
+    UNSUPPORTED_ESCAPE,
+)
+
+Span = A.Span
+_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'"}
+_ESCAPE_RE = re.compile(r"\\(.)", re.S)
+_CALL_BUILTINS = frozenset(("sum", "min", "max", "mean", "median"))
+
+
+def _span(first, last) -> Span:
+    """Span from the start of ``first`` to the end of ``last`` (tokens or nodes)."""
+    if type(first) is Tok:
+        line, col = first.line, first.column
+    else:
+        s = first.span
+        line, col = s.line, s.column
+    if type(last) is Tok:
+        return Span(line, col, last.end_line, last.end_column)
+    s = last.span
+    return Span(line, col, s.end_line, s.end_column)
+
+
+def _tok_span(tok: Tok) -> Span:
+    return Span(tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def _last(items, default):
+    """The last non-None item of a sequence (for span ends), else ``default``."""
+    for item in reversed(items):
+        if item is not None:
+            if type(item) is tuple:
+                if item:
+                    return _last(item, default)
+                continue
+            return item
+    return default
+
+
+class _Seq:
+    """The children of an inlined helper rule (``_x``, ``x*``, ``x+``); lark splices them."""
+
+    __slots__ = ("data", "children")
+
+    def __init__(self, data, children) -> None:
+        self.data = data
+        self.children = children
+
+
+class AstBuilder(Transformer):
+    """One method per rule; see the module docstring."""
+
+    def __init__(self) -> None:
+        super().__init__(visit_tokens=False)
+        self.diagnostics: list = []
+        self.path = "<input>"
+
+    def __default__(self, data, children, meta):
+        # Only lark's helper rules get here (every rule of the grammar has a method).
+        return _Seq(data, children)
+
+    # ------------------------------------------------------------------ helpers
+    def _error(self, code: str, message: str, span: Span) -> None:
+        self.diagnostics.append(make(code, message, span, self.path))
+
+    def _text(self, tok: Tok) -> str:
+        """The value of a STRING token, escapes resolved (bad escapes are reported)."""
+        raw = tok.value
+        q = 3 if raw.startswith('"""') else 1
+        body = raw[q:-q]
+        if "\\" not in body:
+            return body
+        return _ESCAPE_RE.sub(lambda m: self._escape(m, tok, body, q), body)
+
+    def _escape(self, m, tok: Tok, body: str, q: int) -> str:
+        ch = m.group(1)
+        out = _ESCAPES.get(ch)
+        if out is not None:
+            return out
+        start = m.start()
+        before = body[:start]
+        nl = before.count("\n")
+        if nl:
+            line = tok.line + nl
+            col = start - before.rfind("\n")
+        else:
+            line = tok.line
+            col = tok.column + q + start
+        shown = ch if ch.isprintable() else repr(ch)[1:-1]
+        self._error(
+            UNSUPPORTED_ESCAPE,
+            f"Unsupported escape sequence '\\{shown}'.",
+            Span(line, col, line, col + 2),
+        )
+        return m.group(0)
+
+    def _name(self, tok: Tok) -> str:
+        """An identifier's text (backticks removed)."""
+        if tok.type == "BQ_NAME":
+            return tok.value[1:-1]
+        return tok.value
+
+    def _var(self, tok: Tok) -> str:
+        """An identifier used as a variable: reserved words must be escaped."""
+        if tok.type == "BQ_NAME":
+            return tok.value[1:-1]
+        name = tok.value
+        if name in RESERVED_WORDS:
+            self._error(
+                RESERVED_WORD,
+                f"'{name}' is a reserved word and cannot name a variable "
+                f"(write `{name}` to use it as a name)",
+                _tok_span(tok),
+            )
+        return name
+
+    # ------------------------------------------------------------------ program
+    def start(self, c):
+        return c
+
+    def spec_decl(self, c):
+        return A.SpecDecl(self._text(c[2]), _span(c[0], c[2]))
+
+    def capabilities_block(self, c):
+        return A.CapabilitiesDecl(tuple(c[1:]), _span(c[0], c[-1]))
+
+    def capabilities_inline(self, c):
+        return A.CapabilitiesDecl(tuple(c[1:-1]), _span(c[0], c[-1]))
+
+    def capability(self, c):
+        tok = c[0]
+        return A.Capability(tok.value, _tok_span(tok))
+
+    # ------------------------------------------------------------------ records
+    def record_decl(self, c):
+        fields = []
+        for item in c[2:]:
+            if type(item) is tuple:
+                fields.extend(item)
+            else:
+                fields.append(item)
+        return A.RecordDecl(
+            self._text(c[1]), tuple(fields), _span(c[0], _last(c, c[1])), _tok_span(c[1])
+        )
+
+    def fields_block(self, c):
+        return tuple(c[1:])
+
+    def field_decl(self, c):
+        name, _is, type_, constraints = c
+        last = type_ if constraints is None else constraints[-1]
+        return A.FieldDecl(self._name(name), type_, constraints or (), _span(name, last))
+
+    def constraints(self, c):
+        return tuple(x for x in c if type(x) is A.Constraint)
+
+    def _constraint(self, kind, c, args=()):
+        return A.Constraint(kind, args, _span(c[0], c[-1]))
+
+    def c_present(self, c):
+        return self._constraint("present", c)
+
+    def c_unique(self, c):
+        return self._constraint("unique", c)
+
+    def c_greater_than(self, c):
+        return self._constraint("greater_than", c, (c[3],))
+
+    def c_less_than(self, c):
+        return self._constraint("less_than", c, (c[3],))
+
+    def c_at_least(self, c):
+        return self._constraint("at_least", c, (c[3],))
+
+    def c_at_most(self, c):
+        return self._constraint("at_most", c, (c[3],))
+
+    def c_between(self, c):
+        return self._constraint("between", c, (c[2], c[4]))
+
+    def c_integer(self, c):
+        return self._constraint("integer", c)
+
+    def c_pattern(self, c):
+        tok = c[2]
+        return self._constraint("pattern", c, (A.Literal(self._text(tok), _tok_span(tok)),))
+
+    def c_length_at_least(self, c):
+        return self._constraint("length_at_least", c, (c[4],))
+
+    def c_length_at_most(self, c):
+        return self._constraint("length_at_most", c, (c[4],))
+
+    def type_ref(self, c):
+        tok = c[0]
+        kind = tok.type
+        if kind == "STRING":
+            name = self._text(tok)
+        elif kind == "BQ_NAME":
+            name = tok.value[1:-1]
+        else:
+            name = tok.value
+        if len(c) == 1:
+            return A.TypeRef(name, (), _tok_span(tok))
+        return A.TypeRef(name, tuple(c[1:-1]), _span(tok, c[-1]))
+
+    def union_type(self, c):
+        return A.UnionType(tuple(c), _span(c[0], c[-1]))
+
+    # ------------------------------------------------------------------ flows, functions
+    def flow_requires(self, c):
+        return ("requires", c[1], c[0])
+
+    def flow_audited(self, c):
+        return ("audited", None, c[0])
+
+    def flow_decl(self, c):
+        requires = None
+        audited = False
+        body = []
+        for item in c[2:]:
+            if type(item) is tuple:
+                kind, value, tok = item
+                if kind == "requires":
+                    if requires is not None:
+                        self._error(
+                            SYNTAX_ERROR,
+                            "A flow may declare 'requires' only once",
+                            _span(tok, value),
+                        )
+                    requires = value
+                else:
+                    audited = True
+            else:
+                body.append(item)
+        return A.FlowDecl(
+            self._text(c[1]),
+            tuple(body),
+            requires,
+            audited,
+            _span(c[0], _last(c, c[1])),
+            _tok_span(c[1]),
+        )
+
+    def function_decl(self, c):
+        inputs = c[3]
+        outputs = c[4] or ()
+        body = tuple(c[5:])
+        return A.FunctionDecl(
+            self._text(c[2]),
+            inputs,
+            outputs,
+            body,
+            _span(c[0], _last(c, c[2])),
+            _tok_span(c[2]),
+        )
+
+    def input_block(self, c):
+        return tuple(c[1:])
+
+    output_block = input_block
+
+    def param(self, c):
+        name, _is, optional, type_ = c
+        return A.Param(self._name(name), type_, optional is not None, _span(name, type_))
+
+    def ai_decl(self, c):
+        return A.AIDecl(
+            self._text(c[1]), tuple(c[2:]), _span(c[0], c[-1]), _tok_span(c[1])
+        )
+
+    def model_decl(self, c):
+        return A.ModelDecl(
+            self._text(c[1]), tuple(c[2:]), _span(c[0], c[-1]), _tok_span(c[1])
+        )
+
+    def setting(self, c):
+        return A.Setting(self._name(c[0]), c[2], _span(c[0], c[2]))
+
+    # ------------------------------------------------------------------ statements
+    def body(self, c):
+        return tuple(c)
+
+    def let_stmt(self, c):
+        let, name, _is, value, constant = c
+        return A.Let(
+            self._var(name), value, constant is not None, _span(let, constant or value)
+        )
+
+    def set_stmt(self, c):
+        root = c[1]
+        target = (self._var(root),) + tuple(self._name(t) for t in c[2:-2])
+        return A.Set(target, c[-1], _span(c[0], c[-1]))
+
+    def if_stmt(self, c):
+        tok, cond, then, _else, other = c
+        return A.If(cond, then, other or (), _span(tok, _last(c, cond)))
+
+    def repeat_times(self, c):
+        return A.RepeatTimes(c[3], c[5], _span(c[0], _last(c[5], c[4])))
+
+    def repeat_while(self, c):
+        return A.RepeatWhile(c[2], c[4], c[5], _span(c[0], _last(c[5], c[4])))
+
+    def for_each(self, c):
+        return A.ForEach(self._var(c[2]), c[4], c[5], _span(c[0], _last(c[5], c[4])))
+
+    def match_stmt(self, c):
+        return self._match(c[0], c[1], c[3:])
+
+    def match_direct(self, c):
+        return self._match(c[0], c[1], c[2:])
+
+    def _match(self, tok, subject, rest):
+        otherwise = rest[-1]
+        cases = tuple(rest[:-1])
+        return A.Match(subject, cases, otherwise, _span(tok, _last(rest, subject)))
+
+    def when_clause(self, c):
+        return A.MatchCase(c[1], c[2], _span(c[0], _last(c[2], c[1])))
+
+    def otherwise_clause(self, c):
+        return c[1]
+
+    def try_stmt(self, c):
+        return A.Try(c[1], self._var(c[4]), c[5], _span(c[0], _last(c[5], c[4])))
+
+    def return_stmt(self, c):
+        return A.Return(c[1], _span(c[0], c[1]))
+
+    def create_stmt(self, c):
+        return A.Create(self._text(c[1]), c[3], self._var(c[5]), _span(c[0], c[5]))
+
+    def find_stmt(self, c):
+        return A.Find(self._text(c[1]), c[3], _span(c[0], c[3]))
+
+    def update_stmt(self, c):
+        return A.Update(self._text(c[1]), c[3], tuple(c[5:]), _span(c[0], c[-1]))
+
+    def assignment(self, c):
+        return A.Assignment(self._name(c[0]), c[2], _span(c[0], c[2]))
+
+    def delete_stmt(self, c):
+        return A.Delete(self._text(c[1]), c[3], _span(c[0], c[3]))
+
+    def save_stmt(self, c):
+        return A.Save(self._text(c[1]), _span(c[0], c[1]))
+
+    def ask_stmt(self, c):
+        return A.AskAI(self._text(c[2]), c[5], self._var(c[7]), _span(c[0], c[7]))
+
+    # ------------------------------------------------------------------ expressions
+    def predict(self, c):
+        tok = c[1]
+        return A.Predict(self._text(tok), c[3], _span(c[0], c[3]), _tok_span(tok))
+
+    def list_inline(self, c):
+        return A.ListExpr(tuple(c[1:]), _span(c[0], c[-1]))
+
+    def list_block(self, c):
+        return A.ListExpr(tuple(c[1:]), _span(c[0], c[-1]))
+
+    def map_block(self, c):
+        return A.MapExpr(tuple(c[1:]), _span(c[0], c[-1]))
+
+    def map_entry(self, c):
+        key = c[0]
+        name = self._text(key) if key.type == "STRING" else self._name(key)
+        return A.MapEntry(name, c[2], _span(key, c[2]))
+
+    def call_function(self, c):
+        tok = c[2]
+        return A.CallFunction(self._text(tok), tuple(c[3:]), _span(c[0], c[-1]), _tok_span(tok))
+
+    def argument(self, c):
+        return A.Argument(self._name(c[0]), c[2], _span(c[0], c[2]))
+
+    def or_op(self, c):
+        return A.BoolOp("or", c[0], c[2], _span(c[0], c[2]))
+
+    def and_op(self, c):
+        return A.BoolOp("and", c[0], c[2], _span(c[0], c[2]))
+
+    def not_op(self, c):
+        return A.Not(c[1], _span(c[0], c[1]))
+
+    def cmp_is(self, c):
+        return A.Compare("is", c[0], (c[-1],), _span(c[0], c[-1]))
+
+    def cmp_is_not(self, c):
+        return A.Compare("is not", c[0], (c[-1],), _span(c[0], c[-1]))
+
+    def cmp_greater(self, c):
+        return A.Compare("is greater than", c[0], (c[-1],), _span(c[0], c[-1]))
+
+    def cmp_less(self, c):
+        return A.Compare("is less than", c[0], (c[-1],), _span(c[0], c[-1]))
+
+    def cmp_at_least(self, c):
+        return A.Compare("is at least", c[0], (c[-1],), _span(c[0], c[-1]))
+
+    def cmp_at_most(self, c):
+        return A.Compare("is at most", c[0], (c[-1],), _span(c[0], c[-1]))
+
+    def cmp_between(self, c):
+        return A.Compare("is between", c[0], (c[3], c[5]), _span(c[0], c[5]))
+
+    def cmp_strictly_between(self, c):
+        return A.Compare("is strictly between", c[0], (c[4], c[6]), _span(c[0], c[6]))
+
+    def cmp_one_of(self, c):
+        return A.Compare("is one of", c[0], tuple(c[4:]), _span(c[0], c[-1]))
+
+    def add(self, c):
+        return A.Binary("+", c[0], c[1], _span(c[0], c[1]))
+
+    def sub(self, c):
+        return A.Binary("-", c[0], c[1], _span(c[0], c[1]))
+
+    def mul(self, c):
+        return A.Binary("*", c[0], c[1], _span(c[0], c[1]))
+
+    def div(self, c):
+        return A.Binary("/", c[0], c[1], _span(c[0], c[1]))
+
+    def mod(self, c):
+        return A.Binary("%", c[0], c[1], _span(c[0], c[1]))
+
+    def pow(self, c):
+        return A.Binary("**", c[0], c[1], _span(c[0], c[1]))
+
+    def unary_op(self, c):
+        return A.Unary(c[0].value, c[1], _span(c[0], c[1]))
+
+    def index(self, c):
+        return A.Index(c[0], c[1], _span(c[0], c[2]))
+
+    def attribute(self, c):
+        return A.Attribute(c[0], self._name(c[1]), _span(c[0], c[1]))
+
+    def b_list_length(self, c):
+        return A.BuiltinCall("list length", (c[3],), _span(c[0], c[3]))
+
+    def b_list_append(self, c):
+        return A.BuiltinCall("list append", (c[2], c[4]), _span(c[0], c[4]))
+
+    def b_list_get(self, c):
+        return A.BuiltinCall("list get", (c[2], c[4]), _span(c[0], c[4]))
+
+    def b_map_get(self, c):
+        return A.BuiltinCall("map get", (c[2], c[4]), _span(c[0], c[4]))
+
+    def b_map_set(self, c):
+        return A.BuiltinCall("map set", (c[2], c[4], c[6]), _span(c[0], c[6]))
+
+    def b_map_keys(self, c):
+        return A.BuiltinCall("map keys", (c[2],), _span(c[0], c[2]))
+
+    def call_builtin(self, c):
+        tok = c[0]
+        name = self._name(tok)
+        if name not in _CALL_BUILTINS:
+            self._error(
+                UNKNOWN_BUILTIN,
+                f"Unknown built-in '{name}' (known: sum, min, max, mean, median)",
+                _tok_span(tok),
+            )
+        return A.BuiltinCall(name, (c[1],), _span(tok, c[2]))
+
+    def number(self, c):
+        tok = c[0]
+        return A.Literal(Decimal(tok.value), Span(tok.line, tok.column, tok.end_line, tok.end_column))
+
+    def string(self, c):
+        tok = c[0]
+        return A.Literal(self._text(tok), Span(tok.line, tok.column, tok.end_line, tok.end_column))
+
+    def true(self, c):
+        return A.Literal(True, _tok_span(c[0]))
+
+    def false(self, c):
+        return A.Literal(False, _tok_span(c[0]))
+
+    def null(self, c):
+        return A.Literal(None, _tok_span(c[0]))
+
+    def name(self, c):
+        tok = c[0]
+        return A.Name(self._var(tok), Span(tok.line, tok.column, tok.end_line, tok.end_column))
