@@ -15,6 +15,7 @@ import cProfile
 import io
 import os
 import pstats
+import resource
 import shutil
 import subprocess
 import sys
@@ -165,28 +166,48 @@ def main() -> None:
     cmd = n3_command()
     env = dict(os.environ)
     env.setdefault("PYTHONPATH", str(ROOT))
+    # An installed n3 runs from compiled .pyc files; this sandbox may set
+    # PYTHONDONTWRITEBYTECODE, which would charge every run for compiling all of n3 and lark.
+    # Write the bytecode to a private cache instead (the warm-up run fills it).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
 
     def run(argv):
         proc = subprocess.run(argv, capture_output=True, text=True, env=env)
         return proc
 
+    def cpu_of(argv, n=3):
+        """Best user+sys CPU seconds of a child over n runs (robust on a busy machine)."""
+        best = float("inf")
+        for _ in range(n):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            run(argv)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            best = min(best, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+        return best
+
     proc = run([*cmd, "check", str(app)])
     if proc.returncode != 0:
         print(proc.stdout[-2000:], proc.stderr[-2000:], file=sys.stderr)
         raise SystemExit("n3 check failed on the generated app")
+    run([*cmd, "--version"])
     e2e = best_of(3, lambda: run([*cmd, "check", str(app)]))
     startup = best_of(3, lambda: run([*cmd, "--version"]))
+    e2e_cpu = cpu_of([*cmd, "check", str(app)])
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
     rows = [
         ("app size", f"{nlines} lines, {len(source) / 1024:.0f} KiB"),
-        ("n3 check end to end (subprocess, best of 3)", f"{e2e * 1000:.0f} ms"),
-        ("  of which: n3 --version (startup alone)", f"{startup * 1000:.0f} ms"),
+        ("n3 check end to end (subprocess, best of 3, wall)", f"{e2e * 1000:.0f} ms"),
+        ("n3 check end to end (CPU user+sys, best of 3)", f"{e2e_cpu * 1000:.0f} ms"),
+        ("  of which: n3 --version (startup alone, wall)", f"{startup * 1000:.0f} ms"),
         ("in-process parse, first call (grammar load + parse)", f"{cold_parse * 1000:.0f} ms"),
         ("in-process parse (best of 3)", f"{parse_t * 1000:.0f} ms"),
         ("in-process check (best of 3)", f"{check_t * 1000:.1f} ms"),
         ("in-process parse + check (best of 3)", f"{both_t * 1000:.0f} ms"),
+        ("machine load average (1 min) / cores", f"{load:.1f} / {os.cpu_count()}"),
         ("target (end to end)", "< 1000 ms"),
-        ("verdict", "PASS" if e2e < 1.0 else "OVER"),
+        ("verdict (wall)", "PASS" if e2e < 1.0 else "OVER"),
     ]
     width = max(len(k) for k, _ in rows)
     print(f"{'measure'.ljust(width)} | value")

@@ -144,3 +144,17 @@ def test_subprocess_entry_point(tmp_path):
     )
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)[0]["code"] == "set-undeclared"
+
+
+def test_syntax_errors_are_reported_by_check(runner, tmp_path):
+    bad = tmp_path / "bad.ai"
+    bad.write_text('spec is "1.0"\n\nflow "demo":\n  let x is ^\n')
+    result = invoke(runner, "check", str(bad), "--json")
+    assert result.exit_code == 1
+    payload = json.loads(result.output)
+    jsonschema.validate(payload, load_schema("diagnostics"))
+    assert payload[0]["line"] == 4
+    result = invoke(runner, "check", str(bad))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.output.rstrip().endswith("failed (1 error)")
