@@ -197,9 +197,9 @@ def describe_token(token) -> str:
         return "the end of the line" if kind != "$END" else "the end of the file"
     if kind == "_INDENT":
         return "an indented block"
-    if kind == "STRING":
-        return "a string"
     text = str(token)
+    if kind == "STRING":
+        return text if len(text) <= 24 and "\n" not in text else "a string"
     if len(text) > 24:
         text = text[:21] + "..."
     return f"'{text}'"
@@ -266,11 +266,23 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
         return f"Expected ':' after {header or prev_word}", span
     if expected and expected <= {"_INDENT"}:
         return f"Expected an indented block after {header or prev_word}", span
+    if kind in ("LESSTHAN", "MORETHAN") and kind not in expected:
+        word = "less" if kind == "LESSTHAN" else "greater"
+        return (
+            f"Comparisons are written in English: use 'is {word} than' instead of "
+            f"'{token.value}'",
+            span,
+        )
+    if expected == {"INPUT"}:
+        return f"Expected the 'input:' block first in the function{found}", span
+    if expected == {"WITH"}:
+        return f"Expected 'with catch <name>:' after the 'try:' block{found}", span
     if "FLOW" in expected and "RECORD" in expected:
         hint = "; statements belong inside a flow" if kind in _STATEMENT_WORDS else ""
         return f"Expected {_TOP_LEVEL}{found}{hint}", span
     if "NUMBER" in expected:
-        return f"Expected an expression after {prev_word}", span
+        hint = " (lists are written `list: 1, 2`)" if kind == "LSQB" else ""
+        return f"Expected an expression after {prev_word}{found}{hint}", span
     if "NAME" in expected or "BQ_NAME" in expected:
         return f"Expected a name after {prev_word}{found}", span
     if expected == {"STRING"}:
