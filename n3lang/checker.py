@@ -315,6 +315,34 @@ UNTRAINED_AI_MODEL = register(
     example='model "faq_v2":\n  model_base is "gpt-4o-mini"\n  dataset is "data/faq.jsonl"\n\nai "support":\n  model is "faq_v2"',
     severity=WARNING,
 )
+CONDITION_NOT_BOOLEAN = register(
+    "condition-not-boolean",
+    why="Nothing is truthy in this language: if/while conditions and the operands of and/or/not must be true or false, and this one can never be.",
+    fix="Compare the value explicitly, e.g. `if count is greater than 0:`.",
+    example='if list length of items is greater than 0:\n  return "some"',
+    severity=WARNING,
+)
+TYPE_MISMATCH = register(
+    "type-mismatch",
+    why="The operand types are known from the code itself, and the operation never accepts them: arithmetic works on numbers, `+` also joins two texts, ordering comparisons need numbers, for each needs a list. Nothing is converted implicitly.",
+    fix="Use values of the right type (there is no implicit conversion).",
+    example='let total is 1 + 2\nlet label is "a" + "b"',
+    severity=WARNING,
+)
+DIVISION_BY_ZERO = register(
+    "division-by-zero",
+    why="The right-hand side of `/` or `%` is the literal 0, so this fails whenever it runs (a warning, since code inside try or behind a short-circuit may mean it).",
+    fix="Divide by a non-zero number, or guard the division with an if.",
+    example='if count is not 0:\n  let mean is total / count',
+    severity=WARNING,
+)
+BAD_LOOP_COUNT = register(
+    "bad-loop-count",
+    why="`repeat up to N times` needs a whole number N >= 0, and `repeat while ... limit N` a whole number N > 0.",
+    fix="Use a whole, non-negative count (a positive limit).",
+    example='repeat up to 3 times:\n  set total is total + 1',
+    severity=WARNING,
+)
 AI_IN_FUNCTION = register(
     "ai-in-function",
     why="Functions are pure and deterministic: they may not call an ai; only flows may.",
@@ -338,7 +366,7 @@ CHECK_CODES = (
     TRAINING_REQUIRED, UNKNOWN_MODEL, UNKNOWN_MODEL_SETTING, INVALID_MODEL_SETTING,
     MISSING_MODEL_SETTING, MUTATION_WITHOUT_REQUIRES, UNREACHABLE_CODE, DUPLICATE_CASE,
     AI_IN_FUNCTION, AI_WITHOUT_MODEL, DUPLICATE_ASSIGNMENT, DEPRECATED_MODEL, FUNCTION_OUTPUT,
-    UNTRAINED_AI_MODEL,
+    UNTRAINED_AI_MODEL, CONDITION_NOT_BOOLEAN, TYPE_MISMATCH, DIVISION_BY_ZERO, BAD_LOOP_COUNT,
 )
 
 # Keys of a model block when the schema cannot be loaded (kept in step with
@@ -486,12 +514,14 @@ class Checker:
     def error(self, code: str, message: str, span: A.Span, **overrides: Any) -> None:
         self.diagnostics.append(make(code, message, span, self.file, **overrides))
 
-    def visit(self, node: Any) -> None:
+    def visit(self, node: Any) -> str | None:
+        """Visit a node; for an expression, return its type when the code alone fixes it
+        (``number``, ``text``, ``boolean``, ``null``, ``list``, ``map``), else None."""
         method = self._dispatch.get(type(node))
         if method is None:
             method = getattr(self, "visit_" + type(node).__name__, self.generic_visit)
             self._dispatch[type(node)] = method
-        method(node)
+        return method(node)
 
     def generic_visit(self, node: Any) -> None:  # pragma: no cover - every node has a visitor
         pass
@@ -828,22 +858,58 @@ class Checker:
         if len(node.target) == 1 and self.constants.get(root):
             self.error(SET_CONSTANT, f"Cannot set constant '{root}'", node.span)
 
+    def condition(self, expr: Any, what: str, span: A.Span) -> None:
+        kind = self.visit(expr)
+        if kind is not None and kind != "boolean":
+            self.error(
+                CONDITION_NOT_BOOLEAN,
+                f"{what} condition did not evaluate to true/false.",
+                span,
+                why=f"The condition is always {kind}, but {what.lower()} needs true or false; nothing is truthy in this language.",
+            )
+
+    def whole_literal(self, expr: Any) -> Decimal | None:
+        """The number of a literal (or negated literal) number expression, else None."""
+        if isinstance(expr, A.Literal) and isinstance(expr.value, Decimal):
+            return expr.value
+        if isinstance(expr, A.Unary) and isinstance(expr.operand, A.Literal) and isinstance(expr.operand.value, Decimal):
+            return -expr.operand.value if expr.op == "-" else expr.operand.value
+        return None
+
     def visit_If(self, node: A.If) -> None:
-        self.visit(node.condition)
+        self.condition(node.condition, "If", node.span)
         self.visit_block(node.then_body)
         self.visit_block(node.else_body)
 
     def visit_RepeatTimes(self, node: A.RepeatTimes) -> None:
-        self.visit(node.count)
+        kind = self.visit(node.count)
+        n = self.whole_literal(node.count)
+        if kind is not None and kind != "number" or n is not None and n != n.to_integral_value():
+            self.error(BAD_LOOP_COUNT, "Repeat count must be an integer", node.span)
+        elif n is not None and n < 0:
+            self.error(BAD_LOOP_COUNT, "Repeat count cannot be negative", node.span)
         self.visit_block(node.body)
 
     def visit_RepeatWhile(self, node: A.RepeatWhile) -> None:
-        self.visit(node.condition)
-        self.visit(node.limit)
+        self.condition(node.condition, "While", node.span)
+        kind = self.visit(node.limit)
+        n = self.whole_literal(node.limit)
+        limit_span = node.limit.span if node.limit.span.line > 0 else node.span
+        if kind is not None and kind != "number" or n is not None and n != n.to_integral_value():
+            self.error(BAD_LOOP_COUNT, "Loop limit must be an integer", limit_span)
+        elif n is not None and n <= 0:
+            self.error(BAD_LOOP_COUNT, "Loop limit must be greater than zero", limit_span)
         self.visit_block(node.body)
 
     def visit_ForEach(self, node: A.ForEach) -> None:
-        self.visit(node.iterable)
+        kind = self.visit(node.iterable)
+        if kind is not None and kind != "list":
+            self.error(
+                TYPE_MISMATCH,
+                "For-each expects a list",
+                node.span,
+                why=f"The value after `in` is always {kind}, but for each walks a list.",
+            )
         self.bind(node.name)
         self.visit_block(node.body)
 
@@ -961,16 +1027,23 @@ class Checker:
         return any(e.get("name") == name for e in self.registry or ())
 
     # ------------------------------------------------------------------ expressions
-    def visit_Literal(self, node: A.Literal) -> None:
-        pass
+    def visit_Literal(self, node: A.Literal) -> str:
+        v = node.value
+        if v is None:
+            return "null"
+        if v is True or v is False:
+            return "boolean"
+        return "text" if isinstance(v, str) else "number"
 
-    def visit_ListExpr(self, node: A.ListExpr) -> None:
+    def visit_ListExpr(self, node: A.ListExpr) -> str:
         for item in node.items:
             self.visit(item)
+        return "list"
 
-    def visit_MapExpr(self, node: A.MapExpr) -> None:
+    def visit_MapExpr(self, node: A.MapExpr) -> str:
         for entry in node.entries:
             self.visit(entry.value)
+        return "map"
 
     def visit_Name(self, node: A.Name) -> None:
         self.use_name(node.name, node.span)
@@ -982,28 +1055,60 @@ class Checker:
         self.visit(node.obj)
         self.visit(node.index)
 
-    def visit_Unary(self, node: A.Unary) -> None:
-        self.visit(node.operand)
+    def visit_Unary(self, node: A.Unary) -> str | None:
+        kind = self.visit(node.operand)
+        if kind is not None and kind != "number":
+            self.error(TYPE_MISMATCH, f"Unary '{node.op}' requires a number.", node.span)
+            return None
+        return kind
 
-    def visit_Binary(self, node: A.Binary) -> None:
-        self.visit(node.left)
-        self.visit(node.right)
+    def visit_Binary(self, node: A.Binary) -> str | None:
+        a = self.visit(node.left)
+        b = self.visit(node.right)
+        op = node.op
+        if a is None or b is None:
+            kind = None
+        elif a == b == "number":
+            kind = "number"
+        elif op == "+" and a == b == "text":
+            return "text"
+        else:
+            self.error(TYPE_MISMATCH, f"Cannot apply '{op}' to {a} and {b}.", node.span)
+            return None
+        if op in ("/", "%") and b in (None, "number"):
+            zero = self.whole_literal(node.right)
+            if zero is not None and zero == 0:
+                self.error(DIVISION_BY_ZERO, "Division by zero." if op == "/" else "Modulo by zero.", node.span)
+        return kind
 
-    def visit_Compare(self, node: A.Compare) -> None:
-        self.visit(node.left)
-        for operand in node.operands:
-            self.visit(operand)
+    def visit_Compare(self, node: A.Compare) -> str:
+        kinds = [self.visit(node.left)] + [self.visit(operand) for operand in node.operands]
+        if node.op not in ("is", "is not", "is one of") and any(k is not None and k != "number" for k in kinds):
+            self.error(TYPE_MISMATCH, "Comparison requires numbers.", node.span)
+        return "boolean"
 
-    def visit_BoolOp(self, node: A.BoolOp) -> None:
-        self.visit(node.left)
-        self.visit(node.right)
+    def bool_operand(self, op: str, kind: str | None, span: A.Span) -> None:
+        if kind is not None and kind != "boolean":
+            self.error(
+                CONDITION_NOT_BOOLEAN,
+                f"Operator '{op}' requires a boolean.",
+                span,
+                why=f"The operand is always {kind}, but boolean logic only works with true/false; nothing is truthy in this language.",
+            )
 
-    def visit_Not(self, node: A.Not) -> None:
-        self.visit(node.operand)
+    def visit_BoolOp(self, node: A.BoolOp) -> str:
+        self.bool_operand(node.op, self.visit(node.left), node.span)
+        self.bool_operand(node.op, self.visit(node.right), node.span)
+        return "boolean"
 
-    def visit_BuiltinCall(self, node: A.BuiltinCall) -> None:
+    def visit_Not(self, node: A.Not) -> str:
+        self.bool_operand("not", self.visit(node.operand), node.span)
+        return "boolean"
+
+    def visit_BuiltinCall(self, node: A.BuiltinCall) -> str | None:
         for arg in node.args:
             self.visit(arg)
+        return _BUILTIN_RESULT.get(node.name)
 
     def visit_CallFunction(self, node: A.CallFunction) -> None:
         span = node.name_span if node.name_span != A.UNKNOWN else node.span
@@ -1035,13 +1140,14 @@ class Checker:
         for arg in node.args:
             self.visit(arg.value)
 
-    def visit_Predict(self, node: A.Predict) -> None:
+    def visit_Predict(self, node: A.Predict) -> str:
         span = node.model_span if node.model_span != A.UNKNOWN else node.span
         name, version = _split_ref(node.model)
         if not self.has_training:
             self.error(TRAINING_REQUIRED, f"predict with model '{name}' requires the 'training' capability", node.span)
         self.check_model_ref(name, version, span)
         self.visit(node.input)
+        return "map"
 
     def check_model_ref(self, name: str, version: str | None, span: A.Span, ai: str | None = None) -> None:
         registered = [e for e in self.registry or () if e.get("name") == name]
@@ -1113,6 +1219,19 @@ class Checker:
                     f"Function '{caller}' cannot call itself" + ("" if len(back) == 1 else f" ({chain})"),
                     call.span,
                 )
+
+
+_BUILTIN_RESULT = {
+    "list length": "number",
+    "list append": "list",
+    "map set": "map",
+    "map keys": "list",
+    "sum": "number",
+    "min": "number",
+    "max": "number",
+    "mean": "number",
+    "median": "number",
+}
 
 
 class _AnyName(frozenset):
