@@ -31,6 +31,7 @@ class Measured:
     stderr: str
     wall_s: float
     peak_rss_bytes: int
+    cpu_s: float = 0.0
 
     def json(self) -> dict:
         """The last line of stdout parsed as JSON (workers print their result there)."""
@@ -72,7 +73,8 @@ def run_measured(cmd: Sequence[str], *, env: dict | None = None, cwd: str | Path
         t.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    return Measured(proc.returncode, "".join(out_chunks), "".join(err_chunks), wall, peak)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(proc.returncode, "".join(out_chunks), "".join(err_chunks), wall, peak, cpu)
 
 
 def peak_rss_self() -> int:
@@ -81,14 +83,24 @@ def peak_rss_self() -> int:
 
 
 class Stopwatch:
-    """``with Stopwatch() as t: ...`` then ``t.s`` (seconds, perf_counter)."""
+    """``with Stopwatch() as t: ...`` then ``t.s`` (wall seconds) and ``t.cpu`` (process CPU seconds)."""
 
     def __enter__(self) -> "Stopwatch":
         self._t0 = time.perf_counter()
+        self._c0 = time.process_time()
         return self
 
     def __exit__(self, *exc) -> None:
         self.s = time.perf_counter() - self._t0
+        self.cpu = time.process_time() - self._c0
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load averages (other work on the machine skews wall times)."""
+    try:
+        return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:  # pragma: no cover
+        return "?"
 
 
 def time_calls(fn: Callable[[int], object], n: int, warmup: int = 20) -> dict:
