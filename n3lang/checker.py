@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from n3lang import ast as A
-from n3lang.diagnostics import ERROR, NOTE, WARNING, Diagnostic, DiagnosticError, make, register, sort_key
+from n3lang.diagnostics import NOTE, WARNING, Diagnostic, DiagnosticError, make, register, sort_key
 
 # --------------------------------------------------------------------------- language facts
 SUPPORTED_SPECS = ("1.0",)
@@ -397,10 +397,6 @@ def _split_ref(ref: str) -> tuple[str, str | None]:
     """``name@version`` -> (name, version or None)."""
     name, sep, version = ref.partition("@")
     return name, (version if sep else None)
-
-
-def _quote_list(names: Iterable[str]) -> str:
-    return ", ".join(f"'{n}'" for n in names)
 
 
 def _literal_json(expr: Any) -> tuple[bool, Any]:
