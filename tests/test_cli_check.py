@@ -34,6 +34,8 @@ GOLDEN_CASES = [
     "many_errors_at_once",
     "unused_capability_notes",
     "mutation_without_requires",
+    "hosted_ai_model",
+    "arithmetic_types",
 ]
 
 
@@ -158,3 +160,10 @@ def test_syntax_errors_are_reported_by_check(runner, tmp_path):
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert result.output.rstrip().endswith("failed (1 error)")
+
+
+@pytest.mark.parametrize("case", ["hosted_ai_model", "arithmetic_types", "unreachable_after_return"])
+def test_warnings_only_exit_zero(runner, case):
+    result = invoke(runner, "check", f"tests/data/invalid/{case}.ai")
+    assert result.exit_code == 0
+    assert ": ok (" in result.output.rstrip().splitlines()[-1]
