@@ -86,3 +86,12 @@ def test_check_and_run_agree_on_position(path: Path) -> None:
     same = [d for d in diagnostics if d.message == message]
     for d in same:
         assert (d.span.line, d.span.column) == (line, col)
+
+
+def test_every_check_code_is_exercised_by_the_corpus():
+    """Each code the checker registers appears in some expectation (deprecated-model needs a
+    registry and is covered in test_models_registry.py)."""
+    from n3lang.checker import CHECK_CODES
+
+    used = {exp[0] for path in INVALID for exp in expectations(path)}
+    assert set(CHECK_CODES) - used <= {"deprecated-model"}
