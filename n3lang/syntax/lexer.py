@@ -267,7 +267,35 @@ class Driver:
             line_tokens += 1
             self.prev = last
             self.last = last = tok
-            feed(tok.type, tok)
+            # feed(tok.type, tok), inlined: this is the hot path.
+            ttype = tok.type
+            while True:
+                action = states[stack[-1]].get(ttype)
+                kind = action.__class__
+                if kind is int:
+                    stack.append(action)
+                    values.append(tok)
+                    break
+                if kind is str:
+                    key = (stack[-2], stack[-1], ttype)
+                    top = units.get(key)
+                    if top is None:
+                        feed(ttype, tok)
+                        break
+                    stack[-1] = top
+                    continue
+                if action is None:
+                    raise SyntaxProblem(tok, _expected(states, stack, end_state))
+                size, origin, callback = action
+                if size:
+                    args = values[-size:]
+                    del stack[-size:]
+                    del values[-size:]
+                else:
+                    args = []
+                value = callback(args)
+                stack.append(states[stack[-1]][origin])
+                values.append(value)
         # End of input: close the last line and every open block.
         if line_tokens:
             if line_tokens > self.max_line_tokens:

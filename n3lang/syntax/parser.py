@@ -16,7 +16,10 @@ from pathlib import Path
 
 import lark
 from lark import Lark
+from operator import itemgetter
+
 from lark.lexer import Lexer, PatternStr
+from lark.parse_tree_builder import ChildFilterLALR_NoPlaceholders
 from lark.parsers.lalr_analysis import Shift
 
 from n3lang import ast as A
@@ -143,7 +146,27 @@ def _reduce_action(rule, callback):
             passes = False
         if passes:
             return origin
-    return (size, origin, callback)
+    return (size, origin, _direct(callback))
+
+
+def _direct(callback):
+    """Skip lark's child filter where it only drops tokens: call the method on a slice or a
+    pick of the children (same arguments, less work per reduction)."""
+    if type(callback) is not ChildFilterLALR_NoPlaceholders:
+        return callback
+    include = callback.to_include
+    if any(expand for _, expand in include):
+        return callback
+    method = callback.node_builder
+    picks = [i for i, _ in include]
+    count = len(picks)
+    if picks == list(range(count)):
+        return lambda children: method(children[:count])
+    if count == 1:
+        only = picks[0]
+        return lambda children: method([children[only]])
+    getter = itemgetter(*picks)
+    return lambda children: method(list(getter(children)))
 
 
 # ----------------------------------------------------------------------------- parsing
