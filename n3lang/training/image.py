@@ -99,7 +99,18 @@ def decode_image_bytes(data: bytes, shown: str = "image") -> np.ndarray:
                 raise MediaError(f"file {shown!r} is {w}x{h} pixels, over the "
                                  f"{MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} limit")
             im.load()
-            if im.mode in ("L", "1", "I", "I;16", "F", "LA"):
+            if fmt == "JPEG":
+                from PIL import ImageOps
+
+                im = ImageOps.exif_transpose(im)  # phone photos: apply the stored orientation
+            if im.mode.startswith("I") or im.mode == "F":
+                # 16-bit / 32-bit / float greyscale: Pillow's convert("L") clips, so scale here
+                a = np.asarray(im, dtype=np.float64)
+                top = 255.0 if a.max(initial=0) <= 255 else (65535.0 if a.max() <= 65535 else float(a.max()))
+                if im.mode == "F" and a.max(initial=0) <= 1.0:
+                    top = 1.0
+                arr = np.clip(np.round(a * (255.0 / top)), 0, 255).astype(np.uint8)[:, :, None]
+            elif im.mode in ("L", "1", "LA"):
                 arr = np.asarray(im.convert("L"), dtype=np.uint8)[:, :, None]
             else:
                 arr = np.asarray(im.convert("RGB"), dtype=np.uint8)

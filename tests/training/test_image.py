@@ -39,6 +39,9 @@ def test_decode_png_grey_and_rgb_and_jpeg(tmp_path):
     _save(tmp_path / "j.jpg", np.full((16, 16), 128, np.uint8), fmt="JPEG", quality=95)
     j = decode_image_file(tmp_path / "j.jpg")
     assert j.shape == (16, 16, 1) and abs(int(j.mean()) - 128) <= 2
+    deep = np.array([[0, 65535], [32768, 257]], dtype=np.uint16)
+    Image.fromarray(deep).save(tmp_path / "d16.png")  # 16-bit greyscale PNG
+    assert decode_image_file(tmp_path / "d16.png")[:, :, 0].tolist() == [[0, 255], [128, 1]]
     rgba = Image.new("RGBA", (3, 3), (10, 20, 30, 128))
     rgba.save(tmp_path / "a.png")
     assert decode_image_file(tmp_path / "a.png").shape == (3, 3, 3)
