@@ -512,7 +512,12 @@ class ImageHandler:
         return out
 
     def load_input(self, value: str, base_dir: Path) -> np.ndarray:
+        """A file path (relative to base_dir, or absolute), or inline pixels (a nested list)."""
         try:
+            if isinstance(value, list):
+                return pixels_to_array(value)
+            if not isinstance(value, str):
+                raise MediaError(f"must be a file path or a nested list of pixels, got {_json_type(value)}")
             path = resolve_media_path(str(value), Path(base_dir), allow_absolute=True)
             return decode_image_file(path, str(value))
         except MediaError as exc:

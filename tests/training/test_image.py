@@ -208,6 +208,9 @@ def test_handler_learns_and_explains(tmp_path):
     assert x1.tobytes() == HANDLER.featurize(["s1.png"], tmp_path, settings).tobytes()
     with pytest.raises(DiagnosticError, match="does not exist"):
         HANDLER.load_input("nope.png", tmp_path)
+    assert HANDLER.load_input([[0, 255]], tmp_path).shape == (1, 2, 1)
+    with pytest.raises(DiagnosticError, match="rows of different lengths"):
+        HANDLER.load_input([[0, 255], [1]], tmp_path)
 
 
 def test_fit_is_deterministic(tmp_path):
