@@ -4,7 +4,8 @@
 set of words that cannot name a variable unless escaped with backticks.
 """
 
+from n3lang.syntax.dump import dump
 from n3lang.syntax.errors import RESERVED_WORDS
 from n3lang.syntax.parser import get_parser, parse_file, parse_source
 
-__all__ = ["RESERVED_WORDS", "get_parser", "parse_file", "parse_source"]
+__all__ = ["RESERVED_WORDS", "dump", "get_parser", "parse_file", "parse_source"]

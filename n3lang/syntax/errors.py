@@ -119,9 +119,9 @@ PUNCTUATION: dict[str, str] = {
 #: limit, while, between, one, of, field, fields.
 RESERVED_WORDS: frozenset[str] = frozenset(
     (
-        "spec capabilities record flow ai model let constant set if else repeat for each in "
-        "match with when otherwise try catch return create as find where save ask and or not "
-        "is true false null call predict must audited title"
+        "spec capabilities record flow let set if else repeat for each in match with when "
+        "otherwise try catch return create as find where save ask and or not is true false null "
+        "call predict title"
     ).split()
 )
 

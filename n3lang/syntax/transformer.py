@@ -10,6 +10,7 @@ reserved words used as names, unknown built-ins) are collected in ``self.diagnos
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 
 from lark import Transformer
@@ -454,6 +455,10 @@ class AstBuilder(Transformer):
 
     def unary_op(self, c):
         return A.Unary(c[0].value, c[1], _span(c[0], c[1]))
+
+    def paren(self, c):
+        # The parentheses widen the span of what they hold (it is the same expression).
+        return replace(c[1], span=_span(c[0], c[2]))
 
     def index(self, c):
         return A.Index(c[0], c[1], _span(c[0], c[2]))
