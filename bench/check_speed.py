@@ -126,8 +126,12 @@ def best_of(n: int, fn, clock=time.perf_counter) -> float:
 
 
 def n3_command() -> list[str]:
-    exe = shutil.which("n3")
-    return [exe] if exe else [sys.executable, "-m", "n3lang.cli.main"]
+    """The installed console script beside this interpreter (not a version-manager shim, which
+    would add its own start-up to every run), else `python -m n3lang.cli.main`."""
+    beside = Path(sys.executable).with_name("n3")
+    if beside.is_file():
+        return [str(beside)]
+    return [sys.executable, "-m", "n3lang.cli.main"]
 
 
 def main() -> None:
