@@ -129,10 +129,11 @@ EXPRESSION_START = frozenset(
     "NUMBER STRING NAME BQ_NAME TRUE FALSE NULL LPAR LIST MAP CALL PREDICT NOT PLUS MINUS "
     "FIELDS ONE BETWEEN".split()
 )
-# Terminals that only continue an expression (operators and postfix forms).
-_CONTINUATIONS = frozenset(
-    "IS AND OR PLUS MINUS STAR SLASH PERCENT POW LSQB DOT LPAR CONSTANT VBAR LESSTHAN MUST".split()
-)
+# Terminals that only continue an expression (operators and postfix forms), and words that
+# may follow a complete expression or type; neither is worth listing in a message when the
+# line could also have ended.
+_OPERATORS = frozenset("PLUS MINUS STAR SLASH PERCENT POW LSQB DOT LPAR VBAR LESSTHAN".split())
+_CONTINUATIONS = _OPERATORS | frozenset("IS AND OR CONSTANT MUST".split())
 _END = frozenset(("_NL", "$END", "_DEDENT"))
 
 # What a header line is called, by its first keyword.
@@ -283,6 +284,12 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
     if "NUMBER" in expected:
         hint = " (lists are written `list: 1, 2`)" if kind == "LSQB" else ""
         return f"Expected an expression after {prev_word}{found}{hint}", span
+    if "NULL" in expected and "LIST" in expected:
+        return (
+            f"Expected a type (text, number, boolean, json, list, map or a record name) "
+            f"after {prev_word}{found}",
+            span,
+        )
     if "NAME" in expected or "BQ_NAME" in expected:
         return f"Expected a name after {prev_word}{found}", span
     if expected == {"STRING"}:
@@ -291,13 +298,16 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
         what = _QUOTED_NAME.get(prev.type) if prev is not None else None
         thing = f"the {what} name in quotes" if what else "a string"
         return f"Expected {thing} after {prev_word}{found}", span
-    structural = [t for t in expected if t not in _CONTINUATIONS] or sorted(expected)
+    if kind == "ELSE":
+        return "Found 'else' without an 'if' block just above it at the same indentation", span
+    drop = _CONTINUATIONS if "_NL" in expected else _OPERATORS
+    structural = [t for t in expected if t not in drop] or sorted(expected)
     words = list(
         dict.fromkeys(
             word_for(t) for t in sorted(structural, key=lambda t: (_ORDER.get(t, 50), t))
         )
     )
-    if 1 <= len(words) <= 4 and not (at_end and words == ["the end of the line"]):
+    if 1 <= len(words) <= 8 and not (at_end and words == ["the end of the line"]):
         return f"Expected {_join(words)} after {prev_word}{found}", span
     return f"Unexpected {describe_token(token)} after {prev_word}", span
 
