@@ -161,155 +161,160 @@ class Driver:
         levels = [0]
         started = False
         line_tokens = 0
-        last = None
-        while pos < n:
-            m = match(text, pos, n)
-            if m is None:
-                pos = _skip_spaces(text, pos, n)
-                raise _bad_character(text, pos, line, pos - line_start + 1)
-            kind = m.lastgroup
-            stop = m.end()
-            if kind == "NAME":
-                start = m.start(kind)
-                word = m.group(kind)
-                ttype = keyword_of.get(word)
-                if ttype is not None:
-                    accepts = states[stack[-1]]
-                    if ttype not in accepts and "NAME" in accepts:
+        prev = last = line_first = prev_line_first = None
+        try:
+            while pos < n:
+                m = match(text, pos, n)
+                if m is None:
+                    pos = _skip_spaces(text, pos, n)
+                    raise _bad_character(text, pos, line, pos - line_start + 1)
+                kind = m.lastgroup
+                stop = m.end()
+                if kind == "NAME":
+                    start = m.start(kind)
+                    word = m.group(kind)
+                    ttype = keyword_of.get(word)
+                    if ttype is not None:
+                        accepts = states[stack[-1]]
+                        if ttype not in accepts and "NAME" in accepts:
+                            ttype = "NAME"
+                    else:
                         ttype = "NAME"
-                else:
-                    ttype = "NAME"
-                col = start - line_start + 1
-                tok = Tok(ttype, word, line, col, line, col + (stop - start))
-            elif kind == "P":
-                start = m.start(kind)
-                value = m.group(kind)
-                col = start - line_start + 1
-                tok = Tok(punct[value], value, line, col, line, col + (stop - start))
-            elif kind == "NL":
-                start = m.start(kind)
-                value = m.group(kind)
-                nl = Tok("_NL", value, line, start - line_start + 1, 0, 0)
-                line += value.count("\n")
-                line_start = start + value.rfind("\n") + 1
-                indent = stop - line_start
-                nl.end_line = line
-                nl.end_column = indent + 1
+                    col = start - line_start + 1
+                    tok = Tok(ttype, word, line, col, line, col + (stop - start))
+                elif kind == "P":
+                    start = m.start(kind)
+                    value = m.group(kind)
+                    col = start - line_start + 1
+                    tok = Tok(punct[value], value, line, col, line, col + (stop - start))
+                elif kind == "NL":
+                    start = m.start(kind)
+                    value = m.group(kind)
+                    nl = Tok("_NL", value, line, start - line_start + 1, 0, 0)
+                    line += value.count("\n")
+                    line_start = start + value.rfind("\n") + 1
+                    indent = stop - line_start
+                    nl.end_line = line
+                    nl.end_column = indent + 1
+                    pos = stop
+                    if not started:
+                        if indent:
+                            raise _unexpected_indent(line, indent)
+                        feed("_NL", nl)
+                        continue
+                    if line_tokens:
+                        feed("_NL", nl)
+                        if line_tokens > self.max_line_tokens:
+                            self.max_line_tokens = line_tokens
+                        line_tokens = 0
+                    top = levels[-1]
+                    if indent > top:
+                        levels.append(indent)
+                        if len(levels) > self.max_levels:
+                            self.max_levels = len(levels)
+                        feed("_INDENT", Tok("_INDENT", "", line, indent + 1, line, indent + 1))
+                    elif indent < top:
+                        while indent < levels[-1]:
+                            levels.pop()
+                            mark = Tok("_DEDENT", "", line, indent + 1, line, indent + 1)
+                            feed("_DEDENT", mark)
+                            feed("_NL", mark)
+                        if indent != levels[-1]:
+                            raise LexProblem(
+                                INCONSISTENT_INDENTATION,
+                                f"Inconsistent indentation (got {indent} spaces, "
+                                f"expected {levels[-1]})",
+                                Span(line, indent + 1, line, indent + 2),
+                            )
+                    prev_line_first = line_first
+                    line_first = None
+                    continue
+                elif kind == "NUMBER":
+                    start = m.start(kind)
+                    col = start - line_start + 1
+                    tok = Tok("NUMBER", m.group(kind), line, col, line, col + (stop - start))
+                elif kind == "STR":
+                    start = m.start(kind)
+                    col = start - line_start + 1
+                    tok = Tok("STRING", m.group(kind), line, col, line, col + (stop - start))
+                elif kind == "COMMENT" or kind == "END":
+                    pos = stop
+                    if kind == "END":
+                        break
+                    continue
+                elif kind == "STR3":
+                    start = m.start(kind)
+                    value = m.group(kind)
+                    col = start - line_start + 1
+                    breaks = value.count("\n")
+                    if breaks:
+                        end_line = line + breaks
+                        line_start = start + value.rfind("\n") + 1
+                        tok = Tok("STRING", value, line, col, end_line, stop - line_start + 1)
+                        line = end_line
+                    else:
+                        tok = Tok("STRING", value, line, col, line, col + (stop - start))
+                else:  # BQ
+                    start = m.start(kind)
+                    col = start - line_start + 1
+                    tok = Tok("BQ_NAME", m.group(kind), line, col, line, col + (stop - start))
                 pos = stop
                 if not started:
-                    if indent:
-                        raise _unexpected_indent(line, indent)
-                    feed("_NL", nl)
-                    continue
-                if line_tokens:
-                    feed("_NL", nl)
-                    if line_tokens > self.max_line_tokens:
-                        self.max_line_tokens = line_tokens
-                    line_tokens = 0
-                top = levels[-1]
-                if indent > top:
-                    levels.append(indent)
-                    if len(levels) > self.max_levels:
-                        self.max_levels = len(levels)
-                    feed("_INDENT", Tok("_INDENT", "", line, indent + 1, line, indent + 1))
-                elif indent < top:
-                    while indent < levels[-1]:
-                        levels.pop()
-                        mark = Tok("_DEDENT", "", line, indent + 1, line, indent + 1)
-                        feed("_DEDENT", mark)
-                        feed("_NL", mark)
-                    if indent != levels[-1]:
-                        raise LexProblem(
-                            INCONSISTENT_INDENTATION,
-                            f"Inconsistent indentation (got {indent} spaces, "
-                            f"expected {levels[-1]})",
-                            Span(line, indent + 1, line, indent + 2),
-                        )
-                self.prev_line_first = self.line_first
-                self.line_first = None
-                continue
-            elif kind == "NUMBER":
-                start = m.start(kind)
-                col = start - line_start + 1
-                tok = Tok("NUMBER", m.group(kind), line, col, line, col + (stop - start))
-            elif kind == "STR":
-                start = m.start(kind)
-                col = start - line_start + 1
-                tok = Tok("STRING", m.group(kind), line, col, line, col + (stop - start))
-            elif kind == "COMMENT" or kind == "END":
-                pos = stop
-                if kind == "END":
-                    break
-                continue
-            elif kind == "STR3":
-                start = m.start(kind)
-                value = m.group(kind)
-                col = start - line_start + 1
-                breaks = value.count("\n")
-                if breaks:
-                    end_line = line + breaks
-                    line_start = start + value.rfind("\n") + 1
-                    tok = Tok("STRING", value, line, col, end_line, stop - line_start + 1)
-                    line = end_line
-                else:
-                    tok = Tok("STRING", value, line, col, line, col + (stop - start))
-            else:  # BQ
-                start = m.start(kind)
-                col = start - line_start + 1
-                tok = Tok("BQ_NAME", m.group(kind), line, col, line, col + (stop - start))
-            pos = stop
-            if not started:
-                started = True
-                if tok.column != 1:
-                    raise _unexpected_indent(tok.line, tok.column - 1)
-            if self.line_first is None:
-                self.line_first = tok
-            line_tokens += 1
-            self.prev = last
-            self.last = last = tok
-            # feed(tok.type, tok), inlined: this is the hot path.
-            ttype = tok.type
-            while True:
-                action = states[stack[-1]].get(ttype)
-                kind = action.__class__
-                if kind is int:
-                    stack.append(action)
-                    values.append(tok)
-                    break
-                if kind is str:
-                    key = (stack[-2], stack[-1], ttype)
-                    top = units.get(key)
-                    if top is None:
-                        feed(ttype, tok)
+                    started = True
+                    if tok.column != 1:
+                        raise _unexpected_indent(tok.line, tok.column - 1)
+                if line_first is None:
+                    line_first = tok
+                line_tokens += 1
+                prev = last
+                last = tok
+                # feed(tok.type, tok), inlined: this is the hot path.
+                ttype = tok.type
+                while True:
+                    action = states[stack[-1]].get(ttype)
+                    kind = action.__class__
+                    if kind is int:
+                        stack.append(action)
+                        values.append(tok)
                         break
-                    stack[-1] = top
-                    continue
-                if action is None:
-                    raise SyntaxProblem(tok, _expected(states, stack, end_state))
-                size, origin, callback = action
-                if size:
-                    args = values[-size:]
-                    del stack[-size:]
-                    del values[-size:]
-                else:
-                    args = []
-                value = callback(args)
-                stack.append(states[stack[-1]][origin])
-                values.append(value)
-        # End of input: close the last line and every open block.
-        if line_tokens:
-            if line_tokens > self.max_line_tokens:
-                self.max_line_tokens = line_tokens
-            feed("_NL", Tok("_NL", "", last.end_line, last.end_column, last.end_line, last.end_column))
-        eof_line = line
-        eof_col = pos - line_start + 1
-        while len(levels) > 1:
-            levels.pop()
-            mark = Tok("_DEDENT", "", eof_line, eof_col, eof_line, eof_col)
-            feed("_DEDENT", mark)
-            feed("_NL", mark)
-        end_tok = Tok("$END", "", eof_line, eof_col, eof_line, eof_col)
-        return feed("$END", end_tok)
+                    if kind is str:
+                        key = (stack[-2], stack[-1], ttype)
+                        top = units.get(key)
+                        if top is None:
+                            feed(ttype, tok)
+                            break
+                        stack[-1] = top
+                        continue
+                    if action is None:
+                        raise SyntaxProblem(tok, _expected(states, stack, end_state))
+                    size, origin, callback = action
+                    if size:
+                        args = values[-size:]
+                        del stack[-size:]
+                        del values[-size:]
+                    else:
+                        args = []
+                    value = callback(args)
+                    stack.append(states[stack[-1]][origin])
+                    values.append(value)
+            # End of input: close the last line and every open block.
+            if line_tokens:
+                if line_tokens > self.max_line_tokens:
+                    self.max_line_tokens = line_tokens
+                feed("_NL", Tok("_NL", "", last.end_line, last.end_column, last.end_line, last.end_column))
+            eof_line = line
+            eof_col = pos - line_start + 1
+            while len(levels) > 1:
+                levels.pop()
+                mark = Tok("_DEDENT", "", eof_line, eof_col, eof_line, eof_col)
+                feed("_DEDENT", mark)
+                feed("_NL", mark)
+            end_tok = Tok("$END", "", eof_line, eof_col, eof_line, eof_col)
+            return feed("$END", end_tok)
+        finally:
+            # For error messages: the tokens around the point where parsing stopped.
+            self.prev, self.last = prev, last
+            self.line_first, self.prev_line_first = line_first, prev_line_first
 
 
 def _skip_spaces(text: str, pos: int, n: int) -> int:

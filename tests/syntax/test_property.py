@@ -33,7 +33,8 @@ def check(source: str) -> None:
         assert d.code != "parser-internal-error", d.message
         assert d.span.line >= 1 and d.span.column >= 1
         assert d.file == "fuzz.ai"
-        assert "_NL" not in d.message and "__ANON" not in d.message and "$END" not in d.message
+        for raw in ("_NL", "_INDENT", "_DEDENT", "__ANON", "$END"):
+            assert raw not in d.message or raw in source, d.message
 
 
 @SETTINGS
