@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,55 +28,23 @@ class AppInfo:
     path: Path
     display: str
     capabilities: tuple[str, ...]
-    models: list = field(default_factory=list)  # ModelDecl nodes (empty with the fallback scan)
+    models: list = field(default_factory=list)  # ModelDecl nodes
 
     @property
     def project_dir(self) -> Path:
         return self.path.parent
 
 
-def _parse(path: Path, display: str):
-    try:
-        from n3lang.syntax import parse_file  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+def load_app(path: Path, display: str | None = None) -> AppInfo:
+    """Parse the app and collect capabilities and model blocks (DiagnosticError when unusable)."""
+    from n3lang.ast import ModelDecl
+    from n3lang.syntax import parse_file
+
+    display = display or path.name
     program, diagnostics, _source = parse_file(path)
     errs = [d for d in diagnostics if d.is_error]
     if program is None or errs:
         raise DiagnosticError(errs or [errors.error(errors.APP_INVALID, f"{display} could not be parsed", display)])
-    return program
-
-
-def _scan_capabilities(text: str) -> tuple[str, ...]:
-    """Temporary fallback until the parser lands: the tokens of a `capabilities:` block."""
-    caps: list[str] = []
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        m = re.match(r"^capabilities\s*:\s*(.*)$", line)
-        if not m:
-            continue
-        caps += [t for t in re.split(r"[\s,]+", m.group(1)) if t]
-        for nxt in lines[i + 1:]:
-            if nxt.strip() == "" or nxt.lstrip().startswith("#"):
-                continue
-            if not nxt[:1].isspace():
-                break
-            caps += [t for t in re.split(r"[\s,]+", nxt.strip()) if t]
-    return tuple(caps)
-
-
-def load_app(path: Path, display: str | None = None) -> AppInfo:
-    """Parse the app and collect capabilities and model blocks (DiagnosticError when unusable)."""
-    display = display or path.name
-    program = _parse(path, display)
-    if program is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise errors.fail(errors.APP_INVALID, f"{display} cannot be read: {exc}", display)
-        return AppInfo(path, display, _scan_capabilities(text), [])
-    from n3lang.ast import ModelDecl
-
     return AppInfo(path, display, tuple(program.capabilities), program.of_type(ModelDecl))
 
 

@@ -40,12 +40,6 @@ def project(tmp_path, monkeypatch):
     shutil.copy(DATA / "tickets.jsonl", tmp_path / "data" / "support_tickets.jsonl")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("N3_TRAIN_CREATED_AT", raising=False)
-    import os
-
-    if os.environ.get("N3_TEST_NO_PARSER"):  # TEMP while the parser is being written
-        import n3lang.training.app as app_mod
-
-        monkeypatch.setattr(app_mod, "_parse", lambda p, d: None)
     return tmp_path
 
 

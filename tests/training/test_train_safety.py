@@ -17,13 +17,7 @@ import yaml
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "training"
 APP = 'spec is "1.0"\n\ncapabilities:\n  training\n\nflow "demo":\n  return "ok"\n'
-RUNNER = (
-    "import os, sys\n"
-    "if os.environ.get('N3_TEST_NO_PARSER'):\n"
-    "    import n3lang.training.app as a; a._parse = lambda p, d: None\n"
-    "from n3lang.cli.main import main\n"
-    "main(sys.argv[1:])\n"
-)
+RUNNER = "import sys\nfrom n3lang.cli.main import main\nmain(sys.argv[1:])\n"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -86,17 +80,22 @@ def test_in_process_runs_identical(tmp_path, monkeypatch):
     assert outs[0] == outs[1]
 
 
-def test_verify_retrains_and_compares(tmp_path):
+def test_verify_retrains_and_compares(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from n3lang.cli.main import cli
+
     proj = make_project(tmp_path / "p")
-    assert run(proj, "train", *flags()).returncode == 0
-    r = run(proj, "train", "--verify", "supportbot.faq_model_v2@2.0.0", "--json")
-    assert r.returncode == 0, r.stderr
+    monkeypatch.chdir(proj)
+    assert CliRunner().invoke(cli, ["train", *flags()]).exit_code == 0
+    r = CliRunner().invoke(cli, ["train", "--verify", "supportbot.faq_model_v2@2.0.0", "--json"])
+    assert r.exit_code == 0, r.output
     res = json.loads(r.stdout)
     assert res["ok"] and {c["file"] for c in res["checks"]} >= {"model.bin", "metadata.json", "dataset_snapshot"}
     with open(proj / "data" / "support_tickets.jsonl", "a") as fh:
         fh.write('{"input": "a brand new row about my password", "target": "account"}\n')
-    r = run(proj, "train", "--verify", "supportbot.faq_model_v2")
-    assert r.returncode == 1 and "MISMATCH" in r.stdout
+    r = CliRunner().invoke(cli, ["train", "--verify", "supportbot.faq_model_v2"])
+    assert r.exit_code == 1 and "MISMATCH" in r.stdout
 
 
 def big_dataset(path: Path, n: int = 4000) -> Path:
@@ -129,11 +128,11 @@ def check_consistent(proj: Path, name: str) -> bool:
 
 
 def test_sigkill_at_random_points_leaves_no_partial_model(tmp_path):
-    proj = make_project(tmp_path / "p", big_dataset(tmp_path / "big.jsonl", 2000))
+    proj = make_project(tmp_path / "p", big_dataset(tmp_path / "big.jsonl", 1500))
     name = "supportbot.faq_model_v2"
     rng = random.Random(1)
-    for delay in sorted(rng.uniform(0.3, 2.5) for _ in range(3)):
-        p = spawn(proj, "train", *flags(epochs="4"))
+    for delay in sorted(rng.uniform(0.4, 1.8) for _ in range(2)):
+        p = spawn(proj, "train", *flags(epochs="3"))
         time.sleep(delay)
         p.send_signal(signal.SIGKILL)
         p.communicate()
@@ -141,7 +140,7 @@ def test_sigkill_at_random_points_leaves_no_partial_model(tmp_path):
             break  # the run finished before the kill: nothing more to test
     # a re-run always works and leaves exactly one valid entry
     if not check_consistent(proj, name):
-        r = run(proj, "train", *flags(epochs="4"))
+        r = run(proj, "train", *flags(epochs="3"))
         assert r.returncode == 0, r.stderr
     assert check_consistent(proj, name)
     leftovers = [p.name for p in (proj / "models").iterdir() if p.name.startswith(".staging-")]
