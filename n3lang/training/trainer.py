@@ -322,6 +322,8 @@ def commit(plan: Plan, built: Built) -> dict:
             entries = registry.read_entries(plan.project_dir)
             registry.check_name_free(entries, plan.name)
             _clean_stale_staging(plan.output_dir)
+            for tmp in plan.project_dir.glob(".models_registry.*.tmp"):  # a crashed append's temp file
+                tmp.unlink(missing_ok=True)
             if final.exists():  # left by a run that crashed before registering: not a model
                 shutil.rmtree(final)
             final.parent.mkdir(parents=True, exist_ok=True)
