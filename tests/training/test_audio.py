@@ -165,7 +165,8 @@ def test_handler_learns_explains_and_predicts_files(tmp_path):
     labels = ["hum", "whistle", "chirp"]
     tr, va = slice(0, 24), slice(24, 36)
     t = HANDLER.make_trainer(None, {"epochs": 8, "learning_rate": 0.01, "seed": 0,
-                                    "conv": [4, 8], "hidden": [16]}, labels, y[tr])
+                                    "conv": [4, 8], "hidden": [16], "augment_shift": 0},
+                               labels, y[tr])
     s = t.feature_settings()
     X = HANDLER.featurize(inputs[tr], tmp_path, s)
     Xv = HANDLER.featurize(inputs[va], tmp_path, s)
