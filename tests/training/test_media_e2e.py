@@ -36,13 +36,6 @@ output_name: words_v1
 """
 
 
-def _no_parser(monkeypatch):
-    if os.environ.get("N3_TEST_NO_PARSER"):  # while the parser is being written (as test_train_cli)
-        import n3lang.training.app as app_mod
-
-        monkeypatch.setattr(app_mod, "_parse", lambda p, d: None)
-
-
 def make_image_project(root: Path) -> Path:
     rng = np.random.default_rng(0)
     (root / "data" / "img").mkdir(parents=True)
@@ -99,7 +92,6 @@ def outputs(root: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("mode", ["image", "audio"])
 def test_train_twice_is_byte_identical_and_predicts_files(tmp_path, monkeypatch, mode):
-    _no_parser(monkeypatch)
     monkeypatch.delenv("N3_TRAIN_CREATED_AT", raising=False)
     make = make_image_project if mode == "image" else make_audio_project
     runs = []
@@ -136,7 +128,6 @@ def test_train_twice_is_byte_identical_and_predicts_files(tmp_path, monkeypatch,
 
 
 def test_bad_media_fail_before_anything_is_written(tmp_path, monkeypatch):
-    _no_parser(monkeypatch)
     root = make_image_project(tmp_path / "p")
     (root / "data" / "img" / "0.png").write_bytes(b"garbage")
     (root / "data" / "img" / "3.png").unlink()
@@ -151,10 +142,7 @@ def test_bad_media_fail_before_anything_is_written(tmp_path, monkeypatch):
 
 
 KILL_DRIVER = r"""
-import os, sys
-if os.environ.get("N3_TEST_NO_PARSER"):
-    import n3lang.training.app as app_mod
-    app_mod._parse = lambda p, d: None
+import sys
 from n3lang.cli.main import main
 sys.argv = ["n3", "train", "--config", "training.yaml"]
 main()
