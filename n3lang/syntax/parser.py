@@ -229,6 +229,8 @@ def _parse_source(source, path):
             source = str(source)
     if source.startswith("\ufeff"):
         source = source[1:]
+    if "\r\n" in source:  # CRLF input: same lines and columns, and text values get "\n"
+        source = source.replace("\r\n", "\n")
     with _lock:
         driver, builder, _ = get_parser()
         decls, diagnostics = _parse_part(driver, builder, source, 0, len(source), 1, path)

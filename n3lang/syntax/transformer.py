@@ -126,9 +126,11 @@ class AstBuilder(Transformer):
 
     def _var(self, tok: Tok) -> str:
         """An identifier used as a variable: reserved words must be escaped."""
-        if tok.type == "BQ_NAME":
-            return tok.value[1:-1]
         name = tok.value
+        if name not in RESERVED_WORDS:
+            return name[1:-1] if tok.type == "BQ_NAME" else name
+        if tok.type == "BQ_NAME":
+            return name[1:-1]
         if name in RESERVED_WORDS:
             self._error(
                 RESERVED_WORD,
@@ -307,14 +309,20 @@ class AstBuilder(Transformer):
 
     def let_stmt(self, c):
         let, name, _is, value, constant = c
-        return A.Let(
-            self._var(name), value, constant is not None, _span(let, constant or value)
-        )
+        if constant is None:
+            end = value.span
+            span = Span(let.line, let.column, end.end_line, end.end_column)
+            return A.Let(self._var(name), value, False, span)
+        return A.Let(self._var(name), value, True, _span(let, constant))
 
     def set_stmt(self, c):
-        root = c[1]
-        target = (self._var(root),) + tuple(self._name(t) for t in c[2:-2])
-        return A.Set(target, c[-1], _span(c[0], c[-1]))
+        if len(c) == 4:
+            target = (self._var(c[1]),)
+        else:
+            target = (self._var(c[1]),) + tuple(self._name(t) for t in c[2:-2])
+        value = c[-1]
+        tok, end = c[0], value.span
+        return A.Set(target, value, Span(tok.line, tok.column, end.end_line, end.end_column))
 
     def if_stmt(self, c):
         tok, cond, then, _else, other = c
@@ -409,7 +417,9 @@ class AstBuilder(Transformer):
         return A.Not(c[1], _span(c[0], c[1]))
 
     def cmp_is(self, c):
-        return A.Compare("is", c[0], (c[-1],), _span(c[0], c[-1]))
+        left, right = c[0], c[-1]
+        a, b = left.span, right.span
+        return A.Compare("is", left, (right,), Span(a.line, a.column, b.end_line, b.end_column))
 
     def cmp_is_not(self, c):
         return A.Compare("is not", c[0], (c[-1],), _span(c[0], c[-1]))
@@ -436,22 +446,34 @@ class AstBuilder(Transformer):
         return A.Compare("is one of", c[0], tuple(c[4:]), _span(c[0], c[-1]))
 
     def add(self, c):
-        return A.Binary("+", c[0], c[1], _span(c[0], c[1]))
+        left, right = c
+        a, b = left.span, right.span
+        return A.Binary("+", left, right, Span(a.line, a.column, b.end_line, b.end_column))
 
     def sub(self, c):
-        return A.Binary("-", c[0], c[1], _span(c[0], c[1]))
+        left, right = c
+        a, b = left.span, right.span
+        return A.Binary("-", left, right, Span(a.line, a.column, b.end_line, b.end_column))
 
     def mul(self, c):
-        return A.Binary("*", c[0], c[1], _span(c[0], c[1]))
+        left, right = c
+        a, b = left.span, right.span
+        return A.Binary("*", left, right, Span(a.line, a.column, b.end_line, b.end_column))
 
     def div(self, c):
-        return A.Binary("/", c[0], c[1], _span(c[0], c[1]))
+        left, right = c
+        a, b = left.span, right.span
+        return A.Binary("/", left, right, Span(a.line, a.column, b.end_line, b.end_column))
 
     def mod(self, c):
-        return A.Binary("%", c[0], c[1], _span(c[0], c[1]))
+        left, right = c
+        a, b = left.span, right.span
+        return A.Binary("%", left, right, Span(a.line, a.column, b.end_line, b.end_column))
 
     def pow(self, c):
-        return A.Binary("**", c[0], c[1], _span(c[0], c[1]))
+        left, right = c
+        a, b = left.span, right.span
+        return A.Binary("**", left, right, Span(a.line, a.column, b.end_line, b.end_column))
 
     def unary_op(self, c):
         return A.Unary(c[0].value, c[1], _span(c[0], c[1]))
