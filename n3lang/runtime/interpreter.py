@@ -27,6 +27,7 @@ from n3lang.runtime.records import RecordStore, StoreError
 from n3lang.runtime.values import CONTEXT, dumps, is_integral, number_text, type_name, values_equal
 
 _D = Decimal
+_CONTAINERS = (list, dict)
 
 
 @dataclass(frozen=True)
@@ -554,6 +555,7 @@ class Interpreter:
         existing = None
         if rid_value.__class__ is Decimal and is_integral(rid_value):
             rows = dict(self._store_call(self.store.scan, node.span, decl.name))
+            self.charge(len(rows) >> 3, node.span)
             if int(rid_value) in rows:
                 existing = int(rid_value)
         data = self.validate(decl, value, node.span, existing)
@@ -813,7 +815,10 @@ class Interpreter:
                 raise arithmetic_failure(exc, op, node.span)
             return self._arith(op, a, b, node.span)
         if op == "+" and a.__class__ is str and b.__class__ is str:
-            self.check_text_size(len(a) + len(b), node.span)
+            size = len(a) + len(b)
+            if size > 256:
+                self.check_text_size(size, node.span)
+                self.charge(size >> 8, node.span)
             return a + b
         raise _fail(TYPE_ERROR, f"Cannot apply '{op}' to {_kind(a)} and {_kind(b)}.", node.span,
                     why="Arithmetic works on numbers, and `+` also joins two texts; "
@@ -844,6 +849,8 @@ class Interpreter:
         a = visit[node.left.__class__](node.left)
         args = [visit[o.__class__](o) for o in node.operands]
         op = node.op
+        if a.__class__ in _CONTAINERS:
+            self.charge(len(a) >> 5, node.span)
         if op == "is":
             return values_equal(a, args[0])
         if op == "is not":
@@ -954,6 +961,7 @@ class Interpreter:
             if m.__class__ is not dict:
                 raise _fail(BUILTIN_ERROR, f"{name} expects a map, not {_kind(m)}.", span)
             if name == "map keys":
+                self.charge(len(m) >> 5, span)
                 return sorted(m)
             key = args[1]
             if key.__class__ is not str:
@@ -1059,7 +1067,7 @@ class Interpreter:
 
 
 # ---------------------------------------------------------------------- arithmetic helpers
-_WIDE = 100_000  # the most digits a remainder may need before we call the number too large
+_WIDE = 5_000  # the most digits a remainder may need before we call the number too large
 
 
 def decimal_mod(a: Decimal, b: Decimal) -> Decimal:

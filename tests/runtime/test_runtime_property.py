@@ -194,7 +194,7 @@ def program_of(expr):
     return A.Program((A.SpecDecl("1.0"), flow))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(trees)
 def test_ast_matches_oracle(t):
     want = expected(t)
@@ -211,7 +211,7 @@ def _parser():
 
 
 @pytest.mark.skipif(_parser() is None, reason="parser not available yet")
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(trees)
 def test_source_matches_oracle(t):
     parse_source = _parser()
