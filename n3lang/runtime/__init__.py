@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from n3lang import ast as A
-from n3lang.ast import Span
 from n3lang.diagnostics import Diagnostic, make
 from n3lang.runtime.errors import (
     FLOW_ERROR, INPUT_ERROR, LIMIT_ERROR, STATE_ERROR, GuardFailure, RuntimeFailure,

@@ -7,10 +7,7 @@ Values are plain Python objects: ``Decimal`` numbers, ``str`` text, ``bool``, ``
 from __future__ import annotations
 
 import json
-from decimal import (
-    Clamped, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow, Rounded,
-    ROUND_HALF_EVEN, Subnormal, Underflow,
-)
+from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from typing import Any
 
 #: The one arithmetic context: 28 significant digits, banker's rounding, errors trapped.
