@@ -141,19 +141,18 @@ def test_bad_media_fail_before_anything_is_written(tmp_path, monkeypatch):
     assert sorted(p.as_posix() for p in root.rglob("*")) == before
 
 
-KILL_DRIVER = r"""
-import sys
-from n3lang.cli.main import main
-sys.argv = ["n3", "train", "--config", "training.yaml"]
-main()
-"""
-
-
-def test_sigkill_leaves_no_partial_model(tmp_path):
-    """kill -9 as soon as the run starts writing (its staging directory appears): a model
-    directory exists iff the registry lists it, no staging is left after a rerun, rerun works."""
-    root = make_image_project(tmp_path / "p")
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+def test_sigkill_then_rerun_elsewhere_gives_the_same_bytes(tmp_path, monkeypatch):
+    """kill -9 as soon as a run starts writing (its staging directory appears): a model directory
+    exists iff the registry lists it. The rerun, in another process with another hash seed and
+    2 BLAS threads, in another directory, gives the same bytes as an in-process run."""
+    monkeypatch.delenv("N3_TRAIN_CREATED_AT", raising=False)
+    a = make_image_project(tmp_path / "a")
+    monkeypatch.chdir(a)
+    assert n3("train", "--config", "training.yaml").exit_code == 0
+    root = make_image_project(tmp_path / "elsewhere" / "b")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]), PYTHONHASHSEED="4242",
+               OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2", MKL_NUM_THREADS="2")
+    env.pop("N3_TRAIN_CREATED_AT", None)
     p = subprocess.Popen([sys.executable, "-c", KILL_DRIVER], cwd=root, env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
@@ -170,5 +169,14 @@ def test_sigkill_leaves_no_partial_model(tmp_path):
     if not registered:
         r = subprocess.run([sys.executable, "-c", KILL_DRIVER], cwd=root, env=env, capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
-    assert (models / "shapes_v1" / "1.0.0" / "model.bin").is_file()
     assert [q.name for q in models.iterdir() if q.name.startswith(".staging-")] == []
+    oa, ob = outputs(a), outputs(root)
+    assert oa.keys() == ob.keys() and [k for k in oa if oa[k] != ob[k]] == []
+
+
+KILL_DRIVER = r"""
+import sys
+from n3lang.cli.main import main
+sys.argv = ["n3", "train", "--config", "training.yaml"]
+main()
+"""
