@@ -95,3 +95,36 @@ def test_bad_input_json_is_a_clear_error(tmp_path: Path):
     app = write(tmp_path, 'spec is "1.0"\n\nflow "f":\n  return 1\n')
     code, out = invoke("run", str(app), "--input", "{nope")
     assert code == 1 and "not valid JSON" in out
+
+
+CORPUS = sorted((Path(__file__).resolve().parent.parent / "data" / "run").glob("*.ai"))
+
+
+@pytest.mark.parametrize("path", [p for p in CORPUS if "predict" not in p.read_text()
+                                  and "ask ai" not in p.read_text()
+                                  and "# limits:" not in p.read_text()],
+                         ids=lambda p: p.stem)
+def test_corpus_through_the_cli(path: Path):
+    """Check + run end to end: programs with a result exit 0 with it; errors exit 1, never 3."""
+    from n3lang.runtime.values import parse_json_text
+
+    meta = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("# "):
+            break
+        key, _, rest = line[2:].partition(": ")
+        meta[key] = rest
+    args = ["run", str(path), "--json"]
+    if "input" in meta:
+        args += ["--input", meta["input"]]
+    if "flow" in meta:
+        args += ["--flow", meta["flow"]]
+    code, out = invoke(*args)
+    payload = parse_json_text(out)
+    if "result" in meta:
+        assert code == 0 and payload["ok"] is True, out
+    else:
+        assert code == 1 and payload["ok"] is False
+        line_col, _, message = meta["error"].partition(" ")
+        first = payload["diagnostics"][0]
+        assert f"{first['line']}:{first['column']}" == line_col and first["message"] == message
