@@ -79,20 +79,25 @@ def _cache_file(grammar_text: str) -> str | None:
 
 
 def _build(text: str, path: Path, builder: AstBuilder) -> Lark:
+    """Lark's LALR build of the grammar (tables and callbacks), from the disk cache if valid.
+
+    No parse tree is ever built (the transformer runs inside the parser and the driver keeps
+    its own positions), so ``propagate_positions`` would only add work; lexing is done by
+    n3lang.syntax.lexer, so lark gets a placeholder lexer class.
+    """
     options = dict(
         parser="lalr",
         lexer=_TablesOnly,
         transformer=builder,
         maybe_placeholders=True,
-        source_path=str(path),
     )
     cache = _cache_file(text)
     if cache:
         try:
-            return Lark(text, cache=cache, **options)
+            return Lark.open(str(path), cache=cache, **options)
         except Exception:  # an unreadable or stale cache: build afresh
             pass
-    return Lark(text, **options)
+    return Lark.open(str(path), **options)
 
 
 def get_parser() -> tuple[Driver, AstBuilder, Lark]:
