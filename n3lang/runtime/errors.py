@@ -8,7 +8,7 @@ expression; ``run_flow`` turns it into a :class:`~n3lang.diagnostics.Diagnostic`
 from __future__ import annotations
 
 from n3lang.ast import UNKNOWN, Span
-from n3lang.diagnostics import Diagnostic, make, register
+from n3lang.diagnostics import REGISTRY, Diagnostic, make, register
 
 RUNTIME_ERROR = register(
     "runtime-error",
@@ -143,6 +143,9 @@ class RuntimeFailure(Exception):
         self.example = example
 
     def to_diagnostic(self, file: str) -> Diagnostic:
+        if self.code not in REGISTRY:  # a code owned by another module (e.g. from a model loader)
+            return Diagnostic(code=self.code, message=self.message, file=file, span=self.span,
+                              why=self.why or "", fix=self.fix or "", example=self.example or "")
         return make(self.code, self.message, self.span, file,
                     why=self.why, fix=self.fix, example=self.example)
 

@@ -661,6 +661,8 @@ class Interpreter:
             predictor = loader(Path(project), ref)
         except DiagnosticError as exc:
             raise self._from_diagnostics(exc, span)
+        except Exception as exc:  # a broken model file must not crash the run
+            raise _fail(AI_ERROR, f"The model '{ref}' could not be loaded: {exc}", span)
         self._predictors[ref] = predictor
         return predictor
 

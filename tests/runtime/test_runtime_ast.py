@@ -405,3 +405,20 @@ def test_quadratic_list_building_is_charged_to_the_budget():
             A.RepeatTimes(L(100000), (A.Set(("xs",), A.BuiltinCall("list append", (N("xs"), L(1)))),)))
     r = run(*grow, limits=Limits(max_steps=200_000))
     assert not r.ok and r.error.message.startswith("Step budget exceeded")
+
+
+def test_model_loader_failures_become_diagnostics():
+    from n3lang.diagnostics import Diagnostic
+
+    def unregistered(project, ref):
+        raise DiagnosticError([Diagnostic(code="someone-elses-code", message="gone")])
+
+    def broken(project, ref):
+        raise OSError("disk on fire")
+
+    model = A.ModelDecl("bot.m", ())
+    body = (A.Return(A.Predict("bot.m", L("hi"), span=S(5, 10, 5, 30))),)
+    e = error(*body, decls=(model,), caps=("training",), predictor_loader=unregistered)
+    assert (e.code, e.message, e.span.line) == ("someone-elses-code", "gone", 5)
+    e = error(*body, decls=(model,), caps=("training",), predictor_loader=broken)
+    assert e.code == "runtime-ai-error" and "disk on fire" in e.message
