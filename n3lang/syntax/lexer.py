@@ -171,8 +171,8 @@ class Driver:
                 kind = m.lastgroup
                 stop = m.end()
                 if kind == "NAME":
-                    start = m.start(kind)
                     word = m.group(kind)
+                    start = stop - len(word)
                     ttype = keyword_of.get(word)
                     if ttype is not None:
                         accepts = states[stack[-1]]
@@ -183,13 +183,13 @@ class Driver:
                     col = start - line_start + 1
                     tok = Tok(ttype, word, line, col, line, col + (stop - start))
                 elif kind == "P":
-                    start = m.start(kind)
                     value = m.group(kind)
+                    start = stop - len(value)
                     col = start - line_start + 1
                     tok = Tok(punct[value], value, line, col, line, col + (stop - start))
                 elif kind == "NL":
-                    start = m.start(kind)
                     value = m.group(kind)
+                    start = stop - len(value)
                     nl = Tok("_NL", value, line, start - line_start + 1, 0, 0)
                     line += value.count("\n")
                     line_start = start + value.rfind("\n") + 1
@@ -230,13 +230,13 @@ class Driver:
                     line_first = None
                     continue
                 elif kind == "NUMBER":
-                    start = m.start(kind)
-                    col = start - line_start + 1
-                    tok = Tok("NUMBER", m.group(kind), line, col, line, col + (stop - start))
+                    value = m.group(kind)
+                    col = stop - len(value) - line_start + 1
+                    tok = Tok("NUMBER", value, line, col, line, col + len(value))
                 elif kind == "STR":
-                    start = m.start(kind)
-                    col = start - line_start + 1
-                    tok = Tok("STRING", m.group(kind), line, col, line, col + (stop - start))
+                    value = m.group(kind)
+                    col = stop - len(value) - line_start + 1
+                    tok = Tok("STRING", value, line, col, line, col + len(value))
                 elif kind == "COMMENT" or kind == "END":
                     pos = stop
                     if kind == "END":
