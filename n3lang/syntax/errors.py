@@ -330,3 +330,59 @@ def char_repr(ch: str) -> str:
     if ch.isprintable() and ch not in "\\'":
         return ch
     return repr(ch)[1:-1] if ch != "'" else "\\'"
+
+
+# Fix and example texts for the commonest syntax errors, by the start of their message (the
+# registered texts of `syntax-error` stay the default for the rest).
+_HINTS = (
+    (
+        "Expected ':' after",
+        "End the header line with ':' and indent its body below it.",
+        'flow "greet":\n  return "hello"',
+    ),
+    (
+        "Expected an indented block",
+        "Indent the lines of the block (with spaces) under the line ending in ':'.",
+        'if total is greater than 10:\n  return "big"',
+    ),
+    (
+        "Expected an expression",
+        "Write a value there: a number, a string, a name, a `list:` or `map:`, or an "
+        "expression built from them.",
+        "let total is price * quantity\nlet names is list: \"a\", \"b\"",
+    ),
+    (
+        "Only one comparison",
+        "Compare once per expression, and join several comparisons with 'and' or 'or'.",
+        "let ok is age is at least 18 and age is at most 65",
+    ),
+    (
+        "There is no 'else if'",
+        "Nest the second test inside the 'else:' block.",
+        "if n is 1:\n  return \"one\"\nelse:\n  if n is 2:\n    return \"two\"",
+    ),
+    (
+        "Expected a name",
+        "Write a name (letters, digits and _, not starting with a digit); escape a reserved "
+        "word with backticks.",
+        "let total is 0\nlet `title` is \"x\"",
+    ),
+    (
+        "Expected a declaration",
+        "At the top level write only declarations; put statements inside a flow.",
+        'spec is "1.0"\n\nflow "demo":\n  let x is 1\n  return x',
+    ),
+    (
+        "Comparisons are written in English",
+        "Use the English comparison words.",
+        "if count is less than 3:\n  return \"few\"",
+    ),
+)
+
+
+def hint_for(message: str) -> tuple[str, str] | None:
+    """(fix, example) for a syntax-error message, when a specific one is known."""
+    for prefix, fix, example in _HINTS:
+        if message.startswith(prefix):
+            return fix, example
+    return None

@@ -33,6 +33,7 @@ from n3lang.syntax.errors import (
     SYNTAX_ERROR,
     UNREADABLE_FILE,
     describe_unexpected,
+    hint_for,
 )
 from n3lang.syntax.lexer import SIGNIFICANT_SKIP, Driver, LexProblem, SyntaxProblem
 from n3lang.syntax.transformer import AstBuilder, _Seq
@@ -298,7 +299,10 @@ def _to_diagnostic(exc, driver: Driver, path: str) -> Diagnostic:
     message, span = describe_unexpected(
         tok, exc.expected, prev, driver.line_first, driver.prev_line_first
     )
-    return make(SYNTAX_ERROR, message, span, path)
+    hint = hint_for(message)
+    if hint is None:
+        return make(SYNTAX_ERROR, message, span, path)
+    return make(SYNTAX_ERROR, message, span, path, fix=hint[0], example=hint[1])
 
 
 # ----------------------------------------------------------------------------- depth guard
