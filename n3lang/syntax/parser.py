@@ -32,6 +32,7 @@ from n3lang.syntax.errors import (
     PARSER_INTERNAL,
     SYNTAX_ERROR,
     UNREADABLE_FILE,
+    UNTERMINATED_STRING,
     describe_unexpected,
     hint_for,
 )
@@ -275,11 +276,107 @@ def _recover(driver, builder, source, path):
         found, diags = _parse_part(driver, builder, source, begin, end, line, path)
         if diags is None:
             diagnostics.extend(found)
+            diagnostics.extend(_more_errors(driver, builder, source[begin:end], line, path, found))
         else:
             decls.extend(found)
             diagnostics.extend(diags)
         line += source.count("\n", begin, end)
     return decls, diagnostics
+
+
+#: Most further syntax errors looked for inside one broken declaration.
+MAX_ERRORS_PER_DECLARATION = 10
+
+
+def _more_errors(driver, builder, chunk: str, first_line: int, path: str, found: list) -> list:
+    """Further syntax errors of one broken declaration.
+
+    The line of the last error (and the lines indented under it) is blanked out and the
+    declaration parsed again, until it parses or no progress is made. The declaration itself
+    is still dropped, so the checker never sees a guess; only the errors are kept.
+    """
+    seen = {(d.code, d.span.line, d.span.column, d.message) for d in found}
+    more: list[Diagnostic] = []
+    lines = chunk.split("\n")
+    last = found[-1].span.line
+    if found[-1].code == UNTERMINATED_STRING:  # the rest of the file is inside the string
+        return more
+    for _ in range(MAX_ERRORS_PER_DECLARATION):
+        index = last - first_line
+        if index <= 0 or index >= len(lines):
+            break
+        _blank_statement(lines, index)
+        result, diags = _parse_part(driver, builder, "\n".join(lines), 0, None, first_line, path)
+        parsed = diags is not None
+        new = diags if parsed else result
+        # Only what lies after the blanked line is news: an error before it, or a block the
+        # blanking left empty, is an artefact.
+        fresh = [
+            d
+            for d in new
+            if d.span.line > last
+            and not d.message.startswith("Expected an indented block")
+            and (d.code, d.span.line, d.span.column, d.message) not in seen
+        ]
+        for d in fresh:
+            seen.add((d.code, d.span.line, d.span.column, d.message))
+        if parsed:  # the rest of the declaration is fine
+            more.extend(fresh)
+            break
+        if new[-1] not in fresh:
+            break
+        more.extend(fresh)
+        if new[-1].code == UNTERMINATED_STRING:
+            break
+        last = new[-1].span.line
+    return more
+
+
+def _blank_statement(lines: list[str], index: int) -> None:
+    """Replace a broken line (and the lines indented under it) by a placeholder that is valid
+    where it stands, chosen by the header of its block; blank lines never indent."""
+    depth = _indent(lines[index]) or 0
+    lines[index] = " " * depth + _placeholder(lines, index, depth)
+    for k in range(index + 1, len(lines)):
+        level = _indent(lines[k])
+        if level is None:
+            continue
+        if level <= depth:
+            break
+        lines[k] = ""
+
+
+def _placeholder(lines: list[str], index: int, depth: int) -> str:
+    for up in range(index - 1, -1, -1):
+        level = _indent(lines[up])
+        if level is None or level >= depth:
+            continue
+        header = lines[up].split(" #")[0].strip()
+        word = header.split(" ", 1)[0]
+        if header.endswith(("map:", "set:")) or "call function" in header:
+            return "recovered is 0"
+        if word in ("record", "fields:"):
+            return "recovered text"
+        if word in ("input:", "output:"):
+            return "recovered is number"
+        if word in ("ai", "model"):
+            return "recovered is 0"
+        if word == "capabilities:":
+            return "recovered"
+        if header.endswith("list:"):
+            return "0"
+        if word == "with:":
+            return ""
+        return "let recovered is 0"
+    return ""
+
+
+def _indent(line: str) -> int | None:
+    """Indentation of a code line; None for a blank or comment-only line."""
+    stripped = line.lstrip(" ")
+    if not stripped or stripped.startswith("#") or stripped == "\r":
+        return None
+    return len(line) - len(stripped)
 
 
 def _to_diagnostic(exc, driver: Driver, path: str) -> Diagnostic:

@@ -268,6 +268,21 @@ def test_several_errors_in_one_run() -> None:
     assert [f.name for f in program.of_type(A.FlowDecl)] == ["c"]
 
 
+def test_several_errors_in_one_declaration() -> None:
+    source = (
+        'spec is "1.0"\nflow "a":\n  let x is\n  if x is 1\n    return 1\n'
+        "  let m is map:\n    k 1\n  return m ^ 2\n"
+    )
+    program, diagnostics = parse_source(source)
+    assert [(d.span.line, d.code) for d in diagnostics] == [
+        (3, "syntax-error"),
+        (4, "syntax-error"),
+        (7, "syntax-error"),
+        (8, "unsupported-character"),
+    ]
+    assert program.of_type(A.FlowDecl) == []  # a broken declaration is never guessed at
+
+
 def test_parse_file(tmp_path) -> None:
     good = tmp_path / "app.ai"
     good.write_text('spec is "1.0"\n', encoding="utf-8")
