@@ -329,6 +329,7 @@ from typing import Any  # noqa: E402
 
 from n3lang.diagnostics import Diagnostic  # noqa: E402
 from n3lang.training import errors  # noqa: E402
+from n3lang.training.nets import pinned_threads  # noqa: E402
 from n3lang.training.image import (  # noqa: E402
     MediaError, MediaNetTrainer, _check_file, _json_type, resolve_media_path, trainer_from_params)
 
@@ -395,9 +396,12 @@ class AudioHandler:
             settings.update(FEATURE_SETTINGS)
         frames = int(settings["frames"])
         X = np.empty((len(inputs), N_MELS, frames, 1), F32)
-        for i, v in enumerate(inputs):
-            x = v if isinstance(v, np.ndarray) else load_audio(Path(dataset_dir) / v)
-            X[i] = features_from_samples(x, settings)
+        # many tiny matmuls: a multi-threaded BLAS only adds synchronisation (3-5x slower on a
+        # busy machine), and one thread keeps the sums identical everywhere
+        with pinned_threads(1):
+            for i, v in enumerate(inputs):
+                x = v if isinstance(v, np.ndarray) else load_audio(Path(dataset_dir) / v)
+                X[i] = features_from_samples(x, settings)
         return X
 
     def make_trainer(self, base, params: dict, labels: list[str], y) -> MediaNetTrainer:
