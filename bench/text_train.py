@@ -347,6 +347,13 @@ def render(results: dict, args, meta: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _measured_keys(wanted: list[str]) -> set[str]:
+    keys = set(wanted)
+    if "n3-cli" in wanted:
+        keys.add("n3-latency")
+    return keys
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(DEFAULT_DATA))
@@ -364,6 +371,8 @@ def main() -> None:
                     help="also time scikit-learn single predictions (slow: each call multiplies by the "
                          "dense 53 x 2^19 coefficient matrix; off by default so it does not skew the "
                          "sklearn process's peak memory and wall time)")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the previous run's figures for the sides not in --only (from the temp dir)")
     ap.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--project", help=argparse.SUPPRESS)
@@ -375,6 +384,10 @@ def main() -> None:
     meta = json.loads((Path(args.data) / "meta.json").read_text()) if (Path(args.data) / "meta.json").exists() else {}
     wanted = [w.strip() for w in args.only.split(",") if w.strip()]
     results: dict = {"_errors": []}
+    last = Path(tempfile.gettempdir(), "n3bench_text_last.json")
+    if args.merge and last.exists():  # keep the sides not re-measured in this run
+        previous = json.loads(last.read_text())
+        results.update({k: v for k, v in previous.items() if k != "_errors" and k not in _measured_keys(wanted)})
     for kind in ("sklearn", "n3"):
         if kind not in wanted:
             continue
@@ -422,7 +435,7 @@ def main() -> None:
                     results["n3-latency"] = lout
     text = render(results, args, meta)
     print(text)
-    Path(tempfile.gettempdir(), "n3bench_text_last.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    last.write_text(json.dumps(results, indent=1, default=str) + "\n")
     if not args.no_write:
         update_results("Text training", text)
 
