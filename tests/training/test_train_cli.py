@@ -92,7 +92,7 @@ def check_outputs(project: Path):
     from safetensors.numpy import load_file
 
     tensors = load_file(str(project / MODEL_DIR / "model.bin"))
-    assert tensors["weights"].dtype == np.float32 and tensors["weights"].shape[1] == 3
+    assert tensors["weights"].dtype == np.float16 and tensors["weights"].shape[1] == 3
     import jsonschema
 
     from n3lang.resources import load_schema
