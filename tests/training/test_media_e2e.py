@@ -106,6 +106,13 @@ def test_train_twice_is_byte_identical_and_predicts_files(tmp_path, monkeypatch,
     name = "shapes_v1" if mode == "image" else "words_v1"
     meta = json.loads(runs[0][f"models/{name}/1.0.0/metadata.json"])
     assert meta["mode"] == mode and meta["trainer"]["kind"] == "cnn"
+    import jsonschema
+    import yaml
+
+    from n3lang.resources import load_schema
+
+    jsonschema.validate(meta, load_schema("metadata"))
+    jsonschema.validate(yaml.safe_load(runs[0]["models_registry.yaml"]), load_schema("registry"))
     assert meta["metrics"]["accuracy"] > meta["metrics"]["majority_baseline"]
     explain = json.loads(runs[0][f"docs/reports/training_explain_{name}_1.0.0.json"])
     html = runs[0][f"docs/reports/training_report_{name}_1.0.0.html"].decode()
