@@ -286,7 +286,8 @@ class MediaNetTrainer:
 
     def __init__(self, kind: str = "cnn", conv=(16, 32), hidden=(128,), epochs: int = 10,
                  learning_rate: float = 0.002, batch_size: int = 32, weight_decay: float = 1e-4,
-                 augment_shift: int = 0, seed: int = 0, settings: dict | None = None):
+                 augment_shift: int = 0, seed: int = 0, settings: dict | None = None,
+                 n_classes: int | None = None):
         self.kind = kind
         self.conv = tuple(int(c) for c in conv)
         self.hidden = tuple(int(h) for h in hidden)
@@ -297,6 +298,7 @@ class MediaNetTrainer:
         self.augment_shift = int(augment_shift)
         self.seed = int(seed)
         self.settings = settings if settings is not None else {}
+        self.n_classes = n_classes
 
     def fit(self, X, y, X_val=None, y_val=None, progress: Callable | None = None) -> "MediaNetTrainer":
         X = np.asarray(X, dtype=F32)
@@ -315,7 +317,7 @@ class MediaNetTrainer:
             kind=self.kind, conv=self.conv, hidden=self.hidden, epochs=self.epochs,
             learning_rate=self.learning_rate, batch_size=self.batch_size,
             weight_decay=self.weight_decay, augment_shift=self.augment_shift, seed=self.seed,
-        ).fit(self._norm(X), y, n_classes=int(self.n_classes), X_val=Xv,
+        ).fit(self._norm(X), y, n_classes=self.n_classes, X_val=Xv,
               y_val=None if Xv is None else np.asarray(y_val), progress=report)
         self.history_ = list(self.net_.history_)
         return self
@@ -342,7 +344,7 @@ class MediaNetTrainer:
             "epochs": self.epochs, "learning_rate": self.learning_rate,
             "batch_size": self.batch_size, "weight_decay": self.weight_decay,
             "augment_shift": self.augment_shift, "seed": self.seed,
-            "n_classes": int(self.n_classes),
+            "n_classes": int(self.n_classes if self.n_classes is not None else self.net_.architecture_["n_classes"]),
             "architecture": getattr(self, "net_", None) and self.net_.architecture_,
             "settings": dict(self.settings),
         }
@@ -355,8 +357,8 @@ class MediaNetTrainer:
         t = cls(kind=config["network"], conv=config.get("conv", ()), hidden=config.get("hidden", ()),
                 epochs=config.get("epochs", 1), learning_rate=config.get("learning_rate", 0.002),
                 batch_size=config.get("batch_size", 32), weight_decay=config.get("weight_decay", 0.0),
-                augment_shift=config.get("augment_shift", 0), seed=config.get("seed", 0))
-        t.n_classes = int(config["n_classes"])
+                augment_shift=config.get("augment_shift", 0), seed=config.get("seed", 0),
+                n_classes=int(config["n_classes"]))
         t.mean_ = np.asarray(tensors["input.mean"], dtype=F32)
         t.std_ = np.asarray(tensors["input.std"], dtype=F32)
         net_tensors = {k: v for k, v in tensors.items() if not k.startswith("input.")}
@@ -391,8 +393,8 @@ def trainer_from_params(params: dict, n_classes: int, *, default_kind: str = "cn
         augment_shift=int(params.get("augment_shift", d.get("augment_shift", 0))),
         seed=int(params.get("seed", 0)),
         settings={},
+        n_classes=n_classes,
     )
-    t.n_classes = n_classes
     return t
 
 
