@@ -35,8 +35,9 @@ def sources_for(diagnostics, dirs) -> dict[str, str]:
 class ProgressBar:
     """A one-line progress bar on stderr (only when stderr is a terminal)."""
 
-    def __init__(self, label: str):
+    def __init__(self, label: str, rows_per_epoch: int = 0):
         self.label = label
+        self.rows_per_epoch = rows_per_epoch
         self.start = time.perf_counter()
         self.rows = 0
         self.last_epoch = 0
@@ -52,7 +53,8 @@ class ProgressBar:
         self.last_draw = now
         rate = rows_done / max(now - self.epoch_start, 1e-9)
         width = 24
-        frac = min(1.0, ((epoch - 1) + 1.0) / max(epochs, 1)) if rows_done else (epoch - 1) / max(epochs, 1)
+        within = min(1.0, rows_done / self.rows_per_epoch) if self.rows_per_epoch else 0.0
+        frac = min(1.0, ((epoch - 1) + within) / max(epochs, 1))
         filled = int(width * frac)
         sys.stderr.write(f"\r{self.label} epoch {epoch}/{epochs} [{'#' * filled}{'.' * (width - filled)}] "
                          f"{rows_done} rows {rate:,.0f} rows/s loss {loss:.4f}   ")
@@ -184,7 +186,7 @@ def train(app, config_file, as_json, dry_run, verify_ref, model_name, **flags) -
         for plan in plans:
             bar = None
             if not as_json and sys.stderr.isatty():
-                bar = ProgressBar(plan.name)
+                bar = ProgressBar(plan.name, plan.summary()["train_rows"])
             status(f"Training {plan.name} {plan.version} (base {plan.base.name}, mode {plan.cfg.mode}, "
                    f"{len(plan.data)} rows)...")
             try:

@@ -497,3 +497,25 @@ def test_output_and_report_dirs(project):
     e = yaml.safe_load((project / "models_registry.yaml").read_text())[0]
     assert e["artifact_uri"] == "build/m/supportbot.faq_model_v2/2.0.0/model.bin"
     assert n3("predict", "supportbot.faq_model_v2", "where is my package").exit_code == 0
+
+
+def test_progress_bar_draws_epochs_rows_and_loss(capsys):
+    from n3lang.cli import train_cmd
+
+    bar = train_cmd.ProgressBar("m", 200)
+    bar(2, 4, 100, 0.5)
+    bar.done()
+    err = capsys.readouterr().err
+    assert "epoch 2/4" in err and "100 rows" in err and "rows/s" in err and "loss 0.5000" in err
+    assert "[#########..............." in err
+
+
+def test_no_progress_bar_without_a_terminal(project):
+    result = n3("train", *SEED_FLAGS)
+    assert result.exit_code == 0 and "\r" not in result.stderr
+
+
+def test_models_list_on_corrupted_registry(project):
+    (project / "models_registry.yaml").write_text("- name: x\n  bad: [\n")
+    out = n3("models", "list", "--json")
+    assert out.exit_code == 1 and diagnostics(out)[0]["code"] == "registry-corrupted"
