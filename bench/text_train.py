@@ -325,6 +325,9 @@ def render(results: dict, args, meta: dict) -> str:
         "",
         table,
     ]
+    stamps = [f"{k} {results[k]['_at']}" for k in ("sklearn", "n3", "n3-cli") if (results.get(k) or {}).get("_at")]
+    if stamps:
+        lines += ["", "Measured: " + "; ".join(stamps) + "."]
     if cli or lat or results.get("_errors"):
         lines += ["", "Whole `n3 train` command and serving:", ""]
         crow = []
@@ -399,6 +402,7 @@ def main() -> None:
             print(f"{kind} failed:\n{m.stderr[-2000:]}", file=sys.stderr)
             continue
         out["_wall_s"], out["_peak_rss"], out["_cpu_s"] = m.wall_s, m.peak_rss_bytes, m.cpu_s
+        out["_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         results[kind] = out
         print(json.dumps(out, indent=1), file=sys.stderr)
     if "n3-cli" in wanted:
@@ -424,7 +428,8 @@ def main() -> None:
                 if isinstance(trained, list) and trained:
                     info = trained[0]
                 acc = (info.get("metrics") or {}).get("accuracy") if isinstance(info, dict) else None
-                results["n3-cli"] = {"_wall_s": m.wall_s, "_peak_rss": m.peak_rss_bytes, "accuracy": acc, "how": how}
+                results["n3-cli"] = {"_wall_s": m.wall_s, "_peak_rss": m.peak_rss_bytes, "accuracy": acc, "how": how,
+                                     "_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
                 print("timing predictions ...", file=sys.stderr)
                 args.latency = False
                 lm, lout, lerr = run_worker("n3-latency", args, ["--project", str(project)])
