@@ -8,6 +8,7 @@ still returns every declaration that parsed.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import re
@@ -240,9 +241,16 @@ def _parse_source(source, path):
         source = source.replace("\r\n", "\n")
     with _lock:
         driver, builder, _ = get_parser()
-        decls, diagnostics = _parse_part(driver, builder, source, 0, len(source), 1, path)
-        if diagnostics is None:
-            decls, diagnostics = _recover(driver, builder, source, path)
+        # The AST holds no reference cycles: collecting while it grows is wasted work.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            decls, diagnostics = _parse_part(driver, builder, source, 0, len(source), 1, path)
+            if diagnostics is None:
+                decls, diagnostics = _recover(driver, builder, source, path)
+        finally:
+            if collecting:
+                gc.enable()
     diagnostics.sort(key=lambda d: (d.span.line, d.span.column))
     return A.Program(tuple(decls), path), diagnostics
 
