@@ -2,8 +2,10 @@
 
 ``parse_source`` never raises. A syntax error becomes a Diagnostic; the parser then re-parses
 the file one top-level declaration at a time (each line at column 1 that starts with a
-declaration keyword begins one), so a single run reports an error per broken declaration and
-still returns every declaration that parsed.
+declaration keyword begins one), so the checker still gets every declaration that parsed.
+Inside a broken declaration, the broken line is replaced by a placeholder and the
+declaration parsed again to find its further errors (up to MAX_ERRORS_PER_DECLARATION); the
+broken declaration itself is dropped, never guessed at.
 """
 
 from __future__ import annotations
@@ -13,13 +15,12 @@ import hashlib
 import os
 import re
 import threading
+from functools import partial
+from operator import itemgetter
 from pathlib import Path
 
 import lark
 from lark import Lark
-from functools import partial
-from operator import itemgetter
-
 from lark.lexer import Lexer, PatternStr
 from lark.parse_tree_builder import ChildFilterLALR, ChildFilterLALR_NoPlaceholders
 from lark.parsers.lalr_analysis import Shift
@@ -38,7 +39,7 @@ from n3lang.syntax.errors import (
     hint_for,
 )
 from n3lang.syntax.lexer import SIGNIFICANT_SKIP, Driver, LexProblem, SyntaxProblem
-from n3lang.syntax.transformer import AstBuilder, _Seq
+from n3lang.syntax.transformer import AstBuilder, Seq
 
 #: Deepest nesting of AST nodes (expressions inside statements inside blocks) accepted.
 MAX_DEPTH = 200
@@ -197,8 +198,8 @@ def _direct(rule, callback):
             return append
         if not any(expands):
             if picks == list(range(len(rule.expansion))):
-                return lambda children: _Seq(origin, children)
-            return lambda children: _Seq(origin, [children[i] for i in picks])
+                return lambda children: Seq(origin, children)
+            return lambda children: Seq(origin, [children[i] for i in picks])
         return callback
     if any(expands):
         return callback

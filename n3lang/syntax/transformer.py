@@ -61,7 +61,7 @@ def _last(items, default):
     return default
 
 
-class _Seq:
+class Seq:
     """The children of an inlined helper rule (``_x``, ``x*``, ``x+``); lark splices them."""
 
     __slots__ = ("data", "children")
@@ -81,7 +81,7 @@ class AstBuilder(Transformer):
 
     def __default__(self, data, children, meta):
         # Only lark's helper rules get here (every rule of the grammar has a method).
-        return _Seq(data, children)
+        return Seq(data, children)
 
     # ------------------------------------------------------------------ helpers
     def _error(self, code: str, message: str, span: Span) -> None:
