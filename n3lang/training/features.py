@@ -111,8 +111,10 @@ def clean_text(text: str, lowercase: bool = True) -> str:
     return " " + " ".join(WORD_RE.findall(text)) + " "
 
 
-def _chunk_features(texts: list[str], settings: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row_local, index) pairs for one chunk, unsorted, with duplicates."""
+def _chunk_features(texts: list[str], settings: dict, spans: list | None = None):
+    """(row_local, index) pairs for one chunk, unsorted, with duplicates. When ``spans`` is a
+    list, (kind, starts, ends, hash64, index) per feature kind and finally the chunk's clean
+    stream are appended to it (for naming features)."""
     lowercase = settings.get("lowercase", True)
     mask = np.uint64((1 << int(settings["n_features_log2"])) - 1)
     wlo, whi = settings["word_ngrams"]
@@ -147,6 +149,8 @@ def _chunk_features(texts: list[str], settings: dict) -> tuple[np.ndarray, np.nd
             h = _mix(seg_hash(starts, starts + k), _CHAR_SALT + k)
             row_parts.append(row_of[starts])
             idx_parts.append((h & mask).astype(np.int64))
+            if spans is not None:
+                spans.append(("char", starts, starts + k, h, idx_parts[-1]))
     # words: maximal runs of characters other than space and separator
     if whi >= 1:
         is_char = (cp != 32) & ~sep
@@ -160,6 +164,8 @@ def _chunk_features(texts: list[str], settings: dict) -> tuple[np.ndarray, np.nd
             h = _mix(wh, _WORD_SALT)
             row_parts.append(wrow)
             idx_parts.append((h & mask).astype(np.int64))
+            if spans is not None:
+                spans.append(("word", wstart, wend, h, idx_parts[-1]))
         if whi >= 2 and len(wh) > 1:
             same = wrow[1:] == wrow[:-1]
             with np.errstate(over="ignore"):
@@ -167,6 +173,10 @@ def _chunk_features(texts: list[str], settings: dict) -> tuple[np.ndarray, np.nd
             h = _mix(bh[same], _BIGRAM_SALT + 1)
             row_parts.append(wrow[1:][same])
             idx_parts.append((h & mask).astype(np.int64))
+            if spans is not None:
+                spans.append(("word", wstart[:-1][same], wend[1:][same], h, idx_parts[-1]))
+    if spans is not None:
+        spans.append(stream)
     if row_parts:
         return np.concatenate(row_parts), np.concatenate(idx_parts), np.asarray(len(texts))
     return np.zeros(0, np.int64), np.zeros(0, np.int64), np.asarray(len(texts))
@@ -217,70 +227,27 @@ def featurize_one(text: str, settings: dict) -> tuple[np.ndarray, np.ndarray]:
     return m.indices, m.data
 
 
-def _hash_strings(strings: list[str]) -> np.ndarray:
-    """The polynomial hash of each string (as featurize computes it for a segment)."""
-    if not strings:
-        return np.zeros(0, dtype=np.uint64)
-    stream = "\x00".join(strings) + "\x00"
-    cp = np.frombuffer(stream.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    n = len(cp)
-    pw, pinv = _powers_for(n + 1)
-    with np.errstate(over="ignore"):
-        prefix = np.zeros(n + 1, dtype=np.uint64)
-        np.cumsum(cp * pw[:n], out=prefix[1:])
-        lengths = np.fromiter((len(t) for t in strings), dtype=np.int64, count=len(strings))
-        starts = np.zeros(len(strings), dtype=np.int64)
-        np.cumsum(lengths[:-1] + 1, out=starts[1:])
-        return (prefix[starts + lengths] - prefix[starts]) * pinv[starts]
-
-
-def gram_table(texts: list[str], settings: dict | None = None) -> dict[int, list[str]]:
-    """Feature index -> the readable n-grams of ``texts`` that hash to it (for explanations).
-    Char n-grams are shown quoted with their padding spaces, e.g. ``' pas'``."""
+def gram_table(texts: list[str], settings: dict | None = None, wanted=None,
+               chunk_rows: int = 2048) -> dict[int, list[str]]:
+    """Feature index -> the distinct readable n-grams of ``texts`` that hash to it (for
+    explanations; more than one = a hash collision). Char n-grams are shown quoted with their
+    padding spaces, e.g. ``' pas'``. ``wanted``: only these indices (vectorised filter)."""
     settings = {**DEFAULT_SETTINGS, **(settings or {})}
-    mask = np.uint64((1 << int(settings["n_features_log2"])) - 1)
-    wlo, whi = settings["word_ngrams"]
-    clo, chi = settings["char_ngrams"]
-    words: set[str] = set()
-    pairs: set[tuple[str, str]] = set()
-    chars: set[str] = set()
-    for text in texts:
-        clean = clean_text(text, settings.get("lowercase", True))
-        toks = clean.split()
-        if wlo <= 1 <= whi:
-            words.update(toks)
-        if whi >= 2:
-            pairs.update(zip(toks, toks[1:]))
-        if chi >= clo > 0:
-            for k in range(clo, chi + 1):
-                chars.update(clean[i: i + k] for i in range(len(clean) - k + 1))
-    out: dict[int, list[str]] = {}
-
-    def add(idx: np.ndarray, names: list[str]) -> None:
-        for i, name in zip(idx.tolist(), names):
-            out.setdefault(i, []).append(name)
-
-    with np.errstate(over="ignore"):
-        wl = sorted(words)
-        add((_mix(_hash_strings(wl), _WORD_SALT) & mask).astype(np.int64), wl)
-        pl = sorted(pairs)
-        if pl:
-            ha = _hash_strings([a for a, _ in pl])
-            hb = _hash_strings([b for _, b in pl])
-            add((_mix(_mix(ha, _BIGRAM_SALT) * _P + hb, _BIGRAM_SALT + 1) & mask).astype(np.int64),
-                [f"{a} {b}" for a, b in pl])
-        cl = sorted(chars)
-        if cl:
-            h = _hash_strings(cl)
-            salts = np.fromiter((len(c) for c in cl), dtype=np.uint64, count=len(cl))
-            z = h ^ ((salts + np.uint64(_CHAR_SALT)) * _GOLD)
-            z = (z ^ (z >> np.uint64(30))) * _M1
-            z = (z ^ (z >> np.uint64(27))) * _M2
-            z = z ^ (z >> np.uint64(31))
-            add((z & mask).astype(np.int64), ["'" + c + "'" for c in cl])
-    for v in out.values():
-        v.sort()
-    return out
+    wanted_arr = None if wanted is None else np.unique(np.asarray(list(wanted), dtype=np.int64))
+    found: dict[int, set[str]] = {}
+    for lo in range(0, len(texts), chunk_rows):
+        parts: list = []
+        _chunk_features(texts[lo: lo + chunk_rows], settings, parts)
+        stream = parts.pop()
+        for kind, starts, ends, h64, idx in parts:
+            if wanted_arr is not None:
+                keep = np.isin(idx, wanted_arr)
+                starts, ends, h64, idx = starts[keep], ends[keep], h64[keep], idx[keep]
+            _, first = np.unique(h64, return_index=True)
+            for j in first.tolist():
+                text = stream[int(starts[j]): int(ends[j])]
+                found.setdefault(int(idx[j]), set()).add("'" + text + "'" if kind == "char" else text)
+    return {k: sorted(v) for k, v in found.items()}
 
 
 def ngram_strings(text: str, settings: dict | None = None) -> dict[int, list[str]]:

@@ -63,28 +63,13 @@ class TextHandler:
     def explain(self, trainer, X_val, y_val, val_inputs: list, labels: list[str],
                 train_inputs: list, top_k: int = 10, examples: int = 5) -> dict:
         settings = trainer.feature_settings()
-        names = features.gram_table(list((train_inputs or [])[:5000]) + list(val_inputs[:examples]), settings)
-
-        def describe(idx: int) -> dict:
-            grams = names.get(idx, [])
-            return {"feature": int(idx), "ngrams": grams[:5], "collision": len(grams) > 1,
-                    "n_ngrams": max(len(grams), 1)}
-
-        method = ("weights of the softmax per class over hashed n-gram features; contributions are "
-                  "feature value x weight of the predicted class" if isinstance(trainer, HashedSoftmax) else
-                  "nearest training input by cosine similarity over hashed n-gram features")
-        out: dict = {"method": method,
-                     "hashing": {"buckets": 1 << int(settings["n_features_log2"]), **settings},
-                     "notes": ["features are hashed: several n-grams can share one bucket; the n-grams "
-                               "seen in the data for each bucket are listed (collisions disclosed)"]}
-        if isinstance(trainer, HashedSoftmax):
-            per_class = {}
+        softmax = isinstance(trainer, HashedSoftmax)
+        top_raw: dict[str, list[tuple[int, float]]] = {}
+        if softmax:
             for k, label in enumerate(labels):
                 idx, w = trainer.weight_column(k)
-                top = np.argsort(-w, kind="stable")[:top_k]
-                per_class[label] = [{**describe(int(idx[j])), "weight": float(w[j])} for j in top if w[j] > 0]
-            out["top_features"] = per_class
-        rows = []
+                top_raw[label] = [(int(idx[j]), float(w[j])) for j in _top(w, top_k) if w[j] > 0]
+        rows_raw = []
         for i in range(min(examples, len(val_inputs))):
             a, b = X_val.indptr[i], X_val.indptr[i + 1]
             ind, dat = X_val.indices[a:b], X_val.data[a:b]
@@ -92,23 +77,61 @@ class TextHandler:
             pred = int(np.argmax(proba))
             row = {"input": val_inputs[i], "target": labels[int(y_val[i])] if y_val is not None else None,
                    "prediction": labels[pred], "confidence": float(proba[pred])}
-            if isinstance(trainer, HashedSoftmax):
-                w = trainer._gather(ind)[:, pred] * dat
-                top = np.argsort(-w, kind="stable")[:top_k]
-                row["contributions"] = [{**describe(int(ind[j])), "contribution": float(w[j])} for j in top]
+            contrib = []
+            if softmax:
+                w = trainer._gather(ind)[:, pred].astype(np.float32) * dat
+                contrib = [(int(ind[j]), float(w[j])) for j in _top(w, top_k)]
             else:
                 sims = trainer.similarities(ind, dat)
                 j = int(np.argmax(sims))
                 row["nearest_training_row"] = j
                 row["similarity"] = float(sims[j])
-            rows.append(row)
-        out["examples"] = rows
+            rows_raw.append((row, contrib))
+        wanted = {i for lst in top_raw.values() for i, _ in lst} | {i for _, c in rows_raw for i, _ in c}
+        texts = list((train_inputs or [])[:5000]) + list(val_inputs[:examples])
+        names = features.gram_table(texts, settings, wanted=wanted) if wanted else {}
+
+        def describe(idx: int) -> dict:
+            grams = names.get(idx, [])
+            return {"feature": int(idx), "ngrams": grams[:5], "collision": len(grams) > 1,
+                    "n_ngrams": max(len(grams), 1)}
+
+        method = ("weights of the softmax per class over hashed n-gram features; contributions are "
+                  "feature value x weight of the predicted class" if softmax else
+                  "nearest training input by cosine similarity over hashed n-gram features")
+        out: dict = {"method": method,
+                     "hashing": {"buckets": 1 << int(settings["n_features_log2"]), **settings},
+                     "notes": ["features are hashed: several n-grams can share one bucket; the n-grams "
+                               "seen in the data (first 5000 training rows) for each bucket are listed "
+                               "(collisions disclosed)"]}
+        if softmax:
+            out["top_features"] = {label: [{**describe(i), "weight": w} for i, w in lst]
+                                   for label, lst in top_raw.items()}
+        examples_out = []
+        for row, contrib in rows_raw:
+            if softmax:
+                row["contributions"] = [{**describe(i), "contribution": c} for i, c in contrib]
+            examples_out.append(row)
+        out["examples"] = examples_out
         return out
 
     def load_input(self, value, base_dir: Path):
         if not isinstance(value, str):
             raise errors.fail(errors.PREDICT_INPUT, f"a text model needs text, got {_json_type(value)}")
         return normalize_text(value)
+
+
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k largest values, largest first, ties by position (deterministic and
+    without sorting the whole array)."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) == 0 or k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    k = min(k, len(values))
+    kth = np.partition(values, len(values) - k)[len(values) - k]
+    cand = np.flatnonzero(values >= kth)
+    order = np.lexsort((cand, -values[cand]))
+    return cand[order][:k]
 
 
 def _json_type(value) -> str:

@@ -2,8 +2,8 @@
 
 * :class:`HashedSoftmax` - a multinomial logistic regression (softmax) over the hashed
   features, trained by per-example SGD with a linearly decaying step (fastText-style schedule).
-  The sparse products are row gathers, ``np.einsum`` and ordered segment sums
-  (``np.add.reduceat``), never BLAS, so the result is bit-identical whatever the thread count.
+  The sparse products are row gathers and ``np.einsum`` per row, never BLAS, so the result is
+  bit-identical whatever the thread count.
   Weights are float32 while training and stored as float16 (the stored model is the one
   evaluated).
 * :class:`Retrieval` - nearest training input by cosine over the same features (an inverted
@@ -18,16 +18,6 @@ import time
 import numpy as np
 
 from n3lang.training.features import Csr
-
-
-def _segment_sums(values: np.ndarray, indptr: np.ndarray, n_rows: int) -> np.ndarray:
-    """Per-row sums of ``values`` (nnz x K) given CSR ``indptr``; empty rows give 0."""
-    out = np.zeros((n_rows, values.shape[1]), dtype=values.dtype)
-    lengths = np.diff(indptr)
-    nonempty = np.flatnonzero(lengths > 0)
-    if len(nonempty):
-        out[nonempty] = np.add.reduceat(values, indptr[:-1][nonempty], axis=0)
-    return out
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -127,13 +117,13 @@ class HashedSoftmax:
         self._rowmap = None
         return self
 
-    def predict_proba(self, X: Csr, chunk: int = 1024) -> np.ndarray:
+    def predict_proba(self, X: Csr) -> np.ndarray:
+        """Row by row (a gather and an einsum each): no BLAS, no big temporaries."""
         out = np.zeros((len(X), self.n_labels), dtype=np.float64)
-        for lo in range(0, len(X), chunk):
-            sub = X.take(np.arange(lo, min(lo + chunk, len(X))))
-            contrib = self._gather(sub.indices) * sub.data[:, None]
-            logits = _segment_sums(contrib, sub.indptr, len(sub)) + self.b_
-            out[lo: lo + len(sub)] = _softmax(logits.astype(np.float64))
+        indptr = X.indptr.tolist()
+        for i in range(len(X)):
+            a, e = indptr[i], indptr[i + 1]
+            out[i] = self.proba_one(X.indices[a:e], X.data[a:e])
         return out
 
     def proba_one(self, indices: np.ndarray, data: np.ndarray) -> np.ndarray:
