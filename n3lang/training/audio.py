@@ -298,13 +298,10 @@ def fix_length(lm: np.ndarray, frames: int = FRAMES) -> np.ndarray:
     """(n, m) → (frames, m): mean over equal segments when longer, linear interpolation when shorter."""
     n = len(lm)
     if n >= frames:
-        edges = np.linspace(0, n, frames + 1)
-        out = np.empty((frames, lm.shape[1]))
-        for i in range(frames):
-            a = int(math.floor(edges[i]))
-            b = max(a + 1, int(math.floor(edges[i + 1])))
-            out[i] = lm[a:b].mean(axis=0)
-        return out
+        # segment i is [floor(i*n/frames), floor((i+1)*n/frames)): contiguous, never empty
+        starts = (np.arange(frames, dtype=np.int64) * n) // frames
+        counts = np.diff(np.append(starts, n))
+        return np.add.reduceat(lm, starts, axis=0) / counts[:, None]
     if n == 1:
         return np.repeat(lm, frames, axis=0)
     pos = np.linspace(0, n - 1, frames)

@@ -232,11 +232,9 @@ def _shift_batch(x: np.ndarray, rng: np.random.Generator, max_shift: int) -> np.
     pad = max_shift
     xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
     offs = rng.integers(0, 2 * pad + 1, size=(n, 2))
-    out = np.empty_like(x)
-    for i in range(n):
-        dy, dx = int(offs[i, 0]), int(offs[i, 1])
-        out[i] = xp[i, dy:dy + h, dx:dx + w, :]
-    return out
+    rows = offs[:, 0:1] + np.arange(h)[None, :]  # (n, h)
+    cols = offs[:, 1:2] + np.arange(w)[None, :]  # (n, w)
+    return xp[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
 
 
 class NetClassifier:
