@@ -334,12 +334,17 @@ class NetClassifier:
                         w = getattr(layer, p)
                         if p == "w" and self.weight_decay:
                             g = g + F32(self.weight_decay) * w
-                        m[k] *= F32(b1)
-                        m[k] += F32(1 - b1) * g
-                        v[k] *= F32(b2)
-                        v[k] += F32(1 - b2) * (g * g)
-                        step = (F32(lr / c1) * m[k]) / (np.sqrt(v[k] / F32(c2)) + F32(eps))
-                        setattr(layer, p, (w - step).astype(F32))
+                        mk, vk = m[k], v[k]
+                        mk *= F32(b1)
+                        mk += F32(1 - b1) * g
+                        g *= g  # g is a fresh gradient array (or the decayed copy): reuse it
+                        vk *= F32(b2)
+                        vk += F32(1 - b2) * g
+                        denom = np.sqrt(vk * F32(1.0 / c2))
+                        denom += F32(eps)
+                        step = mk * F32(lr / c1)
+                        step /= denom
+                        w -= step  # in place: no layer keeps a reference to its old weights
                 record = {"epoch": epoch + 1, "loss": round(float(loss_sum / n), 6)}
                 if X_val is not None and y_val is not None and len(y_val):
                     pred = self._predict_proba(np.asarray(X_val, F32)).argmax(axis=1)
