@@ -197,7 +197,7 @@ class Retrieval:
             progress(1, 1, len(X), 0.0)
         entry = {"epoch": 1, "loss": 0.0, "val_accuracy": None}
         if X_val is not None and y_val is not None and len(X_val):
-            entry["val_accuracy"] = float(np.mean(self.predict_proba(X_val).argmax(axis=1) == np.asarray(y_val)))
+            entry["val_accuracy"] = float(np.mean(self.predict(X_val) == np.asarray(y_val)))
         self.history_ = [entry]
         return self
 
@@ -231,6 +231,14 @@ class Retrieval:
         z = z - z[present].max()
         e = np.where(present, np.exp(z), 0.0)
         return e / e.sum()
+
+    def predict(self, X: Csr) -> np.ndarray:
+        """Label ids (no dense n x labels matrix: retrieval can have one label per row)."""
+        out = np.zeros(len(X), dtype=np.int64)
+        for i in range(len(X)):
+            a, b = X.indptr[i], X.indptr[i + 1]
+            out[i] = int(np.argmax(self.proba_one(X.indices[a:b], X.data[a:b])))
+        return out
 
     def predict_proba(self, X: Csr) -> np.ndarray:
         out = np.zeros((len(X), self.n_labels))

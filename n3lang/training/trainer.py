@@ -182,8 +182,12 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
         X_tr = handler.featurize(train_inputs, dataset_dir, settings)
         X_va = handler.featurize(val_inputs, dataset_dir, settings)
         trainer.fit(X_tr, y_tr, X_va, y_va, progress)
-        proba = np.asarray(trainer.predict_proba(X_va)) if len(va) else np.zeros((0, len(labels)))
-        pred = proba.argmax(axis=1) if len(va) else np.zeros(0, dtype=np.int64)
+        if not len(va):
+            pred = np.zeros(0, dtype=np.int64)
+        elif hasattr(trainer, "predict"):  # optional: label ids without the n x labels matrix
+            pred = np.asarray(trainer.predict(X_va), dtype=np.int64)
+        else:
+            pred = np.asarray(trainer.predict_proba(X_va)).argmax(axis=1)
         explain = handler.explain(trainer, X_va, y_va, val_inputs, list(labels), train_inputs)
     y_true = [labels[i] for i in y_va]
     y_pred = [labels[i] for i in pred]
