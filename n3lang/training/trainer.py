@@ -137,6 +137,11 @@ def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = Tr
     display = ds_path.as_posix()
     if not ds_path.is_absolute():
         ds_path = project_dir / ds_path
+    else:  # keep artifacts free of absolute paths when the file is inside the project
+        try:
+            display = ds_path.resolve().relative_to(project_dir.resolve()).as_posix()
+        except ValueError:
+            pass
     data = dataset_mod.read(ds_path, display, handler, allow_absolute=ds_path.is_absolute() and Path(cfg.dataset).is_absolute())
     mask = dataset_mod.split(data.canonical, params["seed"], params["validation_split"])
     labels = sorted(set(data.targets))
