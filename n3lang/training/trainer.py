@@ -142,6 +142,7 @@ def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = Tr
             display = ds_path.resolve().relative_to(project_dir.resolve()).as_posix()
         except ValueError:
             pass
+    requested["dataset"] = display
     data = dataset_mod.read(ds_path, display, handler, allow_absolute=ds_path.is_absolute() and Path(cfg.dataset).is_absolute())
     mask = dataset_mod.split(data.canonical, params["seed"], params["validation_split"])
     labels = sorted(set(data.targets))
