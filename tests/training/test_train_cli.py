@@ -519,3 +519,11 @@ def test_models_list_on_corrupted_registry(project):
     (project / "models_registry.yaml").write_text("- name: x\n  bad: [\n")
     out = n3("models", "list", "--json")
     assert out.exit_code == 1 and diagnostics(out)[0]["code"] == "registry-corrupted"
+
+
+def test_absolute_dataset_inside_project_is_recorded_relative(project):
+    args = list(SEED_FLAGS)
+    args[args.index("--dataset") + 1] = str(project / "data" / "support_tickets.jsonl")
+    assert n3("train", *args).exit_code == 0
+    for rel in OUTPUTS:
+        assert str(project) not in (project / rel).read_text(), rel
