@@ -526,4 +526,4 @@ def test_absolute_dataset_inside_project_is_recorded_relative(project):
     args[args.index("--dataset") + 1] = str(project / "data" / "support_tickets.jsonl")
     assert n3("train", *args).exit_code == 0
     for rel in OUTPUTS:
-        assert str(project) not in (project / rel).read_text(), rel
+        assert str(project).encode() not in (project / rel).read_bytes(), rel
