@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
@@ -260,10 +259,3 @@ class Retrieval:
         m.y_ = np.asarray(tensors["train_labels"])
         m._index()
         return m
-
-
-def timed(fn):
-    """Seconds taken by fn()."""
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t

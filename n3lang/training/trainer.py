@@ -143,7 +143,7 @@ def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = Tr
         except ValueError:
             pass
     requested["dataset"] = display
-    data = dataset_mod.read(ds_path, display, handler, allow_absolute=ds_path.is_absolute() and Path(cfg.dataset).is_absolute())
+    data = dataset_mod.read(ds_path, display, handler, allow_absolute=Path(cfg.dataset).is_absolute())
     mask = dataset_mod.split(data.canonical, params["seed"], params["validation_split"])
     labels = sorted(set(data.targets))
     return Plan(project_dir, cfg, base, handler, name, config_mod.version_of(name), requested, params, data,
