@@ -156,6 +156,10 @@ class _DecodedCache:
             self.items[k] = arr
             self.used += arr.nbytes
 
+    def clear(self) -> None:
+        self.items.clear()
+        self.used = 0
+
     def take(self, path: Path) -> np.ndarray | None:
         try:
             k = self.key(path)
@@ -407,7 +411,12 @@ class ImageHandler:
     max_examples = 12
     max_saliency_rows = 400
 
+    _last_row: tuple = ("", 0)
+
     def check_input(self, row: dict, ctx) -> tuple[Any, list[Diagnostic]]:
+        if (ctx.file, ctx.line) <= self._last_row or ctx.file != self._last_row[0]:
+            _CACHE.clear()  # a new pass over a dataset: drop what an earlier pass left unused
+        self._last_row = (ctx.file, ctx.line)
         key = "image" if "image" in row else ("pixels" if "pixels" in row else None)
         if key is None:
             return None, [ctx.problem(
