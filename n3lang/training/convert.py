@@ -21,8 +21,6 @@ written (atomically) only when there is none.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import Any
 
 from n3lang.ast import UNKNOWN, Span
 from n3lang.diagnostics import Diagnostic, DiagnosticError, make, register
+from n3lang.training.artifacts import atomic_write
 
 INPUT_ALIASES = ("input", "question", "text", "message", "prompt", "query", "utterance", "body",
                  "content", "description", "ticket", "request", "subject")
@@ -354,7 +353,7 @@ def convert_state_export(
         raise DiagnosticError([make(CONVERT_OUTPUT_INVALID, f"--output {output_path} is a directory",
                                     file=str(output_path))])
     try:
-        _atomic_write(out, dumps_jsonl(rows))
+        atomic_write(out, dumps_jsonl(rows))
     except OSError as exc:
         raise DiagnosticError([make(CONVERT_OUTPUT_INVALID, f"cannot write {output_path}: {exc.strerror or exc}",
                                     file=str(output_path))])
@@ -362,23 +361,6 @@ def convert_state_export(
     for r in rows:
         targets[r["target"]] = targets.get(r["target"], 0) + 1
     return ConvertResult(Path(output_path), len(rows), in_name, out_name, targets)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # ----------------------------------------------------------------------------- command line

@@ -17,11 +17,10 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
-import tempfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Mapping
 
+from n3lang.training.artifacts import atomic_write
 from n3lang.training.metrics import rnd
 
 DEFAULT_CREATED_AT = "1970-01-01T00:00:00Z"
@@ -285,35 +284,6 @@ def _check_name(value: str, what: str) -> None:
 def _check_relative(path: Any, what: str) -> None:
     if isinstance(path, str) and (PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute()):
         raise ValueError(f"{what} is an absolute path ({path!r}); reports store paths relative to the app")
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory, fsync, rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dfd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(dfd)
 
 
 # ----------------------------------------------------------------------------- HTML
