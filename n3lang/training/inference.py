@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from n3lang.training import artifacts, errors, registry
+from n3lang.training.features import featurize_one
 
 
 class Predictor:
@@ -29,18 +30,25 @@ class Predictor:
     def proba(self, x) -> np.ndarray:
         value = self.handler.load_input(x, self.base_dir)
         if self.mode == "text":
-            from n3lang.training.features import featurize
-
-            m = featurize([value], self._settings)
-            return np.asarray(self.trainer.proba_one(m.indices, m.data))
+            indices, data = featurize_one(value, self._settings)
+            return self.trainer.proba_one(indices, data)
         X = self.handler.featurize([value], self.base_dir, self._settings)
         return np.asarray(self.trainer.predict_proba(X))[0]
 
     def predict(self, x, top: int = 3) -> dict:
-        """{"label", "confidence", "top": [{"label", "confidence"}...]} for one input."""
+        """{"label", "confidence", "top": [{"label", "confidence"}...]} for one input: the
+        ``top`` most probable labels, ties in label order, confidences rounded to 6 places."""
         p = self.proba(x)
-        order = np.argsort(-p, kind="stable")[: max(1, top)]
-        tops = [{"label": self.labels[int(i)], "confidence": round(float(p[int(i)]), 6)} for i in order]
+        k = max(1, top)
+        labels = self.labels
+        if len(p) <= 64:  # a stable sort of a short Python list beats numpy's call overhead
+            probs = p.tolist()
+            order = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)[:k]
+            # reverse=True keeps equal items in their original order, like a stable argsort of -p
+            tops = [{"label": labels[i], "confidence": round(probs[i], 6)} for i in order]
+        else:
+            order = np.argsort(-p, kind="stable")[:k]
+            tops = [{"label": labels[int(i)], "confidence": round(float(p[int(i)]), 6)} for i in order]
         return {"label": tops[0]["label"], "confidence": tops[0]["confidence"], "top": tops}
 
 
