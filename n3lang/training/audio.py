@@ -326,9 +326,10 @@ from typing import Any  # noqa: E402
 
 from n3lang.diagnostics import Diagnostic  # noqa: E402
 from n3lang.training import errors  # noqa: E402
+from n3lang.training.dataset import json_type_name  # noqa: E402
 from n3lang.training.nets import pinned_threads  # noqa: E402
 from n3lang.training.image import (  # noqa: E402
-    MediaError, MediaNetTrainer, _check_file, _json_type, resolve_media_path, trainer_from_params)
+    MediaError, MediaNetTrainer, _check_file, resolve_media_path, trainer_from_params)
 
 FEATURE_SETTINGS = {
     "sample_rate": SAMPLE_RATE, "n_fft": N_FFT, "win_length": WIN, "hop_length": HOP,
@@ -373,7 +374,7 @@ class AudioHandler:
                 fix='Add "audio" to the row.', example=_EXAMPLE)]
         value = row["audio"]
         if not isinstance(value, str):
-            return None, [ctx.problem(f'"audio" must be a WAV file path string, got {_json_type(value)}',
+            return None, [ctx.problem(f'"audio" must be a WAV file path string, got {json_type_name(value)}',
                                       key="audio", example=_EXAMPLE)]
         norm = value.strip().replace("\\", "/")
         try:

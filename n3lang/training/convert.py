@@ -29,6 +29,7 @@ from typing import Any
 from n3lang.ast import UNKNOWN, Span
 from n3lang.diagnostics import Diagnostic, DiagnosticError, make, register
 from n3lang.training.artifacts import atomic_write
+from n3lang.training.dataset import json_type_name
 
 INPUT_ALIASES = ("input", "question", "text", "message", "prompt", "query", "utterance", "body",
                  "content", "description", "ticket", "request", "subject")
@@ -190,18 +191,13 @@ def load_export(path: Path, display: str | None = None) -> tuple[str, _Located]:
         present = [k for k in CONTAINER_KEYS if k in data]
         if present:
             key = present[0]
-            msg = f"`{key}` in {display} is a {_type_name(data[key])}, not a list of records"
+            msg = f"`{key}` in {display} is {json_type_name(data[key])}, not a list of records"
             raise DiagnosticError([make(CONVERT_INPUT_INVALID, msg, _span(text, members[key]), display)])
         keys = ", ".join(sorted(data)[:8]) or "no keys"
         msg = f"{display} is a JSON object without a `records` or `rows` list (it has: {keys})"
         raise DiagnosticError([make(CONVERT_INPUT_INVALID, msg, _span(text, start), display)])
-    msg = f"{display} holds a JSON {_type_name(data)}, not a list of records"
+    msg = f"{display} holds {json_type_name(data)}, not a list of records"
     raise DiagnosticError([make(CONVERT_INPUT_INVALID, msg, _span(text, start), display)])
-
-
-def _type_name(value: Any) -> str:
-    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null",
-            int: "number", float: "number"}.get(type(value), type(value).__name__)
 
 
 # ----------------------------------------------------------------------------- mapping
@@ -297,7 +293,7 @@ def convert_records(
         where = f"record {i + 1}"
         if not isinstance(record, dict):
             problems.append(make(CONVERT_RECORD_INVALID,
-                                 f"{where} is a {_type_name(record)}, not an object", span(i), file))
+                                 f"{where} is {json_type_name(record)}, not an object", span(i), file))
             continue
         row: dict[str, str] = {}
         for key, name in (("input", in_name), ("target", out_name)):
@@ -310,7 +306,7 @@ def convert_records(
             converted = _text(value)
             if converted is None:
                 problems.append(make(CONVERT_RECORD_INVALID,
-                                     f"{where}: `{name}` is a {_type_name(value)}; the {key} must be text",
+                                     f"{where}: `{name}` is {json_type_name(value)}; the {key} must be text",
                                      span(i), file))
             elif not converted:
                 problems.append(make(CONVERT_RECORD_INVALID,

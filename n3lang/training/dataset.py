@@ -57,7 +57,7 @@ def _target(row: dict, ctx: RowContext, handler) -> tuple[str | None, list[Diagn
             example='{"' + handler.input_fields[0] + '": ..., "target": "account"}')]
     value = row[key]
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return None, [ctx.problem(f'field "{key}" must be a string, got {_type_name(value)}', key=key,
+        return None, [ctx.problem(f'field "{key}" must be a string, got {json_type_name(value)}', key=key,
                                   fix=f'Write "{key}" as a JSON string, e.g. "{key}": "account".')]
     text = unicodedata.normalize("NFC", str(value)).strip()
     if not text:
@@ -65,13 +65,16 @@ def _target(row: dict, ctx: RowContext, handler) -> tuple[str | None, list[Diagn
     return text, []
 
 
-def _type_name(value) -> str:
+def json_type_name(value) -> str:
+    """How a JSON value's type reads in a message: "a number", "an object", "null"..."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, (int, float)):
         return "a number"
+    if isinstance(value, str):
+        return "a string"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -124,7 +127,7 @@ def read(path: Path, display: str, handler, *, allow_absolute: bool = False) -> 
                                         fix="Write one complete JSON object per line."))
             continue
         if not isinstance(row, dict):
-            problems.append(ctx.problem(f"row must be a JSON object, got {_type_name(row)}",
+            problems.append(ctx.problem(f"row must be a JSON object, got {json_type_name(row)}",
                                         fix='Write the row as an object: {"input": ..., "target": ...}.'))
             continue
         target, p1 = _target(row, ctx, handler)

@@ -33,6 +33,7 @@ import numpy as np
 
 from n3lang.diagnostics import Diagnostic
 from n3lang.training import errors
+from n3lang.training.dataset import json_type_name
 from n3lang.training.nets import F32, NetClassifier
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -434,10 +435,10 @@ class ImageHandler:
                                           example='{"pixels": [[0, 255], [255, 0]], "target": "checker"}')]
             return value, []
         if key == "pixels":
-            return None, [ctx.problem(f'"pixels" must be a nested list of pixel values, got {_json_type(value)}',
+            return None, [ctx.problem(f'"pixels" must be a nested list of pixel values, got {json_type_name(value)}',
                                       key=key, example='{"pixels": [[0, 255], [255, 0]], "target": "checker"}')]
         if not isinstance(value, str):
-            return None, [ctx.problem(f'"image" must be a file path string, got {_json_type(value)}', key=key,
+            return None, [ctx.problem(f'"image" must be a file path string, got {json_type_name(value)}', key=key,
                                       example='{"image": "images/cat_01.png", "target": "cat"}')]
         norm = unicodedata.normalize("NFC", value.strip()).replace("\\", "/")
         try:
@@ -528,27 +529,11 @@ class ImageHandler:
             if isinstance(value, list):
                 return pixels_to_array(value)
             if not isinstance(value, str):
-                raise MediaError(f"must be a file path or a nested list of pixels, got {_json_type(value)}")
+                raise MediaError(f"must be a file path or a nested list of pixels, got {json_type_name(value)}")
             path = resolve_media_path(str(value), Path(base_dir), allow_absolute=True)
             return decode_image_file(path, str(value))
         except MediaError as exc:
             raise errors.fail(errors.PREDICT_INPUT, f"image input {exc}") from None
-
-
-def _json_type(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "a boolean"
-    if isinstance(v, (int, float)):
-        return "a number"
-    if isinstance(v, str):
-        return "a string"
-    if isinstance(v, list):
-        return "a list"
-    if isinstance(v, dict):
-        return "an object"
-    return type(v).__name__
 
 
 HANDLER = ImageHandler()

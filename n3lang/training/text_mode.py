@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from n3lang.training import errors, features
+from n3lang.training.dataset import json_type_name
 from n3lang.training.modes import RowContext, register
 from n3lang.training.text_model import HashedSoftmax, Retrieval
 
@@ -32,7 +33,7 @@ class TextHandler:
         value = row["input"]
         if not isinstance(value, str):
             return None, [ctx.problem(
-                f'field "input" must be a string, got {_json_type(value)}', key="input",
+                f'field "input" must be a string, got {json_type_name(value)}', key="input",
                 fix='Write the input as a JSON string in double quotes.',
                 example='{"input": "I forgot my password", "target": "account"}')]
         text = normalize_text(value)
@@ -117,7 +118,7 @@ class TextHandler:
 
     def load_input(self, value, base_dir: Path):
         if not isinstance(value, str):
-            raise errors.fail(errors.PREDICT_INPUT, f"a text model needs text, got {_json_type(value)}")
+            raise errors.fail(errors.PREDICT_INPUT, f"a text model needs text, got {json_type_name(value)}")
         return normalize_text(value)
 
 
@@ -132,20 +133,6 @@ def _top(values: np.ndarray, k: int) -> np.ndarray:
     cand = np.flatnonzero(values >= kth)
     order = np.lexsort((cand, -values[cand]))
     return cand[order][:k]
-
-
-def _json_type(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 HANDLER = register(TextHandler())

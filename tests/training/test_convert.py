@@ -99,7 +99,7 @@ def test_existing_output_is_kept_on_failure(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text,needle", [
     ('{"a": 1', "not valid JSON"),
-    ('"just a string"', "holds a JSON string"),
+    ('"just a string"', "holds a string"),
     ('{"records": 3}', "not a list of records"),
     ("[]", "no records"),
     ('[{"foo": 1, "bar": 2}]', "cannot tell which field"),
