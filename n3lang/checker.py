@@ -1163,9 +1163,10 @@ class Checker:
                     return
                 entry = hits[-1]
             if entry.get("status") == "deprecated":
+                reason = entry.get("status_reason")
                 self.error(
                     DEPRECATED_MODEL,
-                    f"Model '{name}@{entry.get('version')}' is deprecated",
+                    f"Model '{name}@{entry.get('version')}' is deprecated" + (f": {reason}" if reason else ""),
                     span,
                 )
             return

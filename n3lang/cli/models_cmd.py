@@ -110,6 +110,49 @@ def verify(ref: str, as_json: bool) -> None:
         sys.exit(EXIT_USER_ERROR)
 
 
+@models.command("deprecate")
+@click.argument("ref", metavar="NAME@VERSION")
+@click.option("--reason", metavar="TEXT", help="Why (shown by `n3 models show`, `n3 check` and the run error).")
+@json_option
+def deprecate(ref: str, reason: str | None, as_json: bool) -> None:
+    """Mark a registered model version as deprecated.
+
+    \b
+    Appends a status event to models_registry.yaml (earlier bytes are never rewritten; the
+    event joins the hash chain), under the same lock as `n3 train`:
+      - event: "status"
+        name: "NAME"
+        version: "VERSION"
+        status: "deprecated"
+        reason: "TEXT"
+        created_at: "..."        (1970-01-01T00:00:00Z unless N3_TRAIN_CREATED_AT is set)
+        previous_sha256: "..."
+    Readers fold events into the model entries, so the latest status wins: `predict` and
+    `ask ai` then fail with model-deprecated, `n3 check` warns, `n3 models list` shows it.
+    (Editing `status` of the model's own entry in place still works too: that field is left
+    out of the entry's hash.) Without @VERSION the latest version of NAME is deprecated.
+    """
+    from n3lang.training import registry
+    from n3lang.training.trainer import created_at_value
+
+    name, version = registry.parse_ref(ref)
+    try:
+        entry, event = registry.set_status(project_dir(), name, version, "deprecated", reason=reason,
+                                           created_at=created_at_value())
+    except DiagnosticError as exc:
+        fail(exc.diagnostics, as_json)
+    label = f"{entry['name']}@{entry['version']}"
+    if as_json:
+        print_json({"ok": True, "model": label, "status": "deprecated", "changed": event is not None,
+                    "event": None if event is None else _public(event)})
+        return
+    if event is None:
+        click.echo(f"{label} is already deprecated; nothing appended.")
+    else:
+        click.echo(f"{label} deprecated" + (f" ({reason})" if reason else "")
+                   + f"; status event appended to {registry.REGISTRY_FILE}.")
+
+
 @models.command("bases")
 @json_option
 def bases_cmd(as_json: bool) -> None:

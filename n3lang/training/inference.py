@@ -76,8 +76,12 @@ def load_predictor(project_dir: Path, ref: str) -> Predictor:
     entry = find_entry(project_dir, ref)
     label = f"{entry['name']}@{entry['version']}"
     if str(entry.get("status", "active")) == "deprecated":
-        raise errors.fail(errors.MODEL_DEPRECATED, f"model {label} is deprecated in {registry.REGISTRY_FILE}",
-                          registry.REGISTRY_FILE, errors.span_at(int(entry.get("_line", 1))))
+        line = int(entry.get("_status_line") or entry.get("_line", 1))
+        reason = entry.get("status_reason")
+        raise errors.fail(errors.MODEL_DEPRECATED,
+                          f"model {label} is deprecated ({registry.REGISTRY_FILE} line {line}"
+                          + (f": {reason})" if reason else ")"),
+                          registry.REGISTRY_FILE, errors.span_at(line))
     model_path = project_dir / entry["artifact_uri"]
     try:
         raw = model_path.read_bytes()

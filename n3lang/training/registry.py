@@ -3,12 +3,35 @@
 The file is a YAML list; each entry is a block mapping appended as text (earlier bytes are
 never rewritten, so a ``# yaml-language-server: $schema=...`` first line survives). Each entry
 carries ``previous_sha256``: the sha256 of the previous entry's canonical JSON (sorted keys,
-compact, UTF-8) with its ``status`` left out (status is the one field a person may edit, e.g.
-to ``deprecated``); the first entry's is 64 zeros.
+compact, UTF-8); the first entry's is 64 zeros.
+
+Two kinds of entry share the chain:
+
+* a model entry (written by ``n3 train``): name, version, base_model, ..., status "active";
+* a status event (written by ``n3 models deprecate NAME@VERSION --reason TEXT``)::
+
+      - event: "status"
+        name: "supportbot.faq_model_v2"
+        version: "2.0.0"
+        status: "deprecated"
+        reason: "superseded by faq_model_v3"
+        created_at: "1970-01-01T00:00:00Z"
+        previous_sha256: "..."
+
+  It must name a model entry earlier in the chain. Readers fold events into the model
+  entries (:func:`read_entries`): the latest status wins, and the folded entry also carries
+  ``status_reason`` (when the event gave one) and ``_status_line``. Deprecating therefore
+  appends, like training: same lock, same temp file + fsync + rename.
+
+Editing ``status`` of a model entry in place (the older way to deprecate) still works: a
+model entry's ``status`` is left out of its hash, so the edit does not break the chain. A
+status event's hash covers every field, its status included. ``read_chain`` returns the raw
+entries (model entries and events, as written) for code that needs the chain itself.
 
 Appending happens under an exclusive ``fcntl.flock`` on the project directory: read and check
-the file (corrupted -> error naming the line, file untouched), check the name is free, then
-write old bytes + new entry to a temporary file, fsync, and rename it over the registry.
+the file (corrupted -> error naming the line, file untouched), check the name is free (or, for
+an event, that the model exists), then write old bytes + new entry to a temporary file, fsync,
+and rename it over the registry.
 """
 
 from __future__ import annotations
@@ -30,10 +53,13 @@ REGISTRY_FILE = "models_registry.yaml"
 GENESIS = "0" * 64
 MAX_REGISTRY_BYTES = 64 << 20
 HEADER = ("# n3 model registry: append-only; each entry holds the sha256 of the previous one.\n"
-          "# Schema: `n3 schema registry`. Do not edit entries (except `status`).\n")
+          "# Schema: `n3 schema registry`. Do not edit entries (deprecate with `n3 models deprecate`).\n")
 REQUIRED = ("name", "version", "base_model", "domain", "status", "artifact_uri", "artifact_sha256",
             "dataset_snapshot", "training_seed", "created_at", "metrics", "previous_sha256")
-ENTRY_ORDER = ("name", "version", "base_model", "domain", "status", "artifact_uri", "artifact_sha256",
+STATUS_EVENT = "status"
+EVENT_REQUIRED = ("event", "name", "version", "status", "created_at", "previous_sha256")
+STATUSES = ("active", "deprecated")
+ENTRY_ORDER = ("event", "name", "version", "base_model", "domain", "status", "reason", "artifact_uri", "artifact_sha256",
                "metadata_sha256", "dataset", "dataset_snapshot", "training_seed", "created_at",
                "metrics", "config", "previous_sha256")
 
@@ -56,9 +82,14 @@ def registry_path(project_dir: Path) -> Path:
     return Path(project_dir) / REGISTRY_FILE
 
 
+def is_event(entry: dict) -> bool:
+    return "event" in entry
+
+
 def entry_sha256(entry: dict) -> str:
-    """sha256 of the entry's canonical JSON without ``status``."""
-    body = {k: v for k, v in entry.items() if k != "status"}
+    """sha256 of the entry's canonical JSON: a model entry without ``status`` (editable in
+    place), a status event with every field."""
+    body = {k: v for k, v in entry.items() if (k != "status" or "event" in entry) and not k.startswith("_")}
     data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
@@ -88,18 +119,33 @@ def _parse(raw: bytes, display: str) -> list[dict]:
         line = node.start_mark.line + 1 if node is not None else 1
         raise corrupt(f"{display} is corrupted at line {line}: expected a list of model entries", line)
     entries: list[dict] = []
+    models: set[tuple[str, str]] = set()
     previous = GENESIS
     for item, item_node in zip(data, node.value):
         line = item_node.start_mark.line + 1
         col = item_node.start_mark.column + 1
         if not isinstance(item, dict):
             raise corrupt(f"{display} is corrupted at line {line}: an entry must be a mapping", line, col)
-        missing = [k for k in REQUIRED if k not in item]
+        event = is_event(item)
+        missing = [k for k in (EVENT_REQUIRED if event else REQUIRED) if k not in item]
         if missing:
             raise corrupt(f"{display} is corrupted at line {line}: entry lacks {', '.join(missing)}", line, col)
         if item.get("previous_sha256") != previous:
             raise corrupt(f"{display} is corrupted at line {line}: the hash chain is broken "
                           f"(entry {item.get('name')!r} does not follow the entry before it)", line, col)
+        key = (str(item.get("name")), str(item.get("version")))
+        if event:
+            if item.get("event") != STATUS_EVENT:
+                raise corrupt(f"{display} is corrupted at line {line}: unknown event {item.get('event')!r} "
+                              f"(the registry knows {STATUS_EVENT!r} events)", line, col)
+            if item.get("status") not in STATUSES:
+                raise corrupt(f"{display} is corrupted at line {line}: status must be one of "
+                              f"{', '.join(STATUSES)}, not {item.get('status')!r}", line, col)
+            if key not in models:
+                raise corrupt(f"{display} is corrupted at line {line}: the status event names "
+                              f"{key[0]}@{key[1]}, which no earlier entry registers", line, col)
+        else:
+            models.add(key)
         previous = entry_sha256(item)
         item = dict(item)
         item["_line"] = line
@@ -107,9 +153,31 @@ def _parse(raw: bytes, display: str) -> list[dict]:
     return entries
 
 
-def read_entries(project_dir: Path) -> list[dict]:
-    """Every registry entry in order (each with ``_line``); [] when there is no registry.
-    Raises DiagnosticError (registry-corrupted) naming the line."""
+def fold(chain: list[dict]) -> list[dict]:
+    """Model entries of a raw chain with status events applied in order (latest wins)."""
+    models: list[dict] = []
+    by_key: dict[tuple[str, str], dict] = {}
+    for item in chain:
+        key = (str(item.get("name")), str(item.get("version")))
+        if is_event(item):
+            target = by_key.get(key)
+            if target is not None:
+                target["status"] = item["status"]
+                target["_status_line"] = item.get("_line")
+                if item.get("reason"):
+                    target["status_reason"] = item["reason"]
+                else:
+                    target.pop("status_reason", None)
+            continue
+        entry = dict(item)
+        by_key[key] = entry
+        models.append(entry)
+    return models
+
+
+def read_chain(project_dir: Path) -> list[dict]:
+    """Every raw entry (model entries and status events) in order, each with ``_line``; []
+    when there is no registry. Raises DiagnosticError (registry-corrupted) naming the line."""
     path = registry_path(project_dir)
     try:
         raw = path.read_bytes()
@@ -118,6 +186,13 @@ def read_entries(project_dir: Path) -> list[dict]:
     except OSError as exc:
         raise errors.fail(errors.REGISTRY_CORRUPTED, f"{REGISTRY_FILE} cannot be read: {exc.strerror}", REGISTRY_FILE)
     return _parse(raw, REGISTRY_FILE)
+
+
+def read_entries(project_dir: Path) -> list[dict]:
+    """Every registered model in order (each with ``_line``), status events folded in (the
+    latest status wins; see the module docstring); [] when there is no registry.
+    Raises DiagnosticError (registry-corrupted) naming the line."""
+    return fold(read_chain(project_dir))
 
 
 def parse_ref(ref: str) -> tuple[str, str | None]:
@@ -220,10 +295,15 @@ def append(project_dir: Path, entry: dict) -> dict:
         old = path.read_bytes()
     except FileNotFoundError:
         old = b""
-    entries = _parse(old, REGISTRY_FILE)
-    check_name_free(entries, entry["name"])
+    chain = _parse(old, REGISTRY_FILE)
+    if is_event(entry):
+        if find(fold(chain), entry["name"], str(entry["version"])) is None:
+            raise errors.fail(errors.MODEL_NOT_FOUND, f"model {entry['name']}@{entry['version']} is not registered "
+                              f"in {REGISTRY_FILE}", REGISTRY_FILE)
+    else:
+        check_name_free(fold(chain), entry["name"])
     entry = dict(entry)
-    entry["previous_sha256"] = entry_sha256({k: v for k, v in entries[-1].items() if k != "_line"}) if entries else GENESIS
+    entry["previous_sha256"] = entry_sha256(chain[-1]) if chain else GENESIS
     prefix = old if old.strip() else old + HEADER.encode("utf-8")
     if prefix and not prefix.endswith(b"\n"):
         prefix += b"\n"
@@ -249,6 +329,31 @@ def append(project_dir: Path, entry: dict) -> dict:
         raise
     fsync_dir(Path(project_dir))
     return entry
+
+
+def set_status(project_dir: Path, name: str, version: str | None, status: str, *, reason: str | None = None,
+               created_at: str) -> tuple[dict, dict | None]:
+    """Append a status event for name[@version] (latest version when None) under the
+    registry lock. Returns (the model entry as it was, the event written or None when the
+    model already had that status: nothing is appended then)."""
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}")
+    project_dir = Path(project_dir)
+    with locked(project_dir):
+        models = read_entries(project_dir)
+        entry = find(models, name, version)
+        if entry is None:
+            ref = name if version is None else f"{name}@{version}"
+            known = ", ".join(sorted({f"{e['name']}@{e['version']}" for e in models})) or "(none registered)"
+            raise errors.fail(errors.MODEL_NOT_FOUND, f"model {ref!r} is not registered in {REGISTRY_FILE}; "
+                              f"known models: {known}", REGISTRY_FILE)
+        if str(entry.get("status")) == status:
+            return entry, None
+        event = {"event": STATUS_EVENT, "name": entry["name"], "version": str(entry["version"]), "status": status}
+        if reason:
+            event["reason"] = reason
+        event["created_at"] = created_at
+        return entry, append(project_dir, event)
 
 
 def verify_chain(project_dir: Path) -> list[dict]:
