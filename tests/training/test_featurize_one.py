@@ -1,0 +1,68 @@
+"""The single-text feature path (featurize_one) is bit-identical to featurize([text]), and the
+loaded predictor's float32 path gives the probabilities the in-memory trainer gives."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from n3lang.training import features as F
+from n3lang.training.text_model import HashedSoftmax
+
+TEXTS = [
+    "", " ", "a", "ab", "abc", "abcd", "abcde", "!!!", "I was charged twice this month",
+    "Hi team, account disabled message when i try to sign in!! Please help.",
+    "Ünïcödé ÄÖ straße ǅungla İstanbul ﬃ", "日本語 テキスト です", "💥 emoji 💥 ok", "tab\tsep\nnew line",
+    "x" * 3000, "hello world " * 300, "snake_case and digits 12 345",
+]
+SETTINGS = [
+    dict(F.DEFAULT_SETTINGS),
+    {**F.DEFAULT_SETTINGS, "word_ngrams": [1, 1], "char_ngrams": [3, 5], "n_features_log2": 12},
+    {**F.DEFAULT_SETTINGS, "word_ngrams": [2, 2], "char_ngrams": [0, 0], "sublinear_tf": False, "lowercase": False},
+    {**F.DEFAULT_SETTINGS, "word_ngrams": [0, 0], "char_ngrams": [2, 2]},
+]
+
+
+def random_texts(n: int, seed: int = 1) -> list[str]:
+    rng = random.Random(seed)
+    alphabet = "ab cdé💥_-İ1 \t.,"
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("settings", SETTINGS, ids=["default", "words1-chars3to5", "bigrams-only", "chars2"])
+def test_featurize_one_equals_featurize(settings):
+    for text in TEXTS + random_texts(300):
+        m = F.featurize([text], settings)
+        indices, data = F.featurize_one(text, settings)
+        assert indices.dtype == np.int32 and data.dtype == np.float32
+        assert np.array_equal(indices, m.indices), text
+        assert np.array_equal(data.view(np.uint32), m.data.view(np.uint32)), text
+
+
+def test_featurize_one_fills_in_default_settings():
+    a = F.featurize_one("reset my password", {})
+    b = F.featurize_one("reset my password", F.DEFAULT_SETTINGS)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_loaded_model_gives_the_trainers_probabilities():
+    texts = ["card charged twice", "parcel late", "reset password", "refund please", "where is my order",
+             "login fails", "billing question", "tracking number"] * 4
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1] * 4)
+    settings = {**F.DEFAULT_SETTINGS, "n_features_log2": 12}
+    X = F.featurize(texts, settings)
+    model = HashedSoftmax(3, n_features=1 << 12, epochs=3, learning_rate=0.5, seed=3,
+                          feature_settings=settings).fit(X, y)
+    loaded = HashedSoftmax.from_tensors(model.tensors(), model.config())
+    assert loaded.W_ is None  # the sparse (row map) layout, not every bucket stored
+    for text in texts + random_texts(50, seed=2):
+        ind, dat = F.featurize_one(text, settings)
+        a = model.proba_one(ind, dat)
+        b = loaded.proba_one(ind, dat)
+        assert np.array_equal(a, b), text
+        # the widened float32 einsum equals numpy's mixed float32 x float16 einsum
+        mixed = np.einsum("i,ij->j", dat, model.W_.take(ind, axis=0))
+        wide = np.einsum("i,ij->j", dat, model.W_.take(ind, axis=0).astype(np.float32))
+        assert np.array_equal(mixed, wide)
