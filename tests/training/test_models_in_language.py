@@ -387,3 +387,22 @@ def test_without_the_training_capability(project):
     assert not res.ok
     assert (res.error.code, res.error.span.line, res.error.span.column, res.error.message) == (
         "runtime-capability-missing", 24, 17, "`predict` with a trained model needs the 'training' capability.")
+
+
+# ------------------------------------------------------------------------------ the example
+def test_supportbot_example_answers_with_its_trained_model(tmp_path, monkeypatch):
+    """examples/supportbot as its README runs it: `n3 train app.ai`, then `n3 run app.ai answer`."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "supportbot"
+    root = tmp_path / "supportbot"
+    shutil.copytree(example, root, ignore=shutil.ignore_patterns("models", "docs", "models_registry.yaml", "*.db"))
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("N3_TRAIN_CREATED_AT", raising=False)
+    r = n3("train", "app.ai", "--json")
+    assert r.exit_code == 0, r.output
+    assert [t["name"] for t in json.loads(r.stdout)["trained"]] == ["supportbot.faq_model_v2"]
+    code, payload = run_json("answer", "--input", '{"question": "I was charged twice this month"}')
+    assert code == 0, payload
+    assert payload["result"]["reply"] == payload["result"]["intent"] == "billing"
+    check_golden("supportbot_answer.json", payload)
+    r = n3("run", "app.ai", "answer", "--input", '{"question": "I was charged twice this month"}')
+    assert r.exit_code == 0 and json.loads(r.stdout) == payload["result"]
