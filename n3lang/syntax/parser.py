@@ -12,18 +12,14 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import importlib.util
+import marshal
 import os
 import re
 import threading
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
-
-import lark
-from lark import Lark
-from lark.lexer import Lexer, PatternStr
-from lark.parse_tree_builder import ChildFilterLALR, ChildFilterLALR_NoPlaceholders
-from lark.parsers.lalr_analysis import Shift
 
 from n3lang import ast as A
 from n3lang.diagnostics import Diagnostic, make
@@ -46,26 +42,26 @@ MAX_DEPTH = 200
 
 _DECL_LINE = re.compile(r"^(?:spec|capabilities|record|flow|define|ai|model)(?!\w)", re.M)
 
-
-class _TablesOnly(Lexer):
-    """Lark needs a lexer class; n3lang.syntax.lexer.Driver does the lexing itself."""
-
-    __future_interface__ = 2
-
-    def __init__(self, lexer_conf) -> None:
-        self.lexer_conf = lexer_conf
-
-    def lex(self, lexer_state, parser_state):  # pragma: no cover - never used
-        raise NotImplementedError("n3lang parses with n3lang.syntax.lexer.Driver")
-
-
 # ----------------------------------------------------------------------------- factory
+#
+# Lark computes the LALR tables and the shape of each rule's children (which ones are kept,
+# where ``None`` fills an absent ``[optional]``, which ``?rule`` passes its child through).
+# That is plain data, saved next to lark's own cache as a marshal file; a later process loads
+# it without importing lark at all (importing lark and loading its cache cost more than a
+# tenth of a second, a large part of `n3 check` on a small file).
+
 _lock = threading.RLock()
-_parser: tuple[Driver, AstBuilder, Lark] | None = None
+_parser: tuple[Driver, AstBuilder, dict] | None = None
+
+#: Version of the saved tables' layout; part of the cache file's name.
+_TABLES_FORMAT = 1
+
+#: How a rule's children are filtered before its method sees them (as lark does it).
+_NO_FILTER, _FILTER_PLACEHOLDERS, _FILTER_NO_PLACEHOLDERS = 0, 1, 2
 
 
-def _cache_file(grammar_text: str) -> str | None:
-    """Where lark may keep its LALR tables: a private per-user folder, or nowhere."""
+def _cache_folder() -> Path | None:
+    """A private per-user folder for the parser caches, or None (no caching)."""
     if os.environ.get("N3_NO_PARSER_CACHE"):
         return None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -78,24 +74,75 @@ def _cache_file(grammar_text: str) -> str | None:
             return None
     except OSError:
         return None
-    digest = hashlib.sha256((grammar_text + lark.__version__).encode("utf-8")).hexdigest()[:16]
+    return folder
+
+
+def _cache_file(grammar_text: str, lark_version: str) -> str | None:
+    """Where lark may keep its LALR tables: a private per-user folder, or nowhere."""
+    folder = _cache_folder()
+    if folder is None:
+        return None
+    digest = hashlib.sha256((grammar_text + lark_version).encode("utf-8")).hexdigest()[:16]
     return str(folder / f"grammar-{digest}.lark-cache")
 
 
-def _build(text: str, path: Path, builder: AstBuilder) -> Lark:
-    """Lark's LALR build of the grammar (tables and callbacks), from the disk cache if valid.
+def _tables_file(grammar_text: str) -> Path | None:
+    """Where n3lang keeps the tables it takes from lark, or None (no caching)."""
+    version = _lark_version()
+    if version is None:
+        return None
+    folder = _cache_folder()
+    if folder is None:
+        return None
+    key = f"{grammar_text}\0{version}\0{_TABLES_FORMAT}"
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return folder / f"tables-{digest}.marshal"
 
-    No parse tree is ever built (the transformer runs inside the parser and the driver keeps
-    its own positions), so ``propagate_positions`` would only add work; lexing is done by
-    n3lang.syntax.lexer, so lark gets a placeholder lexer class.
+
+def _lark_version() -> str | None:
+    """The installed lark's version, read from its source without importing it."""
+    try:
+        spec = importlib.util.find_spec("lark")
+        if spec is None or not spec.origin:
+            return None
+        with open(spec.origin, encoding="utf-8") as fh:
+            found = re.search(r"""^__version__\s*(?::\s*str\s*)?=\s*['"]([^'"]+)['"]""", fh.read(), re.M)
+    except Exception:
+        return None
+    return found.group(1) if found else None
+
+
+def _tables_only_lexer():
+    """Lark needs a lexer class; n3lang.syntax.lexer.Driver does the lexing itself. Defined
+    on first use (lark is imported only to build the tables), at module level so that lark's
+    cache can pickle a reference to it."""
+    global _TablesOnly
+    if "_TablesOnly" not in globals():
+        from lark.lexer import Lexer
+
+        class _TablesOnly(Lexer):
+            __future_interface__ = 2
+
+            def __init__(self, lexer_conf) -> None:
+                self.lexer_conf = lexer_conf
+
+            def lex(self, lexer_state, parser_state):  # pragma: no cover - never used
+                raise NotImplementedError("n3lang parses with n3lang.syntax.lexer.Driver")
+
+    return _TablesOnly
+
+
+def _build(text: str, path: Path):
+    """Lark's LALR build of the grammar, from lark's disk cache if valid.
+
+    No parse tree is ever built and lexing is done by n3lang.syntax.lexer, so lark gets no
+    transformer and a placeholder lexer class: only its tables and rule shapes are used.
     """
-    options = dict(
-        parser="lalr",
-        lexer=_TablesOnly,
-        transformer=builder,
-        maybe_placeholders=True,
-    )
-    cache = _cache_file(text)
+    import lark
+    from lark import Lark
+
+    options = dict(parser="lalr", lexer=_tables_only_lexer(), maybe_placeholders=True)
+    cache = _cache_file(text, lark.__version__)
     if cache:
         try:
             return Lark.open(str(path), cache=cache, **options)
@@ -104,51 +151,246 @@ def _build(text: str, path: Path, builder: AstBuilder) -> Lark:
     return Lark.open(str(path), **options)
 
 
-def get_parser() -> tuple[Driver, AstBuilder, Lark]:
-    """The process-wide parser: (driver, transformer, lark instance), built on first use."""
+def _tables_from_lark(text: str, path: Path) -> dict:
+    """The tables as plain data (see _check_tables for the layout), from lark's build."""
+    from functools import partial as _partial
+
+    from lark.lexer import PatternStr
+    from lark.parse_tree_builder import (
+        ChildFilterLALR,
+        ChildFilterLALR_NoPlaceholders,
+        ExpandSingleChild,
+    )
+    from lark.parsers.lalr_analysis import Shift
+
+    lark_parser = _build(text, path)
+    inner = lark_parser.parser.parser.parser  # lark's _Parser: tables + callbacks
+    table = inner.parse_table
+    callbacks = inner.callbacks
+    rule_index: dict = {}
+    rules: list = []
+    states: dict = {}
+    for state, actions in table.states.items():
+        row = {}
+        for term, (action, arg) in actions.items():
+            if action is Shift:
+                row[str(term)] = arg
+                continue
+            index = rule_index.get(arg)
+            if index is None:
+                index = rule_index[arg] = len(rules)
+                f = callbacks[arg]
+                kind, include, append_none = _NO_FILTER, [], 0
+                if type(f) is ChildFilterLALR:
+                    kind = _FILTER_PLACEHOLDERS
+                    include = [[i, bool(e), n] for i, e, n in f.to_include]
+                    append_none = f.append_none
+                    f = f.node_builder
+                elif type(f) is ChildFilterLALR_NoPlaceholders:
+                    kind = _FILTER_NO_PLACEHOLDERS
+                    include = [[i, bool(e)] for i, e in f.to_include]
+                    f = f.node_builder
+                expand1 = type(f) is ExpandSingleChild
+                if expand1:
+                    f = f.node_builder
+                if type(f) is not _partial:  # lark built this rule with no transformer
+                    raise TypeError(f"unexpected lark callback {f!r}")
+                rules.append(
+                    [
+                        str(f.args[0]),  # the transformer method's name (alias or rule)
+                        str(arg.origin.name),
+                        len(arg.expansion),
+                        bool(arg.options.expand1),
+                        expand1,
+                        kind,
+                        include,
+                        append_none,
+                        bool(arg.expansion) and arg.expansion[0] == arg.origin,
+                    ]
+                )
+            row[str(term)] = -1 - index
+        states[int(state)] = row
+    punct = {
+        str(t.pattern.value): str(t.name)
+        for t in lark_parser.terminals
+        if isinstance(t.pattern, PatternStr) and not t.pattern.value.isalpha()
+    }
+    return {
+        "format": _TABLES_FORMAT,
+        "states": states,
+        "start": int(table.start_states["start"]),
+        "end": int(table.end_states["start"]),
+        "rules": rules,
+        "punct": punct,
+    }
+
+
+def _check_tables(tables) -> bool:
+    """A loaded tables file has the layout _tables_from_lark writes (else it is rebuilt)."""
+    try:
+        if tables["format"] != _TABLES_FORMAT:
+            return False
+        states, rules = tables["states"], tables["rules"]
+        count = len(rules)
+        for state, row in states.items():
+            if type(state) is not int or type(row) is not dict:
+                return False
+            for term, action in row.items():
+                if type(term) is not str or type(action) is not int or action < -count:
+                    return False
+                if action >= 0 and action not in states:
+                    return False
+        for rule in rules:
+            name, origin, size, _, _, kind, include, append_none, _ = rule
+            if type(name) is not str or type(origin) is not str or type(size) is not int:
+                return False
+            if kind not in (_NO_FILTER, _FILTER_PLACEHOLDERS, _FILTER_NO_PLACEHOLDERS):
+                return False
+            if any(not 0 <= item[0] < size for item in include) or type(append_none) is not int:
+                return False
+        return (
+            tables["start"] in states
+            and type(tables["end"]) is int
+            and all(type(k) is str and type(v) is str for k, v in tables["punct"].items())
+        )
+    except Exception:
+        return False
+
+
+def _load_tables(text: str, path: Path) -> dict:
+    """The tables from n3lang's cache file if valid, else from lark (and then saved)."""
+    target = _tables_file(text)
+    if target is not None:
+        try:
+            with open(target, "rb") as fh:
+                tables = marshal.load(fh)
+            if _check_tables(tables):
+                return tables
+        except Exception:  # missing, unreadable or stale: rebuild
+            pass
+    tables = _tables_from_lark(text, path)
+    if target is not None:
+        temp = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            with open(temp, "wb") as fh:
+                marshal.dump(tables, fh)
+            os.replace(temp, target)
+        except Exception:  # caching is optional
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+    return tables
+
+
+def get_parser() -> tuple[Driver, AstBuilder, dict]:
+    """The process-wide parser: (driver, transformer, tables), built on first use."""
     global _parser
     with _lock:
         if _parser is None:
             path = data_path("grammar", "n3.lark")
             text = path.read_text(encoding="utf-8")
+            tables = _load_tables(text, path)
             builder = AstBuilder()
-            lark_parser = _build(text, path, builder)
-            inner = lark_parser.parser.parser.parser  # lark's _Parser: tables + callbacks
-            table = inner.parse_table
-            callbacks = inner.callbacks
-            reduce_info = {}
-            states = {}
-            for state, actions in table.states.items():
-                row = {}
-                for term, (action, arg) in actions.items():
-                    term = str(term)
-                    if action is Shift:
-                        row[term] = arg
-                    else:
-                        info = reduce_info.get(arg)
+            actions = {}
+            rows = tables["states"]
+            states: list = [None] * (max(rows) + 1)
+            for state, row in rows.items():
+                out = {}
+                for term, action in row.items():
+                    if action < 0:
+                        info = actions.get(action)
                         if info is None:
-                            info = _reduce_action(arg, callbacks[arg])
-                            reduce_info[arg] = info
-                        row[term] = info
-                states[state] = row
-            punct = {
-                t.pattern.value: t.name
-                for t in lark_parser.terminals
-                if isinstance(t.pattern, PatternStr) and not t.pattern.value.isalpha()
-            }
-            driver = Driver(
-                states, table.start_states["start"], table.end_states["start"], punct
-            )
-            _parser = (driver, builder, lark_parser)
+                            info = actions[action] = _reduce_action(tables["rules"][-1 - action], builder)
+                        action = info
+                    out[term] = action
+                states[state] = out
+            driver = Driver(states, tables["start"], tables["end"], dict(tables["punct"]))
+            _parser = (driver, builder, tables)
         return _parser
 
 
-def _reduce_action(rule, callback):
+# Lark's child filters and single-child expansion (lark/parse_tree_builder.py), for the rules
+# whose children need them; _direct replaces most of them by something cheaper.
+class _ExpandSingleChild:
+    __slots__ = ("node_builder",)
+
+    def __init__(self, node_builder) -> None:
+        self.node_builder = node_builder
+
+    def __call__(self, children):
+        if len(children) == 1:
+            return children[0]
+        return self.node_builder(children)
+
+
+class _ChildFilter:
+    __slots__ = ("to_include", "append_none", "node_builder")
+
+    def __init__(self, to_include, append_none, node_builder) -> None:
+        self.to_include = to_include
+        self.append_none = append_none
+        self.node_builder = node_builder
+
+    def __call__(self, children):
+        filtered = []
+        for i, to_expand, add_none in self.to_include:
+            if add_none:
+                filtered += [None] * add_none
+            if to_expand:
+                if filtered:
+                    filtered += children[i].children
+                else:  # lark's optimisation for left recursion: reuse the list
+                    filtered = children[i].children
+            else:
+                filtered.append(children[i])
+        if self.append_none:
+            filtered += [None] * self.append_none
+        return self.node_builder(filtered)
+
+
+class _ChildFilterNoPlaceholders:
+    __slots__ = ("to_include", "node_builder")
+
+    def __init__(self, to_include, node_builder) -> None:
+        self.to_include = to_include
+        self.node_builder = node_builder
+
+    def __call__(self, children):
+        filtered = []
+        for i, to_expand in self.to_include:
+            if to_expand:
+                if filtered:
+                    filtered += children[i].children
+                else:
+                    filtered = children[i].children
+            else:
+                filtered.append(children[i])
+        return self.node_builder(filtered)
+
+
+def _callback(rule, builder):
+    """The callback lark would build for ``rule`` with ``builder`` as its transformer."""
+    name, _, _, _, expand1, kind, include, append_none, _ = rule
+    method = getattr(builder, name, None)
+    if method is None:
+        default = builder.__default__
+        method = partial(lambda data, children: default(data, children, None), name)
+    if expand1:
+        method = _ExpandSingleChild(method)
+    if kind == _FILTER_PLACEHOLDERS:
+        return _ChildFilter([tuple(x) for x in include], append_none, method)
+    if kind == _FILTER_NO_PLACEHOLDERS:
+        return _ChildFilterNoPlaceholders([tuple(x) for x in include], method)
+    return method
+
+
+def _reduce_action(rule, builder):
     """How the driver reduces by ``rule``: the origin name alone for a pass-through rule
     (``?rule: child`` keeps its one child), else (size, origin, callback)."""
-    size = len(rule.expansion)
-    origin = str(rule.origin.name)  # a plain str: the driver tells unit rules by their class
-    if size == 1 and rule.options.expand1:
+    callback = _callback(rule, builder)
+    _, origin, size, rule_expand1, *_ = rule
+    if size == 1 and rule_expand1:
         probe = object()
         try:
             passes = callback([probe]) is probe
@@ -162,13 +404,13 @@ def _reduce_action(rule, callback):
 def _direct(rule, callback):
     """The same reduction with less work per call.
 
-    Where lark's child filter only drops tokens, call the method on a slice or a pick of the
+    Where the child filter only drops tokens, call the method on a slice or a pick of the
     children. For lark's helper rules of ``x*`` / ``x+`` (named ``__...``), build the list
     the parent splices in directly, appending to it in place on each further item.
     """
-    origin = rule.origin.name
+    _, origin, size, _, _, _, _, _, left_recursive = rule
     include = getattr(callback, "to_include", None)
-    if type(callback) is ChildFilterLALR and not origin.startswith("__"):
+    if type(callback) is _ChildFilter and not origin.startswith("__"):
         if any(expand for _, expand, _ in include):
             return callback
         plan: list = []
@@ -178,16 +420,16 @@ def _direct(rule, callback):
         plan.extend([None] * callback.append_none)
         method = callback.node_builder
         return lambda children: method([None if i is None else children[i] for i in plan])
-    if type(callback) is ChildFilterLALR_NoPlaceholders:
+    if type(callback) is _ChildFilterNoPlaceholders:
         picks = [i for i, _ in include]
         expands = [e for _, e in include]
     elif type(callback) is partial and origin.startswith("__"):
-        picks = list(range(len(rule.expansion)))
+        picks = list(range(size))
         expands = [False] * len(picks)
     else:
         return callback
     if origin.startswith("__"):
-        if expands == [True, False] and picks[0] == 0 and rule.expansion[0] == rule.origin:
+        if expands == [True, False] and picks[0] == 0 and left_recursive:
             item = picks[1]
 
             def append(children):
@@ -197,7 +439,7 @@ def _direct(rule, callback):
 
             return append
         if not any(expands):
-            if picks == list(range(len(rule.expansion))):
+            if picks == list(range(size)):
                 return lambda children: Seq(origin, children)
             return lambda children: Seq(origin, [children[i] for i in picks])
         return callback

@@ -1,6 +1,6 @@
 """Build n3lang.ast nodes from the parse, one method per grammar rule (or alias).
 
-The transformer runs inside the LALR parser (lark's ``transformer=`` option), so no parse tree
+The transformer runs inside the LALR parser (the driver calls it on each reduction), so no parse tree
 is ever built: each method receives the children of its rule (AST nodes, keyword tokens kept
 for positions, ``None`` for an absent ``[optional]`` item) and returns a node. Spans run from
 the first to the last child: 1-based, end exclusive. Problems found here (bad escapes,
@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from decimal import Decimal
-
-from lark import Transformer
 
 from n3lang import ast as A
 from n3lang.diagnostics import make
@@ -71,11 +69,10 @@ class Seq:
         self.children = children
 
 
-class AstBuilder(Transformer):
+class AstBuilder:
     """One method per rule; see the module docstring."""
 
     def __init__(self) -> None:
-        super().__init__(visit_tokens=False)
         self.diagnostics: list = []
         self.path = "<input>"
 
