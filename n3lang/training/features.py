@@ -269,7 +269,7 @@ def featurize_one(text: str, settings: dict) -> tuple[np.ndarray, np.ndarray]:
     sequential sum for the norm, so bit-identical values; tests/training/test_featurize_one.py
     compares them), in about fifty numpy calls instead of a few hundred: one text needs no row
     bookkeeping, char n-gram windows are slices of the prefix hash, word spans come from the
-    token lengths, every feature kind goes through one mix with a per-element salt vector
+    spaces of the clean string, every feature kind goes through one mix with a per-element salt vector
     (cached by text length and word count, never by text), and duplicates are merged by one
     sort."""
     if "n_features_log2" not in settings:
@@ -281,7 +281,8 @@ def featurize_one(text: str, settings: dict) -> tuple[np.ndarray, np.ndarray]:
     clean = " " + " ".join(tokens) + " "
     n = len(clean)
     pw, pinv = _powers_for(n + 2)
-    cp = np.frombuffer(clean.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    raw = np.frombuffer(clean.encode("utf-32-le"), dtype=np.uint32)
+    cp = raw.astype(np.uint64)
     _mul(cp, pw[:n], out=cp)
     prefix = np.zeros(n + 1, dtype=np.uint64)
     _accumulate(cp, out=prefix[1:])
@@ -292,15 +293,12 @@ def featurize_one(text: str, settings: dict) -> tuple[np.ndarray, np.ndarray]:
             hashes.append(_mul(seg, pinv[: n - k + 1], out=seg))
     m = len(tokens) if (unigrams or bigrams) else 0
     if m:
-        bounds, pos = [], 0
-        for t in tokens:  # " tok1 tok2 ": token j spans [end - len, end)
-            pos += len(t) + 1
-            bounds.append(pos - len(t))
-        bounds.append(pos + 1)  # token j ends one before token j + 1 starts
-        at = np.array(bounds, dtype=np.intp)
-        wh = prefix[at[1:] - 1]
-        wh -= prefix[at[:-1]]
-        wh *= pinv[at[:-1]]
+        # " tok1 tok2 ": the spaces bound the tokens (tokens are \w+, so they hold no space)
+        spaces = (raw == 32).nonzero()[0]
+        starts = spaces[:-1] + 1
+        wh = prefix[spaces[1:]]
+        wh -= prefix[starts]
+        wh *= pinv[starts]
         if bigrams and m > 1:
             pair = _mix_salted(wh[:-1].copy(), bigram_salt)
             pair *= _P

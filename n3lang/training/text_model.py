@@ -20,6 +20,8 @@ from n3lang.training.features import Csr
 
 
 _max, _sum = np.maximum.reduce, np.add.reduce
+# stored float16 rows up to this size are widened to float32 when a model is loaded
+WIDEN_AT_LOAD_BYTES = 32 << 20
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -134,7 +136,10 @@ class HashedSoftmax:
         The gathered float16 rows are widened to float32 first (exact) so einsum runs its
         float32 kernel directly instead of casting through buffers (3x slower for one text);
         the products and sums are the same float32 arithmetic either way."""
-        z = np.einsum("i,ij->j", data, self._gather(indices).astype(np.float32)).astype(np.float64)
+        g = self._gather(indices)
+        if g.dtype != np.float32:
+            g = g.astype(np.float32)
+        z = np.einsum("i,ij->j", data, g).astype(np.float64)
         z += self.b_
         z -= _max(z)  # ufunc reductions: what z.max() / z.sum() call, minus a Python layer
         np.exp(z, out=z)
@@ -168,6 +173,8 @@ class HashedSoftmax:
         rowmap[np.asarray(tensors["rows"], dtype=np.int64)] = np.arange(len(tensors["rows"]), dtype=np.int32)
         m._rowmap = rowmap
         m.Wz_ = np.concatenate([m.Wc_, np.zeros((1, m.Wc_.shape[1]), dtype=m.Wc_.dtype)])
+        if m.Wz_.nbytes <= WIDEN_AT_LOAD_BYTES:  # widened once here, not per prediction (exact)
+            m.Wz_ = m.Wz_.astype(np.float32)
         return m
 
     def weight_column(self, label: int) -> tuple[np.ndarray, np.ndarray]:
