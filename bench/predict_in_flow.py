@@ -29,11 +29,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from n3lang.runtime import run_flow  # noqa: E402
-from n3lang.syntax import parse_source  # noqa: E402
-from n3lang.training import inference  # noqa: E402
+from n3lang.runtime import run_flow
+from n3lang.syntax import parse_source
+from n3lang.training import inference
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "supportbot"
@@ -69,7 +69,9 @@ def program(call: str):
 
 
 def train(project: Path) -> float:
-    from n3lang.training import app as app_mod, config as config_mod, trainer
+    from n3lang.training import app as app_mod
+    from n3lang.training import config as config_mod
+    from n3lang.training import trainer
 
     info = app_mod.resolve_app(str(project / "app.ai"), project)
     start = time.perf_counter()

@@ -197,7 +197,7 @@ def test_image_predict_with_a_path_relative_to_the_app(project, monkeypatch):
     assert code == 0, payload
     # not a golden file: the image network is still being tuned; the shape of the answer is fixed
     result = payload["result"]
-    assert result["label"] == "rows" and [t["label"] for t in result["top"]][0] == "rows"
+    assert result["label"] == result["top"][0]["label"] == "rows"
     assert sorted(t["label"] for t in result["top"]) == ["box", "cols", "rows"]
     assert result["confidence"] == result["top"][0]["confidence"] and 0 < result["confidence"] <= 1
     assert payload["traces"] == [{"label": "rows", "model": "shapes_v1", "type": "predict"}]
@@ -219,7 +219,7 @@ def test_model_is_loaded_once_per_run(project):
     from n3lang.syntax import parse_source
     from n3lang.training.inference import load_predictor
 
-    program, diags = parse_source(app_text(), "app.ai")
+    program, _ = parse_source(app_text(), "app.ai")
     loads = []
 
     def loader(folder, ref):
@@ -336,15 +336,15 @@ def test_deprecate_unknown_model(project):
     assert r.exit_code == 1
     d = json.loads(r.stdout)["diagnostics"][0]
     assert (d["code"], d["message"]) == (
-        "model-not-found", "model 'nope@1.0.0' is not registered in models_registry.yaml; "
-                           "known models: shapes_v1@1.0.0, tickets_v1@1.0.0")
+        "model-not-found", ("model 'nope@1.0.0' is not registered in models_registry.yaml; "
+                            "known models: shapes_v1@1.0.0, tickets_v1@1.0.0"))
 
 
 def test_in_place_status_edit_still_deprecates(project):
     reg = project / "models_registry.yaml"
     text = reg.read_text()
     reg.write_text(text.replace('status: "active"', 'status: "deprecated"', 1))
-    code, payload = run_json("answer", "--input", QUESTION)
+    _, payload = run_json("answer", "--input", QUESTION)
     assert only_error(payload)[:3] == ("model-deprecated", *AT["ask_answer"])
 
 
