@@ -1269,17 +1269,29 @@ def check_program(program: A.Program, *, project_dir: Path | str | None = None) 
         ]
 
 
+# Findings that may only be echoes of a declaration the parser had to drop after a syntax
+# error (a reference to it, or a spec/capabilities line it swallowed): not reported then.
+_ECHOES_OF_DROPPED = frozenset({
+    "missing-spec", "unknown-record", "unknown-function", "unknown-ai", "unknown-model",
+    "unknown-type", "training-required", "ai-without-model", "untrained-ai-model",
+})
+
+
 def check_file(path: str | Path) -> tuple[list[Diagnostic], str]:
     """Parse and check one file: (diagnostics sorted by position, source text).
 
-    Semantic checks run only when the file parses without errors, so a syntax error is never
-    followed by a cascade of follow-on complaints.
+    After a syntax error the parser drops the broken declaration and keeps the rest, so the
+    semantic checks still run on what parsed; findings that could merely echo the dropped
+    declaration are left out, so a syntax error never brings a cascade of complaints.
     """
     from n3lang.syntax import parse_file  # type: ignore[attr-defined]
 
     program, diagnostics, source = parse_file(str(path))
     diagnostics = list(diagnostics)
-    if program is not None and not any(d.is_error for d in diagnostics):
-        diagnostics.extend(check_program(program, project_dir=Path(path).resolve().parent))
+    if program is not None:
+        semantic = check_program(program, project_dir=Path(path).resolve().parent)
+        if any(d.is_error for d in diagnostics):
+            semantic = [d for d in semantic if d.code not in _ECHOES_OF_DROPPED]
+        diagnostics.extend(semantic)
     diagnostics.sort(key=sort_key)
     return diagnostics, source
