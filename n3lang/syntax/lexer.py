@@ -156,46 +156,49 @@ class Driver:
                 stack.append(goto)
                 values.append(value)
 
-        match = _MASTER.match
         line_start = pos
         levels = [0]
         started = False
         line_tokens = 0
         prev = last = line_first = prev_line_first = None
+        push_state = stack.append
+        push_value = values.append
         try:
-            while pos < n:
-                m = match(text, pos, n)
-                if m is None:
+            # One match per token; a match that does not start where the last one ended
+            # skipped a character no token can start with.
+            for m in _MASTER.finditer(text, pos, n):
+                if m.start() != pos:
                     pos = _skip_spaces(text, pos, n)
                     raise _bad_character(text, pos, line, pos - line_start + 1)
-                kind = m.lastgroup
+                group = m.lastindex
                 stop = m.end()
-                if kind == "NAME":
-                    word = m.group(kind)
-                    start = stop - len(word)
-                    ttype = keyword_of.get(word)
-                    if ttype is not None:
+                if group == 1:  # NAME
+                    value = m[1]
+                    ttype = keyword_of.get(value)
+                    if ttype is None:
+                        ttype = "NAME"
+                    else:
                         accepts = states[stack[-1]]
                         if ttype not in accepts and "NAME" in accepts:
                             ttype = "NAME"
-                    else:
-                        ttype = "NAME"
-                    col = start - line_start + 1
-                    tok = Tok(ttype, word, line, col, line, col + (stop - start))
-                elif kind == "P":
-                    value = m.group(kind)
+                    size = len(value)
+                    col = stop - size - line_start + 1
+                    tok = Tok(ttype, value, line, col, line, col + size)
+                elif group == 2:  # punctuation
+                    value = m[2]
+                    size = len(value)
+                    col = stop - size - line_start + 1
+                    ttype = punct[value]
+                    tok = Tok(ttype, value, line, col, line, col + size)
+                elif group == 3:  # NL
+                    value = m[3]
                     start = stop - len(value)
-                    col = start - line_start + 1
-                    tok = Tok(punct[value], value, line, col, line, col + (stop - start))
-                elif kind == "NL":
-                    value = m.group(kind)
-                    start = stop - len(value)
-                    nl = Tok("_NL", value, line, start - line_start + 1, 0, 0)
+                    nl_line = line
+                    nl_col = start - line_start + 1
                     line += value.count("\n")
                     line_start = start + value.rfind("\n") + 1
                     indent = stop - line_start
-                    nl.end_line = line
-                    nl.end_column = indent + 1
+                    nl = Tok("_NL", value, nl_line, nl_col, line, indent + 1)
                     pos = stop
                     if not started:
                         if indent:
@@ -229,22 +232,28 @@ class Driver:
                     prev_line_first = line_first
                     line_first = None
                     continue
-                elif kind == "NUMBER":
-                    value = m.group(kind)
-                    col = stop - len(value) - line_start + 1
-                    tok = Tok("NUMBER", value, line, col, line, col + len(value))
-                elif kind == "STR":
-                    value = m.group(kind)
-                    col = stop - len(value) - line_start + 1
-                    tok = Tok("STRING", value, line, col, line, col + len(value))
-                elif kind == "COMMENT" or kind == "END":
+                elif group == 4:  # NUMBER
+                    value = m[4]
+                    size = len(value)
+                    col = stop - size - line_start + 1
+                    ttype = "NUMBER"
+                    tok = Tok(ttype, value, line, col, line, col + size)
+                elif group == 5:  # one-line string
+                    value = m[5]
+                    size = len(value)
+                    col = stop - size - line_start + 1
+                    ttype = "STRING"
+                    tok = Tok(ttype, value, line, col, line, col + size)
+                elif group == 7:  # COMMENT
                     pos = stop
-                    if kind == "END":
-                        break
                     continue
-                elif kind == "STR3":
-                    start = m.start(kind)
-                    value = m.group(kind)
+                elif group == 9:  # END
+                    pos = stop
+                    break
+                elif group == 6:  # triple-quoted string
+                    start = m.start(6)
+                    ttype = "STRING"
+                    value = m[6]
                     col = start - line_start + 1
                     breaks = value.count("\n")
                     if breaks:
@@ -255,31 +264,30 @@ class Driver:
                     else:
                         tok = Tok("STRING", value, line, col, line, col + (stop - start))
                 else:  # BQ
-                    start = m.start(kind)
+                    start = m.start(8)
                     col = start - line_start + 1
-                    tok = Tok("BQ_NAME", m.group(kind), line, col, line, col + (stop - start))
+                    ttype = "BQ_NAME"
+                    tok = Tok(ttype, m[8], line, col, line, col + (stop - start))
                 pos = stop
-                if not started:
-                    started = True
-                    if tok.column != 1:
-                        raise _unexpected_indent(tok.line, tok.column - 1)
                 if line_first is None:
+                    if not started:
+                        started = True
+                        if tok.column != 1:
+                            raise _unexpected_indent(tok.line, tok.column - 1)
                     line_first = tok
                 line_tokens += 1
                 prev = last
                 last = tok
-                # feed(tok.type, tok), inlined: this is the hot path.
-                ttype = tok.type
+                # feed(ttype, tok), inlined: this is the hot path.
                 while True:
                     action = states[stack[-1]].get(ttype)
                     kind = action.__class__
                     if kind is int:
-                        stack.append(action)
-                        values.append(tok)
+                        push_state(action)
+                        push_value(tok)
                         break
                     if kind is str:
-                        key = (stack[-2], stack[-1], ttype)
-                        top = units.get(key)
+                        top = units.get((stack[-2], stack[-1], ttype))
                         if top is None:
                             feed(ttype, tok)
                             break
@@ -294,9 +302,8 @@ class Driver:
                         del values[-size:]
                     else:
                         args = []
-                    value = callback(args)
-                    stack.append(states[stack[-1]][origin])
-                    values.append(value)
+                    push_value(callback(args))
+                    push_state(states[stack[-1]][origin])
             # End of input: close the last line and every open block.
             if line_tokens:
                 if line_tokens > self.max_line_tokens:

@@ -493,6 +493,11 @@ def _parse_source(source, path):
                 decls, diagnostics = _recover(driver, builder, source, path)
         finally:
             if collecting:
+                # Everything allocated meanwhile would be scanned by the next young-generation
+                # collection, right after this; the tree is long-lived, so file it with the
+                # old generation instead (freeze + unfreeze moves every tracked object there).
+                gc.freeze()
+                gc.unfreeze()
                 gc.enable()
     diagnostics.sort(key=lambda d: (d.span.line, d.span.column))
     return A.Program(tuple(decls), path), diagnostics
