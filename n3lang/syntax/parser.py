@@ -443,9 +443,21 @@ def _direct(rule, callback):
                 return lambda children: Seq(origin, children)
             return lambda children: Seq(origin, [children[i] for i in picks])
         return callback
-    if any(expands):
-        return callback
     method = callback.node_builder
+    if any(expands):
+        # Only a last item that is spliced in (a block's statements) is made cheap: the
+        # kept items before it make the list non-empty, so lark's filter extends it.
+        if any(expands[:-1]):
+            return callback
+        spliced = picks[-1]
+        before = picks[:-1]
+        if not before:  # lark hands the method the spliced list itself
+            return lambda children: method(children[spliced].children)
+        if len(before) == 1:
+            first = before[0]
+            return lambda children: method([children[first]] + children[spliced].children)
+        getter = itemgetter(*before)
+        return lambda children: method(list(getter(children)) + children[spliced].children)
     count = len(picks)
     if picks == list(range(count)):
         return lambda children: method(children[:count])

@@ -629,4 +629,7 @@ class AstBuilder:
 
     def name(self, c):
         tok = c[0]
-        return N.Name(self._var(tok), Span(tok.line, tok.column, tok.end_line, tok.end_column))
+        name = tok.value
+        if name in RESERVED_WORDS or tok.type == "BQ_NAME":
+            name = self._var(tok)
+        return N.Name(name, Span(tok.line, tok.column, tok.end_line, tok.end_column))
