@@ -263,7 +263,7 @@ def _load_tables(text: str, path: Path) -> dict:
     if target is not None:
         try:
             with open(target, "rb") as fh:
-                tables = marshal.load(fh)
+                tables = marshal.loads(fh.read())  # (marshal.load reads a file piecemeal)
             if _check_tables(tables):
                 return tables
         except Exception:  # missing, unreadable or stale: rebuild
@@ -419,7 +419,23 @@ def _direct(rule, callback):
             plan.append(i)
         plan.extend([None] * callback.append_none)
         method = callback.node_builder
-        return lambda children: method([None if i is None else children[i] for i in plan])
+        if len(plan) == 1:
+            only = plan[0]
+            if only is None:
+                return lambda children: method([None])
+            return lambda children: method([children[only]])
+        if None not in plan:
+            getter = itemgetter(*plan)
+            return lambda children: method(list(getter(children)))
+        # An absent item is read from a None appended to the children (the driver hands
+        # each reduction a list of its own).
+        getter = itemgetter(*[size if i is None else i for i in plan])
+
+        def pick(children):
+            children.append(None)
+            return method(list(getter(children)))
+
+        return pick
     if type(callback) is _ChildFilterNoPlaceholders:
         picks = [i for i, _ in include]
         expands = [e for _, e in include]
