@@ -1,4 +1,5 @@
-"""The parser: a cached Lark LALR build of grammar/n3.lark, run by lexer.Driver, with recovery.
+"""The parser: lark's LALR tables for grammar/n3.lark (cached as plain data), run by
+lexer.Driver, with recovery.
 
 ``parse_source`` never raises. A syntax error becomes a Diagnostic; the parser then re-parses
 the file one top-level declaration at a time (each line at column 1 that starts with a
