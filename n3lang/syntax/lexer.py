@@ -1,12 +1,13 @@
 """Tokens, the one-regex lexer with indentation, and the LALR driver that feeds lark's tables.
 
 Lark builds the LALR tables from grammar/n3.lark (parser.py caches them as plain data and
-makes the transformer callbacks). This module runs them: one regular expression reads the source; a word becomes a keyword only
-if the parser can accept that keyword at this point (lark's contextual lexing, done with a
-dictionary lookup); newlines become ``_NL`` and indentation ``_INDENT``/``_DEDENT`` (each
-``_DEDENT`` is followed by ``_NL``, so every statement ends in ``_NL``); each token is fed to
-the parse table at once. This is lark's own ``Indenter`` scheme and LALR loop, fused into one
-loop, which is several times faster than the generator pipeline for large files.
+makes the transformer callbacks). This module runs them: one regular expression reads the
+source; a word becomes a keyword only if the parser can accept that keyword at this point
+(lark's contextual lexing, done with a dictionary lookup); newlines become ``_NL`` and
+indentation ``_INDENT``/``_DEDENT`` (each ``_DEDENT`` is followed by ``_NL``, so every
+statement ends in ``_NL``); each token is fed to the parse table at once. This is lark's own
+``Indenter`` scheme and LALR loop, fused into one loop, which is several times faster than
+the generator pipeline for large files.
 """
 
 from __future__ import annotations

@@ -107,7 +107,8 @@ def _lark_version() -> str | None:
         if spec is None or not spec.origin:
             return None
         with open(spec.origin, encoding="utf-8") as fh:
-            found = re.search(r"""^__version__\s*(?::\s*str\s*)?=\s*['"]([^'"]+)['"]""", fh.read(), re.M)
+            source = fh.read()
+        found = re.search(r"""^__version__\s*(?::\s*str\s*)?=\s*['"]([^'"]+)['"]""", source, re.M)
     except Exception:
         return None
     return found.group(1) if found else None
@@ -302,7 +303,8 @@ def get_parser() -> tuple[Driver, AstBuilder, dict]:
                     if action < 0:
                         info = actions.get(action)
                         if info is None:
-                            info = actions[action] = _reduce_action(tables["rules"][-1 - action], builder)
+                            rule = tables["rules"][-1 - action]
+                            info = actions[action] = _reduce_action(rule, builder)
                         action = info
                     out[term] = action
                 states[state] = out

@@ -1,7 +1,7 @@
 """Build n3lang.ast nodes from the parse, one method per grammar rule (or alias).
 
-The transformer runs inside the LALR parser (the driver calls it on each reduction), so no parse tree
-is ever built: each method receives the children of its rule (AST nodes, keyword tokens kept
+The transformer runs inside the LALR parser (the driver calls it on each reduction), so no parse
+tree is ever built: each method receives the children of its rule (AST nodes, keyword tokens kept
 for positions, ``None`` for an absent ``[optional]`` item) and returns a node. Spans run from
 the first to the last child: 1-based, end exclusive. Problems found here (bad escapes,
 reserved words used as names, unknown built-ins) are collected in ``self.diagnostics``.
