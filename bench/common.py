@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "RESULTS.md"
 
@@ -169,3 +171,26 @@ def update_results(heading: str, body: str, path: Path = RESULTS) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def read_validated_split(setdir: Path, handler) -> tuple[dict, list[str], np.ndarray, np.ndarray]:
+    """train.jsonl and test.jsonl of a benchmark set, every row validated by ``handler`` as
+    `n3 train` validates it: ({side: (inputs, targets)}, labels, y_train, y_test)."""
+    from n3lang.training.modes import RowContext
+
+    data = {}
+    for side in ("train", "test"):
+        path = setdir / f"{side}.jsonl"
+        inputs, targets = [], []
+        for i, line in enumerate(path.read_text().splitlines(), 1):
+            row = json.loads(line)
+            value, problems = handler.check_input(row, RowContext(path.name, i, line, setdir))
+            assert not problems, problems
+            inputs.append(value)
+            targets.append(row["target"])
+        data[side] = (inputs, targets)
+    labels = sorted(set(data["train"][1]))
+    index = {t: i for i, t in enumerate(labels)}
+    y_train = np.array([index[t] for t in data["train"][1]])
+    y_test = np.array([index[t] for t in data["test"][1]])
+    return data, labels, y_train, y_test

@@ -37,6 +37,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common import read_validated_split  # noqa: E402  (bench/common.py, beside this file)
+
 
 # ----------------------------------------------------------------------------- data
 def is_test(key: str) -> bool:
@@ -126,26 +128,11 @@ def _read_rows(path: Path):
 def run_n3(setdir: Path, network: str) -> dict:
     from n3lang.training import bases
     from n3lang.training.image import HANDLER
-    from n3lang.training.modes import RowContext
 
     t0 = time.perf_counter()
-    data = {}
-    for side in ("train", "test"):
-        p = setdir / f"{side}.jsonl"
-        inputs, targets = [], []
-        for i, line in enumerate(p.read_text().splitlines(), 1):
-            row = json.loads(line)
-            v, problems = HANDLER.check_input(row, RowContext(p.name, i, line, setdir))
-            assert not problems, problems
-            inputs.append(v)
-            targets.append(row["target"])
-        data[side] = (inputs, targets)
-    labels = sorted(set(data["train"][1]))
-    idx = {t: i for i, t in enumerate(labels)}
-    y_tr = np.array([idx[t] for t in data["train"][1]])
-    y_te = np.array([idx[t] for t in data["test"][1]])
-    base = bases.resolve("vision-classifier", "image") if hasattr(bases, "resolve") else None
-    params = dict(base.defaults) if base else {"epochs": 10, "learning_rate": 0.01, "seed": 0}
+    data, labels, y_tr, y_te = read_validated_split(setdir, HANDLER)
+    base = bases.resolve("vision-classifier", "image")
+    params = dict(base.defaults)
     params["network"] = network
     if network == "mlp":
         params["hidden"] = [256]
