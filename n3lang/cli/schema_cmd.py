@@ -11,7 +11,11 @@ from n3lang.resources import read_text, schema_names
 @click.command()
 @click.argument("name", required=False)
 def schema(name: str | None) -> None:
-    """Print the JSON Schema NAME (e.g. training-config, registry, metadata); list them without NAME."""
+    """Print a shipped JSON Schema, or list their names without NAME.
+
+    NAME is one of: training-config, registry, metadata, metrics-report, explain-report,
+    diagnostics.
+    """
     names = schema_names()
     if not name:
         for n in names:
