@@ -682,12 +682,16 @@ class Interpreter:
             raise self._from_diagnostics(exc, span)
         except Exception as exc:  # a broken model must not crash the run
             raise _fail(AI_ERROR, f"The model '{ref}' failed to predict: {exc}", span)
-        return {
-            "label": str(raw.get("label")),
-            "confidence": _confidence(raw.get("confidence")),
-            "top": [{"label": str(t.get("label")), "confidence": _confidence(t.get("confidence"))}
-                    for t in raw.get("top", [])],
-        }
+        items = raw.get("top", [])
+        top = [{"label": str(t.get("label")), "confidence": _confidence(t.get("confidence"))} for t in items]
+        conf = raw.get("confidence")
+        # the model's own confidence is its first top entry's float: convert it once (a Decimal
+        # is immutable, so sharing the converted value changes nothing)
+        if top and conf.__class__ is float and items.__class__ is list and items[0].get("confidence") is conf:
+            conf = top[0]["confidence"]
+        else:
+            conf = _confidence(conf)
+        return {"label": str(raw.get("label")), "confidence": conf, "top": top}
 
     def visit_Predict(self, node: A.Predict) -> dict:
         caps.require(self.capabilities, caps.TRAINING, "predict", node.span)
@@ -1109,6 +1113,8 @@ def arithmetic_failure(exc: ArithmeticError, op: str, span: Span) -> RuntimeFail
 
 
 def _confidence(value: Any) -> Decimal:
+    if value.__class__ is float:  # round() and repr() of a float never raise (nan, inf included)
+        return Decimal(repr(round(value, 6)))
     try:
         return Decimal(repr(round(float(value), 6)))
     except (TypeError, ValueError):

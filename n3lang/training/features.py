@@ -239,25 +239,35 @@ def _single_plan(settings: dict) -> tuple:
             chars = tuple(k for k in range(clo, chi + 1) if k > 0) if chi >= clo > 0 else ()
             salts = np.array([salted(_CHAR_SALT + k) for k in chars] + [salted(_WORD_SALT), salted(_BIGRAM_SALT + 1)],
                              dtype=np.uint64)
-            plan = (np.uint64((1 << log2) - 1), chars, whi >= 1 and wlo <= 1, whi >= 2, lowercase, sublinear,
-                    salts, salted(_BIGRAM_SALT), {})
+            plan = (np.array((1 << log2) - 1, dtype=np.uint64), chars, whi >= 1 and wlo <= 1, whi >= 2, lowercase,
+                    sublinear, salts, np.array(salted(_BIGRAM_SALT), dtype=np.uint64), {})
         _PLANS[key] = plan
     return plan
 
 
-_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+# 0-d arrays, not numpy scalars: a ufunc takes a 0-d array operand about twice as fast as a
+# scalar for the ~100-element arrays of one text (same dtype, so the same uint64 arithmetic)
+_S30, _S27, _S31 = (np.array(s, dtype=np.uint64) for s in (30, 27, 31))
+_M1_0, _M2_0, _P_0 = (np.array(c, dtype=np.uint64) for c in (_M1, _M2, _P))
+_ONE_0 = np.array(1.0)
 _accumulate = np.add.accumulate
 _xor, _shr, _mul = np.bitwise_xor, np.right_shift, np.multiply
 
 
 def _mix_salted(h: np.ndarray, salted) -> np.ndarray:
-    """splitmix64 finaliser of h ^ salted, in place (``salted`` = salt * golden ratio, scalar
-    or per element); uint64 array arithmetic wraps silently, so no errstate is needed."""
+    """splitmix64 finaliser of h ^ salted, in place (``salted`` = salt * golden ratio, a 0-d
+    or per-element uint64 array); uint64 array arithmetic wraps silently, so no errstate is
+    needed."""
     z = _xor(h, salted, out=h)
+    return _mix_rest(z)
+
+
+def _mix_rest(z: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser after its first xor, in place."""
     _xor(z, _shr(z, _S30), out=z)
-    _mul(z, _M1, out=z)
+    _mul(z, _M1_0, out=z)
     _xor(z, _shr(z, _S27), out=z)
-    _mul(z, _M2, out=z)
+    _mul(z, _M2_0, out=z)
     _xor(z, _shr(z, _S31), out=z)
     return z
 
@@ -267,11 +277,13 @@ def featurize_one(text: str, settings: dict) -> tuple[np.ndarray, np.ndarray]:
 
     Exactly the row ``featurize([text], settings)`` gives (same hashes, same counts, the same
     sequential sum for the norm, so bit-identical values; tests/training/test_featurize_one.py
-    compares them), in about fifty numpy calls instead of a few hundred: one text needs no row
+    compares them), in about forty numpy calls instead of a few hundred: one text needs no row
     bookkeeping, char n-gram windows are slices of the prefix hash, word spans come from the
-    spaces of the clean string, every feature kind goes through one mix with a per-element salt vector
-    (cached by text length and word count, never by text), and duplicates are merged by one
-    sort."""
+    spaces of the clean string, every feature kind is written straight into one uint64 buffer
+    (no concatenate) that goes through one mix with a per-element salt vector (cached by text
+    length and word count, never by text), and duplicates are merged by one sort. A text whose
+    features are all distinct (about half of short texts) skips the merge: every value is then
+    1 / sqrt(count), exactly what the general path computes."""
     if "n_features_log2" not in settings:
         settings = {**DEFAULT_SETTINGS, **settings}
     mask, chars, unigrams, bigrams, lowercase, sublinear, salts, bigram_salt, layouts = _single_plan(settings)
@@ -280,62 +292,71 @@ def featurize_one(text: str, settings: dict) -> tuple[np.ndarray, np.ndarray]:
     tokens = WORD_RE.findall(text)
     clean = " " + " ".join(tokens) + " "
     n = len(clean)
+    m = len(tokens) if (unigrams or bigrams) else 0
+    layout = layouts.get((n, m))
+    if layout is None:
+        counts = [max(n - k + 1, 0) for k in chars] + [m if unigrams else 0, max(m - 1, 0) if bigrams else 0]
+        if len(layouts) >= 4096:
+            layouts.clear()
+        layout = layouts[(n, m)] = (np.repeat(salts, counts), sum(counts), counts)
+    salt_vec, total, counts = layout
+    if not total:
+        return np.zeros(0, np.int32), np.zeros(0, np.float32)
     pw, pinv = _powers_for(n + 2)
     raw = np.frombuffer(clean.encode("utf-32-le"), dtype=np.uint32)
-    cp = raw.astype(np.uint64)
-    _mul(cp, pw[:n], out=cp)
     prefix = np.zeros(n + 1, dtype=np.uint64)
-    _accumulate(cp, out=prefix[1:])
-    hashes: list[np.ndarray] = []
-    for k in chars:
-        if n >= k:
-            seg = prefix[k:] - prefix[: n - k + 1]
-            hashes.append(_mul(seg, pinv[: n - k + 1], out=seg))
-    m = len(tokens) if (unigrams or bigrams) else 0
+    _accumulate(_mul(raw, pw[:n]), out=prefix[1:])  # uint32 * uint64 -> uint64, as astype first
+    buf = np.empty(total, dtype=np.uint64)
+    at = 0
+    for k, cnt in zip(chars, counts):
+        if cnt:
+            seg = buf[at: at + cnt]
+            _sub(prefix[k:], prefix[:cnt], out=seg)
+            _mul(seg, pinv[:cnt], out=seg)
+            at += cnt
     if m:
         # " tok1 tok2 ": the spaces bound the tokens (tokens are \w+, so they hold no space)
         spaces = (raw == 32).nonzero()[0]
         starts = spaces[:-1] + 1
-        wh = prefix[spaces[1:]]
-        wh -= prefix[starts]
-        wh *= pinv[starts]
+        wh = buf[at: at + m] if unigrams else np.empty(m, dtype=np.uint64)
+        _sub(prefix.take(spaces[1:]), prefix.take(starts), out=wh)
+        _mul(wh, pinv.take(starts), out=wh)
+        if unigrams:
+            at += m
         if bigrams and m > 1:
-            pair = _mix_salted(wh[:-1].copy(), bigram_salt)
-            pair *= _P
+            pair = buf[at: at + m - 1]
+            _xor(wh[:-1], bigram_salt, out=pair)
+            _mix_rest(pair)  # the xor with the salt is done above
+            _mul(pair, _P_0, out=pair)
             pair += wh[1:]
-            if unigrams:
-                hashes.append(wh)
-            hashes.append(pair)
-        elif unigrams:
-            hashes.append(wh)
-    if not hashes:
-        return np.zeros(0, np.int32), np.zeros(0, np.float32)
-    layout = layouts.get((n, m))
-    if layout is None:
-        counts = [max(n - k + 1, 0) for k in chars] + [m if unigrams else 0, max(m - 1, 0) if bigrams else 0]
-        layout = np.repeat(salts, counts)
-        if len(layouts) >= 4096:
-            layouts.clear()
-        layouts[(n, m)] = layout
-    keys = _mix_salted(np.concatenate(hashes), layout)
-    keys &= mask
+    keys = _mix_salted(buf, salt_vec)
+    _and(keys, mask, out=keys)
     keys.sort()  # below the mask, uint64 order is the order of featurize's signed keys
-    total = len(keys)
+    differ = _ne(keys[1:], keys[:-1])
+    if _count_nonzero(differ) == total - 1:
+        # all distinct: every tf is 1, so every value is 1.0 (1 + log 1, or 1) before the
+        # norm, and the sequential sum of the squares is exactly float(total)
+        val = np.empty(total, dtype=np.float32)
+        val.fill(1.0 / math.sqrt(total))
+        return keys.astype(np.int32), val
     edge = np.empty(total + 1, dtype=bool)
     edge[::total] = True  # the first and the past-the-end positions
-    np.not_equal(keys[1:], keys[:-1], out=edge[1:total])
+    edge[1:total] = differ
     at = edge.nonzero()[0]
     first = at[:-1]
-    tf = (at[1:] - first).astype(np.float64)
+    tf = _sub(at[1:], first, dtype=np.float64)  # small counts: exact as float64
     if sublinear:
         val = np.log(tf)
-        val += 1.0
+        _add(val, _ONE_0, out=val)
     else:
         val = tf
     # the same sequential sum as featurize's per-row bincount, so the same norm to the last bit
     zeros = _ZEROS[: len(val)] if len(val) <= len(_ZEROS) else np.zeros(len(val), dtype=np.intp)
     val /= math.sqrt(np.bincount(zeros, weights=val * val, minlength=1)[0]) or 1.0
     return keys[first].astype(np.int32), val.astype(np.float32)
+
+
+_sub, _add, _and, _ne, _count_nonzero = np.subtract, np.add, np.bitwise_and, np.not_equal, np.count_nonzero
 
 
 _ZEROS = np.zeros(1 << 14, dtype=np.intp)

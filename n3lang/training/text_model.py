@@ -20,6 +20,10 @@ from n3lang.training.features import Csr
 
 
 _max, _sum = np.maximum.reduce, np.add.reduce
+try:  # what np.einsum calls when optimize is False (its default), minus the dispatch layers
+    from numpy._core.multiarray import c_einsum as _einsum
+except ImportError:  # pragma: no cover - other numpy layouts
+    _einsum = np.einsum
 # stored float16 rows up to this size are widened to float32 when a model is loaded
 WIDEN_AT_LOAD_BYTES = 32 << 20
 
@@ -139,7 +143,7 @@ class HashedSoftmax:
         g = self._gather(indices)
         if g.dtype != np.float32:
             g = g.astype(np.float32)
-        z = np.einsum("i,ij->j", data, g).astype(np.float64)
+        z = _einsum("i,ij->j", data, g).astype(np.float64)
         z += self.b_
         z -= _max(z)  # ufunc reductions: what z.max() / z.sum() call, minus a Python layer
         np.exp(z, out=z)
