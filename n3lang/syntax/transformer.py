@@ -165,6 +165,18 @@ class Seq:
         self.children = children
 
 
+
+def _binary(op: str):
+    """The callback of one arithmetic rule: ``left OP right`` spanning both operands."""
+
+    def build(self, c):
+        left, right = c
+        a, b = left.span, right.span
+        return N.Binary(op, left, right, Span(a.line, a.column, b.end_line, b.end_column))
+
+    build.__name__ = f"binary_{op}"
+    return build
+
 class AstBuilder:
     """One method per rule; see the module docstring."""
 
@@ -538,35 +550,12 @@ class AstBuilder:
     def cmp_one_of(self, c):
         return N.Compare("is one of", c[0], tuple(c[4:]), _span(c[0], c[-1]))
 
-    def add(self, c):
-        left, right = c
-        a, b = left.span, right.span
-        return N.Binary("+", left, right, Span(a.line, a.column, b.end_line, b.end_column))
-
-    def sub(self, c):
-        left, right = c
-        a, b = left.span, right.span
-        return N.Binary("-", left, right, Span(a.line, a.column, b.end_line, b.end_column))
-
-    def mul(self, c):
-        left, right = c
-        a, b = left.span, right.span
-        return N.Binary("*", left, right, Span(a.line, a.column, b.end_line, b.end_column))
-
-    def div(self, c):
-        left, right = c
-        a, b = left.span, right.span
-        return N.Binary("/", left, right, Span(a.line, a.column, b.end_line, b.end_column))
-
-    def mod(self, c):
-        left, right = c
-        a, b = left.span, right.span
-        return N.Binary("%", left, right, Span(a.line, a.column, b.end_line, b.end_column))
-
-    def pow(self, c):
-        left, right = c
-        a, b = left.span, right.span
-        return N.Binary("**", left, right, Span(a.line, a.column, b.end_line, b.end_column))
+    add = _binary("+")
+    sub = _binary("-")
+    mul = _binary("*")
+    div = _binary("/")
+    mod = _binary("%")
+    pow = _binary("**")
 
     def unary_op(self, c):
         return N.Unary(c[0].value, c[1], _span(c[0], c[1]))
