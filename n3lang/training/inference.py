@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from n3lang.training import artifacts, errors, registry
-from n3lang.training.features import featurize_one
+from n3lang.training.single_text import featurizer_for
 
 
 class Predictor:
@@ -25,14 +25,13 @@ class Predictor:
         self.trainer = trainer
         self.base_dir = base_dir
         self.entry = entry
-        self._settings = trainer.feature_settings()
+        self._featurize = featurizer_for(trainer.feature_settings()) if mode == "text" else None
 
     def proba(self, x) -> np.ndarray:
         value = self.handler.load_input(x, self.base_dir)
-        if self.mode == "text":
-            indices, data = featurize_one(value, self._settings)
-            return self.trainer.proba_one(indices, data)
-        X = self.handler.featurize([value], self.base_dir, self._settings)
+        if self._featurize is not None:
+            return self.trainer.proba_one(*self._featurize(value))
+        X = self.handler.featurize([value], self.base_dir, self.trainer.feature_settings())
         return np.asarray(self.trainer.predict_proba(X))[0]
 
     def predict(self, x, top: int = 3) -> dict:

@@ -19,7 +19,7 @@ import numpy as np
 from n3lang.training.features import Csr
 
 
-_max, _sum = np.maximum.reduce, np.add.reduce
+_max, _sum, _add = np.maximum.reduce, np.add.reduce, np.add
 try:  # what np.einsum calls when optimize is False (its default), minus the dispatch layers
     from numpy._core.multiarray import c_einsum as _einsum
 except ImportError:  # pragma: no cover - other numpy layouts
@@ -139,12 +139,12 @@ class HashedSoftmax:
 
         The gathered float16 rows are widened to float32 first (exact) so einsum runs its
         float32 kernel directly instead of casting through buffers (3x slower for one text);
-        the products and sums are the same float32 arithmetic either way."""
+        the products and sums are the same float32 arithmetic either way. The bias is added
+        in float64, the widened logits and bias, as everywhere else."""
         g = self._gather(indices)
         if g.dtype != np.float32:
             g = g.astype(np.float32)
-        z = _einsum("i,ij->j", data, g).astype(np.float64)
-        z += self.b_
+        z = _add(_einsum("i,ij->j", data, g), self.b_, dtype=np.float64)
         z -= _max(z)  # ufunc reductions: what z.max() / z.sum() call, minus a Python layer
         np.exp(z, out=z)
         z /= _sum(z)
@@ -155,7 +155,7 @@ class HashedSoftmax:
             return self.W_.take(indices, axis=0)
         # Wz_ is the stored rows plus one zero row, and the row map sends buckets that were
         # never stored to it: one gather, the same values as gathering and zeroing
-        return self.Wz_.take(self._rowmap.take(indices), axis=0)
+        return self.Wz_.take(self._rowmap[indices], axis=0)
 
     def tensors(self) -> dict:
         """Only the feature rows that were touched are stored (``rows`` + ``weights``)."""

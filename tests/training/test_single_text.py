@@ -1,4 +1,4 @@
-"""The single-text feature path (featurize_one) is bit-identical to featurize([text]), and the
+"""The single-text feature path (single_text.featurize_one) is bit-identical to featurize([text]), and the
 loaded predictor's float32 path gives the probabilities the in-memory trainer gives."""
 
 from __future__ import annotations
@@ -7,8 +7,12 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from n3lang.training import features as F
+from n3lang.training.single_text import featurize_one, featurizer_for
 from n3lang.training.text_model import HashedSoftmax
 
 TEXTS = [
@@ -35,15 +39,15 @@ def random_texts(n: int, seed: int = 1) -> list[str]:
 def test_featurize_one_equals_featurize(settings):
     for text in TEXTS + random_texts(300):
         m = F.featurize([text], settings)
-        indices, data = F.featurize_one(text, settings)
-        assert indices.dtype == np.int32 and data.dtype == np.float32
+        indices, data = featurize_one(text, settings)
+        assert indices.dtype == np.intp and data.dtype == np.float32
         assert np.array_equal(indices, m.indices), text
         assert np.array_equal(data.view(np.uint32), m.data.view(np.uint32)), text
 
 
 def test_featurize_one_fills_in_default_settings():
-    a = F.featurize_one("reset my password", {})
-    b = F.featurize_one("reset my password", F.DEFAULT_SETTINGS)
+    a = featurize_one("reset my password", {})
+    b = featurize_one("reset my password", F.DEFAULT_SETTINGS)
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
 
 
@@ -58,7 +62,7 @@ def test_loaded_model_gives_the_trainers_probabilities():
     loaded = HashedSoftmax.from_tensors(model.tensors(), model.config())
     assert loaded.W_ is None  # the sparse (row map) layout, not every bucket stored
     for text in texts + random_texts(50, seed=2):
-        ind, dat = F.featurize_one(text, settings)
+        ind, dat = featurize_one(text, settings)
         a = model.proba_one(ind, dat)
         b = loaded.proba_one(ind, dat)
         assert np.array_equal(a, b), text
@@ -66,3 +70,23 @@ def test_loaded_model_gives_the_trainers_probabilities():
         mixed = np.einsum("i,ij->j", dat, model.W_.take(ind, axis=0))
         wide = np.einsum("i,ij->j", dat, model.W_.take(ind, axis=0).astype(np.float32))
         assert np.array_equal(mixed, wide)
+
+
+@hyp_settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=120), which=st.sampled_from(range(len(SETTINGS))))
+def test_any_text_gives_featurizes_row(text, which):
+    settings = SETTINGS[which]
+    m = F.featurize([text], settings)
+    indices, data = featurize_one(text, settings)
+    assert np.array_equal(indices, m.indices)
+    assert np.array_equal(data.view(np.uint32), m.data.view(np.uint32))
+
+
+def test_the_featurizer_is_shared_per_settings_and_grows_for_long_texts():
+    settings = dict(F.DEFAULT_SETTINGS)
+    f = featurizer_for(settings)
+    assert featurizer_for(dict(settings)) is f
+    long_text = "word " * 2000  # past the initial power table: it grows, results stay exact
+    indices, data = f(long_text)
+    m = F.featurize([long_text], settings)
+    assert np.array_equal(indices, m.indices) and np.array_equal(data, m.data)
