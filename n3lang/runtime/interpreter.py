@@ -1113,12 +1113,20 @@ def arithmetic_failure(exc: ArithmeticError, op: str, span: Span) -> RuntimeFail
 
 
 def _confidence(value: Any) -> Decimal:
-    if value.__class__ is float:  # round() and repr() of a float never raise (nan, inf included)
-        return Decimal(repr(round(value, 6)))
-    try:
-        return Decimal(repr(round(float(value), 6)))
-    except (TypeError, ValueError):
-        return Decimal(0)
+    """A model's probability as a number rounded to 6 decimal places.
+
+    For a probability-sized float, ``"%.6f"`` rounds its exact value correctly, as
+    ``round(value, 6)`` does, in one step instead of round() and then repr(): below 1e9 the
+    result has at most 15 significant digits, which a float holds exactly, so the two give the
+    same number (numbers print without the trailing zeros "%.6f" keeps)."""
+    if value.__class__ is not float:
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            return Decimal(0)
+    if -1e9 < value < 1e9:
+        return Decimal("%.6f" % value)
+    return Decimal(repr(round(value, 6)))  # huge, infinite or nan: round() and repr() never raise
 
 
 # keep CONTEXT imported for callers that want the exact arithmetic settings

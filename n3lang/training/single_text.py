@@ -37,9 +37,15 @@ from n3lang.training.features import (
 # 0-d arrays, not numpy scalars: a ufunc takes a 0-d array operand about twice as fast as a
 # scalar (same dtype, so the same wrapping uint64 arithmetic; no errstate is needed for arrays)
 _S30, _S27, _S31, _M1_0, _M2_0, _P_0 = (np.array(c, dtype=np.uint64) for c in (30, 27, 31, _M1, _M2, _P))
-_U64, _F32 = np.uint64, np.float32
-_xor, _shr, _sub, _ne, _count_nonzero = np.bitwise_xor, np.right_shift, np.subtract, np.not_equal, np.count_nonzero
+_U8, _U32, _U64, _F32 = np.uint8, np.uint32, np.uint64, np.float32
+_xor, _shr, _sub, _ne = np.bitwise_xor, np.right_shift, np.subtract, np.not_equal
 _accumulate = np.add.accumulate
+try:  # the C function np.count_nonzero wraps (5x cheaper for one short array)
+    from numpy._core.multiarray import count_nonzero as _count_nonzero
+except ImportError:  # pragma: no cover - other numpy layouts
+    _count_nonzero = np.count_nonzero
+# the masked keys are far below 2^63, so they read the same as uint64 and as int64: a view hands them out
+_KEYS_AS_INTP = np.intp if np.dtype(np.intp).itemsize == 8 else None
 _EMPTY = (np.zeros(0, np.intp), np.zeros(0, np.float32))
 
 
@@ -121,9 +127,11 @@ class SingleTextFeaturizer:
         if n + 2 > len(self.pw):
             self._grow(n + 2)
         pw, pinv = self.pw, self.pinv
-        raw = np.frombuffer(clean.encode("utf-32-le"), dtype=np.uint32)
+        # code points: one byte each for ASCII text (the common case, 3x cheaper to encode)
+        raw = np.frombuffer(clean.encode("ascii"), _U8) if clean.isascii() else \
+            np.frombuffer(clean.encode("utf-32-le"), _U32)
         prefix = np.zeros(n + 1, dtype=_U64)
-        _accumulate(raw * pw[:n], out=prefix[1:])  # uint32 * uint64 -> uint64, as astype first
+        _accumulate(raw * pw[:n], out=prefix[1:])  # uint8/uint32 * uint64 -> uint64, as astype first
         buf = np.empty(total, dtype=_U64)
         for k, lo, hi, cnt in char_slices:
             seg = buf[lo:hi]
@@ -146,7 +154,7 @@ class SingleTextFeaturizer:
         _mix_rest(buf)
         buf &= self.mask
         buf.sort()  # below the mask, uint64 order is the order of featurize's signed keys
-        keys = buf.view(np.intp) if np.intp is np.int64 else buf.astype(np.intp)
+        keys = buf.view(_KEYS_AS_INTP) if _KEYS_AS_INTP else buf.astype(np.intp)
         differ = _ne(buf[1:], buf[:-1])
         if _count_nonzero(differ) == total - 1:
             # all distinct: every weight is 1.0 before the norm, and the sequential sum of the

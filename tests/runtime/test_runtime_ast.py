@@ -7,10 +7,13 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from n3lang import ast as A
 from n3lang.diagnostics import DiagnosticError, make
 from n3lang.runtime import Limits, RunResult, run_flow, to_json_value
+from n3lang.runtime.interpreter import _confidence
 from n3lang.runtime.records import SQLiteStore
 from n3lang.runtime.values import dumps, number_text, values_equal
 
@@ -339,6 +342,13 @@ class FakePredictor:
     def predict(self, x):
         return {"label": "reset" if "password" in x else "other", "confidence": 0.87654321,
                 "top": [{"label": "reset", "confidence": 0.87654321}, {"label": "other", "confidence": 0.12345679}]}
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_model_confidences_are_the_float_rounded_to_six_places(x):
+    got, expected = _confidence(x), D(repr(round(x, 6)))
+    assert got == expected or (got.is_nan() and expected.is_nan())
 
 
 def test_predict_and_ask_ai_with_fake_predictor():
