@@ -677,21 +677,14 @@ class Interpreter:
             raise _fail(TYPE_ERROR, f"Model input must be text, not {_kind(x)}", span)
         predictor = self._predictor(ref, span)
         try:
-            raw = predictor.predict(x)
+            top = [{"label": str(label), "confidence": _confidence(prob)} for label, prob in predictor.ranked(x)]
         except DiagnosticError as exc:
             raise self._from_diagnostics(exc, span)
         except Exception as exc:  # a broken model must not crash the run
             raise _fail(AI_ERROR, f"The model '{ref}' failed to predict: {exc}", span)
-        items = raw.get("top", [])
-        top = [{"label": str(t.get("label")), "confidence": _confidence(t.get("confidence"))} for t in items]
-        conf = raw.get("confidence")
-        # the model's own confidence is its first top entry's float: convert it once (a Decimal
-        # is immutable, so sharing the converted value changes nothing)
-        if top and conf.__class__ is float and items.__class__ is list and items[0].get("confidence") is conf:
-            conf = top[0]["confidence"]
-        else:
-            conf = _confidence(conf)
-        return {"label": str(raw.get("label")), "confidence": conf, "top": top}
+        if not top:
+            raise _fail(AI_ERROR, f"The model '{ref}' gave no prediction", span)
+        return {"label": top[0]["label"], "confidence": top[0]["confidence"], "top": top}
 
     def visit_Predict(self, node: A.Predict) -> dict:
         caps.require(self.capabilities, caps.TRAINING, "predict", node.span)

@@ -34,20 +34,23 @@ class Predictor:
         X = self.handler.featurize([value], self.base_dir, self.trainer.feature_settings())
         return np.asarray(self.trainer.predict_proba(X))[0]
 
-    def predict(self, x, top: int = 3) -> dict:
-        """{"label", "confidence", "top": [{"label", "confidence"}...]} for one input: the
-        ``top`` most probable labels, ties in label order, confidences rounded to 6 places."""
+    def ranked(self, x, top: int = 3) -> list[tuple[str, float]]:
+        """The ``top`` most probable (label, probability) pairs for one input, most probable
+        first, ties in label order."""
         p = self.proba(x)
         k = max(1, top)
         labels = self.labels
         if len(p) <= 64:  # a stable sort of a short Python list beats numpy's call overhead
             probs = p.tolist()
-            order = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)[:k]
             # reverse=True keeps equal items in their original order, like a stable argsort of -p
-            tops = [{"label": labels[i], "confidence": round(probs[i], 6)} for i in order]
-        else:
-            order = np.argsort(-p, kind="stable")[:k]
-            tops = [{"label": labels[int(i)], "confidence": round(float(p[int(i)]), 6)} for i in order]
+            order = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)[:k]
+            return [(labels[i], probs[i]) for i in order]
+        return [(labels[int(i)], float(p[int(i)])) for i in np.argsort(-p, kind="stable")[:k]]
+
+    def predict(self, x, top: int = 3) -> dict:
+        """{"label", "confidence", "top": [{"label", "confidence"}...]} for one input (as
+        ``ranked``), confidences rounded to 6 places: the JSON form `n3 predict` prints."""
+        tops = [{"label": label, "confidence": round(prob, 6)} for label, prob in self.ranked(x, top)]
         return {"label": tops[0]["label"], "confidence": tops[0]["confidence"], "top": tops}
 
 

@@ -37,7 +37,7 @@ from n3lang.training.features import (
 # 0-d arrays, not numpy scalars: a ufunc takes a 0-d array operand about twice as fast as a
 # scalar (same dtype, so the same wrapping uint64 arithmetic; no errstate is needed for arrays)
 _S30, _S27, _S31, _M1_0, _M2_0, _P_0 = (np.array(c, dtype=np.uint64) for c in (30, 27, 31, _M1, _M2, _P))
-_U8, _U32, _U64, _F32 = np.uint8, np.uint32, np.uint64, np.float32
+_U32, _U64, _F32 = np.uint32, np.uint64, np.float32
 _xor, _shr, _sub, _ne = np.bitwise_xor, np.right_shift, np.subtract, np.not_equal
 _accumulate = np.add.accumulate
 try:  # the C function np.count_nonzero wraps (5x cheaper for one short array)
@@ -127,11 +127,9 @@ class SingleTextFeaturizer:
         if n + 2 > len(self.pw):
             self._grow(n + 2)
         pw, pinv = self.pw, self.pinv
-        # code points: one byte each for ASCII text (the common case, 3x cheaper to encode)
-        raw = np.frombuffer(clean.encode("ascii"), _U8) if clean.isascii() else \
-            np.frombuffer(clean.encode("utf-32-le"), _U32)
+        raw = np.frombuffer(clean.encode("utf-32-le"), _U32)
         prefix = np.zeros(n + 1, dtype=_U64)
-        _accumulate(raw * pw[:n], out=prefix[1:])  # uint8/uint32 * uint64 -> uint64, as astype first
+        _accumulate(raw * pw[:n], out=prefix[1:])  # uint32 * uint64 -> uint64, as astype first
         buf = np.empty(total, dtype=_U64)
         for k, lo, hi, cnt in char_slices:
             seg = buf[lo:hi]

@@ -339,9 +339,9 @@ def test_failed_run_rolls_back(tmp_path: Path):
 
 # ---------------------------------------------------------------- models
 class FakePredictor:
-    def predict(self, x):
-        return {"label": "reset" if "password" in x else "other", "confidence": 0.87654321,
-                "top": [{"label": "reset", "confidence": 0.87654321}, {"label": "other", "confidence": 0.12345679}]}
+    def ranked(self, x):
+        best, second = ("reset", "other") if "password" in x else ("other", "reset")
+        return [(best, 0.87654321), (second, 0.12345679)]
 
 
 @settings(max_examples=500, deadline=None)
@@ -432,3 +432,20 @@ def test_model_loader_failures_become_diagnostics():
     assert (e.code, e.message, e.span.line) == ("someone-elses-code", "gone", 5)
     e = error(*body, decls=(model,), caps=("training",), predictor_loader=broken)
     assert e.code == "runtime-ai-error" and "disk on fire" in e.message
+
+
+@pytest.mark.parametrize("ranked, message", [
+    (lambda x: [], "The model 'bot.m' gave no prediction"),
+    (lambda x: [("only-a-label",)], "The model 'bot.m' failed to predict: not enough values to unpack"),
+    (lambda x: 1 / 0, "The model 'bot.m' failed to predict: division by zero"),
+])
+def test_a_misbehaving_model_is_a_runtime_error_at_the_statement(ranked, message):
+    class Odd:
+        pass
+
+    odd = Odd()
+    odd.ranked = ranked
+    model = A.ModelDecl("bot.m", ())
+    body = (A.Return(A.Predict("bot.m", L("hi"), span=S(4, 3, 4, 20))),)
+    e = error(*body, decls=(model,), caps=("training",), predictor_loader=lambda project, ref: odd)
+    assert e.code == "runtime-ai-error" and e.message.startswith(message) and (e.span.line, e.span.column) == (4, 3)

@@ -49,11 +49,10 @@ def strict_equal(a, b) -> bool:
 
 
 class FakePredictor:
-    def predict(self, x):
+    def ranked(self, x):
         label = "password_reset" if "password" in x else "other"
         other = "other" if label == "password_reset" else "password_reset"
-        return {"label": label, "confidence": 0.9,
-                "top": [{"label": label, "confidence": 0.9}, {"label": other, "confidence": 0.1}]}
+        return [(label, 0.9), (other, 0.1)]
 
 
 def fake_loader(project_dir, ref):

@@ -109,8 +109,8 @@ AIS = (A.AIDecl("bot", (A.Setting("model", A.Literal("demo.m")),)),
 
 
 class Fake:
-    def predict(self, x):
-        return {"label": "yes", "confidence": 0.5, "top": [{"label": "yes", "confidence": 0.5}]}
+    def ranked(self, x):
+        return [("yes", 0.5)]
 
 
 def loader(project, ref):
