@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import mmap
 import os
 import struct
 import tempfile
@@ -105,6 +106,17 @@ def canonical_json(obj, indent: int | None = 2) -> bytes:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def map_file(path: Path):
+    """The file's bytes as a read-only memory map (an empty file as ``b""``): hashing and
+    parsing a model need no copy of it (reading a 28 MB model.bin into bytes cost 5-25 ms).
+    numpy arrays made from the map keep it alive; model files are never rewritten in place (a
+    new version is a new directory), so the map stays valid."""
+    with open(path, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            return b""
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def sha256_file(path: Path) -> str:

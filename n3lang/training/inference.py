@@ -86,7 +86,7 @@ def load_predictor(project_dir: Path, ref: str) -> Predictor:
                           registry.REGISTRY_FILE, errors.span_at(line))
     model_path = project_dir / entry["artifact_uri"]
     try:
-        raw = model_path.read_bytes()
+        raw = artifacts.map_file(model_path)
         meta_raw = (model_path.parent / "metadata.json").read_bytes()
     except OSError as exc:
         raise errors.fail(errors.MODEL_CORRUPTED, f"model {label}: cannot read {entry['artifact_uri']} ({exc.strerror})",
