@@ -46,7 +46,6 @@ except ImportError:  # pragma: no cover - other numpy layouts
     _count_nonzero = np.count_nonzero
 # the masked keys are far below 2^63, so they read the same as uint64 and as int64: a view hands them out
 _KEYS_AS_INTP = np.intp if np.dtype(np.intp).itemsize == 8 else None
-_EMPTY = (np.zeros(0, np.intp), np.zeros(0, np.float32))
 
 
 def _mix_rest(z: np.ndarray) -> None:
@@ -89,14 +88,15 @@ class SingleTextFeaturizer:
         by the same float64 ufuncs, and ``tf_square`` its square; looking them up replaces
         the log, add and square of every call."""
         size = 1 << max(10, (size - 1).bit_length())
-        self.pw, self.pinv = _powers(size)
+        pw, pinv = _powers(size)
         counts = np.arange(size, dtype=np.float64)
         if self.sublinear:
             with np.errstate(divide="ignore"):
-                self.tf_weight = 1.0 + np.log(counts)
+                tf_weight = 1.0 + np.log(counts)
         else:
-            self.tf_weight = counts
-        self.tf_square = self.tf_weight * self.tf_weight
+            tf_weight = counts
+        # one tuple, replaced whole: a call in another thread sees the old tables or the new
+        self._tables = (pw, pinv, tf_weight, tf_weight * tf_weight)
 
     def _layout(self, n: int, m: int) -> tuple:
         """Where each feature kind sits in the buffer for a clean string of n chars and m
@@ -123,10 +123,10 @@ class SingleTextFeaturizer:
         layout = self._layouts.get((n, m)) or self._layout(n, m)
         salt_vec, total, char_slices, word_at = layout
         if not total:
-            return _EMPTY
-        if n + 2 > len(self.pw):
+            return np.zeros(0, np.intp), np.zeros(0, np.float32)
+        if n + 2 > len(self._tables[0]):
             self._grow(n + 2)
-        pw, pinv = self.pw, self.pinv
+        pw, pinv, tf_weight, tf_square = self._tables
         raw = np.frombuffer(clean.encode("utf-32-le"), _U32)
         prefix = np.zeros(n + 1, dtype=_U64)
         _accumulate(raw * pw[:n], out=prefix[1:])  # uint32 * uint64 -> uint64, as astype first
@@ -166,9 +166,9 @@ class SingleTextFeaturizer:
         at = edge.nonzero()[0]
         first = at[:-1]
         tf = at[1:] - first
-        val = self.tf_weight[tf]
+        val = tf_weight[tf]
         # the sequential sum featurize's per-row bincount does, so the same norm to the last bit
-        val /= math.sqrt(_accumulate(self.tf_square[tf])[-1]) or 1.0
+        val /= math.sqrt(_accumulate(tf_square[tf])[-1]) or 1.0
         return keys[first], val.astype(_F32)
 
 
