@@ -12,6 +12,10 @@ this thread's CPU time (wall time on a shared machine includes waiting for a CPU
 with the `predict` replaced by a `let` of the text (the interpreter's own share), and a bare
 ``Predictor.predict`` loop in Python (the model's share).
 
+The feature hasher is the C one when it is built (``pip install -e .`` with a C compiler) and
+the numpy one otherwise; the first line of the output says which. To measure the numpy path
+where the C one is built: ``N3_NUMPY_FEATURES=1 python bench/predict_in_flow.py``.
+
 Usage: python bench/predict_in_flow.py [--n 10000] [--repeats 3] [--json]
 """
 
@@ -145,6 +149,7 @@ def main() -> None:
         loop = min(loops)
         out = {
             "model": MODEL, "kind": predictor.kind, "labels": len(predictor.labels),
+            "featurizer": "C" if predictor._featurize.native else "numpy",
             "predictions": args.n, "distinct_texts": len(questions),
             "train_s": round(train_s, 3),
             "first_load_ms": round(first_load * 1e3, 2),
@@ -163,8 +168,8 @@ def main() -> None:
         if args.json:
             print(json.dumps(out))
             return
-        print(f"predict in a flow: {args.n} predictions with {MODEL} ({out['kind']}, {out['labels']} labels), "
-              f"cycling {len(questions)} distinct ticket texts")
+        print(f"predict in a flow: {args.n} predictions with {MODEL} ({out['kind']}, {out['labels']} labels, "
+              f"{out['featurizer']} feature hasher), cycling {len(questions)} distinct ticket texts")
         print(f"  first load (registry, sha256, parse):   {out['first_load_ms']:.1f} ms")
         print(f"  whole run, best / median of {args.repeats}:        {out['run_s_best']:.3f} s / {out['run_s_median']:.3f} s")
         print(f"  loop after the load, best / median:     {out['loop_s_best']:.3f} s / {out['loop_s_median']:.3f} s"
