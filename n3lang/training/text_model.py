@@ -141,8 +141,8 @@ class HashedSoftmax:
 
         The gathered float16 rows are widened to float32 first (exact) so einsum runs its
         float32 kernel directly instead of casting through buffers (3x slower for one text);
-        the products and sums are the same float32 arithmetic either way. The bias is added
-        in float64, the widened logits and bias, as everywhere else."""
+        the products and sums are the same float32 arithmetic either way. The float32 logits
+        and the bias are added in float64, in one ufunc call."""
         g = self._gather(indices)
         if g.dtype != np.float32:
             g = g.astype(np.float32)
