@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from n3lang import surrogates
 from n3lang.cli.common import fail, json_option, print_json
 from n3lang.diagnostics import DiagnosticError
 
@@ -36,6 +37,11 @@ def predict(ref: str, inputs: tuple, dataset: str | None, as_json: bool) -> None
         if dataset is not None:
             _batch(predictor, Path(dataset), as_json)
             return
+        for number, x in enumerate(inputs, 1):
+            char = surrogates.find(x)
+            if char is not None:  # bytes on the command line that are not UTF-8
+                raise errors.fail(errors.PREDICT_INPUT, f"INPUT {number} is not UTF-8 text: {surrogates.describe(char)}",
+                                  "<command line>", fix="Pass the input as UTF-8 text.")
         results = [{"input": x, **predictor.predict(x)} for x in inputs]
     except DiagnosticError as exc:
         fail(exc.diagnostics, as_json)
@@ -57,7 +63,7 @@ def _batch(predictor, path: Path, as_json: bool) -> None:
     y_true, y_pred = [], []
     problems = []
     field = predictor.handler.input_fields
-    for lineno, line in enumerate(path.read_text(encoding="utf-8", errors="strict").splitlines(), 1):
+    for lineno, line in enumerate(_read_lines(path), 1):
         if not line.strip():
             continue
         try:
@@ -65,6 +71,11 @@ def _batch(predictor, path: Path, as_json: bool) -> None:
         except json.JSONDecodeError as exc:
             problems.append(errors.error(errors.DATASET_ROW, f"line is not valid JSON: {exc.msg}", str(path),
                                          errors.span_at(lineno, exc.colno)))
+            continue
+        char = surrogates.find(row)
+        if char is not None:
+            problems.append(errors.error(errors.DATASET_ROW, surrogates.describe(char), str(path),
+                                         errors.span_at(lineno, surrogates.locate(line, char)[1]), fix=surrogates.FIX))
             continue
         key = next((k for k in field if isinstance(row, dict) and k in row), None)
         if key is None:
@@ -87,3 +98,22 @@ def _batch(predictor, path: Path, as_json: bool) -> None:
         summary = {"rows": len(y_true), "accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
         click.echo(json.dumps(summary, sort_keys=True) if as_json else
                    f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f} over {len(y_true)} rows")
+
+
+def _read_lines(path: Path) -> list[str]:
+    """The file's lines, or a diagnostic naming the line and column of the first byte that is
+    not UTF-8."""
+    from n3lang.training import errors
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise errors.fail(errors.DATASET_MISSING, f"cannot read {path}: {exc.strerror}", str(path))
+    try:
+        return raw.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        raise errors.fail(errors.DATASET_ENCODING, f"line {line} is not valid UTF-8: byte 0x{raw[exc.start]:02x}",
+                          str(path), errors.span_at(line, column))

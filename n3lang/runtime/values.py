@@ -10,6 +10,8 @@ import json
 from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from typing import Any
 
+from n3lang import surrogates
+
 #: The one arithmetic context: 28 significant digits, banker's rounding, errors trapped.
 CONTEXT = Context(
     prec=28,
@@ -102,9 +104,14 @@ def from_json(value: Any) -> Any:
 
 
 def parse_json_text(text: str) -> Any:
-    """Parse JSON text into runtime values with exact decimals (raises ValueError)."""
-    return json.loads(text, parse_float=Decimal, parse_int=Decimal,
-                      parse_constant=_reject_constant)
+    """Parse JSON text into runtime values with exact decimals (raises ValueError, also for a
+    string holding an unpaired surrogate: it is not text this runtime can hold or print)."""
+    value = json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
+    char = surrogates.find(value)
+    if char is not None:
+        line, column = surrogates.locate(text, char)
+        raise ValueError(f"{surrogates.describe(char)} (line {line}, column {column})")
+    return value
 
 
 def _reject_constant(name: str) -> Any:

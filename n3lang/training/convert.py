@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from n3lang import surrogates
 from n3lang.ast import UNKNOWN, Span
 from n3lang.diagnostics import Diagnostic, DiagnosticError, make, register
 from n3lang.training.artifacts import atomic_write
@@ -180,6 +181,11 @@ def load_export(path: Path, display: str | None = None) -> tuple[str, _Located]:
     except json.JSONDecodeError as exc:
         span = Span(exc.lineno, exc.colno, exc.lineno, exc.colno + 1)
         raise DiagnosticError([make(CONVERT_INPUT_INVALID, f"{display} is not valid JSON: {exc.msg}", span, display)])
+    char = surrogates.find(data)
+    if char is not None:
+        line, column = surrogates.locate(text, char)
+        raise DiagnosticError([make(CONVERT_INPUT_INVALID, f"{display}: {surrogates.describe(char)}",
+                                    Span(line, column, line, column + 6), display, fix=surrogates.FIX)])
     start = _skip_ws(text, 0)
     if isinstance(data, list):
         return text, _Located(data, _list_offsets(text, start))

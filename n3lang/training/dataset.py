@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from n3lang import surrogates
 from n3lang.diagnostics import Diagnostic, DiagnosticError, sort_key
 from n3lang.training import errors
 from n3lang.training.modes import RowContext
@@ -125,6 +126,11 @@ def read(path: Path, display: str, handler, *, allow_absolute: bool = False) -> 
         except json.JSONDecodeError as exc:
             problems.append(ctx.problem(f"line is not valid JSON: {exc.msg}", column=exc.colno,
                                         fix="Write one complete JSON object per line."))
+            continue
+        char = surrogates.find(row) if "\\u" in text else None  # only an escape can spell one here
+        if char is not None:
+            problems.append(ctx.problem(surrogates.describe(char), column=surrogates.locate(text, char)[1],
+                                        fix=surrogates.FIX))
             continue
         if not isinstance(row, dict):
             problems.append(ctx.problem(f"row must be a JSON object, got {json_type_name(row)}",

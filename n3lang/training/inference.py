@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from n3lang import surrogates
 from n3lang.training import artifacts, errors, registry
 from n3lang.training.single_text import featurizer_for
 
@@ -28,10 +29,14 @@ class Predictor:
         self._featurize = featurizer_for(trainer.feature_settings()) if mode == "text" else None
 
     def proba(self, x) -> np.ndarray:
-        value = self.handler.load_input(x, self.base_dir)
-        if self._featurize is not None:
-            return self.trainer.proba_one(*self._featurize(value))
-        X = self.handler.featurize([value], self.base_dir, self.trainer.feature_settings())
+        try:
+            value = self.handler.load_input(x, self.base_dir)
+            if self._featurize is not None:
+                return self.trainer.proba_one(*self._featurize(value))
+            X = self.handler.featurize([value], self.base_dir, self.trainer.feature_settings())
+        except UnicodeEncodeError as exc:  # text or a path holding an unpaired surrogate
+            raise errors.fail(errors.PREDICT_INPUT, f"input {surrogates.describe(exc.object[exc.start])}",
+                              fix=surrogates.FIX)
         return np.asarray(self.trainer.predict_proba(X))[0]
 
     def ranked(self, x, top: int = 3) -> list[tuple[str, float]]:

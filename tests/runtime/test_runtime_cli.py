@@ -97,6 +97,15 @@ def test_bad_input_json_is_a_clear_error(tmp_path: Path):
     assert code == 1 and "not valid JSON" in out
 
 
+def test_input_with_an_unpaired_surrogate_is_a_clear_error(tmp_path: Path):
+    app = write(tmp_path, 'spec is "1.0"\n\nflow "f":\n  return input.q\n')
+    code, out = invoke("run", str(app), "--input", '{"q": "smile \\ud83d\\ude00"}')
+    assert code == 0 and "smile \U0001f600" in out  # a proper pair is one character
+    code, out = invoke("run", str(app), "--input", '{"q": "half \\ud83d"}')
+    assert code == 1 and ("The input in --input is not valid JSON: \\ud83d is an unpaired UTF-16 surrogate, "
+                          "not a character (line 1, column 13)") in out
+
+
 CORPUS = sorted((Path(__file__).resolve().parent.parent / "data" / "run").glob("*.ai"))
 
 

@@ -103,6 +103,7 @@ def test_existing_output_is_kept_on_failure(tmp_path: Path) -> None:
     ('{"records": 3}', "not a list of records"),
     ("[]", "no records"),
     ('[{"foo": 1, "bar": 2}]', "cannot tell which field"),
+    ('[{"question": "a\\udfff", "answer": "x"}]', "\\udfff is an unpaired UTF-16 surrogate, not a character"),
 ])
 def test_malformed_exports(tmp_path: Path, text: str, needle: str) -> None:
     src = write(tmp_path / "s.json", text)

@@ -308,6 +308,14 @@ def test_dataset_not_utf8(project):
     assert diags[0]["line"] == 2 and diags[0]["column"] == 15
 
 
+def test_dataset_unpaired_surrogate_is_a_row_error_not_a_crash(project):
+    good = '{"input": "hello there", "target": "a"}\n{"input": "bye now \\ud83d\\ude00", "target": "b"}\n'
+    with_dataset(project, good + '{"input": "half \\ud800 pair", "target": "a"}\n')
+    diags = assert_fails(project, SEED_FLAGS, "dataset-row-invalid")
+    assert [(d["line"], d["column"]) for d in diags] == [(3, 17)]
+    assert diags[0]["message"] == "\\ud800 is an unpaired UTF-16 surrogate, not a character"
+
+
 def test_dataset_every_problem_at_once(project):
     good = '{"input": "hello there", "target": "a"}\n{"input": "bye now", "target": "b"}\n'
     bad = (good + '{"input": "x", "target": \n'          # line 3: bad JSON
@@ -527,3 +535,18 @@ def test_absolute_dataset_inside_project_is_recorded_relative(project):
     assert n3("train", *args).exit_code == 0
     for rel in OUTPUTS:
         assert str(project).encode() not in (project / rel).read_bytes(), rel
+
+
+def test_predict_refuses_text_that_is_not_unicode(project):
+    assert n3("train", *SEED_FLAGS).exit_code == 0
+    out = n3("predict", "supportbot.faq_model_v2", "ok", "caf\udcff", "--json")  # argv bytes that were not UTF-8
+    assert out.exit_code == 1
+    assert diagnostics(out)[0]["message"] == "INPUT 2 is not UTF-8 text: \\udcff is an unpaired UTF-16 surrogate, not a character"
+    rows = project / "rows.jsonl"
+    rows.write_text('{"input": "where is my parcel"}\n{"input": "x \\udc00"}\n')
+    out = n3("predict", "supportbot.faq_model_v2", "--dataset", "rows.jsonl", "--json")
+    assert out.exit_code == 1 and [json.loads(x)["line"] for x in out.stdout.splitlines()[:1]] == [1]
+    rows.write_bytes(b'{"input": "ok"}\n{"input": "caf\xe9"}\n')
+    out = n3("predict", "supportbot.faq_model_v2", "--dataset", "rows.jsonl", "--json")
+    d = diagnostics(out)[0]
+    assert out.exit_code == 1 and (d["code"], d["line"], d["column"]) == ("dataset-encoding", 2, 15)
