@@ -14,7 +14,6 @@ from n3lang import ast as A
 from n3lang.diagnostics import DiagnosticError, make
 from n3lang.runtime import Limits, RunResult, run_flow, to_json_value
 from n3lang.runtime.interpreter import _confidence
-from n3lang.runtime.records import SQLiteStore
 from n3lang.runtime.values import dumps, number_text, values_equal
 
 S = A.Span

@@ -12,7 +12,6 @@ Programs that use models get a fake predictor for refs starting with ``demo.``.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import pytest

@@ -166,7 +166,6 @@ def test_retrieval_model_end_to_end(trained):
 
 
 def test_load_predictor_contract(trained):
-    from n3lang.diagnostics import DiagnosticError
     from n3lang.training.inference import load_predictor
 
     p = load_predictor(trained, "tickets_v1@1.0.0")

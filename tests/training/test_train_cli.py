@@ -379,7 +379,7 @@ def test_registry_broken_chain(project):
     tampered = reg.read_text().replace('training_seed: 13', 'training_seed: 14', 1).encode()
     reg.write_bytes(tampered)
     args[args.index("--output-name") + 1] = "third"
-    diags = assert_fails(project, args, "registry-corrupted", "hash chain")
+    assert_fails(project, args, "registry-corrupted", "hash chain")
     assert reg.read_bytes() == tampered
 
 
