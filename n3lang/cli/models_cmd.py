@@ -132,24 +132,45 @@ def deprecate(ref: str, reason: str | None, as_json: bool) -> None:
     (Editing `status` of the model's own entry in place still works too: that field is left
     out of the entry's hash.) Without @VERSION the latest version of NAME is deprecated.
     """
+    _set_status(ref, "deprecated", reason, as_json)
+
+
+@models.command("activate")
+@click.argument("ref", metavar="NAME@VERSION")
+@click.option("--reason", metavar="TEXT", help="Why (shown by `n3 models show`).")
+@json_option
+def activate(ref: str, reason: str | None, as_json: bool) -> None:
+    """Make a deprecated model version active again.
+
+    \b
+    Undoes `n3 models deprecate` the same way it was done: it appends a status event with
+    status "active". Earlier bytes of models_registry.yaml are never rewritten, and the latest
+    event wins. Without @VERSION the latest version of NAME is activated.
+    """
+    _set_status(ref, "active", reason, as_json)
+
+
+def _set_status(ref: str, status: str, reason: str | None, as_json: bool) -> None:
+    """Append a status event for ref (nothing when the model already has that status)."""
     from n3lang.training import registry
     from n3lang.training.trainer import created_at_value
 
     name, version = registry.parse_ref(ref)
     try:
-        entry, event = registry.set_status(project_dir(), name, version, "deprecated", reason=reason,
+        entry, event = registry.set_status(project_dir(), name, version, status, reason=reason,
                                            created_at=created_at_value())
     except DiagnosticError as exc:
         fail(exc.diagnostics, as_json)
     label = f"{entry['name']}@{entry['version']}"
+    word = {"deprecated": "deprecated", "active": "activated"}[status]
     if as_json:
-        print_json({"ok": True, "model": label, "status": "deprecated", "changed": event is not None,
+        print_json({"ok": True, "model": label, "status": status, "changed": event is not None,
                     "event": None if event is None else _public(event)})
         return
     if event is None:
-        click.echo(f"{label} is already deprecated; nothing appended.")
+        click.echo(f"{label} is already {status}; nothing appended.")
     else:
-        click.echo(f"{label} deprecated" + (f" ({reason})" if reason else "")
+        click.echo(f"{label} {word}" + (f" ({reason})" if reason else "")
                    + f"; status event appended to {registry.REGISTRY_FILE}.")
 
 

@@ -376,6 +376,24 @@ def test_deprecate_appends_a_status_event(project):
         "tickets_v1", "shapes_v1", "words_v1", "tickets_v2"]
 
 
+def test_activate_undoes_a_deprecation_by_appending(project):
+    reg = project / "models_registry.yaml"
+    r = n3("models", "activate", "tickets_v1@1.0.0")
+    assert r.exit_code == 0 and r.stdout == "tickets_v1@1.0.0 is already active; nothing appended.\n"
+    assert n3("models", "deprecate", "tickets_v1@1.0.0", "--reason", "bad labels").exit_code == 0
+    deprecated = reg.read_bytes()
+    assert run_json("score", "--input", QUESTION)[0] == 1
+    r = n3("models", "activate", "tickets_v1", "--reason", "labels fixed", "--json")
+    assert r.exit_code == 0, r.output
+    payload = json.loads(r.stdout)
+    assert (payload["model"], payload["status"], payload["changed"]) == ("tickets_v1@1.0.0", "active", True)
+    assert reg.read_bytes().startswith(deprecated)  # appended, never rewritten
+    assert [(e.get("event"), e["status"]) for e in yaml.safe_load(reg.read_bytes())[-2:]] == [
+        ("status", "deprecated"), ("status", "active")]
+    assert run_json("score", "--input", QUESTION)[0] == 0
+    assert n3("models", "verify", "tickets_v1").exit_code == 0
+
+
 def test_deprecate_unknown_model(project):
     r = n3("models", "deprecate", "nope@1.0.0", "--json")
     assert r.exit_code == 1
