@@ -123,7 +123,8 @@ class HashedSoftmax:
             self.history_.append(entry)
         # the model is stored (and evaluated) with float16 weights: half the file, load and
         # sha256 time; predictions are unchanged in practice (3 significant digits per weight)
-        self.W_, self.b_ = W.astype(np.float16), b
+        with np.errstate(over="ignore"):  # a diverged model overflows here; the trainer reports it
+            self.W_, self.b_ = W.astype(np.float16), b
         self._rowmap = None
         return self
 

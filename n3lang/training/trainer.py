@@ -11,6 +11,7 @@ entry (and a leftover directory that the next run removes under the lock) or the
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import shutil
@@ -188,6 +189,8 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
         X_tr = handler.featurize(train_inputs, dataset_dir, settings)
         X_va = handler.featurize(val_inputs, dataset_dir, settings)
         trainer.fit(X_tr, y_tr, X_va, y_va, progress)
+        tensors = trainer.tensors()
+        _require_finite(tensors, trainer.history_, plan.params)
         if not len(va):
             pred = np.zeros(0, dtype=np.int64)
         elif hasattr(trainer, "predict"):  # optional: label ids without the n x labels matrix
@@ -204,7 +207,6 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
 
     kind = trainer.kind
     model_kind = "retrieval" if kind == "retrieval" else "classifier"
-    tensors = trainer.tensors()
     st_meta = {"format": FORMAT, "name": plan.name, "version": plan.version, "mode": plan.cfg.mode,
                "base_model": plan.base.name, "trainer": kind}
     model_bytes = artifacts.safetensors_bytes(tensors, st_meta)
@@ -347,6 +349,24 @@ def commit(plan: Plan, built: Built) -> dict:
     finally:
         shutil.rmtree(built.stage, ignore_errors=True)
     return entry
+
+
+def _require_finite(tensors: dict, history: list, params: dict) -> None:
+    """Stop with training-failed when training diverged (a loss or a stored weight is inf or
+    nan): such a model would predict nothing, and its metrics could not be written."""
+    losses = [h.get("loss") for h in history if isinstance(h.get("loss"), float)]
+    weights_ok = all(np.isfinite(t).all() for t in tensors.values() if np.asarray(t).dtype.kind == "f")
+    if weights_ok and all(math.isfinite(v) for v in losses):
+        return
+    lr = params.get("learning_rate")
+    asked = params.get("requested_learning_rate", lr)
+    scaled = f", {lr:g} after the base's scaling" if asked != lr else ""
+    raise errors.fail(errors.TRAINING_FAILED,
+                      f"training diverged: the {'loss' if weights_ok else 'learned weights'} became infinite or "
+                      f"not a number (learning rate {asked:g}{scaled}); nothing was written",
+                      fix=f"Lower learning_rate (try {asked / 10:g} or less), or leave it unset to use the "
+                          "base's default.",
+                      example="n3 train --config training.yaml --learning-rate 2e-5")
 
 
 def train(plan: Plan, *, progress=None) -> dict:

@@ -550,3 +550,12 @@ def test_predict_refuses_text_that_is_not_unicode(project):
     out = n3("predict", "supportbot.faq_model_v2", "--dataset", "rows.jsonl", "--json")
     d = diagnostics(out)[0]
     assert out.exit_code == 1 and (d["code"], d["line"], d["column"]) == ("dataset-encoding", 2, 15)
+
+
+def test_a_diverging_learning_rate_stops_with_training_failed(project):
+    args = [*SEED_FLAGS]
+    args[args.index("--learning-rate") + 1] = "100"  # x 50,000 for this base: the weights overflow
+    diags = assert_fails(project, args, "training-failed")
+    assert diags[0]["message"] == ("training diverged: the learned weights became infinite or not a number "
+                                   "(learning rate 100, 5e+06 after the base's scaling); nothing was written")
+    assert diags[0]["fix"].startswith("Lower learning_rate (try 10 or less)")
