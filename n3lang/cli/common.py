@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, Iterable, NoReturn
 
@@ -23,16 +24,20 @@ def print_json(payload: Any) -> None:
     click.echo(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False))
 
 
+MAX_SOURCE_BYTES = 64 << 20  # larger files are reported without their source line
+
+
 def read_sources(diagnostics: Iterable[Diagnostic]) -> dict[str, str]:
     """Source text of each file named by a diagnostic, for caret rendering (best effort)."""
     sources: dict[str, str] = {}
     for d in diagnostics:
         if d.file in sources:
             continue
-        try:
-            with open(d.file, encoding="utf-8", errors="replace", newline="") as fh:
-                sources[d.file] = fh.read()
-        except OSError:
+        try:  # only regular files of a sane size: never a device, a pipe or a huge dump
+            if os.path.isfile(d.file) and os.path.getsize(d.file) <= MAX_SOURCE_BYTES:
+                with open(d.file, encoding="utf-8", errors="replace", newline="") as fh:
+                    sources[d.file] = fh.read()
+        except (OSError, ValueError):  # ValueError: a name with a NUL byte
             pass
     return sources
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -85,10 +86,15 @@ def read_config_file(path: Path, display: str | None = None) -> tuple[dict, dict
     """(values, origins) of a training.yaml; raises DiagnosticError for any problem with the file."""
     display = display or str(path)
     try:
-        size = path.stat().st_size
-    except OSError:
+        info = path.stat()
+    except (OSError, ValueError):
         raise errors.fail(errors.CONFIG_FILE, f"config file {display} does not exist or cannot be read", display,
                           fix="Check the path given to --config (relative to the current directory).")
+    if not stat.S_ISREG(info.st_mode):  # a directory, a device or a pipe: never read it
+        what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise errors.fail(errors.CONFIG_FILE, f"config file {display} is {what}", display,
+                          fix="Point --config at a training.yaml file.")
+    size = info.st_size
     if size > MAX_CONFIG_BYTES:
         raise errors.fail(errors.CONFIG_FILE,
                           f"config file {display} is {size} bytes, larger than the {MAX_CONFIG_BYTES}-byte limit",

@@ -21,6 +21,8 @@ written (atomically) only when there is none.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,7 +164,7 @@ def load_export(path: Path, display: str | None = None) -> tuple[str, _Located]:
     display = display or str(path)
     p = Path(path)
     if not p.is_file():
-        why = "it is a directory" if p.is_dir() else "no such file"
+        why = "it is a directory" if p.is_dir() else "it is not a regular file" if p.exists() else "no such file"
         raise DiagnosticError([make(CONVERT_INPUT_MISSING, f"cannot read state export {display}: {why}", file=display)])
     try:
         if p.stat().st_size > MAX_INPUT_BYTES:
@@ -330,6 +332,24 @@ def dumps_jsonl(rows: list[dict]) -> bytes:
     return "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
 
 
+def _output_refusal(out: Path, source: Path) -> str | None:
+    """Why ``out`` must not be replaced (the rename would replace whatever is there), or None."""
+    try:
+        info = out.stat()
+    except (OSError, ValueError):
+        return None  # nothing there yet (or a name the write itself will refuse)
+    if stat.S_ISDIR(info.st_mode):
+        return "is a directory"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file (a device, pipe or socket would be replaced by the output)"
+    try:
+        if os.path.samefile(out, source):
+            return "is the input export itself: write the dataset to another file"
+    except OSError:
+        pass
+    return None
+
+
 def convert_state_export(
     input_path: Path | str,
     output_path: Path | str,
@@ -351,12 +371,12 @@ def convert_state_export(
     if problems:
         raise DiagnosticError(problems)
     out = Path(output_path)
-    if out.is_dir():
-        raise DiagnosticError([make(CONVERT_OUTPUT_INVALID, f"--output {output_path} is a directory",
-                                    file=str(output_path))])
+    refusal = _output_refusal(out, Path(input_path))
+    if refusal:
+        raise DiagnosticError([make(CONVERT_OUTPUT_INVALID, f"--output {output_path} {refusal}", file=str(output_path))])
     try:
         atomic_write(out, dumps_jsonl(rows))
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
         raise DiagnosticError([make(CONVERT_OUTPUT_INVALID, f"cannot write {output_path}: {exc.strerror or exc}",
                                     file=str(output_path))])
     targets: dict[str, int] = {}

@@ -169,3 +169,19 @@ def test_example_generator_reproduces_committed_files(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     for name in ("support_tickets.jsonl", "state_records.json"):
         assert (tmp_path / name).read_bytes() == (EXAMPLE / name).read_bytes(), name
+
+
+def test_output_that_must_not_be_replaced_is_refused(tmp_path: Path) -> None:
+    import os
+
+    src = write(tmp_path / "s.json", [{"input": "a", "target": "x"}, {"input": "b", "target": "y"}])
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for out, needle in ((fifo, "is not a regular file"), (src, "is the input export itself"),
+                        (tmp_path, "is a directory")):
+        with pytest.raises(DiagnosticError) as info:
+            convert_state_export(src, out)
+        d = info.value.diagnostics[0]
+        assert d.code == "convert-output-invalid" and needle in d.message
+    assert fifo.exists() and not fifo.is_file()  # still the pipe
+    assert json.loads(src.read_text())[0] == {"input": "a", "target": "x"}  # the export is untouched

@@ -559,3 +559,9 @@ def test_a_diverging_learning_rate_stops_with_training_failed(project):
     assert diags[0]["message"] == ("training diverged: the learned weights became infinite or not a number "
                                    "(learning rate 100, 5e+06 after the base's scaling); nothing was written")
     assert diags[0]["fix"].startswith("Lower learning_rate (try 10 or less)")
+
+
+def test_config_that_is_not_a_regular_file(project):
+    for path, what in (("/dev/zero", "is not a regular file"), ("data", "is a directory")):
+        diags = assert_fails(project, ["--config", path], "config-file-invalid")
+        assert diags[0]["message"] == f"config file {path} {what}"
