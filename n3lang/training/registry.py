@@ -40,8 +40,11 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import math
 import os
+import re
 import tempfile
+from datetime import date, datetime
 from pathlib import Path
 
 import yaml
@@ -67,8 +70,37 @@ ENTRY_ORDER = ("event", "name", "version", "base_model", "domain", "status", "re
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+MAX_YAML_DEPTH = 1000  # libyaml's composer recurses per level (tens of thousands overflow the C stack)
+
+
+class TooDeep(yaml.MarkedYAMLError):
+    """The YAML text nests collections deeper than MAX_YAML_DEPTH (a YAMLError, so callers
+    that report bad YAML report this too, at ``problem_mark``)."""
+
+    def __init__(self, mark) -> None:
+        super().__init__(problem=f"collections nested more than {MAX_YAML_DEPTH} levels deep", problem_mark=mark)
+
+
+def _check_depth(text: str) -> None:
+    """Raise TooDeep before composing when collections nest too deeply. The parser's events
+    are produced without recursion; they are only walked when the text holds enough
+    brackets to be that deep (block nesting that deep would exceed the size limit)."""
+    if text.count("[") + text.count("{") <= MAX_YAML_DEPTH:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise TooDeep(event.start_mark)
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+
+
 def safe_compose_load(text: str):
-    """(node tree, data) of one YAML document with the safe loader (libyaml when available)."""
+    """(node tree, data) of one YAML document with the safe loader (libyaml when available).
+    Raises TooDeep (a YAMLError) for collections nested more than MAX_YAML_DEPTH deep."""
+    _check_depth(text)
     loader = _LOADER(text)
     try:
         node = loader.get_single_node()
@@ -94,6 +126,182 @@ def entry_sha256(entry: dict) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
+# ------------------------------------------------------------------------------- shape
+MAX_DEPTH = 64  # nesting of lists/mappings inside one entry (n3 writes at most 2)
+
+
+def _kind(value) -> str:
+    """How a YAML/JSON value is named in messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, datetime):
+        return "an unquoted timestamp"
+    if isinstance(value, date):
+        return "an unquoted date"
+    if isinstance(value, (bytes, bytearray)):
+        return "binary data (!!binary)"
+    if isinstance(value, (set, frozenset)):
+        return "a set (!!set)"
+    if isinstance(value, tuple):
+        return "an ordered mapping (!!omap / !!pairs)"
+    return type(value).__name__
+
+
+def _where(path: tuple) -> str:
+    """``metrics.accuracy`` / ``deep[0][1]`` for a path of keys and indexes (a long path is
+    cut short)."""
+    out = ""
+    if len(path) > 8:
+        path = path[:6]
+        tail = "..."
+    else:
+        tail = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) and not isinstance(part, bool) else (f".{part}" if out else str(part))
+    return out + tail
+
+
+def json_problem(value, max_depth: int = MAX_DEPTH) -> tuple[tuple, str] | None:
+    """(path, what is wrong) for the first part of ``value`` that is not plain JSON data
+    (mappings with string keys, lists, strings, finite numbers, booleans, null), or None.
+    Iterative, so deep nesting cannot exhaust the stack."""
+    stack = [((), value, 0)]
+    while stack:
+        path, v, depth = stack.pop()
+        if v is None or isinstance(v, (bool, int)):
+            continue
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                return path, f"is {'NaN' if v != v else 'infinite'}; JSON has no such number"
+            continue
+        if isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return path, "holds an unpaired UTF-16 surrogate (an escape like \\ud800), which is not text"
+            continue
+        if isinstance(v, (dict, list)):
+            if depth >= max_depth:
+                return path, f"is nested more than {max_depth} levels deep"
+            if isinstance(v, dict):
+                for k, item in v.items():
+                    if not isinstance(k, str):
+                        return path, f"has the key {k!r}, which is {_kind(k)}; keys must be strings"
+                    stack.append((path + (k,), item, depth + 1))
+            else:
+                for i, item in enumerate(v):
+                    stack.append((path + (i,), item, depth + 1))
+            continue
+        return path, f"is {_kind(v)}, which is not JSON data (write it as a quoted string or a number)"
+    return None
+
+
+_TYPES = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "null": lambda v: v is None,
+}
+_TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
+               "object": "a mapping", "array": "a list", "null": "null"}
+
+
+def schema_problem(value, schema: dict, path: tuple = (), *, strict: bool = True) -> tuple[tuple, str] | None:
+    """(path, what is wrong) for the first place ``value`` breaks ``schema``, else None.
+
+    A small, fast subset of JSON Schema (the keywords n3's own schemas use on their fields):
+    type, const, enum, pattern, required, properties, additionalProperties, items,
+    minItems, minimum, maximum. With ``strict`` False, keys the schema does not name are
+    not judged (additionalProperties: false is ignored at this level)."""
+    want = schema.get("type")
+    if want is not None:
+        kinds = want if isinstance(want, list) else [want]
+        if not any(_TYPES[k](value) for k in kinds):
+            return path, f"must be {' or '.join(_TYPE_NAMES[k] for k in kinds)}, not {_kind(value)} ({_short(value)})"
+    if "const" in schema and value != schema["const"]:
+        return path, f"must be {schema['const']!r}, not {_short(value)}"
+    if "enum" in schema and value not in schema["enum"]:
+        return path, f"must be one of {', '.join(map(str, schema['enum']))}, not {_short(value)}"
+    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
+        return path, f"is not in the expected form ({_short(value)} does not match {schema['pattern']})"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            return path, f"must be at least {schema['minimum']}, not {value!r}"
+        if "maximum" in schema and value > schema["maximum"]:
+            return path, f"must be at most {schema['maximum']}, not {value!r}"
+    if isinstance(value, dict):
+        missing = [k for k in schema.get("required", ()) if k not in value]
+        if missing:
+            return path, f"lacks {', '.join(missing)}"
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties", True)
+        for k, v in value.items():
+            if k in props:
+                found = schema_problem(v, props[k], path + (k,))
+            elif extra is False:
+                if not strict:
+                    continue
+                return path + (k,), "is not a known field"
+            elif isinstance(extra, dict):
+                found = schema_problem(v, extra, path + (k,))
+            else:
+                continue
+            if found:
+                return found
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            return path, f"must hold at least {schema['minItems']} item(s)"
+        if "items" in schema:
+            for i, v in enumerate(value):
+                found = schema_problem(v, schema["items"], path + (i,))
+                if found:
+                    return found
+    return None
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _entry_schema(event: bool) -> dict:
+    from n3lang.resources import load_schema
+
+    return load_schema("registry")["$defs"]["status_event" if event else "model"]
+
+
+def _node_line(node, path: tuple) -> tuple[int, int]:
+    """(line, column) of ``path`` inside a YAML node (as far as the node tree follows it)."""
+    for part in path:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
+                    child = value_node
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            break
+        node = child
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
 # ------------------------------------------------------------------------------- reading
 def _parse(raw: bytes, display: str) -> list[dict]:
     def corrupt(message: str, line: int = 1, column: int = 1):
@@ -108,6 +316,8 @@ def _parse(raw: bytes, display: str) -> list[dict]:
         raise corrupt(f"{display} line {line} is not valid UTF-8 (byte {exc.start})", line)
     try:
         node, data = safe_compose_load(text)
+    except RecursionError:
+        raise corrupt(f"{display} is corrupted: it is nested too deeply to read")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -124,12 +334,23 @@ def _parse(raw: bytes, display: str) -> list[dict]:
     for item, item_node in zip(data, node.value):
         line = item_node.start_mark.line + 1
         col = item_node.start_mark.column + 1
+
+        def _shape_error(bad):
+            path, problem = bad
+            at, at_col = _node_line(item_node, path)
+            what = f"field {_where(path)} of the entry at line {line}" if path else f"the entry at line {line}"
+            return corrupt(f"{display} is corrupted at line {at}: {what} {problem}", at, at_col)
+
         if not isinstance(item, dict):
             raise corrupt(f"{display} is corrupted at line {line}: an entry must be a mapping", line, col)
         event = is_event(item)
-        missing = [k for k in (EVENT_REQUIRED if event else REQUIRED) if k not in item]
-        if missing:
-            raise corrupt(f"{display} is corrupted at line {line}: entry lacks {', '.join(missing)}", line, col)
+        bad = json_problem(item)
+        if bad is None:
+            missing = [k for k in (EVENT_REQUIRED if event else REQUIRED) if k not in item]
+            if missing:
+                raise corrupt(f"{display} is corrupted at line {line}: entry lacks {', '.join(missing)}", line, col)
+        if bad is not None:
+            raise _shape_error(bad)
         if item.get("previous_sha256") != previous:
             raise corrupt(f"{display} is corrupted at line {line}: the hash chain is broken "
                           f"(entry {item.get('name')!r} does not follow the entry before it)", line, col)
@@ -144,7 +365,17 @@ def _parse(raw: bytes, display: str) -> list[dict]:
             if key not in models:
                 raise corrupt(f"{display} is corrupted at line {line}: the status event names "
                               f"{key[0]}@{key[1]}, which no earlier entry registers", line, col)
-        else:
+        # fields n3 does not know are kept (they are hashed like the rest); known ones are typed
+        bad = schema_problem(item, _entry_schema(event), strict=False)
+        if bad is not None:
+            raise _shape_error(bad)
+        if not event:
+            for field in ("artifact_uri", "dataset"):
+                if "\0" in item.get(field, ""):
+                    at, at_col = _node_line(item_node, (field,))
+                    raise corrupt(f"{display} is corrupted at line {at}: field {field} of the entry at line {line} "
+                                  f"holds a NUL character, which no file path can contain", at, at_col)
+        if not event:
             models.add(key)
         previous = entry_sha256(item)
         item = dict(item)

@@ -1,0 +1,154 @@
+"""Hand-edited models_registry.yaml and metadata.json: every malformed value is a clean
+registry-corrupted / model-corrupted error (exit 1) naming the place, never an internal error."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from n3lang.cli.main import cli
+from n3lang.diagnostics import DiagnosticError
+from n3lang.training import registry
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "training"
+APP = 'spec is "1.0"\n\ncapabilities:\n  training\n\nflow "demo":\n  return "ok"\n'
+NAME = "supportbot.faq_model_v2"
+MODEL_DIR = f"models/{NAME}/2.0.0"
+FLAGS = ["--model-base", "gpt-3.5-turbo", "--dataset", "data/support_tickets.jsonl", "--epochs", "1",
+         "--seed", "13", "--output-name", NAME]
+
+
+def n3(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("trained")
+    (root / "app.ai").write_text(APP)
+    (root / "data").mkdir()
+    shutil.copy(DATA / "tickets.jsonl", root / "data" / "support_tickets.jsonl")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.delenv("N3_TRAIN_CREATED_AT", raising=False)
+        result = n3("train", *FLAGS)
+    assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.fixture
+def project(trained, tmp_path, monkeypatch):
+    root = tmp_path / "p"
+    shutil.copytree(trained, root)
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("N3_TRAIN_CREATED_AT", raising=False)
+    return root
+
+
+def fails(args, code, *needles):
+    """Run n3 ARGS --json: exit 1 with a diagnostic CODE whose message holds every needle."""
+    result = n3(*args, "--json")
+    assert result.exit_code == 1, result.output
+    diags = json.loads(result.stdout)["diagnostics"]
+    assert [d["code"] for d in diags] == [code], diags
+    for d in diags:
+        assert d["why"] and d["fix"], d
+    for needle in needles:
+        assert needle in diags[0]["message"], diags[0]["message"]
+    return diags[0]
+
+
+# ------------------------------------------------------------------------ models_registry.yaml
+def edit_registry(project: Path, old: str | None, new: str) -> None:
+    path = project / registry.REGISTRY_FILE
+    text = path.read_text(encoding="utf-8")
+    if old is None:
+        text += new
+    else:
+        text, n = re.subn(old, new, text, count=1, flags=re.M)
+        assert n == 1, old
+    path.write_text(text, encoding="utf-8")
+
+
+def registry_line(project: Path, start: str) -> int:
+    lines = (project / registry.REGISTRY_FILE).read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.startswith(start))
+
+
+COMMANDS = [("models", "list"), ("models", "show", NAME), ("models", "verify", NAME), ("predict", NAME, "hi"),
+            ("models", "deprecate", NAME), ("train", *FLAGS[:-1], "other_v3")]
+
+REGISTRY_EDITS = [
+    ("date", r'^  created_at: .*$', "  created_at: 2024-01-01", "  created_at:",
+     ["field created_at", "unquoted date", "not JSON data"]),
+    ("timestamp", r'^  created_at: .*$', "  created_at: 2024-01-01T10:00:00Z", "  created_at:",
+     ["field created_at", "unquoted timestamp"]),
+    ("nan seed", r'^  training_seed: 13$', "  training_seed: .nan", "  training_seed:",
+     ["field training_seed", "NaN"]),
+    ("inf metric", r'"accuracy": [0-9.]+', '"accuracy": .inf', "  metrics:", ["field metrics.accuracy", "infinite"]),
+    ("int key", None, "  1: x\n", "- name:", ["has the key 1", "keys must be strings"]),
+    ("binary", None, "  blob: !!binary aGVsbG8=\n", "  blob:", ["field blob", "binary data"]),
+    ("set", None, "  s: !!set {a, b}\n", "  s:", ["field s", "a set"]),
+    ("metrics string", r'^  metrics: .*$', '  metrics: "x"', "  metrics:", ["field metrics", "must be a mapping"]),
+    ("metrics list", r'^  metrics: .*$', "  metrics: [1, 2]", "  metrics:", ["field metrics", "must be a mapping"]),
+    ("metric string", r'"accuracy": [0-9.]+', '"accuracy": "high"', "  metrics:",
+     ["field metrics.accuracy", "must be a number"]),
+    ("uri int", r'^  artifact_uri: .*$', "  artifact_uri: 5", "  artifact_uri:",
+     ["field artifact_uri", "must be a string", "an integer"]),
+    ("uri list", r'^  artifact_uri: .*$', "  artifact_uri: [a]", "  artifact_uri:",
+     ["field artifact_uri", "must be a string", "a list"]),
+    ("uri nul", r'^  artifact_uri: "models/', r'  artifact_uri: "models/\\0x', "  artifact_uri:",
+     ["field artifact_uri", "NUL character"]),
+    ("version float", r'^  version: .*$', "  version: 2.0", "  version:", ["field version", "must be a string"]),
+    ("bad status", r'^  status: .*$', '  status: "retired"', "  status:", ["field status", "must be one of"]),
+    ("surrogate", None, '  note: "\\ud800"\n', "  note:", []),
+    ("deep", None, "  deep: " + "[" * 5000 + "]" * 5000 + "\n", "  deep:", ["nested more than"]),
+    ("very deep", None, "  deep: " + "[" * 100000 + "]" * 100000 + "\n", "  deep:", ["nested more than 1000"]),
+    ("deep mapping", None, "  deep: " + "{a: " * 80 + "1" + "}" * 80 + "\n", "  deep:",
+     ["field deep.a.a", "nested more than 64"]),
+]
+
+
+@pytest.mark.parametrize("label, old, new, line_start, needles", REGISTRY_EDITS, ids=[e[0] for e in REGISTRY_EDITS])
+def test_registry_values_of_the_wrong_kind(project, label, old, new, line_start, needles):
+    edit_registry(project, old, new)
+    before = (project / registry.REGISTRY_FILE).read_bytes()
+    line = registry_line(project, line_start)
+    for args in COMMANDS:
+        d = fails(args, "registry-corrupted", f"models_registry.yaml is corrupted at line {line}", *needles)
+        assert d["line"] == line, d
+    assert (project / registry.REGISTRY_FILE).read_bytes() == before, "the registry was rewritten"
+    assert not (project / "models" / "other_v3").exists()
+
+
+def test_registry_checks_keep_unknown_fields_and_valid_files(project):
+    assert n3("models", "list").exit_code == 0
+    edit_registry(project, None, '  note: {"by": "ops", "tags": ["a", "b"], "n": 1.5}\n')
+    entries = registry.read_entries(project)
+    assert entries[0]["note"] == {"by": "ops", "tags": ["a", "b"], "n": 1.5}
+    assert n3("predict", NAME, "I forgot my password").exit_code == 0
+
+
+def test_status_event_fields_are_typed_too(project):
+    assert n3("models", "deprecate", NAME, "--reason", "old").exit_code == 0
+    edit_registry(project, r'^  reason: .*$', "  reason: 5")
+    line = registry_line(project, "  reason:")
+    fails(("models", "list"), "registry-corrupted", f"at line {line}", "field reason", "must be a string")
+
+
+def test_registry_reading_errors_are_diagnostics_in_the_library(project):
+    edit_registry(project, r'^  created_at: .*$', "  created_at: 2024-01-01")
+    with pytest.raises(DiagnosticError) as exc:
+        registry.read_entries(project)
+    assert exc.value.diagnostics[0].code == "registry-corrupted"
+
+
+def test_deep_nesting_in_training_yaml_is_a_config_error(project):
+    (project / "training.yaml").write_text("x: " + "[" * 100000 + "]" * 100000 + "\n")
+    fails(("train", "--config", "training.yaml"), "config-file-invalid", "nested more than 1000")
