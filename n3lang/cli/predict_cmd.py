@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from n3lang import surrogates
+from n3lang import json_limits, surrogates
 from n3lang.cli.common import fail, json_option, print_json
 from n3lang.diagnostics import DiagnosticError
 
@@ -71,6 +71,11 @@ def _batch(predictor, path: Path, as_json: bool) -> None:
         except json.JSONDecodeError as exc:
             problems.append(errors.error(errors.DATASET_ROW, f"line is not valid JSON: {exc.msg}", str(path),
                                          errors.span_at(lineno, exc.colno)))
+            continue
+        except json_limits.ERRORS as exc:
+            message, column = json_limits.describe(exc, line)
+            problems.append(errors.error(errors.DATASET_ROW, f"line is not valid JSON: {message}", str(path),
+                                         errors.span_at(lineno, column)))
             continue
         char = surrogates.find(row)
         if char is not None:

@@ -106,12 +106,22 @@ def from_json(value: Any) -> Any:
 def parse_json_text(text: str) -> Any:
     """Parse JSON text into runtime values with exact decimals (raises ValueError, also for a
     string holding an unpaired surrogate: it is not text this runtime can hold or print)."""
-    value = json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
+    value = json.loads(text, parse_float=_input_number, parse_int=_input_number, parse_constant=_reject_constant)
     char = surrogates.find(value)
     if char is not None:
         line, column = surrogates.locate(text, char)
         raise ValueError(f"{surrogates.describe(char)} (line {line}, column {column})")
     return value
+
+
+def _input_number(text: str) -> Decimal:
+    """An input number, exactly; one beyond the runtime's range (about 1e999999) is refused
+    here rather than printed as a billion digits later."""
+    number = Decimal(text)
+    if number and not CONTEXT.Etiny() <= number.adjusted() <= CONTEXT.Emax:
+        raise ValueError(f"the number {text[:20]}{'...' if len(text) > 20 else ''} is beyond what this runtime "
+                         f"holds (magnitudes from 1e{CONTEXT.Etiny()} to 1e{CONTEXT.Emax})")
+    return number
 
 
 def _reject_constant(name: str) -> Any:
@@ -122,6 +132,9 @@ class _Raw(str):
     """Text to splice into JSON output verbatim (an exact number)."""
 
 
+_MAX_INT_TEXT = 4000
+
+
 def to_json_value(value: Any) -> Any:
     """A JSON-ready copy of a runtime value; numbers become ints, or exact ``_Raw`` markers.
 
@@ -129,9 +142,9 @@ def to_json_value(value: Any) -> Any:
     cls = value.__class__
     if cls is Decimal:
         text = number_text(value)
-        if "." not in text and "E" not in text and "N" not in text and "I" not in text:
+        if len(text) <= _MAX_INT_TEXT and "." not in text and "E" not in text and "N" not in text and "I" not in text:
             return int(text)
-        return _JsonNumber(text)
+        return _JsonNumber(text)  # also a long integer: Python refuses int() of over 4300 digits
     if cls is list or cls is tuple:
         return [to_json_value(v) for v in value]
     if cls is dict:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from n3lang import surrogates
+from n3lang import json_limits, surrogates
 from n3lang.ast import UNKNOWN, Span
 from n3lang.diagnostics import Diagnostic, DiagnosticError, make, register
 from n3lang.training.artifacts import atomic_write
@@ -183,6 +183,9 @@ def load_export(path: Path, display: str | None = None) -> tuple[str, _Located]:
     except json.JSONDecodeError as exc:
         span = Span(exc.lineno, exc.colno, exc.lineno, exc.colno + 1)
         raise DiagnosticError([make(CONVERT_INPUT_INVALID, f"{display} is not valid JSON: {exc.msg}", span, display)])
+    except json_limits.ERRORS as exc:
+        message, _ = json_limits.describe(exc, text)
+        raise DiagnosticError([make(CONVERT_INPUT_INVALID, f"{display} is not valid JSON: {message}", file=display)])
     char = surrogates.find(data)
     if char is not None:
         line, column = surrogates.locate(text, char)

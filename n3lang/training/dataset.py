@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from n3lang import surrogates
+from n3lang import json_limits, surrogates
 from n3lang.diagnostics import Diagnostic, DiagnosticError, sort_key
 from n3lang.training import errors
 from n3lang.training.modes import RowContext
@@ -125,6 +125,11 @@ def read(path: Path, display: str, handler, *, allow_absolute: bool = False) -> 
             row = json.loads(text)
         except json.JSONDecodeError as exc:
             problems.append(ctx.problem(f"line is not valid JSON: {exc.msg}", column=exc.colno,
+                                        fix="Write one complete JSON object per line."))
+            continue
+        except json_limits.ERRORS as exc:
+            message, column = json_limits.describe(exc, text)
+            problems.append(ctx.problem(f"line is not valid JSON: {message}", column=column,
                                         fix="Write one complete JSON object per line."))
             continue
         char = surrogates.find(row) if "\\u" in text else None  # only an escape can spell one here

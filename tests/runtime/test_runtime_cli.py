@@ -137,3 +137,14 @@ def test_corpus_through_the_cli(path: Path):
         line_col, _, message = meta["error"].partition(" ")
         first = payload["diagnostics"][0]
         assert f"{first['line']}:{first['column']}" == line_col and first["message"] == message
+
+
+def test_numbers_beyond_the_runtime_and_long_integers(tmp_path: Path):
+    app = write(tmp_path, 'spec is "1.0"\n\nflow "f":\n  return input\n')
+    code, out = invoke("run", str(app), "--input", "1e999999999")
+    assert code == 1 and ("the number 1e999999999 is beyond what this runtime holds "
+                          "(magnitudes from 1e-1000026 to 1e999999)") in out
+    write(tmp_path, 'spec is "1.0"\n\nflow "f":\n  return 10 ** 5000\n')
+    code, out = invoke("run", str(app), "--json")
+    # exact, past the 4300-digit guard of Python's int(), which json.loads applies too
+    assert code == 0 and json.loads(out, parse_int=str)["result"] == "1" + "0" * 5000

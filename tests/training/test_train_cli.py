@@ -565,3 +565,13 @@ def test_config_that_is_not_a_regular_file(project):
     for path, what in (("/dev/zero", "is not a regular file"), ("data", "is a directory")):
         diags = assert_fails(project, ["--config", path], "config-file-invalid")
         assert diags[0]["message"] == f"config file {path} {what}"
+
+
+def test_dataset_rows_json_cannot_hold(project):
+    good = '{"input": "hello there", "target": "a"}\n{"input": "bye now", "target": "b"}\n'
+    with_dataset(project, good + '{"input": "x", "target": ' + "9" * 5000 + "}\n"
+                 + '{"input": "x", "target": "a", "z": ' + "[" * 3000 + "]" * 3000 + "}\n")
+    diags = assert_fails(project, SEED_FLAGS, "dataset-row-invalid")
+    assert [(d["line"], d["column"], d["message"]) for d in diags] == [
+        (3, 26, "line is not valid JSON: a number has more than 4300 digits"),
+        (4, 1, "line is not valid JSON: the value is nested too deeply (about a thousand levels)")]

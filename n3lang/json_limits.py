@@ -1,0 +1,24 @@
+"""What Python's json module raises besides syntax errors, as a message and a column.
+
+``json.loads`` refuses integers of more than 4300 digits (ValueError, Python's guard against
+quadratic conversions) and runs out of stack on values nested about a thousand deep
+(RecursionError). Readers of outside JSON catch both next to JSONDecodeError and report them
+with :func:`describe`.
+"""
+
+from __future__ import annotations
+
+import re
+
+ERRORS = (ValueError, RecursionError)  # catch json.JSONDecodeError (a ValueError) before these
+_LONG_NUMBER = re.compile(r"\d{4301,}")
+
+
+def describe(exc: BaseException, text: str) -> tuple[str, int]:
+    """(message, 1-based column in ``text``) for a ValueError or RecursionError of json.loads."""
+    if isinstance(exc, RecursionError):
+        return "the value is nested too deeply (about a thousand levels)", 1
+    long_number = _LONG_NUMBER.search(text)
+    if long_number:
+        return "a number has more than 4300 digits", long_number.start() - text.rfind("\n", 0, long_number.start())
+    return str(exc), 1
