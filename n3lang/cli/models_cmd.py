@@ -68,11 +68,7 @@ def show(ref: str, as_json: bool) -> None:
         entry = find_entry(proj, ref)
     except DiagnosticError as exc:
         fail(exc.diagnostics, as_json)
-    meta_path = proj / Path(entry["artifact_uri"]).parent / "metadata.json"
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        meta = None
+    meta = _metadata(proj, entry, as_json)
     if as_json:
         print_json({"entry": _public(entry), "metadata": meta})
         return
@@ -82,6 +78,30 @@ def show(ref: str, as_json: bool) -> None:
         labels = meta.get("labels", [])
         click.echo(f"model_kind: {meta.get('model_kind')}")
         click.echo(f"labels ({len(labels)}): {', '.join(labels[:20])}{' ...' if len(labels) > 20 else ''}")
+
+
+def _metadata(proj: Path, entry: dict, as_json: bool) -> dict | None:
+    """The model's metadata.json (None when the file is missing or unreadable); malformed
+    content is a model-corrupted error."""
+    from n3lang.training import errors, registry
+    from n3lang.training.inference import metadata_problem
+
+    rel = (Path(entry["artifact_uri"]).parent / "metadata.json").as_posix()
+    label = f"{entry['name']}@{entry['version']}"
+    try:
+        raw = (proj / rel).read_bytes()
+    except OSError:
+        return None
+    try:
+        meta = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        problem = f"is not valid JSON ({exc})"
+    else:
+        problem = metadata_problem(meta)
+    if problem is not None:
+        fail(errors.fail(errors.MODEL_CORRUPTED, f"model {label}: {rel} {problem}",
+                         registry.REGISTRY_FILE).diagnostics, as_json)
+    return meta
 
 
 @models.command("verify")

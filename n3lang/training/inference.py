@@ -75,6 +75,71 @@ def find_entry(project_dir: Path, ref: str) -> dict:
     return entry
 
 
+MAX_LOG2_FEATURES = 30  # 2**30 hashed buckets; n3 trains with 18
+MAX_NGRAM = 32
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _feature_settings_problem(settings, n_features=None) -> str | None:
+    """What is wrong with a text model's feature settings (trainer.config.feature_settings)."""
+    if settings is None:
+        return None
+    if not isinstance(settings, dict):
+        return f"trainer.config.feature_settings must be a mapping, not {registry._kind(settings)}"
+    log2 = settings.get("n_features_log2", 18)
+    if not _is_int(log2) or not 1 <= log2 <= MAX_LOG2_FEATURES:
+        return (f"trainer.config.feature_settings.n_features_log2 must be an integer from 1 to "
+                f"{MAX_LOG2_FEATURES}, not {registry._short(log2)}")
+    if _is_int(n_features) and n_features != 1 << log2:
+        return (f"trainer.config.feature_settings.n_features_log2 is {log2}, but trainer.config.n_features is "
+                f"{n_features} (they must agree: n_features = 2 ** n_features_log2)")
+    for key in ("word_ngrams", "char_ngrams"):
+        pair = settings.get(key, [1, 2])
+        if not (isinstance(pair, list) and len(pair) == 2 and all(_is_int(n) and 0 <= n <= MAX_NGRAM for n in pair)):
+            return (f"trainer.config.feature_settings.{key} must be a pair of integers from 0 to {MAX_NGRAM} "
+                    f"(shortest, longest), not {registry._short(pair)}")
+    for key in ("lowercase", "sublinear_tf"):
+        if key in settings and not isinstance(settings[key], bool):
+            return f"trainer.config.feature_settings.{key} must be true or false, not {registry._short(settings[key])}"
+    return None
+
+
+def metadata_problem(meta) -> str | None:
+    """What is wrong with a model's metadata.json content (already parsed), or None: its shape
+    (schemas/metadata.schema.json), non-empty string labels, sane text feature settings."""
+    from n3lang.resources import load_schema
+
+    bad = registry.json_problem(meta) if isinstance(meta, (dict, list)) else None
+    if bad is None:
+        bad = registry.schema_problem(meta, load_schema("metadata"), strict=False)
+    if bad is not None:
+        path, problem = bad
+        return f"{'field ' + registry._where(path) if path else 'the content'} {problem}"
+    if not meta["labels"]:
+        return "field labels is empty; a model has at least two labels"
+    trainer_config = meta["trainer"]["config"]
+    if not isinstance(trainer_config, dict):
+        return f"field trainer.config must be a mapping, not {registry._kind(trainer_config)}"
+    if meta["mode"] == "text":
+        return _feature_settings_problem(trainer_config.get("feature_settings"), trainer_config.get("n_features"))
+    return None
+
+
+def _output_size(trainer, labels: list[str]) -> int | None:
+    """How many classes the loaded model scores (None when it does not say)."""
+    bias = getattr(trainer, "b_", None)
+    if bias is not None:
+        return int(np.asarray(bias).shape[-1])
+    for attr in ("n_labels", "n_classes"):
+        value = getattr(trainer, attr, None)
+        if value is not None:
+            return int(value)
+    return None
+
+
 def load_predictor(project_dir: Path, ref: str) -> Predictor:
     """Load ``name`` or ``name@version`` from the project's registry (checks the sha256)."""
     from n3lang.training.modes import get_handler
@@ -104,17 +169,35 @@ def load_predictor(project_dir: Path, ref: str) -> Predictor:
     if "metadata_sha256" in entry and hashlib.sha256(meta_raw).hexdigest() != entry["metadata_sha256"]:
         raise errors.fail(errors.MODEL_CORRUPTED, f"model {label}: metadata.json does not match the registry",
                           registry.REGISTRY_FILE)
+    meta_rel = (Path(entry["artifact_uri"]).parent / "metadata.json").as_posix()
+
+    def corrupted(problem: str) -> errors.DiagnosticError:
+        return errors.fail(errors.MODEL_CORRUPTED, f"model {label}: {meta_rel} {problem}", registry.REGISTRY_FILE)
+
+    try:
+        meta = json.loads(meta_raw)
+    except (ValueError, RecursionError) as exc:
+        raise corrupted(f"is not valid JSON ({exc})")
+    problem = metadata_problem(meta)
+    if problem is not None:
+        raise corrupted(problem)
     try:
         tensors, _ = artifacts.parse_safetensors(raw)
-        meta = json.loads(meta_raw)
         handler = get_handler(meta["mode"])
         trainer = handler.load_trainer(meta["trainer"]["kind"], tensors, meta["trainer"]["config"])
+        predictor = Predictor(entry["name"], str(entry["version"]), meta["mode"], meta["labels"],
+                              meta["trainer"]["kind"], handler, trainer, project_dir, entry)
+        size = _output_size(trainer, meta["labels"])
+        if predictor._featurize is not None:  # a text model: score one text, as predict will
+            size = len(trainer.proba_one(*predictor._featurize("probe")))
     except errors.DiagnosticError:
         raise
     except Exception as exc:  # noqa: BLE001 - any decoding problem is a corrupted model
         raise errors.fail(errors.MODEL_CORRUPTED, f"model {label} cannot be loaded: {exc}", registry.REGISTRY_FILE)
-    return Predictor(entry["name"], str(entry["version"]), meta["mode"], meta["labels"], meta["trainer"]["kind"],
-                     handler, trainer, project_dir, entry)
+    if size is not None and size != len(meta["labels"]):
+        raise corrupted(f"lists {len(meta['labels'])} label(s), but the model in {entry['artifact_uri']} "
+                        f"scores {size} classes")
+    return predictor
 
 
 def verify_entry(project_dir: Path, ref: str) -> dict:

@@ -184,7 +184,7 @@ def json_problem(value, max_depth: int = MAX_DEPTH) -> tuple[tuple, str] | None:
             continue
         if isinstance(v, float):
             if not math.isfinite(v):
-                return path, f"is {'NaN' if v != v else 'infinite'}; JSON has no such number"
+                return path, f"is {'NaN' if math.isnan(v) else 'infinite'}; JSON has no such number"
             continue
         if isinstance(v, str):
             try:
@@ -303,6 +303,15 @@ def _node_line(node, path: tuple) -> tuple[int, int]:
 
 
 # ------------------------------------------------------------------------------- reading
+def _shape_error(bad: tuple[tuple, str], item_node, line: int, display: str) -> errors.DiagnosticError:
+    """registry-corrupted for a json_problem / schema_problem of the entry at ``line``."""
+    path, problem = bad
+    at, at_col = _node_line(item_node, path)
+    what = f"field {_where(path)} of the entry at line {line}" if path else f"the entry at line {line}"
+    return errors.fail(errors.REGISTRY_CORRUPTED, f"{display} is corrupted at line {at}: {what} {problem}",
+                       display, errors.span_at(at, at_col))
+
+
 def _parse(raw: bytes, display: str) -> list[dict]:
     def corrupt(message: str, line: int = 1, column: int = 1):
         return errors.fail(errors.REGISTRY_CORRUPTED, message, display, errors.span_at(line, column))
@@ -335,12 +344,6 @@ def _parse(raw: bytes, display: str) -> list[dict]:
         line = item_node.start_mark.line + 1
         col = item_node.start_mark.column + 1
 
-        def _shape_error(bad):
-            path, problem = bad
-            at, at_col = _node_line(item_node, path)
-            what = f"field {_where(path)} of the entry at line {line}" if path else f"the entry at line {line}"
-            return corrupt(f"{display} is corrupted at line {at}: {what} {problem}", at, at_col)
-
         if not isinstance(item, dict):
             raise corrupt(f"{display} is corrupted at line {line}: an entry must be a mapping", line, col)
         event = is_event(item)
@@ -350,7 +353,7 @@ def _parse(raw: bytes, display: str) -> list[dict]:
             if missing:
                 raise corrupt(f"{display} is corrupted at line {line}: entry lacks {', '.join(missing)}", line, col)
         if bad is not None:
-            raise _shape_error(bad)
+            raise _shape_error(bad, item_node, line, display)
         if item.get("previous_sha256") != previous:
             raise corrupt(f"{display} is corrupted at line {line}: the hash chain is broken "
                           f"(entry {item.get('name')!r} does not follow the entry before it)", line, col)
@@ -368,7 +371,7 @@ def _parse(raw: bytes, display: str) -> list[dict]:
         # fields n3 does not know are kept (they are hashed like the rest); known ones are typed
         bad = schema_problem(item, _entry_schema(event), strict=False)
         if bad is not None:
-            raise _shape_error(bad)
+            raise _shape_error(bad, item_node, line, display)
         if not event:
             for field in ("artifact_uri", "dataset"):
                 if "\0" in item.get(field, ""):

@@ -71,7 +71,7 @@ def edit_registry(project: Path, old: str | None, new: str) -> None:
     if old is None:
         text += new
     else:
-        text, n = re.subn(old, new, text, count=1, flags=re.M)
+        text, n = re.subn(old, new, text, count=1, flags=re.MULTILINE)
         assert n == 1, old
     path.write_text(text, encoding="utf-8")
 
@@ -152,3 +152,100 @@ def test_registry_reading_errors_are_diagnostics_in_the_library(project):
 def test_deep_nesting_in_training_yaml_is_a_config_error(project):
     (project / "training.yaml").write_text("x: " + "[" * 100000 + "]" * 100000 + "\n")
     fails(("train", "--config", "training.yaml"), "config-file-invalid", "nested more than 1000")
+
+
+# -------------------------------------------------------------------------------- metadata.json
+def edit_metadata(project: Path, change, *, fix_sha: bool = True) -> None:
+    """Rewrite metadata.json (``change`` maps the parsed dict to new bytes or a new value) and,
+    with fix_sha, put its new sha256 in the registry so only the content is judged."""
+    path = project / MODEL_DIR / "metadata.json"
+    new = change(json.loads(path.read_text(encoding="utf-8")))
+    raw = new if isinstance(new, bytes) else json.dumps(new).encode("utf-8")
+    path.write_bytes(raw)
+    if fix_sha:
+        edit_registry(project, r'^  metadata_sha256: .*$', f'  metadata_sha256: "{hashlib.sha256(raw).hexdigest()}"')
+
+
+def settings(**changes):
+    def change(meta):
+        meta["trainer"]["config"]["feature_settings"].update(changes)
+        return meta
+    return change
+
+
+def with_labels(labels):
+    def change(meta):
+        meta["labels"] = labels
+        return meta
+    return change
+
+
+def without(key):
+    def change(meta):
+        del meta[key]
+        return meta
+    return change
+
+
+META_EDITS = [
+    ("a list", lambda m: b"[1,2]", ["must be a mapping", "a list"]),
+    ("not json", lambda m: b"{", ["is not valid JSON"]),
+    ("not utf-8", lambda m: b'{"a": "\xff"}', ["is not valid JSON"]),
+    ("too deep", lambda m: b"[" * 100000 + b"]" * 100000, ["is not valid JSON"]),
+    ("nan", lambda m: b'{"x": NaN, ' + json.dumps(m).encode()[1:], ["field x", "NaN"]),
+    ("labels ints", with_labels([1, 2, 3, 4, 5, 6, 7, 8]), ["field labels[0]", "must be a string"]),
+    ("labels null", with_labels(None), ["field labels", "must be a list", "null"]),
+    ("labels dict", with_labels({"a": 1}), ["field labels", "must be a list", "a mapping"]),
+    ("labels empty", with_labels([]), ["field labels is empty"]),
+    ("no labels", without("labels"), ["lacks labels"]),
+    ("bad mode", lambda m: {**m, "mode": "video"}, ["field mode", "must be one of text, image, audio"]),
+    ("log2 200", settings(n_features_log2=200), ["n_features_log2 must be an integer from 1 to 30", "200"]),
+    ("log2 -1", settings(n_features_log2=-1), ["n_features_log2 must be an integer from 1 to 30", "-1"]),
+    ("log2 x", settings(n_features_log2="x"), ["n_features_log2 must be an integer from 1 to 30", "'x'"]),
+    ("log2 true", settings(n_features_log2=True), ["n_features_log2 must be an integer"]),
+    ("log2 20", settings(n_features_log2=20), ["n_features_log2 is 20", "n_features is 262144"]),
+    ("word ab", settings(word_ngrams="ab"), ["word_ngrams must be a pair of integers", "'ab'"]),
+    ("word triple", settings(word_ngrams=[1, 2, 3]), ["word_ngrams must be a pair of integers"]),
+    ("char 5", settings(char_ngrams=5), ["char_ngrams must be a pair of integers", "not 5"]),
+    ("char huge", settings(char_ngrams=[1, 10**6]), ["char_ngrams must be a pair of integers"]),
+    ("lowercase", settings(lowercase="yes"), ["lowercase must be true or false"]),
+]
+
+
+@pytest.mark.parametrize("label, change, needles", META_EDITS, ids=[e[0] for e in META_EDITS])
+def test_metadata_hand_edits_are_model_corrupted(project, label, change, needles):
+    edit_metadata(project, change)
+    for args in (("predict", NAME, "I forgot my password"), ("models", "show", NAME)):
+        if args[0] == "models" and label.startswith(("log2 20",)):
+            continue  # needs the model itself to judge; show only reads the metadata
+        fails(args, "model-corrupted", f"model {NAME}@2.0.0", f"{MODEL_DIR}/metadata.json", *needles)
+
+
+@pytest.mark.parametrize("labels, needle", [(["a"], "lists 1 label(s)"), (["a", "b"], "lists 2 label(s)"),
+                                            ([f"l{i}" for i in range(9)], "lists 9 label(s)")])
+def test_labels_must_match_the_model_output(project, labels, needle):
+    n_classes = len(json.loads((project / MODEL_DIR / "metadata.json").read_text())["labels"])
+    assert n_classes == 3  # the test dataset's targets
+    edit_metadata(project, with_labels(labels))
+    d = fails(("predict", NAME, "hi"), "model-corrupted", needle, f"scores {n_classes} classes")
+    assert "metadata.json" in d["message"]
+    assert n3("models", "show", NAME).exit_code == 0  # the content itself is well formed
+
+
+def test_metadata_edit_without_the_sha_is_still_a_mismatch(project):
+    edit_metadata(project, with_labels(None), fix_sha=False)
+    fails(("predict", NAME, "hi"), "model-corrupted", "metadata.json does not match the registry")
+
+
+def test_show_without_metadata_still_shows_the_entry(project):
+    (project / MODEL_DIR / "metadata.json").unlink()
+    result = n3("models", "show", NAME, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["metadata"] is None
+
+
+def test_valid_metadata_predicts_and_shows(project):
+    edit_metadata(project, lambda m: {**m, "note": "unknown fields are kept"})
+    assert n3("predict", NAME, "I forgot my password").exit_code == 0
+    result = n3("models", "show", NAME)
+    assert result.exit_code == 0 and "labels (" in result.output
