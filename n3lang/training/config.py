@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from n3lang import json_limits
 from n3lang.ast import UNKNOWN, Span
 from n3lang.diagnostics import Diagnostic, DiagnosticError
 from n3lang.training import errors
@@ -82,6 +83,19 @@ def _span(node) -> Span:
     return Span(s.line + 1, s.column + 1, e.line + 1, e.column + 1 if e.line == s.line else s.column + 2)
 
 
+_MAX_DIGITS = 40  # longer whole numbers are far outside every setting's range
+
+
+def _shown(number: int) -> str:
+    """A whole number for a message: in full, or its size when it is absurdly long (str() of
+    an int over 4300 digits raises)."""
+    if abs(number) < 10 ** _MAX_DIGITS:
+        return str(number)
+    if number.bit_length() < 14000:  # under 4215 digits: str() is allowed
+        return f"a number of {len(str(abs(number)))} digits"
+    return f"a number of about {int(number.bit_length() * math.log10(2))} digits"
+
+
 def read_config_file(path: Path, display: str | None = None) -> tuple[dict, dict]:
     """(values, origins) of a training.yaml; raises DiagnosticError for any problem with the file."""
     display = display or str(path)
@@ -115,6 +129,9 @@ def read_config_file(path: Path, display: str | None = None) -> tuple[dict, dict
         span = errors.span_at(mark.line + 1, mark.column + 1) if mark else UNKNOWN
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise errors.fail(errors.CONFIG_FILE, f"config file {display} is not valid YAML: {problem}", display, span)
+    except json_limits.ERRORS as exc:  # an integer of over 4300 digits (Python's int() guard)
+        problem, _ = json_limits.describe(exc, text)
+        raise errors.fail(errors.CONFIG_FILE, f"config file {display} cannot be read: {problem}", display)
     if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
         kind = "empty" if node is None else f"a YAML {_node_kind(node)}"
         span = _span(node) if node is not None else UNKNOWN
@@ -149,7 +166,16 @@ def _node_kind(node) -> str:
     return "value"
 
 
+class Expression:
+    """A `model` block setting that is an expression, not a plain value (reported, never used)."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+
 def _bad_type(value) -> str:
+    if isinstance(value, Expression):
+        return f"an expression ({value.kind}); a model setting takes a plain value: text, a number or true/false"
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
@@ -232,7 +258,7 @@ def coerce(values: dict, origins: dict) -> tuple[TrainingConfig, list[Diagnostic
             setattr(cfg, key, value)
         elif key in ("epochs", "seed"):
             v = value
-            if isinstance(v, str) and _INT.match(v.strip()):
+            if isinstance(v, str) and _INT.match(v.strip()) and len(v.strip()) <= _MAX_DIGITS:
                 v = int(v.strip())
             if isinstance(v, float) and v.is_integer():
                 v = int(v)
@@ -242,12 +268,12 @@ def coerce(values: dict, origins: dict) -> tuple[TrainingConfig, list[Diagnostic
                 continue
             if key == "epochs" and not (1 <= v <= 10000):
                 problems.append(_err(errors.CONFIG_INVALID,
-                                     f"`epochs` must be at least 1 (and at most 10000), got {v}", file, span, key,
+                                     f"`epochs` must be at least 1 (and at most 10000), got {_shown(v)}", file, span, key,
                                      fix="Set `epochs` to a positive whole number, e.g. 3."))
                 continue
             if key == "seed" and not (0 <= v < 2**32):
                 problems.append(_err(errors.CONFIG_INVALID,
-                                     f"`seed` must be between 0 and 4294967295, got {v}", file, span, key,
+                                     f"`seed` must be between 0 and 4294967295, got {_shown(v)}", file, span, key,
                                      fix="Set `seed` to a non-negative whole number, e.g. 13."))
                 continue
             setattr(cfg, key, v)
@@ -255,6 +281,8 @@ def coerce(values: dict, origins: dict) -> tuple[TrainingConfig, list[Diagnostic
             v = value
             if isinstance(v, str) and _NUMBER.match(v.strip()):
                 v = float(v.strip())
+            if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 1e300:  # float() would overflow
+                v = math.inf
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
                 problems.append(_err(errors.CONFIG_INVALID, f"`{key}` must be a number, got {_bad_type(value)}",
                                      file, span, key, fix=f"Set `{key}` to a number."))

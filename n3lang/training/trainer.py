@@ -17,6 +17,7 @@ import platform
 import shutil
 import tempfile
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -430,8 +431,8 @@ def configs_from_app(app) -> list[tuple[str, dict, dict]]:
         values, origins = {}, {}
         for s in decl.settings:
             key = s.key
-            v = getattr(s.value, "value", s.value)
-            if hasattr(v, "as_integer_ratio") and not isinstance(v, (int, float)):  # Decimal
+            v = _setting_value(s.value)
+            if isinstance(v, Decimal):
                 v = int(v) if v == int(v) and key in ("epochs", "seed") else float(v)
             values[key] = v
             origins[key] = (app.display, s.span)
@@ -440,3 +441,17 @@ def configs_from_app(app) -> list[tuple[str, dict, dict]]:
         origins.setdefault("output_name", (app.display, decl.name_span))
         out.append((decl.name, values, origins))
     return out
+
+
+def _setting_value(node):
+    """The plain value of a `model` setting: a literal, or a signed number literal (-1); any
+    other expression becomes config.Expression, which the config check reports."""
+    from n3lang import ast as A
+
+    if isinstance(node, A.Literal):
+        return node.value
+    if isinstance(node, A.Unary) and isinstance(node.operand, A.Literal) and isinstance(node.operand.value, Decimal):
+        return -node.operand.value if node.op == "-" else node.operand.value
+    words = {"ListExpr": "a list", "MapExpr": "a map", "Binary": "arithmetic", "Name": "a name",
+             "Attribute": "a field of a value"}
+    return config_mod.Expression(words.get(type(node).__name__, "a computed value"))

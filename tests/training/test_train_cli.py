@@ -575,3 +575,27 @@ def test_dataset_rows_json_cannot_hold(project):
     assert [(d["line"], d["column"], d["message"]) for d in diags] == [
         (3, 26, "line is not valid JSON: a number has more than 4300 digits"),
         (4, 1, "line is not valid JSON: the value is nested too deeply (about a thousand levels)")]
+
+
+def test_absurd_numbers_in_training_yaml(project):
+    base = "model_base: text-base\ndataset: data/support_tickets.jsonl\noutput_name: m1\n"
+    (project / "t.yaml").write_text(base + "epochs: " + "9" * 5000 + "\n")
+    diags = assert_fails(project, ["--config", "t.yaml"], "config-file-invalid")
+    assert diags[0]["message"] == "config file t.yaml cannot be read: a number has more than 4300 digits"
+    (project / "t.yaml").write_text(base + "epochs: " + "9" * 400 + "\nlearning_rate: " + "9" * 400 + "\n")
+    diags = assert_fails(project, ["--config", "t.yaml"], "config-invalid-value")
+    assert "`epochs` must be at least 1 (and at most 10000), got a number of 400 digits" in [
+        d["message"] for d in diags]
+    assert any(d["message"].startswith("`learning_rate` must be a number") for d in diags)
+
+
+def test_model_block_settings_take_plain_values(project):
+    app = project / "m.ai"
+    for setting, message in (
+            ("epochs is -1", "`epochs` must be at least 1 (and at most 10000), got -1"),
+            ("epochs is 1 + 2", "`epochs` must be a whole number, got an expression (arithmetic); a model "
+                                "setting takes a plain value: text, a number or true/false")):
+        app.write_text('spec is "1.0"\n\ncapabilities:\n  training\n\nmodel "mm":\n  model_base is "text-base"\n'
+                       f'  dataset is "data/support_tickets.jsonl"\n  {setting}\n\nflow "f":\n  return 1\n')
+        diags = assert_fails(project, ["m.ai"], "config-invalid-value")
+        assert (diags[0]["line"], diags[0]["message"]) == (9, message)
