@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 from abc import ABC, abstractmethod
+from decimal import Decimal
 from typing import Any, Callable, TypeVar
 
 from n3lang.runtime.values import dumps, parse_json_text
@@ -89,6 +90,24 @@ def _encode(value: Any) -> str:
     return dumps(value, indent=None, sort_keys=False)
 
 
+MAX_ID = (1 << 63) - 1  # the largest SQLite INTEGER
+
+
+def _sql_text(value: Any) -> str:
+    """``value`` as an SQL literal (for the DELETE a message suggests)."""
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value) if isinstance(value, (int, float)) else "X'" + bytes(value).hex() + "'"
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return "a JSON number"
+    return {str: "text", int: "an integer", float: "a real number", bytes: "a blob",
+            list: "a JSON list", dict: "a JSON object", bool: "a JSON boolean",
+            type(None): "null"}.get(type(value), f"a JSON {type(value).__name__.lower()}")
+
+
 class SQLiteStore(RecordStore):
     """The SQLite store: ``path=None`` keeps everything in memory for one run.
 
@@ -104,6 +123,8 @@ class SQLiteStore(RecordStore):
             self._db.execute("BEGIN")
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc
+        self._path = "the state file" if path is None else f"state file '{path}'"
+        self._cli_path = "STATE.db" if path is None else str(path)
         self._cache: dict[str, dict[int, dict]] = {}
         self._next_id: dict[str, int] = {}
 
@@ -113,8 +134,13 @@ class SQLiteStore(RecordStore):
             row = self._db.execute("SELECT value FROM n3_state WHERE key = 'state'").fetchone()
             if row is None:
                 return {}
+            if not isinstance(row[0], str):
+                raise StoreError(f"{self._path} holds a damaged row in table n3_state (key 'state'): its value is "
+                                 f"{_kind(row[0])}, not JSON text. n3 never writes such a row, so the file was "
+                                 f"edited; restore it from a backup, or delete the row to start from an empty "
+                                 f"state: sqlite3 {self._cli_path} \"DELETE FROM n3_state WHERE key = 'state'\"")
             value = parse_json_text(row[0])
-        except (sqlite3.Error, ValueError) as exc:
+        except (sqlite3.Error, ValueError, RecursionError) as exc:
             raise StoreError(str(exc)) from exc
         return value if isinstance(value, dict) else {}
 
@@ -133,17 +159,48 @@ class SQLiteStore(RecordStore):
             try:
                 cursor = self._db.execute(
                     "SELECT id, data FROM n3_records WHERE record = ? ORDER BY id", (record,))
-                rows = {rid: parse_json_text(data) for rid, data in cursor}
-            except (sqlite3.Error, ValueError) as exc:
+                rows = {}
+                for rid, data in cursor:
+                    rows[self._check_id(record, rid)] = self._decode_row(record, rid, data)
+            except sqlite3.Error as exc:
                 raise StoreError(str(exc)) from exc
             self._cache[record] = rows
             self._next_id[record] = (max(rows) if rows else 0) + 1
         return rows
 
+    def _bad_row(self, record: str, rid: Any, problem: str) -> StoreError:
+        where = f"record = {_sql_text(record)} AND id = {_sql_text(rid)}"
+        return StoreError(
+            f"{self._path} holds a damaged row in table n3_records (record {record!r}, id {rid!r}): {problem}. "
+            f"n3 never writes such a row, so the file was edited; restore it from a backup, or fix or delete "
+            f"the row: sqlite3 {self._cli_path} \"DELETE FROM n3_records WHERE {where}\"")
+
+    def _check_id(self, record: str, rid: Any) -> int:
+        if not isinstance(rid, int) or isinstance(rid, bool):
+            raise self._bad_row(record, rid, f"its id is {_kind(rid)}, not an integer")
+        return rid
+
+    def _decode_row(self, record: str, rid: int, data: Any) -> dict:
+        if not isinstance(data, str):
+            raise self._bad_row(record, rid, f"its data is {_kind(data)}, not JSON text")
+        try:
+            value = parse_json_text(data)
+        except (ValueError, RecursionError) as exc:
+            raise self._bad_row(record, rid, f"its data is not valid JSON ({exc})") from exc
+        if not isinstance(value, dict):
+            raise self._bad_row(record, rid, f"its data is {_kind(value)}, not a JSON object of fields")
+        return value
+
     @_wrapped
     def insert(self, record: str, data: dict) -> int:
         rows = self._rows(record)
         rid = self._next_id[record]
+        if rid > MAX_ID:
+            raise StoreError(
+                f"cannot create another {record!r} in {self._path}: its highest id is {rid - 1}, the largest "
+                f"SQLite can hold, so there is no next id. n3 counts ids up from 1, so the file was edited; "
+                f"restore it from a backup, or give that row a smaller unused id or delete it: sqlite3 "
+                f"{self._cli_path} \"DELETE FROM n3_records WHERE record = {_sql_text(record)} AND id = {rid - 1}\"")
         self._next_id[record] = rid + 1
         self._db.execute("INSERT INTO n3_records (record, id, data) VALUES (?, ?, ?)",
                          (record, rid, _encode(data)))
