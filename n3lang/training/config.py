@@ -243,6 +243,10 @@ def coerce(values: dict, origins: dict) -> tuple[TrainingConfig, list[Diagnostic
                                      file, span, key, fix=f"Set `{key}` to a string."))
                 continue
             value = value.strip()
+            if "\0" in value:
+                problems.append(_err(errors.CONFIG_INVALID, f"`{key}` contains a NUL character", file, span, key,
+                                     fix=f"Set `{key}` to a string without control characters."))
+                continue
             if key == "mode" and value not in MODES:
                 close = difflib.get_close_matches(value, MODES, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,10 +86,16 @@ def json_type_name(value) -> str:
 
 def read(path: Path, display: str, handler, *, allow_absolute: bool = False) -> Dataset:
     """Read and validate the dataset at ``path`` (shown as ``display``) for ``handler``'s mode."""
-    if not path.is_file():
-        what = "is a directory, not a file" if path.is_dir() else "does not exist"
-        raise errors.fail(errors.DATASET_MISSING, f"dataset {display} {what}", display)
-    raw = path.read_bytes()
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # never read a directory, a device or a pipe
+            what = "is a directory, not a file" if stat.S_ISDIR(info.st_mode) else "is not a regular file"
+            raise errors.fail(errors.DATASET_MISSING, f"dataset {display} {what}", display)
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise errors.fail(errors.DATASET_MISSING, f"dataset {display} does not exist", display)
+    except OSError as exc:  # a name too long, no permission, ...
+        raise errors.fail(errors.DATASET_MISSING, f"dataset {display} cannot be read: {exc.strerror or exc}", display)
     snapshot = hashlib.sha256(raw).hexdigest()
     if not raw.strip():
         raise errors.fail(errors.DATASET_EMPTY, f"dataset {display} is empty", display)

@@ -11,6 +11,7 @@ entry (and a leftover directory that the next run removes under the lock) or the
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import platform
@@ -145,12 +146,54 @@ def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = Tr
         except ValueError:
             pass
     requested["dataset"] = display
+    from n3lang.training.reports import report_paths
+
+    version = config_mod.version_of(name)
+    output_dir = _resolve_dir(project_dir, cfg.output_dir, DEFAULT_OUTPUT_DIR)
+    report_dir = _resolve_dir(project_dir, cfg.report_dir, DEFAULT_REPORT_DIR)
+    # before reading any data: a run must not train for minutes and then fail to write
+    _check_output_paths(cfg, {"output_dir": output_dir / name / version,
+                              "report_dir": max(report_paths(report_dir, name, version).values(),
+                                                key=lambda p: len(p.name))})
     data = dataset_mod.read(ds_path, display, handler, allow_absolute=Path(cfg.dataset).is_absolute())
     mask = dataset_mod.split(data.canonical, params["seed"], params["validation_split"])
     labels = sorted(set(data.targets))
-    return Plan(project_dir, cfg, base, handler, name, config_mod.version_of(name), requested, params, data,
-                ds_path, mask, labels, _resolve_dir(project_dir, cfg.output_dir, DEFAULT_OUTPUT_DIR),
-                _resolve_dir(project_dir, cfg.report_dir, DEFAULT_REPORT_DIR))
+    return Plan(project_dir, cfg, base, handler, name, version, requested, params, data,
+                ds_path, mask, labels, output_dir, report_dir)
+
+
+def _check_output_paths(cfg: TrainingConfig, targets: dict[str, Path]) -> None:
+    """Each path a run will create (the model directory, the longest report file) must be one
+    the file system can hold: every existing part a directory, every name short enough."""
+    for key, target in targets.items():
+        file, span = cfg.where(key)
+        problem = None
+        for part in (target, *target.parents):
+            if len(os.fsencode(part.name)) > 255:
+                problem = f"the name {part.name[:40]}... is longer than the 255 bytes a file name may have"
+                if cfg.output_name in part.name:  # made from the model's name: point at it
+                    file, span = cfg.where("output_name")
+                break
+        if problem is None:
+            existing = next((p for p in (target.parent, *target.parent.parents) if p.exists()), None)
+            if existing is not None and not existing.is_dir():
+                problem = f"{existing} is a file, not a directory"
+        if problem:
+            raise errors.fail(errors.CONFIG_INVALID, f"cannot write {target}: {problem}", file, span,
+                              fix=f"Set `{key}` to a directory (it is created if missing), and keep "
+                                  "`output_name` short.")
+
+
+@contextlib.contextmanager
+def _file_system_errors():
+    """An OSError while writing the model or reports, as a training-failed diagnostic."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or "the output"
+        raise errors.fail(errors.TRAINING_FAILED, f"cannot write {where}: {exc.strerror or exc}; nothing was "
+                          "registered", str(where), fix="Check that output_dir and report_dir are directories "
+                          "you can write.") from None
 
 
 def created_at_value() -> str:
@@ -372,12 +415,13 @@ def _require_finite(tensors: dict, history: list, params: dict) -> None:
 
 def train(plan: Plan, *, progress=None) -> dict:
     """Build and commit; returns a result summary (the registry entry and paths)."""
-    built = build(plan, plan.output_dir, progress=progress)
-    try:
-        entry = commit(plan, built)
-    except BaseException:
-        shutil.rmtree(built.stage, ignore_errors=True)
-        raise
+    with _file_system_errors():
+        built = build(plan, plan.output_dir, progress=progress)
+        try:
+            entry = commit(plan, built)
+        except BaseException:
+            shutil.rmtree(built.stage, ignore_errors=True)
+            raise
     out = plan.summary()
     out["entry"] = entry
     out["model_kind"] = built.metadata["model_kind"]

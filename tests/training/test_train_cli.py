@@ -599,3 +599,17 @@ def test_model_block_settings_take_plain_values(project):
                        f'  dataset is "data/support_tickets.jsonl"\n  {setting}\n\nflow "f":\n  return 1\n')
         diags = assert_fails(project, ["m.ai"], "config-invalid-value")
         assert (diags[0]["line"], diags[0]["message"]) == (9, message)
+
+
+@pytest.mark.parametrize("extra, code, needle", [
+    ({"output_dir": "app.ai"}, "config-invalid-value", "app.ai is a file, not a directory"),
+    ({"report_dir": "r" * 300}, "config-invalid-value", "is longer than the 255 bytes a file name may have"),
+    ({"output_name": "m_v" + "9" * 120}, "config-invalid-value", "is longer than the 255 bytes"),
+    ({"output_dir": "a\0b"}, "config-invalid-value", "`output_dir` contains a NUL character"),
+    ({"dataset": "d" * 5000}, "dataset-missing", "cannot be read: File name too long"),
+], ids=["output-dir-is-a-file", "report-dir-name-too-long", "version-makes-names-too-long", "nul", "dataset-name"])
+def test_output_paths_are_checked_before_training(project, extra, code, needle):
+    cfg = {"model_base": "text-base", "dataset": "data/support_tickets.jsonl", "output_name": "m1", **extra}
+    (project / "t.yaml").write_text(json.dumps(cfg))  # JSON is YAML, and spells the NUL
+    diags = assert_fails(project, ["--config", "t.yaml"], code, needle)
+    assert diags[0]["file"] == ("t.yaml" if "dataset" not in extra else extra["dataset"])
