@@ -8,10 +8,22 @@ with :func:`describe`.
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 ERRORS = (ValueError, RecursionError)  # catch json.JSONDecodeError (a ValueError) before these
 _LONG_NUMBER = re.compile(r"\d{4301,}")
+
+
+def loads(text: str) -> Any:
+    """``json.loads`` that refuses NaN and Infinity (Python accepts them; JSON has no such
+    numbers, and they would turn into the text "nan" downstream)."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def describe(exc: BaseException, text: str) -> tuple[str, int]:
@@ -21,4 +33,7 @@ def describe(exc: BaseException, text: str) -> tuple[str, int]:
     long_number = _LONG_NUMBER.search(text)
     if long_number:
         return "a number has more than 4300 digits", long_number.start() - text.rfind("\n", 0, long_number.start())
+    constant = re.search(r"-?\b(?:NaN|Infinity)\b", text) if "is not a JSON number" in str(exc) else None
+    if constant:
+        return str(exc), constant.start() - text.rfind("\n", 0, constant.start())
     return str(exc), 1

@@ -172,11 +172,16 @@ def activate(ref: str, reason: str | None, as_json: bool) -> None:
 
 def _set_status(ref: str, status: str, reason: str | None, as_json: bool) -> None:
     """Append a status event for ref (nothing when the model already has that status)."""
-    from n3lang.training import registry
+    from n3lang import surrogates
+    from n3lang.training import errors, registry
     from n3lang.training.trainer import created_at_value
 
     name, version = registry.parse_ref(ref)
     try:
+        char = surrogates.find(reason) if reason else None  # bytes on the command line that are not UTF-8
+        if char is not None:
+            raise errors.fail(errors.CONFIG_INVALID, f"--reason is not UTF-8 text: {surrogates.describe(char)}",
+                              "<command line>", fix="Pass the reason as UTF-8 text.")
         entry, event = registry.set_status(project_dir(), name, version, status, reason=reason,
                                            created_at=created_at_value())
     except DiagnosticError as exc:

@@ -67,7 +67,7 @@ def _batch(predictor, path: Path, as_json: bool) -> None:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = json_limits.loads(line)
         except json.JSONDecodeError as exc:
             problems.append(errors.error(errors.DATASET_ROW, f"line is not valid JSON: {exc.msg}", str(path),
                                          errors.span_at(lineno, exc.colno)))
@@ -87,7 +87,13 @@ def _batch(predictor, path: Path, as_json: bool) -> None:
             problems.append(errors.error(errors.DATASET_ROW, f'row has no "{field[0]}" field', str(path),
                                          errors.span_at(lineno)))
             continue
-        out = predictor.predict(row[key])
+        try:
+            out = predictor.predict(row[key])
+        except DiagnosticError as exc:  # this row's input: report it at its line, go on with the rest
+            d = exc.diagnostics[0]
+            problems.append(errors.error(d.code, d.message, str(path), errors.span_at(lineno, line.find(f'"{key}"') + 1),
+                                         fix=d.fix))
+            continue
         rec = {"line": lineno, "prediction": out["label"], "confidence": out["confidence"]}
         tkey = next((k for k in TARGET_FIELDS if k in row), None)
         if tkey is not None:

@@ -179,7 +179,7 @@ def load_export(path: Path, display: str | None = None) -> tuple[str, _Located]:
         raise DiagnosticError([make(CONVERT_INPUT_INVALID, f"{display} is not UTF-8 (byte {exc.start + 1})",
                                     span, display, fix="Re-save the export as UTF-8.")])
     try:
-        data = json.loads(text)
+        data = json_limits.loads(text)
     except json.JSONDecodeError as exc:
         span = Span(exc.lineno, exc.colno, exc.lineno, exc.colno + 1)
         raise DiagnosticError([make(CONVERT_INPUT_INVALID, f"{display} is not valid JSON: {exc.msg}", span, display)])

@@ -129,7 +129,7 @@ def read(path: Path, display: str, handler, *, allow_absolute: bool = False) -> 
             continue
         ctx = RowContext(display, lineno, text, dataset_dir, allow_absolute)
         try:
-            row = json.loads(text)
+            row = json_limits.loads(text)
         except json.JSONDecodeError as exc:
             problems.append(ctx.problem(f"line is not valid JSON: {exc.msg}", column=exc.colno,
                                         fix="Write one complete JSON object per line."))

@@ -613,3 +613,27 @@ def test_output_paths_are_checked_before_training(project, extra, code, needle):
     (project / "t.yaml").write_text(json.dumps(cfg))  # JSON is YAML, and spells the NUL
     diags = assert_fails(project, ["--config", "t.yaml"], code, needle)
     assert diags[0]["file"] == ("t.yaml" if "dataset" not in extra else extra["dataset"])
+
+
+def test_nan_is_not_a_json_number_in_datasets(project):
+    good = '{"input": "hello there", "target": "a"}\n{"input": "bye now", "target": "b"}\n'
+    with_dataset(project, good + '{"input": "x", "target": NaN}\n')
+    diags = assert_fails(project, SEED_FLAGS, "dataset-row-invalid")
+    assert [(d["line"], d["column"], d["message"]) for d in diags] == [
+        (3, 26, "line is not valid JSON: NaN is not a JSON number")]
+
+
+def test_predict_dataset_reports_bad_rows_at_their_line_and_goes_on(project):
+    assert n3("train", *SEED_FLAGS).exit_code == 0
+    (project / "rows.jsonl").write_text('{"input": 5}\n{"input": "where is my parcel"}\n')
+    out = n3("predict", "supportbot.faq_model_v2", "--dataset", "rows.jsonl")
+    assert out.exit_code == 1 and out.stdout.startswith("2\t")
+    assert "rows.jsonl:1:2: error: a text model needs text, got a number [predict-input-invalid]" in out.stderr
+
+
+def test_deprecate_reason_must_be_text(project):
+    assert n3("train", *SEED_FLAGS).exit_code == 0
+    reg = (project / "models_registry.yaml").read_bytes()
+    out = n3("models", "deprecate", "supportbot.faq_model_v2", "--reason", "bad \udcff", "--json")
+    assert out.exit_code == 1 and "--reason is not UTF-8 text" in diagnostics(out)[0]["message"]
+    assert (project / "models_registry.yaml").read_bytes() == reg
