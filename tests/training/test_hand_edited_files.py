@@ -108,8 +108,10 @@ REGISTRY_EDITS = [
     ("version float", r'^  version: .*$', "  version: 2.0", "  version:", ["field version", "must be a string"]),
     ("bad status", r'^  status: .*$', '  status: "retired"', "  status:", ["field status", "must be one of"]),
     ("surrogate", None, '  note: "\\ud800"\n', "  note:", []),
-    ("deep", None, "  deep: " + "[" * 5000 + "]" * 5000 + "\n", "  deep:", ["nested more than"]),
-    ("very deep", None, "  deep: " + "[" * 100000 + "]" * 100000 + "\n", "  deep:", ["nested more than 1000"]),
+    # PyYAML 6.0.4 refuses deep nesting itself ("exceeded maximum nesting depth"); before it, our
+    # own check does ("nested more than 1000 levels"): either way a clean error
+    ("deep", None, "  deep: " + "[" * 5000 + "]" * 5000 + "\n", "  deep:", ["nest"]),
+    ("very deep", None, "  deep: " + "[" * 100000 + "]" * 100000 + "\n", "  deep:", ["nest"]),
     ("deep mapping", None, "  deep: " + "{a: " * 80 + "1" + "}" * 80 + "\n", "  deep:",
      ["field deep.a.a", "nested more than 64"]),
 ]
@@ -151,7 +153,7 @@ def test_registry_reading_errors_are_diagnostics_in_the_library(project):
 
 def test_deep_nesting_in_training_yaml_is_a_config_error(project):
     (project / "training.yaml").write_text("x: " + "[" * 100000 + "]" * 100000 + "\n")
-    fails(("train", "--config", "training.yaml"), "config-file-invalid", "nested more than 1000")
+    fails(("train", "--config", "training.yaml"), "config-file-invalid", "nest")  # ours or PyYAML's message
 
 
 # -------------------------------------------------------------------------------- metadata.json
