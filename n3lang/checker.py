@@ -747,6 +747,10 @@ class Checker:
                     setting.span,
                 )
                 continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 1e40:
+                # far outside every setting's range (and str() of a 4300-digit int raises)
+                self.error(INVALID_MODEL_SETTING, f"Model setting '{key}' is far outside its range", setting.span)
+                continue
             instance[key] = value
         if schema is None:
             return
