@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from n3lang import surrogates
-from n3lang.training import artifacts, errors, registry
+from n3lang.training import artifacts, errors, registry, shape
 from n3lang.training.single_text import featurizer_for
 
 
@@ -88,11 +88,11 @@ def _feature_settings_problem(settings, n_features=None) -> str | None:
     if settings is None:
         return None
     if not isinstance(settings, dict):
-        return f"trainer.config.feature_settings must be a mapping, not {registry._kind(settings)}"
+        return f"trainer.config.feature_settings must be a mapping, not {shape.kind_of(settings)}"
     log2 = settings.get("n_features_log2", 18)
     if not _is_int(log2) or not 1 <= log2 <= MAX_LOG2_FEATURES:
         return (f"trainer.config.feature_settings.n_features_log2 must be an integer from 1 to "
-                f"{MAX_LOG2_FEATURES}, not {registry._short(log2)}")
+                f"{MAX_LOG2_FEATURES}, not {shape.short(log2)}")
     if _is_int(n_features) and n_features != 1 << log2:
         return (f"trainer.config.feature_settings.n_features_log2 is {log2}, but trainer.config.n_features is "
                 f"{n_features} (they must agree: n_features = 2 ** n_features_log2)")
@@ -100,10 +100,10 @@ def _feature_settings_problem(settings, n_features=None) -> str | None:
         pair = settings.get(key, [1, 2])
         if not (isinstance(pair, list) and len(pair) == 2 and all(_is_int(n) and 0 <= n <= MAX_NGRAM for n in pair)):
             return (f"trainer.config.feature_settings.{key} must be a pair of integers from 0 to {MAX_NGRAM} "
-                    f"(shortest, longest), not {registry._short(pair)}")
+                    f"(shortest, longest), not {shape.short(pair)}")
     for key in ("lowercase", "sublinear_tf"):
         if key in settings and not isinstance(settings[key], bool):
-            return f"trainer.config.feature_settings.{key} must be true or false, not {registry._short(settings[key])}"
+            return f"trainer.config.feature_settings.{key} must be true or false, not {shape.short(settings[key])}"
     return None
 
 
@@ -112,17 +112,17 @@ def metadata_problem(meta) -> str | None:
     (schemas/metadata.schema.json), non-empty string labels, sane text feature settings."""
     from n3lang.resources import load_schema
 
-    bad = registry.json_problem(meta) if isinstance(meta, (dict, list)) else None
+    bad = shape.json_problem(meta) if isinstance(meta, (dict, list)) else None
     if bad is None:
-        bad = registry.schema_problem(meta, load_schema("metadata"), strict=False)
+        bad = shape.schema_problem(meta, load_schema("metadata"), strict=False)
     if bad is not None:
         path, problem = bad
-        return f"{'field ' + registry._where(path) if path else 'the content'} {problem}"
+        return f"{'field ' + shape.where(path) if path else 'the content'} {problem}"
     if not meta["labels"]:
         return "field labels is empty; a model has at least two labels"
     trainer_config = meta["trainer"]["config"]
     if not isinstance(trainer_config, dict):
-        return f"field trainer.config must be a mapping, not {registry._kind(trainer_config)}"
+        return f"field trainer.config must be a mapping, not {shape.kind_of(trainer_config)}"
     if meta["mode"] == "text":
         return _feature_settings_problem(trainer_config.get("feature_settings"), trainer_config.get("n_features"))
     return None

@@ -40,16 +40,13 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import math
 import os
-import re
 import tempfile
-from datetime import date, datetime
 from pathlib import Path
 
 import yaml
 
-from n3lang.training import errors
+from n3lang.training import errors, shape
 from n3lang.training.artifacts import fsync_dir
 
 REGISTRY_FILE = "models_registry.yaml"
@@ -126,159 +123,6 @@ def entry_sha256(entry: dict) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-# ------------------------------------------------------------------------------- shape
-MAX_DEPTH = 64  # nesting of lists/mappings inside one entry (n3 writes at most 2)
-
-
-def _kind(value) -> str:
-    """How a YAML/JSON value is named in messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, datetime):
-        return "an unquoted timestamp"
-    if isinstance(value, date):
-        return "an unquoted date"
-    if isinstance(value, (bytes, bytearray)):
-        return "binary data (!!binary)"
-    if isinstance(value, (set, frozenset)):
-        return "a set (!!set)"
-    if isinstance(value, tuple):
-        return "an ordered mapping (!!omap / !!pairs)"
-    return type(value).__name__
-
-
-def _where(path: tuple) -> str:
-    """``metrics.accuracy`` / ``deep[0][1]`` for a path of keys and indexes (a long path is
-    cut short)."""
-    out = ""
-    if len(path) > 8:
-        path = path[:6]
-        tail = "..."
-    else:
-        tail = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) and not isinstance(part, bool) else (f".{part}" if out else str(part))
-    return out + tail
-
-
-def json_problem(value, max_depth: int = MAX_DEPTH) -> tuple[tuple, str] | None:
-    """(path, what is wrong) for the first part of ``value`` that is not plain JSON data
-    (mappings with string keys, lists, strings, finite numbers, booleans, null), or None.
-    Iterative, so deep nesting cannot exhaust the stack."""
-    stack = [((), value, 0)]
-    while stack:
-        path, v, depth = stack.pop()
-        if v is None or isinstance(v, (bool, int)):
-            continue
-        if isinstance(v, float):
-            if not math.isfinite(v):
-                return path, f"is {'NaN' if math.isnan(v) else 'infinite'}; JSON has no such number"
-            continue
-        if isinstance(v, str):
-            try:
-                v.encode("utf-8")
-            except UnicodeEncodeError:
-                return path, "holds an unpaired UTF-16 surrogate (an escape like \\ud800), which is not text"
-            continue
-        if isinstance(v, (dict, list)):
-            if depth >= max_depth:
-                return path, f"is nested more than {max_depth} levels deep"
-            if isinstance(v, dict):
-                for k, item in v.items():
-                    if not isinstance(k, str):
-                        return path, f"has the key {k!r}, which is {_kind(k)}; keys must be strings"
-                    stack.append((path + (k,), item, depth + 1))
-            else:
-                for i, item in enumerate(v):
-                    stack.append((path + (i,), item, depth + 1))
-            continue
-        return path, f"is {_kind(v)}, which is not JSON data (write it as a quoted string or a number)"
-    return None
-
-
-_TYPES = {
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "null": lambda v: v is None,
-}
-_TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
-               "object": "a mapping", "array": "a list", "null": "null"}
-
-
-def schema_problem(value, schema: dict, path: tuple = (), *, strict: bool = True) -> tuple[tuple, str] | None:
-    """(path, what is wrong) for the first place ``value`` breaks ``schema``, else None.
-
-    A small, fast subset of JSON Schema (the keywords n3's own schemas use on their fields):
-    type, const, enum, pattern, required, properties, additionalProperties, items,
-    minItems, minimum, maximum. With ``strict`` False, keys the schema does not name are
-    not judged (additionalProperties: false is ignored at this level)."""
-    want = schema.get("type")
-    if want is not None:
-        kinds = want if isinstance(want, list) else [want]
-        if not any(_TYPES[k](value) for k in kinds):
-            return path, f"must be {' or '.join(_TYPE_NAMES[k] for k in kinds)}, not {_kind(value)} ({_short(value)})"
-    if "const" in schema and value != schema["const"]:
-        return path, f"must be {schema['const']!r}, not {_short(value)}"
-    if "enum" in schema and value not in schema["enum"]:
-        return path, f"must be one of {', '.join(map(str, schema['enum']))}, not {_short(value)}"
-    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
-        return path, f"is not in the expected form ({_short(value)} does not match {schema['pattern']})"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            return path, f"must be at least {schema['minimum']}, not {value!r}"
-        if "maximum" in schema and value > schema["maximum"]:
-            return path, f"must be at most {schema['maximum']}, not {value!r}"
-    if isinstance(value, dict):
-        missing = [k for k in schema.get("required", ()) if k not in value]
-        if missing:
-            return path, f"lacks {', '.join(missing)}"
-        props = schema.get("properties", {})
-        extra = schema.get("additionalProperties", True)
-        for k, v in value.items():
-            if k in props:
-                found = schema_problem(v, props[k], path + (k,))
-            elif extra is False:
-                if not strict:
-                    continue
-                return path + (k,), "is not a known field"
-            elif isinstance(extra, dict):
-                found = schema_problem(v, extra, path + (k,))
-            else:
-                continue
-            if found:
-                return found
-    if isinstance(value, list):
-        if len(value) < schema.get("minItems", 0):
-            return path, f"must hold at least {schema['minItems']} item(s)"
-        if "items" in schema:
-            for i, v in enumerate(value):
-                found = schema_problem(v, schema["items"], path + (i,))
-                if found:
-                    return found
-    return None
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _entry_schema(event: bool) -> dict:
     from n3lang.resources import load_schema
 
@@ -307,7 +151,7 @@ def _shape_error(bad: tuple[tuple, str], item_node, line: int, display: str) -> 
     """registry-corrupted for a json_problem / schema_problem of the entry at ``line``."""
     path, problem = bad
     at, at_col = _node_line(item_node, path)
-    what = f"field {_where(path)} of the entry at line {line}" if path else f"the entry at line {line}"
+    what = f"field {shape.where(path)} of the entry at line {line}" if path else f"the entry at line {line}"
     return errors.fail(errors.REGISTRY_CORRUPTED, f"{display} is corrupted at line {at}: {what} {problem}",
                        display, errors.span_at(at, at_col))
 
@@ -332,6 +176,8 @@ def _parse(raw: bytes, display: str) -> list[dict]:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise corrupt(f"{display} is corrupted at line {line}: {problem}", line, col)
+    except ValueError:  # an integer of over 4300 digits (Python's int() guard)
+        raise corrupt(f"{display} is corrupted: it holds a number of over 4300 digits")
     if data is None:
         return []
     if not isinstance(data, list) or not isinstance(node, yaml.SequenceNode):
@@ -347,7 +193,7 @@ def _parse(raw: bytes, display: str) -> list[dict]:
         if not isinstance(item, dict):
             raise corrupt(f"{display} is corrupted at line {line}: an entry must be a mapping", line, col)
         event = is_event(item)
-        bad = json_problem(item)
+        bad = shape.json_problem(item)
         if bad is None:
             missing = [k for k in (EVENT_REQUIRED if event else REQUIRED) if k not in item]
             if missing:
@@ -369,7 +215,7 @@ def _parse(raw: bytes, display: str) -> list[dict]:
                 raise corrupt(f"{display} is corrupted at line {line}: the status event names "
                               f"{key[0]}@{key[1]}, which no earlier entry registers", line, col)
         # fields n3 does not know are kept (they are hashed like the rest); known ones are typed
-        bad = schema_problem(item, _entry_schema(event), strict=False)
+        bad = shape.schema_problem(item, _entry_schema(event), strict=False)
         if bad is not None:
             raise _shape_error(bad, item_node, line, display)
         if not event:

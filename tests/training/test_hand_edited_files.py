@@ -251,3 +251,15 @@ def test_valid_metadata_predicts_and_shows(project):
     assert n3("predict", NAME, "I forgot my password").exit_code == 0
     result = n3("models", "show", NAME)
     assert result.exit_code == 0 and "labels (" in result.output
+
+
+def test_a_registry_number_of_over_4300_digits_is_corruption_not_a_crash(tmp_path):
+    from n3lang.diagnostics import DiagnosticError
+    from n3lang.training import registry
+
+    (tmp_path / "models_registry.yaml").write_text("- name: m\n  training_seed: " + "9" * 5000 + "\n")
+    with pytest.raises(DiagnosticError) as exc:
+        registry.read_entries(tmp_path)
+    d = exc.value.diagnostics[0]
+    assert (d.code, d.message) == ("registry-corrupted",
+                                   "models_registry.yaml is corrupted: it holds a number of over 4300 digits")
