@@ -684,6 +684,8 @@ class Interpreter:
             raise _fail(AI_ERROR, f"The model '{ref}' failed to predict: {exc}", span)
         if not top:
             raise _fail(AI_ERROR, f"The model '{ref}' gave no prediction", span)
+        if not all(t["confidence"].is_finite() for t in top):
+            raise _fail(AI_ERROR, f"The model '{ref}' gave a confidence that is not a number", span)
         return {"label": top[0]["label"], "confidence": top[0]["confidence"], "top": top}
 
     def visit_Predict(self, node: A.Predict) -> dict:

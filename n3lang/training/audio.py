@@ -157,6 +157,10 @@ def check_wav(path: str | os.PathLike) -> WavInfo:
     seconds = info.frames / info.sample_rate
     if seconds > MAX_SECONDS:
         raise WavError(f"is {seconds:.1f} s long, over the {MAX_SECONDS:.0f} s limit for one utterance")
+    if info.fmt == "float":  # one NaN or infinity would make every feature of the file NaN
+        x = np.frombuffer(raw, dtype="<f4" if info.bits == 32 else "<f8")
+        if not np.isfinite(x).all():
+            raise WavError("holds float samples that are not numbers (NaN or infinite)")
     return info
 
 

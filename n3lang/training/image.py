@@ -24,6 +24,7 @@ import base64
 import io
 import math
 import os
+import stat
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -38,6 +39,7 @@ from n3lang.training.nets import F32, NetClassifier
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_SIDE = 4096
+MIN_LAYOUT_SIDE = 4  # tiny images are scaled up to this
 MAX_LAYOUT_SIDE = 32
 MAX_PIXELS_SIDE = 1024
 FORMATS = ("PNG", "JPEG")
@@ -65,20 +67,32 @@ def resolve_media_path(value: str, dataset_dir: Path, allow_absolute: bool = Fal
         if not allow_absolute:
             raise MediaError(f"path {value!r} is absolute; give a path relative to the dataset file")
         return p
-    target = (base / p).resolve()
+    try:
+        target = (base / p).resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python 3.10-3.12)
+        raise MediaError(f"path {_short(value)} cannot be followed: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         target.relative_to(base)
     except ValueError:
-        raise MediaError(f"path {value!r} escapes the dataset's directory") from None
+        raise MediaError(f"path {_short(value)} escapes the dataset's directory") from None
     return target
 
 
+def _short(value: str) -> str:
+    """A path for a message, cut to 80 characters."""
+    return repr(value if len(value) <= 80 else value[:77] + "...")
+
+
 def _check_file(path: Path, shown: str, max_bytes: int) -> None:
-    if not path.exists():
-        raise MediaError(f"file {shown!r} does not exist")
-    if not path.is_file():
-        raise MediaError(f"path {shown!r} is not a file")
-    size = path.stat().st_size
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise MediaError(f"file {_short(shown)} does not exist") from None
+    except (OSError, ValueError) as exc:  # a symlink loop, a name too long, ...
+        raise MediaError(f"file {_short(shown)} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise MediaError(f"path {_short(shown)} is not a file")
+    size = info.st_size
     if size == 0:
         raise MediaError(f"file {shown!r} is empty")
     if size > max_bytes:
@@ -220,7 +234,8 @@ def choose_layout(images: list[np.ndarray]) -> dict:
     sizes = Counter((int(a.shape[0]), int(a.shape[1])) for a in images)
     (h, w), _ = max(sizes.items(), key=lambda kv: (kv[1], kv[0][0] * kv[0][1], kv[0]))
     scale = min(1.0, MAX_LAYOUT_SIDE / max(h, w))
-    h2, w2 = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
+    # at least MIN_LAYOUT_SIDE: the CNN halves the image twice, and smaller ones vanish
+    h2, w2 = (max(MIN_LAYOUT_SIDE, int(round(side * scale))) for side in (h, w))
     colour = 0.0
     n_rgb = 0
     for a in images:
@@ -456,7 +471,10 @@ class ImageHandler:
             return value if value.ndim == 3 else value[:, :, None]
         if isinstance(value, list):
             return pixels_to_array(value)
-        path = (Path(dataset_dir) / value).resolve()
+        try:
+            path = (Path(dataset_dir) / value).resolve()
+        except (OSError, RuntimeError):  # checked (and reported) by check_input; decode it as given
+            path = Path(dataset_dir) / value
         cached = _CACHE.take(path)
         return cached if cached is not None else decode_image_file(path, str(value))
 

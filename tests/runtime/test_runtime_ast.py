@@ -437,6 +437,7 @@ def test_model_loader_failures_become_diagnostics():
     (lambda x: [], "The model 'bot.m' gave no prediction"),
     (lambda x: [("only-a-label",)], "The model 'bot.m' failed to predict: not enough values to unpack"),
     (lambda x: 1 / 0, "The model 'bot.m' failed to predict: division by zero"),
+    (lambda x: [("a", float("nan"))], "The model 'bot.m' gave a confidence that is not a number"),
 ])
 def test_a_misbehaving_model_is_a_runtime_error_at_the_statement(ranked, message):
     class Odd:

@@ -198,3 +198,16 @@ def test_fit_is_deterministic(tmp_path):
         t.fit(HANDLER.featurize(inputs, tmp_path, t.feature_settings()), y)
         out.append(t.tensors())
     assert all(out[0][k].tobytes() == out[1][k].tobytes() for k in out[0])
+
+
+def test_float_samples_that_are_not_numbers_are_refused(tmp_path):
+    from n3lang.training.audio import check_wav
+
+    samples = np.zeros(1600, "<f4")
+    samples[100] = np.nan
+    data = samples.tobytes()
+    fmt = struct.pack("<HHIIHH", 3, 1, 16000, 64000, 4, 32)
+    body = b"WAVEfmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    (tmp_path / "nan.wav").write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    with pytest.raises(WavError, match=r"float samples that are not numbers \(NaN or infinite\)"):
+        check_wav(tmp_path / "nan.wav")

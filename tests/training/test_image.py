@@ -223,3 +223,17 @@ def test_fit_is_deterministic(tmp_path):
         out.append(t.tensors())
     assert list(out[0]) == list(out[1])
     assert all(out[0][k].tobytes() == out[1][k].tobytes() for k in out[0])
+
+
+def test_paths_that_cannot_be_followed_are_media_errors(tmp_path):
+    (tmp_path / "a.png").symlink_to("b.png")
+    (tmp_path / "b.png").symlink_to("a.png")
+    with pytest.raises(MediaError, match="cannot be followed"):
+        decode_image_file(resolve_media_path("a.png", tmp_path), "a.png")
+    with pytest.raises(MediaError, match=r"cannot be read: File name too long"):
+        decode_image_file(tmp_path / ("x" * 300 + ".png"), "x" * 300 + ".png")
+
+
+def test_tiny_images_are_scaled_up_to_a_layout_the_network_can_halve_twice():
+    tiny = [np.zeros((1, 1, 1), np.uint8)] * 3 + [np.zeros((3, 2, 1), np.uint8)]
+    assert choose_layout(tiny) == {"height": 4, "width": 4, "channels": 1}
