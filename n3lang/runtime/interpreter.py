@@ -611,7 +611,24 @@ class Interpreter:
         self._check_mutation("update", node.record, node.span)
         declared = {f.name for f in decl.fields}
         matches = list(self._matching(decl, node.predicate, node.span, "Update"))
-        count = 0
+        # every new row is computed and validated before any is written: a failing row (caught
+        # by `try` or not) leaves all of them as they were
+        try:
+            updates = self._compute_updates(decl, node, matches, declared)
+        except BaseException:
+            self._forget_unique(decl.name)  # it holds the new values of rows not written
+            raise
+        for rid, checked in updates:
+            self._store_call(self.store.replace, node.span, decl.name, rid, checked)
+        if updates:
+            self._forget_unique(decl.name)
+        self.trace({"type": "records_updated", "record": decl.name, "count": len(updates)})
+        self.last = _D(len(updates))
+
+    def _compute_updates(self, decl, node: A.Update, matches: list, declared: set) -> list:
+        """(id, new fields) of each matched row, validated as if the rows before it were
+        already written (uniqueness included: their new values enter the unique index)."""
+        updates = []
         for rid, data in matches:
             new = dict(data)
             saved = self.scope
@@ -628,11 +645,14 @@ class Interpreter:
             finally:
                 self.scope = saved
             checked = self.validate(decl, new, node.span, rid)
-            self._store_call(self.store.replace, node.span, decl.name, rid, checked)
-            self._forget_unique(decl.name)
-            count += 1
-        self.trace({"type": "records_updated", "record": decl.name, "count": count})
-        self.last = _D(count)
+            for (record, field), index in self._unique.items():
+                if record == decl.name:
+                    if data.get(field) is not None:
+                        index.get(_unique_key(data[field]), set()).discard(rid)
+                    if checked.get(field) is not None:
+                        index.setdefault(_unique_key(checked[field]), set()).add(rid)
+            updates.append((rid, checked))
+        return updates
 
     def visit_Delete(self, node: A.Delete) -> None:
         decl = self._record(node.record, node.span)

@@ -148,3 +148,58 @@ def test_numbers_beyond_the_runtime_and_long_integers(tmp_path: Path):
     code, out = invoke("run", str(app), "--json")
     # exact, past the 4300-digit guard of Python's int(), which json.loads applies too
     assert code == 0 and json.loads(out, parse_int=str)["result"] == "1" + "0" * 5000
+
+
+UPDATE_APP = '''spec is "1.0"
+
+record "Item":
+  n is number must be at most 5
+  tag is text must be unique
+
+flow "seed" requires true:
+  let a is map:
+    n is 4
+    tag is "a"
+  let b is map:
+    n is 5
+    tag is "b"
+  let c is map:
+    n is 4
+    tag is "c"
+  create "Item" with a as x
+  create "Item" with b as y
+  create "Item" with c as z
+  return "seeded"
+
+flow "bump" requires true:
+  try:
+    update "Item" where true set:
+      n is n + 1
+  with catch err:
+    return err.message
+  return "ok"
+
+flow "same_tag" requires true:
+  try:
+    update "Item" where n is less than 5 set:
+      tag is "same"
+  with catch err:
+    return err.message
+  return "ok"
+
+flow "all":
+  find "Item" where true
+  return item_results
+'''
+
+
+def test_an_update_that_fails_on_one_row_changes_no_row(tmp_path: Path):
+    app = write(tmp_path, UPDATE_APP)
+    state = str(tmp_path / "s.db")
+    assert invoke("run", str(app), "seed", "--state", state)[0] == 0
+    code, out = invoke("run", str(app), "bump", "--state", state)
+    assert code == 0 and out.strip() == "Field 'n' in record 'Item' must be at most 5"
+    code, out = invoke("run", str(app), "same_tag", "--state", state)  # two rows, one unique tag
+    assert code == 0 and out.strip() == "Field 'tag' in record 'Item' must be unique"
+    code, out = invoke("run", str(app), "all", "--state", state, "--json")
+    assert [(r["n"], r["tag"]) for r in json.loads(out)["result"]] == [(4, "a"), (5, "b"), (4, "c")]
