@@ -16,7 +16,9 @@ import math
 import os
 import platform
 import shutil
+import signal
 import tempfile
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -370,11 +372,27 @@ def _clean_stale_staging(parent: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _interruptions_deferred():
+    """Hold Ctrl-C (SIGINT) and SIGTERM while the model is put in place and registered, so an
+    interruption lands before (nothing written) or after (registered), never in between; a
+    held signal is delivered when the block ends. POSIX main thread only; elsewhere a no-op."""
+    held = (signal.SIGINT, signal.SIGTERM)
+    can = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    if can:
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        if can:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+
+
 def commit(plan: Plan, built: Built) -> dict:
     """Under the registry lock: name still free -> model dir into place -> reports -> registry entry."""
     final = plan.model_dir
     try:
-        with registry.locked(plan.project_dir):
+        with _interruptions_deferred(), registry.locked(plan.project_dir):
             entries = registry.read_entries(plan.project_dir)
             registry.check_name_free(entries, plan.name)
             _clean_stale_staging(plan.output_dir)

@@ -200,3 +200,16 @@ def test_two_concurrent_same_name_exactly_one_lands(tmp_path):
     assert len(entries) == 1
     assert check_consistent(proj, "supportbot.faq_model_v2")
     assert [p.name for p in (proj / "models").iterdir() if p.name.startswith(".staging-")] == []
+
+
+def test_an_interruption_during_commit_is_held_until_the_model_is_registered():
+    from n3lang.training.trainer import _interruptions_deferred
+
+    steps = []
+    with pytest.raises(KeyboardInterrupt):
+        with _interruptions_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            steps.append("moved into place")  # still runs: the signal is held
+            steps.append("registered")
+        steps.append("after")  # never: the held Ctrl-C arrives as the block ends
+    assert steps == ["moved into place", "registered"]
