@@ -25,7 +25,6 @@ import io
 import math
 import os
 import stat
-import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
@@ -455,7 +454,7 @@ class ImageHandler:
         if not isinstance(value, str):
             return None, [ctx.problem(f'"image" must be a file path string, got {json_type_name(value)}', key=key,
                                       example='{"image": "images/cat_01.png", "target": "cat"}')]
-        norm = unicodedata.normalize("NFC", value.strip()).replace("\\", "/")
+        norm = value.strip().replace("\\", "/")  # as given: NFC could name another file
         try:
             path = resolve_media_path(norm, ctx.dataset_dir, ctx.allow_absolute)
             _CACHE.put(path, decode_image_file(path, norm))

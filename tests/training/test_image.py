@@ -237,3 +237,13 @@ def test_paths_that_cannot_be_followed_are_media_errors(tmp_path):
 def test_tiny_images_are_scaled_up_to_a_layout_the_network_can_halve_twice():
     tiny = [np.zeros((1, 1, 1), np.uint8)] * 3 + [np.zeros((3, 2, 1), np.uint8)]
     assert choose_layout(tiny) == {"height": 4, "width": 4, "channels": 1}
+
+
+def test_an_image_path_is_used_as_written_not_unicode_normalised(tmp_path):
+    import unicodedata
+
+    name = unicodedata.normalize("NFD", "café.png")  # how some file systems store it
+    Image.new("L", (8, 8), 255).save(tmp_path / name)
+    ctx = RowContext("d.jsonl", 1, json.dumps({"image": name}), tmp_path, False)
+    value, problems = HANDLER.check_input({"image": name, "target": "x"}, ctx)
+    assert problems == [] and value == name
