@@ -694,7 +694,8 @@ class Interpreter:
 
     def _predict(self, ref: str, x: Any, span: Span) -> dict:
         if x.__class__ is not str:
-            raise _fail(TYPE_ERROR, f"Model input must be text (a file path for image and audio models), not {_kind(x)}", span)
+            raise _fail(TYPE_ERROR, f"Model input must be text (a file path for image and audio models), "
+                                    f"not {_kind(x)}", span)
         predictor = self._predictor(ref, span)
         try:
             top = [{"label": str(label), "confidence": _confidence(prob)} for label, prob in predictor.ranked(x)]

@@ -130,9 +130,12 @@ def decode_image_bytes(data: bytes, shown: str = "image") -> np.ndarray:
                 arr = np.asarray(im.convert("RGB"), dtype=np.uint8)
     except MediaError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except UnidentifiedImageError:  # its message names an in-memory object: not worth showing
+        raise MediaError(f"file {shown!r} cannot be read as a PNG or JPEG image (it is not one, or it is damaged or cut short)") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise MediaError(f"file {shown!r} cannot be decoded as a PNG or JPEG image "
-                         f"({str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__})") from None
+                         f"({reason if len(reason) <= 120 else reason[:117] + '...'})") from None
     return np.ascontiguousarray(arr)
 
 

@@ -133,8 +133,8 @@ def test_every_bad_file_is_reported_at_once_with_line_and_column(tmp_path):
         f"data/x.jsonl:{n}:{1 if n == 8 else 2}" for n in (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)]
     assert got[0] == "data/x.jsonl:2:2: \"image\" file 'missing.png' does not exist"
     assert got[1] == "data/x.jsonl:3:2: \"image\" file 'anim.gif' is GIF; only PNG and JPEG are supported"
-    assert got[2].startswith("data/x.jsonl:4:2: \"image\" file 'fake.png' cannot be decoded as a PNG or JPEG image (")
-    assert got[3].startswith("data/x.jsonl:5:2: \"image\" file 'cut.png' cannot be decoded as a PNG or JPEG image (")
+    assert got[2] == "data/x.jsonl:4:2: \"image\" file 'fake.png' cannot be read as a PNG or JPEG image (it is not one, or it is damaged or cut short)"
+    assert got[3] == "data/x.jsonl:5:2: \"image\" file 'cut.png' cannot be read as a PNG or JPEG image (it is not one, or it is damaged or cut short)"
     assert got[4] == "data/x.jsonl:6:2: \"image\" path '../x.png' escapes the dataset's directory"
     assert got[5] == "data/x.jsonl:7:2: \"image\" must be a file path string, got a number"
     assert got[6] == ('data/x.jsonl:8:1: missing field "image": an image row needs "image" (a PNG or JPEG '

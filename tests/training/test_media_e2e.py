@@ -143,7 +143,7 @@ def test_bad_media_fail_before_anything_is_written(tmp_path, monkeypatch):
     r = n3("train", "--config", "training.yaml", "--json")
     assert r.exit_code == 1
     msgs = [f"{d['file']}:{d['line']}:{d['column']}: {d['message']}" for d in json.loads(r.stdout)["diagnostics"]]
-    assert msgs[0].startswith("data/shapes.jsonl:1:2: \"image\" file 'img/0.png' cannot be decoded")
+    assert msgs[0] == "data/shapes.jsonl:1:2: \"image\" file 'img/0.png' cannot be read as a PNG or JPEG image (it is not one, or it is damaged or cut short)"
     assert msgs[1] == "data/shapes.jsonl:4:2: \"image\" file 'img/3.png' does not exist"
     assert sorted(p.as_posix() for p in root.rglob("*")) == before
 
