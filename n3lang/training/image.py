@@ -131,7 +131,8 @@ def decode_image_bytes(data: bytes, shown: str = "image") -> np.ndarray:
     except MediaError:
         raise
     except UnidentifiedImageError:  # its message names an in-memory object: not worth showing
-        raise MediaError(f"file {shown!r} cannot be read as a PNG or JPEG image (it is not one, or it is damaged or cut short)") from None
+        raise MediaError(f"file {shown!r} cannot be read as a PNG or JPEG image "
+                         "(it is not one, or it is damaged or cut short)") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise MediaError(f"file {shown!r} cannot be decoded as a PNG or JPEG image "
