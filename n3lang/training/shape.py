@@ -15,33 +15,18 @@ from datetime import date, datetime
 MAX_DEPTH = 64  # nesting of lists/mappings inside one entry (n3 writes at most 2)
 
 
+# in order: bool before int, datetime before date (each is a subclass of the next)
+_KINDS = ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
+          (dict, "a mapping"), (list, "a list"), (datetime, "an unquoted timestamp"),
+          (date, "an unquoted date"), ((bytes, bytearray), "binary data (!!binary)"),
+          ((set, frozenset), "a set (!!set)"), (tuple, "an ordered mapping (!!omap / !!pairs)"))
+
+
 def kind_of(value) -> str:
-    """How a YAML/JSON value is named in messages."""
+    """How a YAML/JSON value is named in messages (YAML's words: a mapping, an integer)."""
     if value is None:
         return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, datetime):
-        return "an unquoted timestamp"
-    if isinstance(value, date):
-        return "an unquoted date"
-    if isinstance(value, (bytes, bytearray)):
-        return "binary data (!!binary)"
-    if isinstance(value, (set, frozenset)):
-        return "a set (!!set)"
-    if isinstance(value, tuple):
-        return "an ordered mapping (!!omap / !!pairs)"
-    return type(value).__name__
+    return next((name for types, name in _KINDS if isinstance(value, types)), type(value).__name__)
 
 
 def where(path: tuple) -> str:
