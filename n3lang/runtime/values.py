@@ -106,8 +106,9 @@ def from_json(value: Any) -> Any:
 def parse_json_text(text: str) -> Any:
     """Parse JSON text into runtime values with exact decimals (raises ValueError, also for a
     string holding an unpaired surrogate: it is not text this runtime can hold or print)."""
-    value = json.loads(text, parse_float=_input_number, parse_int=_input_number, parse_constant=_reject_constant)
-    char = surrogates.find(value)
+    value = _DECODER.decode(text)
+    # only a \u escape, or a non-ASCII str from the command line, can hold a lone surrogate
+    char = surrogates.find(value) if "\\u" in text or not text.isascii() else None
     if char is not None:
         line, column = surrogates.locate(text, char)
         raise ValueError(f"{surrogates.describe(char)} (line {line}, column {column})")
@@ -126,6 +127,10 @@ def _input_number(text: str) -> Decimal:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number in this language")
+
+
+# one decoder (json.loads with keywords builds one per call; the record store parses every row)
+_DECODER = json.JSONDecoder(parse_float=_input_number, parse_int=_input_number, parse_constant=_reject_constant)
 
 
 class _Raw(str):
