@@ -155,15 +155,17 @@ DUPLICATE_SETTING = register(
 )
 UNDEFINED_VARIABLE = register(
     "undefined-variable",
-    why="A flow's variables come into existence with `let` (or for each, with catch, `as x`, find); this name has no binding earlier in the flow.",
+    why="A flow's variables come into existence with `let` (or for each, with catch, `as x`, find); this name has no binding earlier in the flow, so the run fails here unless a `try` catches it.",
     fix="Bind the name with `let` before using it, or fix the spelling.",
     example='let total is 0\nlet total is total + 1',
+    severity=WARNING,
 )
 SET_UNDECLARED = register(
     "set-undeclared",
     why="`set` changes an existing variable; it never creates one, so a misspelt name cannot go unnoticed.",
     fix="Create the variable with `let` first (or use `set state.x` to write app state).",
     example='let count is 0\nset count is count + 1',
+    severity=WARNING,
 )
 SET_CONSTANT = register(
     "set-constant",
@@ -272,7 +274,7 @@ MUTATION_WITHOUT_REQUIRES = register(
     "mutation-without-requires",
     why='A flow that creates, saves, updates or deletes records must declare `requires`; without it the run fails with "Mutation blocked by access control."',
     fix="Add a `requires` line to the flow saying who may run it.",
-    example='flow "add user": requires identity.role is "admin"\n  create "User" with input as user',
+    example='flow "add user": requires input.is_admin is true\n  create "User" with input.user as user',
     severity=WARNING,
 )
 UNREACHABLE_CODE = register(
@@ -661,10 +663,12 @@ class Checker:
 
     def visit_FlowDecl(self, node: A.FlowDecl) -> None:
         self.flow, self.function = node, None
-        self.scope = {"input", "state"}
+        self.scope = {"input", "state", "identity"}
         self.reported = set()
         self.constants = {}
         self.first_mutation = None
+        if node.requires is not None:
+            self.visit(node.requires)
         self.visit_block(node.body)
         if self.first_mutation is not None and node.requires is None:
             stmt = self.first_mutation

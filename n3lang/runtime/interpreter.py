@@ -140,8 +140,10 @@ class Interpreter:
         limits: Limits | None = None,
         project_dir: Path | None = None,
         predictor_loader: Callable[[Path, str], Any] | None = None,
+        identity: dict | None = None,
     ) -> None:
         self.program = program
+        self.identity: dict = {} if identity is None else identity
         self.store = store
         self.limits = limits or Limits()
         self.max_steps = self.limits.max_steps
@@ -176,9 +178,11 @@ class Interpreter:
     def run(self, flow: A.FlowDecl, input_value: Any, state: dict) -> Any:
         self.flow = flow
         self.state = state
-        self.scope = {"input": input_value, "state": state}
+        self.scope = {"input": input_value, "state": state, "identity": self.identity}
         self.constants = set()
         self.last = None
+        if flow.requires is not None:
+            self._check_requires(flow)
         try:
             self.exec_block(flow.body)
             result = self.last
@@ -389,28 +393,34 @@ class Interpreter:
         if self.call_stack:
             raise _fail(FUNCTION_ERROR, "Functions cannot access records", span)
 
+    def _check_requires(self, flow: A.FlowDecl) -> None:
+        """Evaluate the flow's ``requires`` before its body, on the real input and identity.
+
+        A denial is raised outside every ``try`` of the flow, so the flow cannot catch it.
+        """
+        header = Span(flow.span.line, flow.span.column, flow.name_span.end_line,
+                      flow.name_span.end_column) if flow.name_span.line else flow.span
+        allowed = self.eval(flow.requires)
+        if allowed is True:
+            return
+        if allowed is False:
+            raise GuardFailure(
+                ACCESS_ERROR, f'flow "{flow.name}" access is not permitted.', header,
+                why="The requires condition evaluated to false.",
+                fix="Provide an identity that satisfies the requirement or update the requires "
+                    "clause.")
+        raise GuardFailure(
+            ACCESS_ERROR, f'flow "{flow.name}" requires a boolean condition.', header,
+            why=f"The `requires` expression evaluated to {_kind(allowed)}, not true or false.")
+
     def _check_mutation(self, action: str, record: str, span: Span) -> None:
+        """A flow that changes records must declare ``requires`` (checked before the body)."""
         self._no_records_in_functions(span)
         flow = self.flow
         if flow is None or flow.requires is None:
             raise _fail(ACCESS_ERROR, "Mutation blocked by access control.", span,
-                        why=f'flow "{flow.name if flow else "?"}" {action}s records but declares '
-                            f"no `requires` rule.")
-        saved = self.scope
-        env = dict(saved)
-        env["mutation"] = {"action": action, "record": record}
-        self.scope = env
-        try:
-            allowed = self.eval(flow.requires)
-        finally:
-            self.scope = saved
-        if allowed is True:
-            return
-        if allowed is False:
-            raise _fail(ACCESS_ERROR, f'flow "{flow.name}" access is not permitted.', span,
-                        why="The flow's `requires` condition evaluated to false.")
-        raise _fail(ACCESS_ERROR, f'flow "{flow.name}" requires a boolean condition.', span,
-                    why=f"The `requires` expression evaluated to {_kind(allowed)}, not true or false.")
+                        why="Mutating flows and forms must declare a requires rule.",
+                        fix="Add a requires clause to the page or flow header.")
 
     def _field_error(self, decl: A.RecordDecl, field: str, rule: str, span: Span) -> RuntimeFailure:
         return _fail(RECORD_ERROR, f"Field '{field}' in record '{decl.name}' {rule}", span)
@@ -779,6 +789,10 @@ class Interpreter:
             try:
                 return obj[node.name]
             except KeyError:
+                if obj is self.identity:
+                    raise _fail(ATTRIBUTE_ERROR, f"Identity is missing '{node.name}'.", node.span,
+                                why="The flow reads a field of the identity that the current "
+                                    "user does not have.") from None
                 raise _fail(ATTRIBUTE_ERROR, f"Missing attribute '{node.name}'", node.span,
                             why=f"The map has no key '{node.name}'"
                                 + (f"; its keys are: {', '.join(sorted(obj))}." if obj else "; it is empty."))
