@@ -51,6 +51,7 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,7 +98,7 @@ def record(names: list[str], ref_python: str) -> None:
                                             "error")},
         }
         if path.exists():  # keep hand-written overrides (LANGUAGE.md §12)
-            old = json.loads(path.read_text(encoding="utf-8"))
+            old = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal, parse_int=Decimal)
             if "override" in old:
                 doc["override"] = old["override"]
         text = C.dumps(doc) + "\n"
