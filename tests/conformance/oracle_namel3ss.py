@@ -7,8 +7,9 @@ channel clean).
 
 Job: {"name", "path", "input", "mode"}; mode "run" (default) loads the project the way
 namel3ss's own executable spec does (``load_project``) and runs one flow with
-``execute_program_flow`` on a fresh MemoryStore; mode "parse" only runs namel3ss's parser.
-Each program is copied to a fresh temp dir as app.ai, so artifacts namel3ss writes
+``execute_program_flow`` on a fresh MemoryStore; mode "parse" runs namel3ss's parser on the
+file's text, then load_project on the file in place (see parse_job).
+In mode "run" each program is copied to a fresh temp dir as app.ai, so artifacts namel3ss writes
 (.namel3ss/, audit/) never land next to the corpus.
 
 Outcome: {"ok", "phase" ("load" | "run"), "flow", "result", "state", "records", "error"}
@@ -101,6 +102,37 @@ def pick_flow(program):
     return names[0] if names else None
 
 
+def parse_job(job: dict) -> dict:
+    """Mode "parse": namel3ss's parser on the file's text (as load_project calls it), then
+    load_project on the file where it lies (includes and lowering): two verdicts."""
+    from namel3ss.module_loader import load_project
+    from namel3ss.parser.core import parse
+
+    src = Path(job["path"])
+    out: dict = {"ok": False, "error": None, "load_ok": False, "load_error": None}
+    signal.alarm(int(job.get("timeout", 30)))
+    here = os.getcwd()
+    try:
+        try:
+            parse(src.read_text(encoding="utf-8"), allow_legacy_type_aliases=True)
+            out["ok"] = True
+        except Exception as exc:  # noqa: BLE001
+            out["error"] = describe(exc)
+        os.chdir(src.parent)
+        try:
+            load_project(src)
+            out["load_ok"] = True
+        except Exception as exc:  # noqa: BLE001
+            out["load_error"] = describe(exc)
+        return out
+    except Timeout as exc:
+        out["error"] = out["error"] or {"message": str(exc), "line": None, "column": None}
+        return out
+    finally:
+        signal.alarm(0)
+        os.chdir(here)
+
+
 def run_job(job: dict) -> dict:
     from namel3ss.module_loader import load_project
     from namel3ss.runtime.executor.api import execute_program_flow
@@ -120,9 +152,6 @@ def run_job(job: dict) -> dict:
             project = load_project(app)
         except Exception as exc:  # noqa: BLE001 - every failure is data here
             out["error"] = describe(exc)
-            return out
-        if job.get("mode") == "parse":
-            out["ok"] = True
             return out
         program = project.program
         flow = pick_flow(program)
@@ -166,7 +195,8 @@ def main() -> int:
     results = []
     for job in jobs:
         try:
-            results.append({"name": job["name"], **run_job(job)})
+            runner = parse_job if job.get("mode") == "parse" else run_job
+            results.append({"name": job["name"], **runner(job)})
         except BaseException as exc:  # noqa: BLE001 - keep going whatever happens
             if isinstance(exc, KeyboardInterrupt):
                 raise
