@@ -173,7 +173,8 @@ def run_job(job: dict) -> dict:
         out["state"] = wire(result.state)
         out["records"] = wire({name: [{k: v for k, v in rec.items() if k not in ("id", "_id")}
                                       for rec in recs]
-                               for name, recs in sorted(store._data.items())})
+                               for name, recs in sorted(store._data.items())
+                               if not name.startswith("__")})  # e.g. __n3_audit_log: timestamps
         return out
     except Timeout as exc:
         out["error"] = {"message": str(exc), "line": None, "column": None,
