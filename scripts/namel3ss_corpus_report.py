@@ -1,0 +1,154 @@
+"""How much of namel3ss's own .ai corpus do we accept? A measurement, not a test.
+
+    python scripts/namel3ss_corpus_report.py MIRROR_GIT_DIR REF_PYTHON [--out REPORT.txt]
+    e.g. python scripts/namel3ss_corpus_report.py \\
+             /work/.mirror/namel3ss-Ai+namel3ss/repo /work/ref-venv/bin/python --out /tmp/report.txt
+
+MIRROR_GIT_DIR is a git directory of the namel3ss repository (a bare mirror is fine);
+REF_PYTHON is the python of a venv with namel3ss installed (see scripts/record_conformance.py
+for how to install it). Every `*.ai` file of the mirror's HEAD is extracted (paths kept, so
+includes resolve) into a temporary directory that is removed afterwards; nothing of that
+repository is written into ours.
+
+For each file:
+  * namel3ss-parses: namel3ss's parser (namel3ss.parser.core.parse) accepts the text;
+    namel3ss-loads (reported too): its load_project accepts the file (includes, lowering);
+  * we-accept: `python -m n3lang.cli.main check FILE --json` exits 0 (no error diagnostics);
+    our first error (message, line, column) is kept when we reject it.
+Prints the counts: files, namel3ss-parses, we-accept, we-accept among those namel3ss parses;
+the report file adds our first errors grouped by message (most common first) and one line per
+file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ORACLE = ROOT / "tests" / "conformance" / "oracle_namel3ss.py"
+
+
+def extract(mirror: str, dest: Path) -> list[str]:
+    names = subprocess.run(["git", "-C", mirror, "ls-tree", "-r", "--name-only", "HEAD"],
+                           check=True, capture_output=True, text=True).stdout.splitlines()
+    files = sorted(n for n in names if n.endswith(".ai"))
+    for name in files:
+        blob = subprocess.run(["git", "-C", mirror, "show", f"HEAD:{name}"], check=True,
+                              capture_output=True).stdout
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(blob)
+    return files
+
+
+def namel3ss_verdicts(ref_python: str, dest: Path, files: list[str]) -> dict[str, dict]:
+    with tempfile.TemporaryDirectory(prefix="n3corpus-jobs-") as tmp:
+        jobs = [{"name": f, "path": str(dest / f), "mode": "parse"} for f in files]
+        (Path(tmp) / "jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("N3_", "NAMEL3SS_", "PYTHONPATH"))}
+        proc = subprocess.run([ref_python, str(ORACLE), str(Path(tmp) / "jobs.json"),
+                               str(Path(tmp) / "out.json")], cwd=tmp, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        out = Path(tmp) / "out.json"
+        if not out.exists():
+            sys.exit(f"the reference run failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+        return {r["name"]: r for r in json.loads(out.read_text(encoding="utf-8"))}
+
+
+def our_check(path: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-m", "n3lang.cli.main", "check", str(path), "--json"],
+                          cwd=path.parent, env=env, capture_output=True, text=True, timeout=120)
+    try:
+        payload = json.loads(proc.stdout)
+    except ValueError:
+        return {"ok": False, "error": {"message": f"(no JSON output, exit {proc.returncode}) "
+                                                  f"{proc.stderr.strip()[-200:]}",
+                                       "line": None, "column": None}}
+    items = payload if isinstance(payload, list) else payload.get("diagnostics", [])
+    errors = [d for d in items if d.get("severity") == "error"]
+    ok = proc.returncode == 0 and not errors
+    first = errors[0] if errors else None
+    return {"ok": ok, "error": None if first is None else {
+        "message": first.get("message"), "line": first.get("line"), "column": first.get("column")}}
+
+
+def group_key(message: str) -> str:
+    """A message with its quoted specifics blanked, so one kind of problem is one group."""
+    text = re.sub(r"'[^']*'", "'…'", message or "")
+    text = re.sub(r'"[^"]*"', '"…"', text)
+    return re.sub(r"\b\d+\b", "N", text)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("mirror", help="git dir of the namel3ss repository")
+    ap.add_argument("ref_python", help="python of the venv where namel3ss is installed")
+    ap.add_argument("--out", default="namel3ss_corpus_report.txt", help="report file to write")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="n3corpus-") as tmp:
+        dest = Path(tmp)
+        files = extract(args.mirror, dest)
+        theirs = namel3ss_verdicts(args.ref_python, dest, files)
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            ours = dict(zip(files, pool.map(lambda f: our_check(dest / f), files)))
+
+    parses = [f for f in files if theirs.get(f, {}).get("ok")]
+    loads = [f for f in files if theirs.get(f, {}).get("load_ok")]
+    accept = [f for f in files if ours[f]["ok"]]
+    both = [f for f in parses if ours[f]["ok"]]
+    counts = [
+        f"files: {len(files)}",
+        f"namel3ss-parses: {len(parses)}",
+        f"namel3ss-loads (load_project): {len(loads)}",
+        f"we-accept: {len(accept)}",
+        f"we-accept among namel3ss-parses: {len(both)}/{len(parses)}",
+    ]
+    print("\n".join(counts))
+
+    groups: dict[str, list[str]] = defaultdict(list)
+    exact = Counter()
+    for f in parses:
+        if not ours[f]["ok"]:
+            message = ours[f]["error"]["message"] or ""
+            groups[group_key(message)].append(f)
+            exact[message] += 1
+    lines = counts + ["", "Our first error on files namel3ss parses, by exact message, most "
+                      "common first:"]
+    for message, n in sorted(exact.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"{n:4d}  {message}")
+    lines += ["", "The same, grouped by message with quoted parts blanked:"]
+    for key, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        lines.append(f"{len(members):4d}  {key}")
+    lines += ["", "Per file: namel3ss parse / load verdict, our verdict, our first error:"]
+    for f in files:
+        t, o = theirs.get(f, {}), ours[f]
+        their = ("parses" if t.get("ok") else "REJECTS") + ("+loads" if t.get("load_ok") else "")
+        mine = "ok" if o["ok"] else "reject"
+        detail = ""
+        if not o["ok"] and o["error"]:
+            e = o["error"]
+            detail = f"  {e.get('line')}:{e.get('column')} {e.get('message')}"
+        if not t.get("ok") and t.get("error"):
+            e = t["error"]
+            detail += f"  [namel3ss: {e.get('line')}:{e.get('column')} {e.get('message')}]"
+        lines.append(f"{f}  namel3ss={their} ours={mine}{detail}")
+    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"report: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Run a conformance program with OUR implementation and compare it with its expectation.
+
+Shared by tests/conformance/test_conformance.py and `scripts/record_conformance.py --compare`.
+Only our package and the recorded files are needed (no namel3ss).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import conformance_canon as C
+
+HERE = Path(__file__).resolve().parent
+PROGRAMS = HERE / "programs"
+EXPECTED = HERE / "expected"
+KNOWN_FAILURES = HERE / "known_failures.txt"
+
+# What is compared: ok always; result/state/records on success; the error's message, line
+# and column on failure. `records` maps a record name to its stored records in insertion
+# order, each without its `id`/`_id` key (ids are compared through results instead).
+# When namel3ss's error has no line (e.g. "Spec declaration is missing."), only the message
+# is compared.
+COMPARED_ON_SUCCESS = ("result", "state", "records")
+COMPARED_ON_ERROR = ("message", "line", "column")
+
+
+def program_names() -> list[str]:
+    return sorted(p.stem for p in PROGRAMS.glob("*.ai"))
+
+
+def section_of(name: str) -> str:
+    m = re.match(r"(s\d+)_", name)
+    return m.group(1) if m else "other"
+
+
+def read_input(name: str):
+    sidecar = PROGRAMS / f"{name}.input.json"
+    if not sidecar.exists():
+        return {}
+    return json.loads(sidecar.read_text(encoding="utf-8"), parse_float=Decimal, parse_int=Decimal)
+
+
+def read_expected(name: str) -> dict:
+    return C.loads((EXPECTED / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def read_known_failures() -> dict[str, str]:
+    out: dict[str, str] = {}
+    if not KNOWN_FAILURES.exists():
+        return out
+    for raw in KNOWN_FAILURES.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, _, reason = line.partition(" ")
+        out[name] = reason.strip(" -#")
+    return out
+
+
+def expected_view(expected: dict) -> dict:
+    """What we must produce: namel3ss's recording, with the `override` keys on top (§12)."""
+    view = {k: expected.get(k) for k in ("ok", "result", "state", "records", "error")}
+    override = expected.get("override")
+    if isinstance(override, dict):
+        for key, value in override.items():
+            if key != "reason":
+                view[key] = value
+    return view
+
+
+def run_ours(name: str, flow: str | None) -> dict:
+    """Parse, check and run a program with n3lang; the outcome in the recorder's shape."""
+    from n3lang import ast as A
+    from n3lang.checker import check_program
+    from n3lang.runtime import SQLiteStore, run_flow
+    from n3lang.syntax.parser import parse_source
+
+    path = PROGRAMS / f"{name}.ai"
+    source = path.read_bytes().decode("utf-8")
+    program, diagnostics = parse_source(source, str(path))
+    errors = [d for d in diagnostics if d.is_error]
+    if program is not None and not errors:
+        errors = [d for d in check_program(program, project_dir=path.parent) if d.is_error]
+    if program is None or errors:
+        return {"ok": False, "phase": "load", "error": _error(errors[0]) if errors else
+                {"message": "no program", "line": None, "column": None}}
+    store = SQLiteStore(None)
+    try:
+        outcome = run_flow(program, flow, read_input(name), source=source,
+                           project_dir=path.parent, store=store)
+        if not outcome.ok:
+            return {"ok": False, "phase": "run", "error": _error(outcome.error)}
+        records = {}
+        for decl in program.of_type(A.RecordDecl):
+            rows = store.scan(decl.name)
+            if rows:
+                records[decl.name] = [{k: v for k, v in data.items() if k not in ("id", "_id")}
+                                      for _, data in rows]
+        return {"ok": True, "phase": "run", "result": outcome.result, "state": outcome.state,
+                "records": records}
+    finally:
+        store.close()
+
+
+def _error(diagnostic) -> dict:
+    line = diagnostic.span.line or None
+    column = diagnostic.span.column or None
+    return {"message": diagnostic.message, "line": line, "column": column}
+
+
+@dataclass
+class Verdict:
+    name: str
+    passed: bool
+    differences: list[str]
+
+
+def compare(name: str) -> Verdict:
+    expected = read_expected(name)
+    want = expected_view(expected)
+    try:
+        got = run_ours(name, expected.get("flow"))
+    except Exception as exc:  # a crash of ours is a difference, not a harness failure
+        return Verdict(name, False, [f"our implementation raised {type(exc).__name__}: {exc}"])
+    got = C.canon(got)
+    diffs: list[str] = []
+    if got["ok"] != want["ok"]:
+        if want["ok"]:
+            e = got.get("error") or {}
+            diffs.append(f"namel3ss succeeds; we fail: {e.get('message')!r} at "
+                         f"{e.get('line')}:{e.get('column')}")
+        else:
+            e = want.get("error") or {}
+            diffs.append(f"namel3ss fails with {e.get('message')!r} at "
+                         f"{e.get('line')}:{e.get('column')}; we succeed")
+        return Verdict(name, False, diffs)
+    if want["ok"]:
+        for key in COMPARED_ON_SUCCESS:
+            w, g = want.get(key), got.get(key)
+            if key in ("state", "records"):
+                w, g = w or {}, g or {}
+            if w != g:
+                diffs.append(f"{key}: expected {_short(w)} got {_short(g)}")
+    else:
+        we, ge = want.get("error") or {}, got.get("error") or {}
+        for key in COMPARED_ON_ERROR:
+            w, g = we.get(key), ge.get(key)
+            if key not in we:
+                continue  # an override may name only some of the error's parts
+            if key != "message" and we.get("line") is None:
+                continue  # namel3ss gives no location for this error: nothing to compare
+            if isinstance(w, C.Number):
+                w = int(w.text)
+            if isinstance(g, C.Number):
+                g = int(g.text)
+            if w != g:
+                diffs.append(f"error {key}: expected {w!r} got {g!r}")
+    return Verdict(name, not diffs, diffs)
+
+
+def _short(value) -> str:
+    text = " ".join(C.dumps(value, indent=0).split())
+    return text if len(text) <= 300 else text[:297] + "..."

@@ -1,0 +1,60 @@
+"""Conformance: each program of tests/conformance/programs behaves as namel3ss recorded.
+
+The expectations were recorded from namel3ss 0.1.0a24 by scripts/record_conformance.py (CI
+does not need namel3ss). Where LANGUAGE.md §12 says namel3ss is wrong on purpose, the
+expectation's "override" holds our answer. Programs listed in known_failures.txt are
+xfail(strict=True): one that starts passing fails the suite until its line is removed.
+
+Summary without pytest: python scripts/record_conformance.py --compare [-v]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import conformance_harness as H  # noqa: E402
+
+KNOWN = H.read_known_failures()
+NAMES = H.program_names()
+
+
+def _params():
+    for name in NAMES:
+        marks = []
+        if name in KNOWN:
+            marks.append(pytest.mark.xfail(reason=KNOWN[name] or "known failure", strict=True))
+        yield pytest.param(name, id=name, marks=marks)
+
+
+def test_every_program_has_an_expectation():
+    missing = [n for n in NAMES if not (H.EXPECTED / f"{n}.json").exists()]
+    assert not missing, f"record them: python scripts/record_conformance.py --missing ({missing})"
+
+
+def test_known_failures_name_real_programs():
+    unknown = sorted(set(KNOWN) - set(NAMES))
+    assert not unknown, f"known_failures.txt names programs that do not exist: {unknown}"
+
+
+def test_overrides_give_a_section_12_reason():
+    for name in NAMES:
+        path = H.EXPECTED / f"{name}.json"
+        if path.exists():
+            override = H.read_expected(name).get("override")
+            if override is not None:
+                assert str(override.get("reason", "")).startswith("LANGUAGE.md §12"), name
+
+
+@pytest.mark.parametrize("name", list(_params()))
+def test_conformance(name):
+    if not (H.EXPECTED / f"{name}.json").exists():
+        pytest.skip("no expectation recorded")
+    verdict = H.compare(name)
+    assert verdict.passed, "\n".join([f"{name}.ai differs from namel3ss:"] + verdict.differences)
