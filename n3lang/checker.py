@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from n3lang import ast as A
+from n3lang.vocabulary import id_field, results_name
 from n3lang.diagnostics import NOTE, WARNING, Diagnostic, DiagnosticError, make, register, sort_key
 
 # --------------------------------------------------------------------------- language facts
@@ -388,11 +389,6 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
         if name.lower() in lowered:
             matches = [lowered[name.lower()]]
     return f"; did you mean '{matches[0]}'?" if matches else ""
-
-
-def results_name(record: str) -> str:
-    """The variable ``find "Rec"`` binds: lower-cased name, ``.`` -> ``_``, plus ``_results``."""
-    return record.lower().replace(".", "_") + "_results"
 
 
 def _split_ref(ref: str) -> tuple[str, str | None]:
@@ -833,7 +829,8 @@ class Checker:
             # unknown record: its fields are unknown, so names in the predicate are not judged
             self.fields = _ANY_NAME
         else:
-            self.fields = frozenset({"id", *(f.name for f in record.fields)})
+            names = {f.name for f in record.fields}
+            self.fields = frozenset({id_field(names), *names})
         try:
             for expr in exprs:
                 self.visit(expr)

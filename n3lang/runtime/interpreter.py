@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from n3lang import ast as A
+from n3lang.vocabulary import id_field, results_name, state_key
 from n3lang.ast import Span
 from n3lang.diagnostics import DiagnosticError
 from n3lang.runtime import capabilities as caps
@@ -93,16 +94,11 @@ def value_matches(value: Any, t: A.TypeExpr, records: dict) -> bool:
         return True
     if name in ("integer", "int"):
         return cls is Decimal and is_integral(value)
+    # As in namel3ss, the items of a generic list<...> or map<...> are not checked.
     if name == "list":
-        if cls is not list:
-            return False
-        return not t.args or all(value_matches(v, t.args[0], records) for v in value)
+        return cls is list
     if name == "map":
-        if cls is not dict:
-            return False
-        if len(t.args) == 2:
-            return all(value_matches(v, t.args[1], records) for v in value.values())
-        return True
+        return cls is dict
     if name in records:
         return cls is dict
     return True  # unknown type names are the checker's business
@@ -119,14 +115,8 @@ def _unique_key(value: Any) -> Any:
     return ("j", dumps(value, indent=None))
 
 
-def results_name(record: str) -> str:
-    """``find "Rec"`` binds ``rec_results``: lower-cased, dots become underscores."""
-    return record.lower().replace(".", "_") + "_results"
-
-
-def state_key(record: str) -> str:
-    """``save "Rec"`` stores ``state.rec``."""
-    return record.lower().replace(".", "_")
+def _is_text_type(t: A.TypeExpr) -> bool:
+    return isinstance(t, A.TypeRef) and t.name in ("text", "string", "str")
 
 
 class Interpreter:
@@ -452,33 +442,49 @@ class Interpreter:
 
     def validate(self, decl: A.RecordDecl, value: Any, span: Span,
                  record_id: int | None = None) -> dict:
-        """Check a map against a record's types and constraints; return the stored fields."""
+        """Check a map against a record's types and constraints; return the fields to store.
+
+        As in namel3ss: keys the record does not declare are kept, declared fields that are
+        not given stay absent, and a non-text value in a text field is stored as its text.
+        """
         if value.__class__ is not dict:
             raise _fail(RECORD_ERROR,
                         f"Record '{decl.name}' needs a map of fields, not {_kind(value)}", span)
-        declared = {f.name for f in decl.fields}
-        for key in value:
-            if key not in declared and key != "id":
-                raise _fail(RECORD_ERROR, f"Record '{decl.name}' has no field '{key}'", span,
-                            why=f"Fields of '{decl.name}': {', '.join(f.name for f in decl.fields)}.")
-        data: dict = {}
+        data = dict(value)
         for f in decl.fields:
             v = value.get(f.name)
             if v is not None and not value_matches(v, f.type, self.records):
-                raise self._field_error(decl, f.name, f"must be {type_phrase(f.type)}", span)
+                if _is_text_type(f.type) and v.__class__ is not dict and v.__class__ is not list:
+                    v = data[f.name] = number_text(v) if v.__class__ is Decimal else (
+                        "true" if v is True else "false" if v is False else str(v))
+                else:
+                    raise self._field_error(decl, f.name, f"must be {type_phrase(f.type)}", span)
             for c in f.constraints:
                 self._check_constraint(decl, f.name, v, c, span, record_id)
-            data[f.name] = v
         return data
+
+    def id_field(self, decl: A.RecordDecl) -> str:
+        """``id`` if the record declares it, else ``_id`` (namel3ss's rule)."""
+        return id_field(f.name for f in decl.fields)
+
+    def row(self, decl: A.RecordDecl, rid: int, data: dict) -> dict:
+        """A stored record as flows see it: its id first (a given id wins), then its fields."""
+        out = {self.id_field(decl): _D(rid)}
+        out.update(data)
+        return out
 
     def _check_constraint(self, decl: A.RecordDecl, field: str, v: Any, c: A.Constraint,
                           span: Span, record_id: int | None) -> None:
         kind = c.kind
         if kind == "present":
-            if v is None or v == "":
+            if v is None:
                 raise self._field_error(decl, field, "must be present", span)
             return
         if v is None:
+            if kind in ("greater_than", "less_than", "at_least", "at_most", "between", "integer"):
+                raise self._field_error(decl, field, "must be numeric", span)
+            if kind in ("length_at_least", "length_at_most"):
+                raise self._field_error(decl, field, "must be present for length check", span)
             return
         args = [self.eval(a) for a in c.args]
         if kind == "unique":
@@ -506,7 +512,7 @@ class Interpreter:
             return
         if kind == "pattern":
             pattern = args[0] if args else ""
-            rule = f'must match pattern "{pattern}"'
+            rule = f"must match pattern {pattern}"
             if v.__class__ is not str or self._pattern(str(pattern), span).fullmatch(v) is None:
                 raise self._field_error(decl, field, rule, span)
             return
@@ -539,14 +545,15 @@ class Interpreter:
         rid = self._store_call(self.store.insert, span, decl.name, data)
         self._remember_unique(decl, rid, data)
         self.trace({"type": "record_created", "record": decl.name, "id": rid})
-        out = {"id": _D(rid)}
-        out.update(data)
-        return out
+        return self.row(decl, rid, data)
 
     def visit_Create(self, node: A.Create) -> None:
         decl = self._record(node.record, node.span)
         self._check_mutation("create", node.record, node.span)
         value = self.eval(node.value)
+        if value.__class__ is not dict:
+            raise _fail(RECORD_ERROR, "Create expects a record dictionary of values.", node.span,
+                        why=f"The value after `with` is {_kind(value)}, not a map of fields.")
         data = self.validate(decl, value, node.span)
         stored = self._insert(decl, data, node.span)
         self.scope[node.binding] = stored
@@ -561,22 +568,8 @@ class Interpreter:
         if value.__class__ is not dict:
             raise _fail(RECORD_ERROR, f"save \"{node.record}\" needs state.{key} to hold a map "
                                       f"of fields", node.span)
-        rid_value = value.get("id")
-        existing = None
-        if rid_value.__class__ is Decimal and is_integral(rid_value):
-            rows = dict(self._store_call(self.store.scan, node.span, decl.name))
-            self.charge(len(rows) >> 3, node.span)
-            if int(rid_value) in rows:
-                existing = int(rid_value)
-        data = self.validate(decl, value, node.span, existing)
-        if existing is None:
-            stored = self._insert(decl, data, node.span)
-        else:
-            self._store_call(self.store.replace, node.span, decl.name, existing, data)
-            self._forget_unique(decl.name)
-            self.trace({"type": "record_updated", "record": decl.name, "id": existing})
-            stored = {"id": _D(existing)}
-            stored.update(data)
+        # As in namel3ss, save always stores a new record (a given id is kept as given).
+        stored = self._insert(decl, self.validate(decl, value, node.span), node.span)
         self.last = stored
 
     def _matching(self, decl: A.RecordDecl, predicate: Any, span: Span, what: str):
@@ -584,6 +577,7 @@ class Interpreter:
         saved = self.scope
         env = dict(saved)
         defaults = {f.name: None for f in decl.fields}
+        id_field = self.id_field(decl)
         visit = self._visit
         pcls = predicate.__class__
         rows = self._store_call(self.store.scan, span, decl.name)
@@ -591,8 +585,8 @@ class Interpreter:
         try:
             for rid, data in rows:
                 env.update(defaults)
+                env[id_field] = _D(rid)
                 env.update(data)
-                env["id"] = _D(rid)
                 self.scope = env
                 ok = visit[pcls](predicate)
                 if ok is not True and ok is not False:
@@ -609,9 +603,7 @@ class Interpreter:
         self._no_records_in_functions(node.span)
         results = []
         for rid, data in list(self._matching(decl, node.predicate, node.span, "Find")):
-            row = {"id": _D(rid)}
-            row.update(data)
-            results.append(row)
+            results.append(self.row(decl, rid, data))
         self.scope[results_name(node.record)] = results
         self.trace({"type": "records_found", "record": decl.name, "count": len(results)})
         self.last = results
@@ -643,8 +635,7 @@ class Interpreter:
             new = dict(data)
             saved = self.scope
             env = dict(saved)
-            env.update(data)
-            env["id"] = _D(rid)
+            env.update(self.row(decl, rid, data))
             self.scope = env
             try:
                 for a in node.assignments:
