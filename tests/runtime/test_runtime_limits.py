@@ -202,3 +202,14 @@ def test_records_created_per_run_are_capped():
     assert not r.ok and r.error.code == "runtime-limit" and r.error.span.line == 10
     assert r.error.message == "Too many records created in one run (more than 50)."
     assert Limits().max_records_created == 100_000
+
+
+# ----------------------------------------------------------------------------- F17
+@pytest.mark.parametrize("n,ok", [(202, True), (380, True), (10_000, False)])
+def test_f17_flat_chains_are_not_nesting_and_long_ones_stay_safe(n, ok, tmp_path):
+    source = 'spec is "1.0"\n\nflow "f":\n  if true:\n    return ' + " + ".join(["1"] * n) + "\n"
+    p = n3(tmp_path, source, "--json")
+    if ok:
+        assert p.returncode == 0 and json.loads(p.stdout)["result"] == n, p.stdout[-300:]
+    else:
+        assert p.returncode == 1 and "nesting-too-deep" in p.stdout and "Traceback" not in p.stderr
