@@ -54,9 +54,13 @@ def read_input(text: str | None):
               help="The flow input: JSON text, or @file.json.")
 @click.option("--state", "state_path", default=None, metavar="FILE",
               help="SQLite file keeping state and records across runs (default: in memory).")
+@click.option("--time-limit", "time_limit", default=2.0, show_default=True, metavar="SECONDS",
+              type=click.FloatRange(min=0, min_open=True, max=1e9),
+              help="Stop a run that takes longer (a safety net against loops that never end; "
+                   "results never depend on it).")
 @json_option
 def run(app: str, flow_arg: str | None, flow_name: str | None, input_text: str | None,
-        state_path: str | None, as_json: bool) -> None:
+        state_path: str | None, time_limit: float, as_json: bool) -> None:
     """Run a flow of an app (default: ./app.ai) and print its result.
 
     \b
@@ -69,7 +73,7 @@ def run(app: str, flow_arg: str | None, flow_name: str | None, input_text: str |
         if flow_name is not None and flow_name != flow_arg:
             raise click.UsageError(f"Two different flows given: '{flow_arg}' and --flow '{flow_name}'.")
         flow_name = flow_arg
-    from n3lang.runtime import run_flow
+    from n3lang.runtime import Limits, run_flow
     from n3lang.runtime.values import display, dumps
     from n3lang.syntax import parse_file  # type: ignore[attr-defined]
 
@@ -91,7 +95,8 @@ def run(app: str, flow_arg: str | None, flow_name: str | None, input_text: str |
         fail([problem], as_json, {})
 
     outcome = run_flow(program, flow_name, value, state_path=state_path, source=source,
-                       project_dir=Path(app).resolve().parent)
+                       project_dir=Path(app).resolve().parent,
+                       limits=Limits(max_seconds=time_limit))
     try:
         text = dumps(outcome.to_json()) if as_json else (
             display(outcome.result) if outcome.ok else None)

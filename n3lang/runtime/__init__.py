@@ -16,7 +16,8 @@ from n3lang.diagnostics import Diagnostic, make
 from n3lang.runtime.errors import (
     FLOW_ERROR, INPUT_ERROR, LIMIT_ERROR, STATE_ERROR, GuardFailure, RuntimeFailure,
 )
-from n3lang.runtime.interpreter import Interpreter, Limits, value_depth
+from n3lang.runtime.interpreter import Interpreter
+from n3lang.runtime.limits import Limits, output_problem
 from n3lang.runtime.records import RecordStore, SQLiteStore, StoreError
 from n3lang.runtime.values import CONTEXT, dumps, from_json, to_json_value
 
@@ -36,10 +37,13 @@ class RunResult:
 
     def to_json(self) -> dict:
         """The `n3 run --json` payload, with numbers ready for exact output (values.dumps)."""
+        state = self.state
+        if not self.ok and output_problem(state, Limits.max_value_depth) is not None:
+            state = None  # a failed run's state that JSON cannot carry (the error says why)
         payload = {
             "ok": self.ok,
             "result": to_json_value(self.result),
-            "state": to_json_value(self.state),
+            "state": to_json_value(state),
             "traces": to_json_value(self.traces),
         }
         if self.error is not None:
@@ -121,10 +125,10 @@ def run_flow(
                 result = interp.run(flow, value, state)
                 depth_limit = interp.limits.max_value_depth
                 for what, v in (("result", result), ("state", interp.state)):
-                    if value_depth(v, depth_limit) > depth_limit:
-                        raise GuardFailure(
-                            LIMIT_ERROR, f"The flow's {what} is nested too deeply (more than "
-                                         f"{depth_limit} levels of lists and maps).", flow.span)
+                    problem = output_problem(v, depth_limit)  # each shared part walked once
+                    if problem is not None:
+                        raise GuardFailure(LIMIT_ERROR, f"The flow's {what} {problem}.", flow.span)
+                    interp.meter.check(*interp.meter.size(v), flow.span)
                 store.save_state(interp.state)
                 store.commit()
             except StoreError as exc:

@@ -9,7 +9,6 @@ the language's message and the span of the failing statement or expression; safe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow, Context
 from pathlib import Path
 from typing import Any, Callable
@@ -24,23 +23,13 @@ from n3lang.runtime.errors import (
     FUNCTION_ERROR, INDEX_ERROR, LIMIT_ERROR, LOOP_ERROR, NAME_ERROR, RECORD_ERROR, TYPE_ERROR,
     GuardFailure, RuntimeFailure,
 )
+from n3lang.runtime.limits import Budget, Limits, SizeMeter, clamp_int
+from n3lang.runtime.patterns import PatternProblem, compile_pattern
 from n3lang.runtime.records import RecordStore, StoreError
-from n3lang.runtime.values import CONTEXT, dumps, is_integral, number_text, type_name, values_equal
+from n3lang.runtime.values import CONTEXT, dumps, is_integral, number_text, short_number, type_name, values_equal
 
 _D = Decimal
 _CONTAINERS = (list, dict)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Safety guards for one run."""
-
-    max_steps: int = 10_000_000
-    max_call_depth: int = 64
-    max_list_length: int = 1_000_000
-    max_text_length: int = 10_000_000
-    max_traces: int = 1000
-    max_value_depth: int = 200
 
 
 class _Return(Exception):
@@ -137,6 +126,9 @@ class Interpreter:
         self.store = store
         self.limits = limits or Limits()
         self.max_steps = self.limits.max_steps
+        self.budget = Budget(self.limits)  # limits.py: steps, time, records created
+        self.max_steps = self.budget.checkpoint
+        self.meter = SizeMeter(self.limits)  # limits.py: logical sizes of values
         self.project_dir = project_dir
         self.predictor_loader = predictor_loader
         self.capabilities = caps.declared(program)
@@ -205,11 +197,7 @@ class Interpreter:
             visit[stmt.__class__](stmt)
 
     def _budget_exceeded(self, span: Span) -> None:
-        raise GuardFailure(
-            LIMIT_ERROR, f"Step budget exceeded ({self.max_steps} steps).", span,
-            why="The run executed more statements than its step budget allows; this guards "
-                "against loops that never end.",
-        )
+        self.max_steps = self.budget.check(self.steps, span)  # raises when steps or time run out
 
     def charge(self, amount: int, span: Span) -> None:
         """Charge work proportional to value sizes (copies of long lists) to the budget."""
@@ -243,9 +231,9 @@ class Interpreter:
     def whole_number(self, value: Any, what: str, span: Span, code: str = LOOP_ERROR) -> int:
         if value.__class__ is not Decimal or not is_integral(value):
             raise _fail(code, f"{what} must be an integer", span,
-                        why=f"It evaluated to {_kind(value) if value.__class__ is not Decimal else number_text(value)}"
+                        why=f"It evaluated to {_kind(value) if value.__class__ is not Decimal else short_number(value)}"
                             f", but only whole numbers are allowed here.")
-        return int(value)
+        return clamp_int(value)
 
     # ------------------------------------------------------------------ statements
     def visit_Let(self, node: A.Let) -> None:
@@ -280,7 +268,7 @@ class Interpreter:
                 raise _fail(NAME_ERROR, f"Cannot set undeclared variable '{root}'", node.span)
         if root in self.constants:
             raise _fail(NAME_ERROR, f"Cannot set constant '{root}'", node.span)
-        scope[root] = self._set_path(scope[root], target, 1, value, node.span)
+        scope[root] = self.meter.grew(self._set_path(scope[root], target, 1, value, node.span), node.span)
         self.last = value
 
     def _set_path(self, container: Any, target: tuple, i: int, value: Any, span: Span) -> dict:
@@ -309,8 +297,8 @@ class Interpreter:
         if n < 0:
             raise _fail(LOOP_ERROR, "Repeat count cannot be negative", node.span)
         body = node.body
-        if n > self.max_steps:  # fail now rather than after a long run
-            n = self.max_steps + 1
+        if n > self.limits.max_steps:  # fail now rather than after a long run
+            n = self.limits.max_steps + 1
         exec_block = self.exec_block
         for _ in range(n):
             exec_block(body)
@@ -433,10 +421,9 @@ class Interpreter:
     def _pattern(self, text: str, span: Span) -> re.Pattern:
         pat = self._patterns.get(text)
         if pat is None:
-            try:
-                pat = re.compile(text)
-            except re.error as exc:
-                raise _fail(RECORD_ERROR, f"Invalid pattern \"{text}\": {exc}", span)
+            pat = compile_pattern(text)
+            if isinstance(pat, PatternProblem):
+                raise _fail(RECORD_ERROR, pat.message, span, why=pat.why, fix=pat.fix)
             self._patterns[text] = pat
         return pat
 
@@ -461,7 +448,7 @@ class Interpreter:
                     raise self._field_error(decl, f.name, f"must be {type_phrase(f.type)}", span)
             for c in f.constraints:
                 self._check_constraint(decl, f.name, v, c, span, record_id)
-        return data
+        return self.meter.grew(data, span)
 
     def id_field(self, decl: A.RecordDecl) -> str:
         """``id`` if the record declares it, else ``_id`` (namel3ss's rule)."""
@@ -542,6 +529,7 @@ class Interpreter:
             raise _fail(RECORD_ERROR, f"The record store failed: {exc}", span)
 
     def _insert(self, decl: A.RecordDecl, data: dict, span: Span) -> dict:
+        self.budget.record_created(decl.name, span)
         rid = self._store_call(self.store.insert, span, decl.name, data)
         self._remember_unique(decl, rid, data)
         self.trace({"type": "record_created", "record": decl.name, "id": rid})
@@ -604,6 +592,7 @@ class Interpreter:
         results = []
         for rid, data in list(self._matching(decl, node.predicate, node.span, "Find")):
             results.append(self.row(decl, rid, data))
+        self.meter.grew(results, node.span)
         self.scope[results_name(node.record)] = results
         self.trace({"type": "records_found", "record": decl.name, "count": len(results)})
         self.last = results
@@ -757,11 +746,11 @@ class Interpreter:
 
     def visit_ListExpr(self, node: A.ListExpr) -> list:
         visit = self._visit
-        return [visit[i.__class__](i) for i in node.items]
+        return self.meter.grew([visit[i.__class__](i) for i in node.items], node.span)
 
     def visit_MapExpr(self, node: A.MapExpr) -> dict:
         visit = self._visit
-        return {e.key: visit[e.value.__class__](e.value) for e in node.entries}
+        return self.meter.grew({e.key: visit[e.value.__class__](e.value) for e in node.entries}, node.span)
 
     def visit_Name(self, node: A.Name) -> Any:
         try:
@@ -799,11 +788,11 @@ class Interpreter:
         if obj.__class__ is list:
             if index.__class__ is not Decimal or not is_integral(index):
                 raise _fail(INDEX_ERROR, "List index must be an integer", span,
-                            why=f"The index is {_kind(index) if index.__class__ is not Decimal else number_text(index)}.")
-            i = int(index)
+                            why=f"The index is {_kind(index) if index.__class__ is not Decimal else short_number(index)}.")
+            i = clamp_int(index)
             if i < 0 or i >= len(obj):
                 raise _fail(INDEX_ERROR, "List index is out of range", span,
-                            why=f"The index is {i}, but the list has {len(obj)} items "
+                            why=f"The index is {short_number(index)}, but the list has {len(obj)} items "
                                 f"(valid indexes 0 to {len(obj) - 1}).")
             return obj[i]
         if obj.__class__ is dict and index.__class__ is str:
@@ -980,7 +969,7 @@ class Interpreter:
                 self.charge(len(xs) >> 5, span)
                 out = list(xs)
                 out.append(args[1])
-                return out
+                return self.meter.appended(xs, out, args[1], span)
             if name == "list get":
                 return self._get_index(xs, args[1], span)
         if name.startswith("map "):
@@ -1003,7 +992,7 @@ class Interpreter:
                 self.charge(len(m) >> 5, span)
                 out = dict(m)
                 out[key] = args[2]
-                return out
+                return self.meter.map_set(m, out, key, span)
         raise _fail(BUILTIN_ERROR, f"Unknown built-in '{name}'", span)
 
     # ------------------------------------------------------------------ functions

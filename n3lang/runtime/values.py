@@ -85,6 +85,36 @@ def number_text(d: Decimal) -> str:
     return text
 
 
+#: the most digits of a number given back as a flow's result or state (`n3 run --json`):
+#: Python's json refuses longer integers (int() stops at 4300 digits); longer fractions are
+#: refused too, as no reader keeps them exactly
+MAX_NUMBER_TEXT = 4300
+
+
+def json_number_problem(d: Decimal) -> str | None:
+    """Why a number cannot be given back as JSON, or None (its exact text is too long)."""
+    if not d.is_finite():
+        return f"holds the number {d}, which JSON cannot write"
+    if not d:
+        return None
+    exp = d.as_tuple().exponent
+    digits = len(d.as_tuple().digits)
+    # the length of number_text(d), without building it: integer digits + fraction digits
+    length = max(d.adjusted() + 1, 1) + max(-exp, 0) if isinstance(exp, int) else digits
+    if length <= MAX_NUMBER_TEXT:
+        return None
+    return (f"holds the number {short_number(d)}, whose exact text has {length} digits; JSON "
+            f"readers cannot read back numbers that long (Python's json stops at "
+            f"{MAX_NUMBER_TEXT} digits)")
+
+
+def short_number(d: Decimal) -> str:
+    """A number for a message: exact when short, else in scientific form (``1E+5000``)."""
+    if d.is_finite() and -40 <= d.adjusted() <= 40:
+        return number_text(d)
+    return format(d.normalize(CONTEXT) if d.is_finite() else d, "E")
+
+
 def from_json(value: Any) -> Any:
     """A value parsed by ``json.loads(..., parse_float=Decimal, parse_int=Decimal)``, checked.
 

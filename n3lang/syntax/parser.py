@@ -715,11 +715,17 @@ def _guard_depth(decls, diagnostics, path):
 
 
 def _too_deep(root):
-    stack = [(root, 1)]
+    # depth in half levels: the left operand of a binary operator that is itself a binary
+    # operation (a flat chain `1 + 2 + 3 ...`) is half a level deeper, anything else a whole
+    # level; so a chain of up to 2 * MAX_DEPTH operators passes, and the recursion of the
+    # checker and interpreter over it stays well inside Python's limit (issue 12, F17)
+    limit = 2 * MAX_DEPTH
+    stack = [(root, 2)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        if depth > limit:
             return node
+        chain = type(node) is A.Binary
         for name in type(node).__slots__:
             if name in ("span", "name_span", "model_span"):
                 continue
@@ -727,9 +733,10 @@ def _too_deep(root):
             if type(value) is tuple:
                 for item in value:
                     if type(item) in _AST_CLASSES:
-                        stack.append((item, depth + 1))
+                        stack.append((item, depth + 2))
             elif type(value) in _AST_CLASSES:
-                stack.append((value, depth + 1))
+                step = 1 if chain and name == "left" and type(value) is A.Binary else 2
+                stack.append((value, depth + step))
     return None
 
 

@@ -144,10 +144,17 @@ def test_numbers_beyond_the_runtime_and_long_integers(tmp_path: Path):
     code, out = invoke("run", str(app), "--input", "1e999999999")
     assert code == 1 and ("the number 1e999999999 is beyond what this runtime holds "
                           "(magnitudes from 1e-1000026 to 1e999999)") in out
-    write(tmp_path, 'spec is "1.0"\n\nflow "f":\n  return 10 ** 5000\n')
+    # F16: the result must stay readable by Python's json, which stops at 4300 digits
+    write(tmp_path, 'spec is "1.0"\n\nflow "f":\n  return 10 ** 4299\n')
     code, out = invoke("run", str(app), "--json")
-    # exact, past the 4300-digit guard of Python's int(), which json.loads applies too
-    assert code == 0 and json.loads(out, parse_int=str)["result"] == "1" + "0" * 5000
+    assert code == 0 and json.loads(out)["result"] == 10 ** 4299
+    for body in ("return 10 ** 5000", "set state.n is 10 ** 999998\n  return 1"):
+        write(tmp_path, f'spec is "1.0"\n\nflow "f":\n  {body}\n')
+        code, out = invoke("run", str(app), "--json")
+        assert code == 1, out
+        error = json.loads(out)["error"]
+        assert error["code"] == "runtime-limit" and "JSON readers cannot read back" in error["message"]
+        assert "1E+" in error["message"] and len(out) < 5000
 
 
 UPDATE_APP = '''spec is "1.0"

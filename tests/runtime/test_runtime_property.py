@@ -174,11 +174,16 @@ def expected(t):
 def outcome(result):
     if result.ok:
         return ("ok", result.result)
+    if result.error.code == "runtime-limit":
+        return ("error", "limit")
     assert result.error.code in KIND_OF_CODE, result.error
     return ("error", KIND_OF_CODE[result.error.code])
 
 
 def same(a, b):
+    if a == ("error", "limit"):
+        # a result beyond what JSON readers take (issue 12, F16): right when the number is huge
+        return b[0] == "ok" and is_num(b[1]) and abs(b[1].adjusted()) >= 4300
     if a[0] != b[0]:
         return False
     x, y = a[1], b[1]
