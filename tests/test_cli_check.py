@@ -85,7 +85,10 @@ def test_exit_codes(runner, tmp_path):
     assert result.exit_code == 0
     assert result.output.strip().endswith(f"{warn}: ok (1 warning)")
 
+    # (`set` on an undeclared name is only a warning: it fails at run time, LANGUAGE.md §8)
     result = invoke(runner, "check", "tests/data/invalid/set_undeclared.ai")
+    assert result.exit_code == 0
+    result = invoke(runner, "check", "tests/data/invalid/duplicate_flow.ai")
     assert result.exit_code == 1
     assert result.output.strip().endswith("failed (1 error)")
 
@@ -139,13 +142,13 @@ def test_subprocess_entry_point(tmp_path):
     import subprocess
     import sys
 
-    app = ROOT / "tests" / "data" / "invalid" / "set_undeclared.ai"
+    app = ROOT / "tests" / "data" / "invalid" / "duplicate_flow.ai"
     proc = subprocess.run(
         [sys.executable, "-m", "n3lang.cli.main", "check", str(app), "--json"],
         capture_output=True, text=True, cwd=ROOT, timeout=60,
     )
     assert proc.returncode == 1, proc.stderr
-    assert json.loads(proc.stdout)[0]["code"] == "set-undeclared"
+    assert json.loads(proc.stdout)[0]["code"] == "duplicate-flow"
 
 
 def test_syntax_errors_are_reported_by_check(runner, tmp_path):
