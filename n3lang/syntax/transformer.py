@@ -491,7 +491,11 @@ class AstBuilder:
     def when_clause(self, c):
         pattern = c[1]
         if not _is_match_pattern(pattern):
-            self._error(SYNTAX_ERROR, "Match patterns must be literal or identifier", pattern.span)
+            span = pattern.span
+            if type(pattern) is A.Binary:  # namel3ss places it at the operator (`1 + 2`)
+                end = pattern.left.span
+                span = Span(end.end_line, end.end_column + 1, end.end_line, end.end_column + 2)
+            self._error(SYNTAX_ERROR, "Match patterns must be literal or identifier", span)
         return N.MatchCase(pattern, c[2], _span(c[0], _last(c[2], c[1])))
 
     def otherwise_clause(self, c):
