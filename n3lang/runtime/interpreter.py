@@ -753,6 +753,7 @@ class Interpreter:
         if not trained:
             caps.require(self.capabilities, caps.TRAINING, "ask ai", node.span)
         self.scope[node.binding] = result["label"]
+        self.last = result["label"]  # as namel3ss: the answer is the statement's value
         self.trace({"type": "ask_ai", "ai": node.ai, "model": model, "label": result["label"]})
 
     # ---- §5 statements (added)
