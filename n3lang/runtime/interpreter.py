@@ -300,7 +300,10 @@ class Interpreter:
         if i == len(target) - 1:
             new[key] = value
         else:
-            new[key] = self._set_path(container.get(key, {}), target, i + 1, value, span)
+            inner = container.get(key)
+            if inner.__class__ is not dict:  # as namel3ss: a non-map on the way is replaced
+                inner = {}
+            new[key] = self._set_path(inner, target, i + 1, value, span)
         return new
 
     def visit_If(self, node: A.If) -> None:

@@ -447,6 +447,13 @@ class AstBuilder:
             target = (self._var(c[1]),)
         else:
             target = (self._var(c[1]),) + tuple(self._name(t) for t in c[2:-2])
+            if target[0] != "state":  # namel3ss sets a name or a state path, nothing else
+                root = c[1]
+                self._error(
+                    SYNTAX_ERROR,
+                    "Expected 'is' in assignment",
+                    Span(root.line, root.end_column, root.line, root.end_column + 1),
+                )
         value = c[-1]
         tok, end = c[0], value.span
         return N.Set(target, value, Span(tok.line, tok.column, end.end_line, end.end_column))
