@@ -391,9 +391,74 @@ class AskAI:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
+
+# ---- §5 statements (added)
+@_node
+class LetBlock:
+    """``let:`` + indented ``a is EXPR`` entries (several per line with ``,``): lets."""
+
+    lets: tuple[Let, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class SetBlock:
+    """``set state.x with:`` + indented ``key is EXPR`` lines: sets (full state paths)."""
+
+    sets: tuple[Set, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Calc:
+    """``calc:`` + indented ``name = EXPR`` lines: steps (a Let per name, a Set per state path)."""
+
+    steps: tuple[Union[Let, Set], ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class OrderList:
+    """``order TARGET by FIELD from highest to lowest``: target (name path), field, descending."""
+
+    target: tuple[str, ...]
+    field: str
+    descending: bool
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class KeepFirst:
+    """``keep first N items`` (trims the list the last ``order`` sorted): count."""
+
+    count: "Expr"
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Log:
+    """``log LEVEL EXPR [with MAP]``: level, message, fields (None if absent)."""
+
+    level: str
+    message: "Expr"
+    fields: "Expr | None" = None
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class Metric:
+    """``metric KIND NAME OP [EXPR] [with MAP]``: kind, name, operation, value, labels."""
+
+    kind: str
+    name: str
+    operation: str
+    value: "Expr | None" = None
+    labels: "Expr | None" = None
+    span: Span = field(default=UNKNOWN, compare=False)
+
 Stmt = Union[
     Let, Set, If, RepeatTimes, RepeatWhile, ForEach, Match, Try, Return, Create, Find, Update,
-    Delete, Save, AskAI,
+    Delete, Save, AskAI, LetBlock, SetBlock, Calc, OrderList, KeepFirst, Log, Metric,
 ]
 
 

@@ -173,6 +173,7 @@ SET_CONSTANT = register(
     why="A variable bound with `let ... constant` cannot be changed with `set`.",
     fix="Drop `constant` from the let, or bind a new name with `let`.",
     example='let limit is 10\nset limit is 20',
+    severity=WARNING,  # a run-time error (LANGUAGE.md §8)
 )
 UNKNOWN_RECORD = register(
     "unknown-record",
@@ -841,7 +842,8 @@ class Checker:
     def visit_Let(self, node: A.Let) -> None:
         self.visit(node.value)
         self.scope.add(node.name)
-        self.constants[node.name] = node.constant  # the latest let decides, as at run time
+        # once constant, for the rest of the flow, as at run time
+        self.constants[node.name] = node.constant or self.constants.get(node.name, False)
 
     def visit_Set(self, node: A.Set) -> None:
         self.visit(node.value)
@@ -893,13 +895,7 @@ class Checker:
 
     def visit_RepeatWhile(self, node: A.RepeatWhile) -> None:
         self.condition(node.condition, "While", node.span)
-        kind = self.visit(node.limit)
-        n = self.whole_literal(node.limit)
-        limit_span = node.limit.span if node.limit.span.line > 0 else node.span
-        if kind is not None and kind != "number" or n is not None and n != n.to_integral_value():
-            self.error(BAD_LOOP_COUNT, "Loop limit must be an integer", limit_span)
-        elif n is not None and n <= 0:
-            self.error(BAD_LOOP_COUNT, "Loop limit must be greater than zero", limit_span)
+        # The limit is a number literal; the parser reports one that is not a positive integer.
         self.visit_block(node.body)
 
     def visit_ForEach(self, node: A.ForEach) -> None:
@@ -1009,6 +1005,41 @@ class Checker:
             self.check_ai_model(ai, node)
         self.visit(node.input)
         self.bind(node.binding)
+
+    # ---- §5 statements (added)
+    def visit_LetBlock(self, node: A.LetBlock) -> None:
+        for let in node.lets:
+            self.visit_Let(let)
+
+    def visit_SetBlock(self, node: A.SetBlock) -> None:
+        for step in node.sets:
+            self.visit_Set(step)
+
+    def visit_Calc(self, node: A.Calc) -> None:
+        for step in node.steps:
+            self.visit(step)
+
+    def visit_OrderList(self, node: A.OrderList) -> None:
+        root = node.target[0]
+        if root == "state":
+            if self.function is not None:
+                self.error(STATE_IN_FUNCTION, "Functions cannot change state", node.span)
+        else:
+            self.use_name(root, node.span)
+
+    def visit_KeepFirst(self, node: A.KeepFirst) -> None:
+        self.visit(node.count)
+
+    def visit_Log(self, node: A.Log) -> None:
+        self.visit(node.message)
+        if node.fields is not None:
+            self.visit(node.fields)
+
+    def visit_Metric(self, node: A.Metric) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+        if node.labels is not None:
+            self.visit(node.labels)
 
     def check_ai_model(self, ai: A.AIDecl, node: A.AskAI) -> None:
         model = next((s for s in ai.settings if s.key == "model"), None)

@@ -140,6 +140,7 @@ class Interpreter:
         self.scope: dict[str, Any] = {}
         self.constants: set[str] = set()
         self.last: Any = None
+        self.order_target: tuple | None = None
         self.call_stack: list[str] = []
         self.flow: A.FlowDecl | None = None
         self.traces: list[dict] = []
@@ -165,6 +166,7 @@ class Interpreter:
         self.last = None
         if flow.requires is not None:
             self._check_requires(flow)
+        self.order_target = None
         try:
             self.exec_block(flow.body)
             result = self.last
@@ -239,10 +241,8 @@ class Interpreter:
     def visit_Let(self, node: A.Let) -> None:
         value = self._visit[node.value.__class__](node.value)
         self.scope[node.name] = value
-        if node.constant:
+        if node.constant:  # once constant, for the rest of the flow (as namel3ss)
             self.constants.add(node.name)
-        elif self.constants:
-            self.constants.discard(node.name)
         self.last = value
 
     def visit_Set(self, node: A.Set) -> None:
@@ -282,7 +282,10 @@ class Interpreter:
         if i == len(target) - 1:
             new[key] = value
         else:
-            new[key] = self._set_path(container.get(key, {}), target, i + 1, value, span)
+            inner = container.get(key)
+            if inner.__class__ is not dict:  # as namel3ss: a non-map on the way is replaced
+                inner = {}
+            new[key] = self._set_path(inner, target, i + 1, value, span)
         return new
 
     def visit_If(self, node: A.If) -> None:
@@ -541,7 +544,9 @@ class Interpreter:
         value = self.eval(node.value)
         if value.__class__ is not dict:
             raise _fail(RECORD_ERROR, "Create expects a record dictionary of values.", node.span,
-                        why=f"The value after `with` is {_kind(value)}, not a map of fields.")
+                        why=f"The provided value is {_kind(value)}, but create needs key/value "
+                            f"fields to validate and save.",
+                        fix="Pass a map (for example, state.order or an input payload).")
         data = self.validate(decl, value, node.span)
         stored = self._insert(decl, data, node.span)
         self.scope[node.binding] = stored
@@ -554,8 +559,8 @@ class Interpreter:
         state = self.scope.get("state")
         value = state.get(key) if isinstance(state, dict) else None
         if value.__class__ is not dict:
-            raise _fail(RECORD_ERROR, f"save \"{node.record}\" needs state.{key} to hold a map "
-                                      f"of fields", node.span)
+            raise _fail(RECORD_ERROR, f"Expected state.{key} to be a record dictionary", node.span,
+                        why=f"save \"{node.record}\" stores the map of fields held in state.{key}.")
         # As in namel3ss, save always stores a new record (a given id is kept as given).
         stored = self._insert(decl, self.validate(decl, value, node.span), node.span)
         self.last = stored
@@ -738,7 +743,109 @@ class Interpreter:
         if not trained:
             caps.require(self.capabilities, caps.TRAINING, "ask ai", node.span)
         self.scope[node.binding] = result["label"]
+        self.last = result["label"]  # as namel3ss: the answer is the statement's value
         self.trace({"type": "ask_ai", "ai": node.ai, "model": model, "label": result["label"]})
+
+    # ---- §5 statements (added)
+    def visit_LetBlock(self, node: A.LetBlock) -> None:
+        visit_let = self.visit_Let
+        for let in node.lets:
+            visit_let(let)
+
+    def visit_SetBlock(self, node: A.SetBlock) -> None:
+        visit_set = self.visit_Set
+        for step in node.sets:
+            visit_set(step)
+
+    def visit_Calc(self, node: A.Calc) -> None:
+        visit = self._visit
+        for step in node.steps:
+            visit[step.__class__](step)
+
+    def _read_target(self, target: tuple, span: Span) -> Any:
+        """The value of a variable or state path named by ``target`` (as an expression would)."""
+        expr: Any = A.Name(target[0], span)
+        for part in target[1:]:
+            expr = A.Attribute(expr, part, span)
+        return self.eval(expr)
+
+    def _write_target(self, target: tuple, value: Any, span: Span) -> None:
+        root = target[0]
+        if root == "state" and self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot change state", span)
+        if root in self.constants:
+            raise _fail(NAME_ERROR, f"Cannot set constant '{root}'", span)
+        if len(target) == 1:
+            self.scope[root] = value
+        else:
+            self.scope[root] = self._set_path(self.scope.get(root, {}), target, 1, value, span)
+
+    def visit_OrderList(self, node: A.OrderList) -> None:
+        span = node.span
+        if node.target[0] == "state" and self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot change state", span)
+        items = self._read_target(node.target, span)
+        if items.__class__ is not list:
+            raise _fail(TYPE_ERROR, f"Order needs a list but got {type_name(items)}", span)
+        field = node.field
+        keyed = []
+        for index, item in enumerate(items):
+            if item.__class__ is not dict:
+                raise _fail(TYPE_ERROR, f"Order list items must be objects but got "
+                                        f"{type_name(item)}", span)
+            if field not in item:
+                raise _fail(TYPE_ERROR, f"Order field '{field}' is missing", span)
+            score = item[field]
+            if score.__class__ is not Decimal:
+                raise _fail(TYPE_ERROR, f"Order field '{field}' must be a number but got "
+                                        f"{type_name(score)}", span)
+            keyed.append((-score if node.descending else score, index, item))
+        self.charge(len(keyed) >> 3, span)
+        keyed.sort(key=lambda entry: (entry[0], entry[1]))  # stable: ties keep their order
+        ordered = [item for _, _, item in keyed]
+        self._write_target(node.target, ordered, span)
+        self.order_target = node.target
+        self.last = ordered
+
+    def visit_KeepFirst(self, node: A.KeepFirst) -> None:
+        span = node.span
+        target = self.order_target
+        if target is None:
+            raise _fail(TYPE_ERROR, "keep first needs an order statement first.", span,
+                        why="There is no ordered list to trim yet.",
+                        fix="Order a list before keep first.")
+        if target[0] == "state" and self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot change state", span)
+        count = self.eval(node.count)
+        if count.__class__ is not Decimal:
+            raise _fail(TYPE_ERROR, f"keep first needs a number but got {type_name(count)}", span)
+        if not is_integral(count):
+            raise _fail(TYPE_ERROR, "keep first needs a whole number", span)
+        if count < 0:
+            raise _fail(TYPE_ERROR, "keep first needs zero or more", span)
+        items = self._read_target(target, span)
+        if items.__class__ is not list:
+            raise _fail(TYPE_ERROR, f"keep first needs a list but got {type_name(items)}", span)
+        trimmed = items[: int(count)]
+        self._write_target(target, trimmed, span)
+        self.last = trimmed
+
+    def visit_Log(self, node: A.Log) -> None:
+        message = self.eval(node.message)
+        fields = self.eval(node.fields) if node.fields is not None else None
+        if fields is not None and fields.__class__ is not dict:
+            raise _fail(TYPE_ERROR, "Log fields must be an object", node.span)
+        self.trace({"type": "log", "level": node.level, "message": message, "fields": fields})
+        self.last = message  # as namel3ss: the logged message is the statement's value
+
+    def visit_Metric(self, node: A.Metric) -> None:
+        value = self.eval(node.value) if node.value is not None else None
+        labels = self.eval(node.labels) if node.labels is not None else None
+        if labels is not None and labels.__class__ is not dict:
+            raise _fail(TYPE_ERROR, "Metric labels must be an object", node.span)
+        self.trace({"type": "metric", "kind": node.kind, "name": node.name,
+                    "operation": node.operation, "value": value, "labels": labels})
+        self.last = value  # as namel3ss (null for a bare increment)
 
     # ------------------------------------------------------------------ expressions
     def visit_Literal(self, node: A.Literal) -> Any:

@@ -91,7 +91,7 @@ KEYWORDS: dict[str, str] = {
         "MATCH WITH WHEN OTHERWISE TRY CATCH RETURN CREATE AS FIND WHERE UPDATE DELETE SAVE ASK "
         "AND OR NOT IS EQUAL GREATER LESS THAN AT LEAST MOST BETWEEN STRICTLY ONE OF TRUE FALSE "
         "NULL LIST MAP LENGTH APPEND GET KEY VALUE KEYS CALL PREDICT MUST BE PRESENT UNIQUE AN "
-        "INTEGER PATTERN HAVE"
+        "INTEGER PATTERN HAVE CALC ORDER BY FROM KEEP FIRST ITEMS LOG METRIC"
     ).split()
 }
 
@@ -112,6 +112,7 @@ PUNCTUATION: dict[str, str] = {
     "SLASH": "/",
     "PERCENT": "%",
     "POW": "**",
+    "EQUALS": "=",
 }
 
 #: Words that cannot name a variable (unless escaped with backticks). Common words stay free:
@@ -250,13 +251,14 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
         and _KEYWORD_OF_WORD.get(prev.value) in expected
     ):
         return f"Expected a name before '{prev.value}'", _token_span(prev)
+    statement = _statement_message(kind, expected, prev, header_tok, at_end)
+    if statement is not None:
+        return statement, span
     if kind == "IS" and "AND" in expected:
         return (
             "Only one comparison is allowed in an expression; join comparisons with 'and' or 'or'",
             span,
         )
-    if kind == "IF" and prev is not None and prev.type == "ELSE":
-        return "There is no 'else if': put the 'if' inside the 'else:' block", span
     if header_tok is not None and header_tok.type == "CAPABILITIES" and "LSQB" in expected:
         return (
             "Expected '[' or the end of the line after 'capabilities:' "
@@ -313,6 +315,79 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
 
 
 _KEYWORD_OF_WORD = {word: name for name, word in KEYWORDS.items()}
+
+
+# ---- §5 statements (added): namel3ss's messages for its statement forms, chosen by the
+# token before the error, the keyword that starts the line, and what could have come.
+_BLOCK_AFTER = {
+    "LET": "Expected an indented block after 'let:'.",
+    "CALC": "Expected an indented block after 'calc:'.",
+}
+
+
+def _statement_message(kind, expected, prev, header_tok, at_end) -> str | None:
+    head = header_tok.type if header_tok is not None else None
+    before = prev.type if prev is not None else None
+    if before == "ELSE" and kind != "COLON":
+        return "Expected ':' after else"
+    if head == "CREATE" and "WITH" in expected:
+        return "Create statement is missing 'with'."
+    if expected == {"WITH"}:
+        return "Expected 'with' inside match" if head == "MATCH" else "Expected 'with' introducing catch"
+    if expected == {"CATCH"}:
+        return "Expected 'catch' after 'with'"
+    if "WHEN" in expected and "OTHERWISE" in expected and kind not in expected:
+        return "Expected 'when' or 'otherwise' in match"
+    # `let:` / `calc:` (the colon right after the word).
+    header_colon = (
+        before == "COLON" and head in _BLOCK_AFTER and prev.column == header_tok.end_column
+    )
+    if expected and expected <= {"_INDENT"} and header_colon:
+        return _BLOCK_AFTER[head]
+    if header_colon and not at_end and "_NL" in expected:
+        return f"Expected newline after {header_tok.value}:"
+    if at_end and (before == "RETURN" or (before == "IS" and head in ("LET", "SET"))):
+        return "Unexpected expression"
+    if kind in expected:
+        return None
+    if head == "REPEAT":
+        if before == "LIMIT":
+            return "Expected loop limit number"
+        if before == "NUMBER" and expected == {"COLON"}:
+            return "Expected ':' after loop limit"
+        if "TIMES" in expected:
+            return "Expected 'times' after repeat count"
+        if "LIMIT" in expected:
+            return "Expected 'limit'"
+    if head == "FOR" and "IN" in expected:
+        return "Expected 'in' in for-each loop"
+    if "COLON" in expected and head == "IF" and before != "ELSE":
+        return "Expected ':' after condition"
+    if "COLON" in expected and head == "WHEN":
+        return "Expected ':' after when pattern"
+    if "IS" in expected and "PLUS" not in expected and head == "LET":
+        return "Expected 'is' in declaration"
+    if "IS" in expected and "WITH" in expected and "PLUS" not in expected and head == "SET":
+        return "Expected 'is' in assignment"
+    if "EQUALS" in expected:
+        return "Expected '=' in calc assignment"
+    if before == "EQUALS" and at_end:
+        return "Calc assignment is missing the right-hand expression."
+    if "ITEMS" in expected:
+        return "Expected 'items'."
+    if "BY" in expected:
+        return "Expected 'by'."
+    if "FROM" in expected:
+        return "Expected 'from'."
+    if head == "LOG" and at_end and "NUMBER" in expected:
+        return "Log statement is missing a message."
+    if "SET" in expected and head == "UPDATE":
+        return "Update statement is missing 'set'."
+    if head == "CREATE" and "WITH" in expected:
+        return "Create statement is missing 'with'."
+    if head == "CREATE" and "AS" in expected:
+        return "Create statement is missing 'as'."
+    return None
 
 
 def _token_span(token) -> Span:

@@ -642,6 +642,10 @@ def _placeholder(lines: list[str], index: int, depth: int) -> str:
         word = header.split(" ", 1)[0]
         if header.endswith(("map:", "set:")) or "call function" in header:
             return "recovered is 0"
+        if header == "let:" or word == "set" and header.endswith("with:"):  # §5 blocks
+            return "recovered is 0"
+        if header == "calc:":
+            return "recovered = 0"
         if word in ("record", "fields:"):
             return "recovered text"
         if word in ("input:", "output:"):

@@ -166,6 +166,26 @@ class Seq:
 
 
 
+def _is_match_pattern(expr) -> bool:
+    """namel3ss's match patterns: a literal, a name, or a state path."""
+    if type(expr) in (A.Literal, A.Name):
+        return True
+    while type(expr) is A.Attribute:
+        expr = expr.obj
+    return type(expr) is A.Name and expr.name == "state"
+
+
+def _ends_in_block(expr) -> bool:
+    """Whether an expression ends with an indented block (map:, list: + block, call function)."""
+    if type(expr) in (A.MapExpr, A.CallFunction):
+        return True
+    if type(expr) is A.ListExpr:
+        return expr.span.end_line > expr.span.line or (
+            bool(expr.items) and _ends_in_block(expr.items[-1])
+        )
+    return False
+
+
 def _binary(op: str):
     """The callback of one arithmetic rule: ``left OP right`` spanning both operands."""
 
@@ -183,14 +203,15 @@ class AstBuilder:
     def __init__(self) -> None:
         self.diagnostics: list = []
         self.path = "<input>"
+        self._and_tokens: dict = {}
 
     def __default__(self, data, children, meta):
         # Only lark's helper rules get here (every rule of the grammar has a method).
         return Seq(data, children)
 
     # ------------------------------------------------------------------ helpers
-    def _error(self, code: str, message: str, span: Span) -> None:
-        self.diagnostics.append(make(code, message, span, self.path))
+    def _error(self, code: str, message: str, span: Span, **texts) -> None:
+        self.diagnostics.append(make(code, message, span, self.path, **texts))
 
     def _text(self, tok: Tok) -> str:
         """The value of a STRING token, escapes resolved (bad escapes are reported)."""
@@ -247,6 +268,7 @@ class AstBuilder:
 
     # ------------------------------------------------------------------ program
     def start(self, c):
+        self._and_tokens.clear()
         return c
 
     def spec_decl(self, c):
@@ -425,6 +447,13 @@ class AstBuilder:
             target = (self._var(c[1]),)
         else:
             target = (self._var(c[1]),) + tuple(self._name(t) for t in c[2:-2])
+            if target[0] != "state":  # namel3ss sets a name or a state path, nothing else
+                root = c[1]
+                self._error(
+                    SYNTAX_ERROR,
+                    "Expected 'is' in assignment",
+                    Span(root.line, root.end_column, root.line, root.end_column + 1),
+                )
         value = c[-1]
         tok, end = c[0], value.span
         return N.Set(target, value, Span(tok.line, tok.column, end.end_line, end.end_column))
@@ -437,27 +466,47 @@ class AstBuilder:
         return N.RepeatTimes(c[3], c[5], _span(c[0], _last(c[5], c[4])))
 
     def repeat_while(self, c):
-        return N.RepeatWhile(c[2], c[4], c[5], _span(c[0], _last(c[5], c[4])))
+        tok = c[4]
+        limit = N.Literal(Decimal(tok.value), _tok_span(tok))
+        value = limit.value
+        if value != value.to_integral_value():
+            self._error(SYNTAX_ERROR, "Loop limit must be an integer", _tok_span(tok))
+        elif value <= 0:
+            self._error(SYNTAX_ERROR, "Loop limit must be greater than zero", _tok_span(tok))
+        return N.RepeatWhile(c[2], limit, c[5], _span(c[0], _last(c[5], tok)))
 
     def for_each(self, c):
         return N.ForEach(self._var(c[2]), c[4], c[5], _span(c[0], _last(c[5], c[4])))
 
     def match_stmt(self, c):
-        return self._match(c[0], c[1], c[3:])
-
-    def match_direct(self, c):
-        return self._match(c[0], c[1], c[2:])
-
-    def _match(self, tok, subject, rest):
-        otherwise = rest[-1]
-        cases = tuple(rest[:-1])
-        return N.Match(subject, cases, otherwise, _span(tok, _last(rest, subject)))
+        # Cases come in source order; `otherwise` is a (token, body) pair. As in namel3ss:
+        # a `when` after `otherwise` is unreachable, and `otherwise` may appear once.
+        tok, subject = c[0], c[1]
+        cases = []
+        otherwise = None
+        for item in c[3:]:
+            if type(item) is tuple:
+                if otherwise is not None:
+                    self._error(SYNTAX_ERROR, "Duplicate otherwise in match", _tok_span(item[0]))
+                otherwise = item[1]
+                continue
+            if otherwise is not None:
+                self._error(SYNTAX_ERROR, "Unreachable case after otherwise", item.value.span)
+            cases.append(item)
+        return N.Match(subject, tuple(cases), otherwise, _span(tok, _last(c, subject)))
 
     def when_clause(self, c):
-        return N.MatchCase(c[1], c[2], _span(c[0], _last(c[2], c[1])))
+        pattern = c[1]
+        if not _is_match_pattern(pattern):
+            span = pattern.span
+            if type(pattern) is A.Binary:  # namel3ss places it at the operator (`1 + 2`)
+                end = pattern.left.span
+                span = Span(end.end_line, end.end_column + 1, end.end_line, end.end_column + 2)
+            self._error(SYNTAX_ERROR, "Match patterns must be literal or identifier", span)
+        return N.MatchCase(pattern, c[2], _span(c[0], _last(c[2], c[1])))
 
     def otherwise_clause(self, c):
-        return c[1]
+        return (c[0], c[1])
 
     def try_stmt(self, c):
         return N.Try(c[1], self._var(c[4]), c[5], _span(c[0], _last(c[5], c[4])))
@@ -466,7 +515,19 @@ class AstBuilder:
         return N.Return(c[1], _span(c[0], c[1]))
 
     def create_stmt(self, c):
-        return N.Create(self._text(c[1]), c[3], self._var(c[5]), _span(c[0], c[5]))
+        value = c[3]
+        if c[4] is not None and not _ends_in_block(value):
+            # Only a block-valued expression lets `as` continue on the next line.
+            end = value.span
+            self._error(
+                SYNTAX_ERROR,
+                "Create statement is missing 'as'.",
+                Span(end.end_line, end.end_column, end.end_line, end.end_column + 1),
+                why="`as` names the variable that receives the saved record.",
+                fix='Use `create "<Record>" with <values> as <var>`.',
+                example='create "Order" with state.order as order',
+            )
+        return N.Create(self._text(c[1]), value, self._var(c[6]), _span(c[0], c[6]))
 
     def find_stmt(self, c):
         return N.Find(self._text(c[1]), c[3], _span(c[0], c[3]))
@@ -475,7 +536,13 @@ class AstBuilder:
         return N.Update(self._text(c[1]), c[3], tuple(c[5:]), _span(c[0], c[-1]))
 
     def assignment(self, c):
-        return N.Assignment(self._name(c[0]), c[2], _span(c[0], c[2]))
+        # `field is EXPR`, `"field" is EXPR` or a dotted `a.b is EXPR` (namel3ss's names).
+        first, value = c[0], c[-1]
+        if first.type == "STRING":
+            name = self._text(first)
+        else:
+            name = ".".join(self._name(t) for t in c[:-2])
+        return N.Assignment(name, value, _span(first, value))
 
     def delete_stmt(self, c):
         return N.Delete(self._text(c[1]), c[3], _span(c[0], c[3]))
@@ -484,7 +551,259 @@ class AstBuilder:
         return N.Save(self._text(c[1]), _span(c[0], c[1]))
 
     def ask_stmt(self, c):
-        return N.AskAI(self._text(c[2]), c[5], self._var(c[7]), _span(c[0], c[7]))
+        return N.AskAI(self._text(c[2]), c[5], self._var(c[-1]), _span(c[0], c[-1]))
+
+    # ---- §5 statements (added)
+    def block_end(self, c):
+        return True
+
+    def let_block(self, c):
+        lets = []
+        seen = set()
+        for line in c[1:]:
+            for entry in line:
+                if entry.name in seen:
+                    self._error(
+                        SYNTAX_ERROR,
+                        f"Duplicate let name '{entry.name}'.",
+                        Span(entry.span.line, entry.span.column, entry.span.line,
+                             entry.span.column + len(entry.name)),
+                        why="Each let block entry must use a unique name.",
+                        fix="Remove or rename the duplicate declaration.",
+                        example="let:\n  total is 10\n  subtotal is 5",
+                    )
+                seen.add(entry.name)
+                lets.append(entry)
+        return N.LetBlock(tuple(lets), _span(c[0], _last(lets, c[1])))
+
+    def let_line(self, c):
+        if len(c) > 1:
+            for entry in c:
+                self._check_and_separator(entry.value)
+        return tuple(c)
+
+    def let_line_comma(self, c):
+        end = c[-1].span
+        self._error(
+            SYNTAX_ERROR,
+            "Expected let entry after ','.",
+            Span(end.end_line, end.end_column, end.end_line, end.end_column + 1),
+            why="Inline let entries must be written as `name is <expr>`.",
+            fix="Add another entry after the comma or remove it.",
+            example="let:\n  a is 1, b is 2",
+        )
+        return self.let_line(c)
+
+    def _check_and_separator(self, expr):
+        """`a is 1, b is 2 and c is 3`: in a line of inline entries, `and NAME is` is a
+        misplaced separator (namel3ss's check), not a boolean operator."""
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            if type(node) is A.BoolOp:
+                right = node.right
+                if node.op == "and" and type(right) is A.Compare and type(right.left) is A.Name \
+                        and right.op == "is" and right.left.span.column == right.span.column:
+                    tok = self._and_tokens.get(id(node))
+                    span = _tok_span(tok) if tok is not None else right.span
+                    self._error(
+                        SYNTAX_ERROR,
+                        "Inline let entries must be separated by commas.",
+                        span,
+                        why="`and` is a boolean operator and cannot separate let entries.",
+                        fix="Use commas between entries or put each entry on its own line.",
+                        example="let:\n  a is 10, b is 5, c is a + b",
+                    )
+                    return
+                stack.append(node.right)
+                stack.append(node.left)
+
+    def let_entry(self, c):
+        name, _is, value, constant = c
+        return N.Let(self._var(name), value, constant is not None, _span(name, constant or value))
+
+    def set_block(self, c):
+        set_tok = c[0]
+        at_with = next(i for i, x in enumerate(c) if type(x) is Tok and x.type == "WITH")
+        path = [self._name(t) for t in c[1:at_with]]
+        if path[0] != "state" or len(path) < 2:
+            self._error(
+                SYNTAX_ERROR,
+                "Set block target must be a state path.",
+                _tok_span(set_tok),
+                why="Prefix assignments only work with state paths that can accept dotted fields.",
+                fix="Use `set state.<name> with:` and field assignments beneath it.",
+                example='set state.order with:\n  order_id is "O-1"\n  customer is "Acme"',
+            )
+        sets = []
+        seen = set()
+        for key, value, span in c[at_with + 1:]:
+            dotted = ".".join(key)
+            if dotted in seen:
+                self._error(
+                    SYNTAX_ERROR,
+                    f"Duplicate field '{dotted}' in set block.",
+                    Span(span.line, span.column, span.line, span.column + len(key[0])),
+                    why="Each field in a set block must be unique.",
+                    fix="Remove the duplicate field assignment.",
+                    example='set state.order with:\n  order_id is "O-1"\n  customer is "Acme"',
+                )
+            seen.add(dotted)
+            sets.append(N.Set(tuple(path) + key, value, span))
+        return N.SetBlock(tuple(sets), _span(set_tok, sets[-1] if sets else set_tok))
+
+    def set_field(self, c):
+        value = c[-1]
+        first = c[0]
+        key = tuple(self._name(t) for t in c[:-2])
+        return (key, value, _span(first, value))
+
+    def calc_stmt(self, c):
+        steps = []
+        seen = set()
+        for step in c[1:]:
+            if type(step) is A.Let:
+                if step.name in seen:
+                    self._error(
+                        SYNTAX_ERROR,
+                        f"Duplicate calc name '{step.name}'.",
+                        Span(step.span.line, step.span.column, step.span.line,
+                             step.span.column + len(step.name)),
+                        why="Each calc assignment must use a unique name.",
+                        fix="Remove or rename the duplicate assignment.",
+                        example="calc:\n  total = 10\n  subtotal = 5",
+                    )
+                seen.add(step.name)
+            steps.append(step)
+        return N.Calc(tuple(steps), _span(c[0], _last(steps, c[1])))
+
+    def calc_line(self, c):
+        eq = next(i for i, x in enumerate(c) if type(x) is Tok and x.type == "EQUALS")
+        target = c[:eq]
+        value = c[eq + 1]
+        first = target[0]
+        if len(c) > eq + 2:  # `a = 1, b = 2`
+            end = value.span
+            self._error(
+                SYNTAX_ERROR,
+                "Calc lines cannot contain commas.",
+                Span(end.end_line, end.end_column, end.end_line, end.end_column + 1),
+                why="Calc lines may only contain a single assignment.",
+                fix="Split the assignments onto separate lines.",
+                example="calc:\n  total = 10\n  subtotal = 5",
+            )
+        span = _span(first, value)
+        if len(target) == 1:
+            return N.Let(self._var(first), value, False, span)
+        names = tuple(self._name(t) for t in target)
+        if names[0] != "state":
+            self._error(
+                SYNTAX_ERROR,
+                "Calc assignments may only target local names or state paths.",
+                _tok_span(first),
+                why="Only local variables or state.<name> are valid calc assignment targets.",
+                fix="Use a local name or a state path.",
+                example="calc:\n  total = 10\n  state.total = total",
+            )
+        return N.Set(names, value, span)
+
+    def order_stmt(self, c):
+        tok = c[0]
+        by = next(i for i, x in enumerate(c) if x.type == "BY")
+        target = tuple(self._name(t) for t in c[1:by])
+        if len(target) > 1 and target[0] != "state":
+            dot = c[1]
+            self._error(
+                SYNTAX_ERROR,
+                "Expected 'by'.",
+                Span(dot.line, dot.end_column, dot.line, dot.end_column + 1),
+                why="This statement uses a fixed phrase.",
+                fix="Use the full form: order state.items by score from highest to lowest",
+                example="order state.items by score from highest to lowest",
+            )
+        field, start, end = c[by + 1], c[by + 3], c[by + 5]
+        for word in (start, end):
+            if word.value not in ("highest", "lowest"):
+                self._order_direction(word)
+                break
+        else:
+            if start.value == end.value:
+                self._order_direction(end)
+        return N.OrderList(target, self._name(field), start.value == "highest", _span(tok, end))
+
+    def _order_direction(self, tok):
+        self._error(
+            SYNTAX_ERROR,
+            "Order direction must be highest to lowest or lowest to highest.",
+            _tok_span(tok),
+            why="Ordering only supports those two fixed directions.",
+            fix="Use one of: order state.items by score from highest to lowest or order "
+            "state.items by score from lowest to highest",
+            example="order state.items by score from highest to lowest",
+        )
+
+    def keep_stmt(self, c):
+        return N.KeepFirst(c[2], _span(c[0], c[3]))
+
+    def log_stmt(self, c):
+        tok, level_tok, message, _with, fields = c
+        level = level_tok.value.lower()
+        if level not in ("debug", "info", "warn", "error"):
+            self._error(
+                SYNTAX_ERROR,
+                f"Unknown log level '{level_tok.value}'.",
+                _tok_span(level_tok),
+                why="Only debug, info, warn, and error are supported.",
+                fix="Use one of the supported log levels.",
+                example='log warn "Cache miss"',
+            )
+        return N.Log(level, message, fields, _span(tok, fields or message))
+
+    def metric_stmt(self, c):
+        tok, kind_tok = c[0], c[1]
+        kind = kind_tok.value.lower()
+        rest = list(c[2:])
+        labels = rest.pop()
+        _with = rest.pop()
+        value = rest.pop()
+        op_tok = rest.pop()
+        if rest[0].type == "STRING":
+            name = self._text(rest[0])
+        else:
+            name = ".".join(self._name(t) for t in rest)
+        if kind not in ("counter", "timing"):
+            self._error(
+                SYNTAX_ERROR,
+                f"Unknown metric kind '{kind_tok.value}'.",
+                _tok_span(kind_tok),
+                why="Metrics must be counters or timings.",
+                fix="Use counter or timing.",
+                example='metric timing "render" record 4',
+            )
+        operation = op_tok.value.lower()
+        valid = ("add", "increment", "set") if kind == "counter" else ("record",)
+        if kind in ("counter", "timing") and operation not in valid:
+            self._error(
+                SYNTAX_ERROR,
+                f"Unsupported metric operation '{op_tok.value}'.",
+                _tok_span(op_tok),
+                why=f"{kind.capitalize()} metrics only support {', '.join(valid)}.",
+                fix="Use a supported metric operation.",
+                example='metric counter "requests" increment',
+            )
+        elif value is None and operation in ("add", "set", "record"):
+            at = _with if _with is not None else op_tok
+            col = at.column if _with is not None else op_tok.end_column
+            self._error(
+                SYNTAX_ERROR,
+                f"Metric operation '{operation}' is missing a value.",
+                Span(at.line, col, at.line, col + 1),
+                why="This metric operation requires a numeric value.",
+                fix="Provide a value after the operation.",
+                example='metric counter "requests" add 2',
+            )
+        return N.Metric(kind, name, operation, value, labels,
+                        _span(tok, labels or value or op_tok))
 
     # ------------------------------------------------------------------ expressions
     def predict(self, c):
@@ -516,7 +835,9 @@ class AstBuilder:
         return N.BoolOp("or", c[0], c[2], _span(c[0], c[2]))
 
     def and_op(self, c):
-        return N.BoolOp("and", c[0], c[2], _span(c[0], c[2]))
+        node = N.BoolOp("and", c[0], c[2], _span(c[0], c[2]))
+        self._and_tokens[id(node)] = c[1]  # for let_line's separator check
+        return node
 
     def not_op(self, c):
         return N.Not(c[1], _span(c[0], c[1]))
