@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from n3lang.ast import UNKNOWN, Span
+from n3lang.span import UNKNOWN, Span
 
 ERROR = "error"
 WARNING = "warning"
