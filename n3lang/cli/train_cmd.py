@@ -126,9 +126,10 @@ def train(app, config_file, as_json, dry_run, verify_ref, model_name, **flags) -
     cwd = Path.cwd()
     dirs = [cwd]
     try:
+        from n3lang.syntax import parse_file
         from n3lang.training import app as app_mod
 
-        info = app_mod.resolve_app(app, cwd)
+        info = app_mod.resolve_app(app, cwd, parse_file)
         project = info.project_dir
         dirs = [project, cwd]
         if verify_ref:

@@ -14,14 +14,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-import yaml
-
 from n3lang import json_limits
 from n3lang.span import UNKNOWN, Span
 from n3lang.diagnostics import Diagnostic, DiagnosticError
 from n3lang.training import errors
 from n3lang.training.modes import MODES
-from n3lang.training.yaml_safe import safe_compose_load
 
 MAX_CONFIG_BYTES = 1 << 20
 FLAGS_FILE = "<command line>"
@@ -100,6 +97,10 @@ def _shown(number: int) -> str:
 
 def read_config_file(path: Path, display: str | None = None) -> tuple[dict, dict]:
     """(values, origins) of a training.yaml; raises DiagnosticError for any problem with the file."""
+    import yaml  # lazy: `n3 check` validates model blocks through this module without PyYAML
+
+    from n3lang.training.yaml_safe import safe_compose_load
+
     display = display or str(path)
     try:
         info = path.stat()
@@ -159,6 +160,8 @@ def read_config_file(path: Path, display: str | None = None) -> tuple[dict, dict
 
 
 def _node_kind(node) -> str:
+    import yaml
+
     if isinstance(node, yaml.SequenceNode):
         return "list"
     if isinstance(node, yaml.ScalarNode):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 if TYPE_CHECKING:  # pragma: no cover - names for annotations only
     from n3lang.training.config import SettingProblem
@@ -54,6 +54,15 @@ def setting_names() -> tuple[str, ...]:
     from n3lang.training.config import SETTINGS
 
     return SETTINGS
+
+
+def predictor_loader() -> Callable[[Path, str], Any]:
+    """The function that loads a registered model for prediction (project_dir, "name[@version]")
+    -> predictor; it raises DiagnosticError. Importing it pulls in numpy: ImportError here
+    means this installation cannot run models."""
+    from n3lang.training.inference import load_predictor
+
+    return load_predictor
 
 
 def registered_models(project_dir: Path | str) -> list[dict] | None:
