@@ -4,7 +4,9 @@ Every ``import`` in every module of n3lang/ counts, at the top of the file or in
 function, so a lazy import cannot slip past the rule. From the bottom up:
 
     base      n3lang.span (nothing) <- n3lang.ast; n3lang.diagnostics (span only);
-              leaf helpers json_limits, surrogates, resources (no n3lang import at all)
+              leaf helpers json_limits, surrogates, resources, words (no n3lang import at all);
+              n3lang.codes, the code table, imports the family homes by name and is imported
+              by nothing in the package (scripts/gen_codes.py and the tests read it)
     syntax    base + syntax
     checker   base + syntax + training.interface (the training seam; no registry internals)
     runtime   base + runtime + training.interface (the same seam: predictor_loader)
@@ -28,7 +30,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "n3lang"
 
-BASE = {"n3lang", "n3lang.span", "n3lang.ast", "n3lang.diagnostics", "n3lang.json_limits",
+BASE = {"n3lang", "n3lang.span", "n3lang.ast", "n3lang.diagnostics", "n3lang.json_limits", "n3lang.words",
         "n3lang.surrogates", "n3lang.resources"}
 SEAM = "n3lang.training.interface"
 
@@ -41,6 +43,8 @@ BOTTOM = {
     "n3lang.json_limits": set(),
     "n3lang.surrogates": set(),
     "n3lang.resources": set(),
+    "n3lang.words": set(),
+    "n3lang.codes": {"n3lang.diagnostics"},  # the code table: imports the homes by name only
 }
 
 # (importer, imported, reason, incremental cost in ms measured on the CI machine over what

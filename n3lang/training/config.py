@@ -6,7 +6,6 @@ file:line:col of the YAML node when the value came from a file. Flags override t
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import stat
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Mapping
 
 from n3lang import json_limits
+from n3lang.words import closest
 from n3lang.span import UNKNOWN, Span
 from n3lang.diagnostics import Diagnostic, DiagnosticError
 from n3lang.training import errors
@@ -256,12 +256,12 @@ def check_setting(key: str, value) -> tuple[object, SettingProblem | None]:
     """(the value as TrainingConfig holds it, None) or (None, the problem): the one check of
     one setting's name, type and range, whatever it came from (flag, training.yaml, model block)."""
     if key not in FIELDS:
-        close = difflib.get_close_matches(key, FIELDS, n=1, cutoff=0.6)
-        hint = f"; did you mean `{close[0]}`?" if close else f"; valid keys: {', '.join(FIELDS)}"
+        near = closest(key, FIELDS)
+        hint = f"; did you mean `{near}`?" if near else f"; valid keys: {', '.join(FIELDS)}"
         return None, SettingProblem(
             key, UNKNOWN_SETTING, errors.CONFIG_UNKNOWN_KEY, f"unknown key `{key}`{hint}",
-            fix=(f"Rename `{key}` to `{close[0]}`." if close else f"Remove `{key}`."),
-            example=EXAMPLES.get(close[0]) if close else None, suggestion=close[0] if close else None)
+            fix=(f"Rename `{key}` to `{near}`." if near else f"Remove `{key}`."),
+            example=EXAMPLES.get(near) if near else None, suggestion=near)
     if value is None and key in ("output_dir", "report_dir"):
         return None, None
     if key in _TEXT_KEYS:
@@ -273,8 +273,8 @@ def check_setting(key: str, value) -> tuple[object, SettingProblem | None]:
             return None, _invalid(key, f"`{key}` contains a NUL character",
                                   f"Set `{key}` to a string without control characters.")
         if key == "mode" and value not in MODES:
-            close = difflib.get_close_matches(value, MODES, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            near = closest(value, MODES)
+            hint = f" (did you mean {near!r}?)" if near else ""
             return None, _invalid(key, f"unknown mode {value!r}{hint}; `mode` must be one of: {', '.join(MODES)}",
                                   code=errors.MODE_UNSUPPORTED, example="mode: text")
         if key == "output_name":
