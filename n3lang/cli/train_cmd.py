@@ -135,7 +135,8 @@ def train(app, config_file, as_json, dry_run, verify_ref, model_name, **flags) -
         if verify_ref:
             _verify(project, verify_ref, as_json)
             return
-        from n3lang.training import config as config_mod, registry, trainer
+        from n3lang.training import config as config_mod
+        from n3lang.training import registry, trainer
 
         flag_values = {k: flags.get(k) for k in FLAG_KEYS}
         jobs = []  # (cfg)

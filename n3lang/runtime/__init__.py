@@ -14,7 +14,12 @@ from typing import Any, Callable
 from n3lang import ast as A
 from n3lang.diagnostics import Diagnostic, make
 from n3lang.runtime.errors import (
-    FLOW_ERROR, INPUT_ERROR, LIMIT_ERROR, STATE_ERROR, GuardFailure, RuntimeFailure,
+    FLOW_ERROR,
+    INPUT_ERROR,
+    LIMIT_ERROR,
+    STATE_ERROR,
+    GuardFailure,
+    RuntimeFailure,
 )
 from n3lang.runtime.interpreter import Interpreter, Limits, value_depth
 from n3lang.runtime.records import RecordStore, SQLiteStore, StoreError

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from n3lang import json_limits, surrogates
-from n3lang.span import UNKNOWN, Span
 from n3lang.diagnostics import Diagnostic, DiagnosticError, make, register
+from n3lang.span import UNKNOWN, Span
 from n3lang.training.artifacts import atomic_write
 from n3lang.training.dataset import json_type_name
 

@@ -18,7 +18,6 @@ import numpy as np
 
 from n3lang.training.features import Csr
 
-
 _max, _sum, _add = np.maximum.reduce, np.add.reduce, np.add
 try:  # what np.einsum calls when optimize is False (its default), minus the dispatch layers
     from numpy._core.multiarray import c_einsum as _einsum

@@ -26,7 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from n3lang import __version__
-from n3lang.training import artifacts, bases, config as config_mod, dataset as dataset_mod, errors, registry
+from n3lang.training import artifacts, bases, errors, registry
+from n3lang.training import config as config_mod
+from n3lang.training import dataset as dataset_mod
 from n3lang.training.bases import BaseSpec
 from n3lang.training.config import TrainingConfig
 from n3lang.training.modes import get_handler
@@ -217,7 +219,8 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
     """Train, evaluate and write model dir + reports into a new staging dir under stage_parent."""
     from threadpoolctl import threadpool_limits
 
-    from n3lang.training import metrics as metrics_mod, reports
+    from n3lang.training import metrics as metrics_mod
+    from n3lang.training import reports
 
     created_at = created_at or created_at_value()
     handler, data, labels = plan.handler, plan.data, plan.labels

@@ -8,7 +8,12 @@ through the parser once it is available.
 from __future__ import annotations
 
 from decimal import (
-    Context, Decimal, DivisionByZero, InvalidOperation, Overflow, ROUND_HALF_EVEN,
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
 )
 from fractions import Fraction
 
