@@ -87,7 +87,7 @@ def _metadata(proj: Path, entry: dict, as_json: bool) -> dict | None:
     try:
         meta = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
-        problem = f"is not valid JSON ({exc})"
+        problem: str | None = f"is not valid JSON ({exc})"
     else:
         problem = metadata_problem(meta)
     if problem is not None:

@@ -55,6 +55,7 @@ def load_app(path: Path, parse: Parse, display: str | None = None) -> AppInfo:
 
 def resolve_app(app_arg: str | None, cwd: Path, parse: Parse) -> AppInfo:
     """The app for `n3 train`: the given path, else found from ``cwd``; checks the gate."""
+    path: Path | None
     if app_arg:
         path = (cwd / app_arg) if not Path(app_arg).is_absolute() else Path(app_arg)
         if path.is_dir():

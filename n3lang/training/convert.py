@@ -380,7 +380,7 @@ def convert_state_export(
     try:
         atomic_write(out, dumps_jsonl(rows))
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
-        raise DiagnosticError([make(CONVERT_OUTPUT_INVALID, f"cannot write {output_path}: {exc.strerror or exc}",
+        raise DiagnosticError([make(CONVERT_OUTPUT_INVALID, f"cannot write {output_path}: {getattr(exc, 'strerror', None) or exc}",
                                     file=str(output_path))])
     targets: dict[str, int] = {}
     for r in rows:
