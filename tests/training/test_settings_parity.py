@@ -108,6 +108,9 @@ def test_schema_properties_are_the_settings_the_code_knows():
     assert tuple(schema["properties"]) == config.SETTINGS == interface.setting_names()
     assert tuple(schema["required"]) == config.REQUIRED
     assert set(config.EXAMPLES) == set(config.SETTINGS)
+    from n3lang.training.modes import MODES
+
+    assert tuple(schema["properties"]["mode"]["enum"]) == MODES
 
 
 @pytest.mark.parametrize("key,value,accepted", [s for s in SAMPLES if s[2]], ids=lambda x: repr(x))
