@@ -74,11 +74,12 @@ def program(call: str):
 
 
 def train(project: Path) -> float:
+    from n3lang.syntax import parse_file
     from n3lang.training import app as app_mod
     from n3lang.training import config as config_mod
     from n3lang.training import trainer
 
-    info = app_mod.resolve_app(str(project / "app.ai"), project)
+    info = app_mod.resolve_app(str(project / "app.ai"), project, parse_file)
     start = time.perf_counter()
     for name, values, origins in trainer.configs_from_app(info):
         cfg, problems = config_mod.coerce(values, origins)

@@ -10,20 +10,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Union
 
+from n3lang.span import UNKNOWN, Span  # noqa: F401  (re-exported: A.Span, A.UNKNOWN)
+
 _node = dataclass(frozen=True, slots=True)
-
-
-@_node
-class Span:
-    """Source range, 1-based: line, column, end_line, end_column (end is exclusive)."""
-
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-
-
-UNKNOWN = Span(1, 1, 1, 1)
 
 
 # --------------------------------------------------------------------------- types

@@ -25,6 +25,7 @@ from typing import Any, Iterable
 from n3lang import ast as A
 from n3lang.vocabulary import id_field, results_name
 from n3lang.diagnostics import NOTE, WARNING, Diagnostic, DiagnosticError, make, register, sort_key
+from n3lang.training import interface as training
 
 # --------------------------------------------------------------------------- language facts
 SUPPORTED_SPECS = ("1.0",)
@@ -255,19 +256,19 @@ UNKNOWN_MODEL = register(
 )
 UNKNOWN_MODEL_SETTING = register(
     "unknown-model-setting",
-    why="A model block takes the keys of training.yaml and nothing else (the training-config JSON Schema).",
+    why="A model block takes the keys of training.yaml and nothing else (`n3 schema training-config`).",
     fix="Use one of the known keys, or fix the spelling.",
     example='model "faq_v2":\n  model_base is "gpt-3.5-turbo"\n  dataset is "data/faq.jsonl"\n  epochs is 3\n  seed is 13',
 )
 INVALID_MODEL_SETTING = register(
     "invalid-model-setting",
-    why="Model settings are validated by the same JSON Schema as training.yaml, before any training starts.",
-    fix="Give the setting a value of the type and range the schema allows.",
+    why="Model settings are validated by the same code as training.yaml and the flags of `n3 train`, before any training starts.",
+    fix="Give the setting a value of the type and range `n3 schema training-config` describes.",
     example='model "faq_v2":\n  epochs is 3\n  learning_rate is 0.1',
 )
 MISSING_MODEL_SETTING = register(
     "missing-model-setting",
-    why="Training needs this key (the training-config JSON Schema requires it). A flag of `n3 train` can still supply it, so this is a warning, but the block alone cannot train.",
+    why="Training needs this key (training.yaml requires it too). A flag of `n3 train` can still supply it, so this is a warning, but the block alone cannot train.",
     fix="Add the setting to the model block (or pass it to `n3 train` as a flag).",
     example='model "faq_v2":\n  model_base is "gpt-3.5-turbo"\n  dataset is "data/faq.jsonl"',
     severity=WARNING,
@@ -373,14 +374,6 @@ CHECK_CODES = (
     UNTRAINED_AI_MODEL, CONDITION_NOT_BOOLEAN, TYPE_MISMATCH, DIVISION_BY_ZERO, BAD_LOOP_COUNT,
 )
 
-# Keys of a model block when the schema cannot be loaded (kept in step with
-# schemas/training-config.schema.json).
-FALLBACK_MODEL_KEYS = (
-    "model_base", "dataset", "epochs", "learning_rate", "seed", "output_name", "mode",
-    "validation_split", "output_dir", "report_dir",
-)
-
-
 # --------------------------------------------------------------------------- helpers
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` for the closest candidate, or ``""``."""
@@ -449,33 +442,14 @@ def _block_returns(body: Iterable[Any]) -> bool:
     return any(_always_returns(s) for s in body)
 
 
-def _training_schema() -> dict | None:
-    try:
-        from n3lang.resources import load_schema
-
-        return load_schema("training-config")
-    except Exception:
-        return None
-
-
 def _registry(project_dir: Path | str | None) -> tuple[list[dict] | None, list[Diagnostic]]:
     """Registry entries of ``project_dir`` (None when there is no registry to read)."""
     if project_dir is None:
         return None, []
-    folder = Path(project_dir)
-    if not (folder / "models_registry.yaml").is_file():
-        return None, []
     try:
-        from n3lang.training.registry import read_entries  # type: ignore[import-not-found]
-    except Exception:
-        return None, []
-    try:
-        entries = read_entries(folder)
+        return training.registered_models(project_dir), []
     except DiagnosticError as exc:
         return None, list(exc.diagnostics)
-    except Exception:
-        return None, []
-    return [e for e in entries if isinstance(e, dict)], []
 
 
 # --------------------------------------------------------------------------- the checker
@@ -727,66 +701,24 @@ class Checker:
         self.check_model_settings(node, settings)
 
     def check_model_settings(self, node: A.ModelDecl, settings: dict[str, A.Setting]) -> None:
-        schema = _training_schema()
-        properties = (schema or {}).get("properties") or {}
-        known = tuple(properties) or FALLBACK_MODEL_KEYS
-        instance: dict[str, Any] = {}
-        for key, setting in settings.items():
-            if key not in known:
-                self.error(
-                    UNKNOWN_MODEL_SETTING,
-                    f"Unknown model setting '{key}'" + did_you_mean(key, known),
-                    setting.span,
-                    why="A model block takes the keys of training.yaml and nothing else: " + ", ".join(known) + ".",
-                )
-                continue
-            ok, value = _literal_json(setting.value)
-            if not ok:
-                self.error(
-                    INVALID_MODEL_SETTING,
-                    f"Model setting '{key}' must be a literal value",
-                    setting.span,
-                )
-                continue
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 1e40:
-                # far outside every setting's range (and str() of a 4300-digit int raises)
-                self.error(INVALID_MODEL_SETTING, f"Model setting '{key}' is far outside its range", setting.span)
-                continue
-            instance[key] = value
-        if schema is None:
-            return
-        instance.setdefault("output_name", node.name)
-        try:
-            import jsonschema
-
-            cls = jsonschema.validators.validator_for(schema)
-            validator = cls(schema)
-            errors = sorted(validator.iter_errors(instance), key=lambda e: (list(e.path), e.message))
-        except Exception:
-            return
-        reported: set[str] = set()
-        for err in errors:
-            if err.validator == "additionalProperties":
-                continue  # reported above, with a suggestion
-            if err.validator == "required":
-                missing = re.findall(r"'([^']+)' is a required property", err.message)
-                for key in missing:
-                    if key not in reported:
-                        reported.add(key)
-                        self.error(
-                            MISSING_MODEL_SETTING,
-                            f"Model '{node.name}' does not set '{key}'; `n3 train` will need it as a flag",
-                            node.name_span if node.name_span != A.UNKNOWN else node.span,
-                        )
-                continue
-            path = list(err.absolute_path)
-            key = str(path[0]) if path else ""
-            if key in reported:
-                continue
-            reported.add(key)
-            span = settings[key].span if key in settings else node.name_span
-            label = f"Model setting '{key}'" if key in settings else f"Model name '{node.name}'"
-            self.error(INVALID_MODEL_SETTING, f"{label}: {err.message}", span)
+        """The training config code validates; this only places its problems in the app."""
+        values = {key: training.setting_value(key, setting.value) for key, setting in settings.items()}
+        values.setdefault("output_name", node.name)
+        name_span = node.name_span if node.name_span != A.UNKNOWN else node.span
+        for problem in training.validate_settings(values):
+            key = problem.key
+            if problem.kind == "unknown":
+                hint = f"; did you mean '{problem.suggestion}'?" if problem.suggestion else ""
+                self.error(UNKNOWN_MODEL_SETTING, f"Unknown model setting '{key}'{hint}", settings[key].span,
+                           why="A model block takes the keys of training.yaml and nothing else: "
+                           + ", ".join(training.setting_names()) + ".")
+            elif problem.kind == "missing":
+                self.error(MISSING_MODEL_SETTING,
+                           f"Model '{node.name}' does not set '{key}'; `n3 train` will need it as a flag", name_span)
+            elif key in settings:
+                self.error(INVALID_MODEL_SETTING, problem.message, settings[key].span, fix=problem.fix)
+            else:  # output_name taken from the block's name
+                self.error(INVALID_MODEL_SETTING, f"Model name '{node.name}': {problem.message}", name_span)
 
     # ------------------------------------------------------------------ names
     def bind(self, name: str) -> None:

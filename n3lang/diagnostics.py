@@ -8,10 +8,11 @@ there is one registry and one renderer; the texts live beside the code that rais
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from n3lang.ast import UNKNOWN, Span
+from n3lang.span import UNKNOWN, Span
 
 ERROR = "error"
 WARNING = "warning"
@@ -30,6 +31,7 @@ class CodeInfo:
 
 
 REGISTRY: dict[str, CodeInfo] = {}
+REGISTERED_BY: dict[str, str] = {}  # code -> the module that registered it (n3lang/codes.py checks homes)
 
 
 def register(code: str, *, why: str, fix: str, example: str, severity: str = ERROR) -> str:
@@ -39,7 +41,16 @@ def register(code: str, *, why: str, fix: str, example: str, severity: str = ERR
     if existing is not None and existing != info:
         raise ValueError(f"diagnostic code {code!r} registered twice with different texts")
     REGISTRY[code] = info
+    REGISTERED_BY.setdefault(code, sys._getframe(1).f_globals.get("__name__", "?"))
     return code
+
+
+INTERNAL_ERROR = register(
+    "internal-error",
+    why="This is a bug in n3, not in your program.",
+    fix="Please report it with the program that triggered it.",
+    example="",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,17 +11,12 @@ import json
 import os
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
-syntax = pytest.importorskip("n3lang.syntax")
-if not hasattr(syntax, "parse_file"):  # pragma: no cover - before the parser lands
-    pytest.skip("parser not available yet", allow_module_level=True)
-
-import jsonschema  # noqa: E402
-
-from n3lang.cli.main import cli  # noqa: E402
-from n3lang.resources import load_schema  # noqa: E402
+from n3lang.cli.main import cli
+from n3lang.resources import load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "data" / "golden" / "check"

@@ -68,7 +68,7 @@ def check(app: str, as_json: bool) -> None:
 @json_option
 def reserved(as_json: bool) -> None:
     """List the reserved words, one per line (escape them with backticks to use as names)."""
-    from n3lang.syntax import RESERVED_WORDS  # type: ignore[attr-defined]
+    from n3lang.syntax import RESERVED_WORDS
 
     words = sorted(RESERVED_WORDS)
     if as_json:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any, Iterable, NoReturn
 
 import click
@@ -51,6 +52,14 @@ def fail(diagnostics: list[Diagnostic], as_json: bool, sources: dict[str, str] |
             sources = read_sources(diagnostics)
         click.echo(render_all(diagnostics, sources), err=True)
     sys.exit(EXIT_USER_ERROR)
+
+
+def project_dir() -> Path:
+    """The directory of the app found from the current directory, else the current directory."""
+    from n3lang.training.app import find_app
+
+    app = find_app(Path.cwd())
+    return app.parent if app is not None else Path.cwd()
 
 
 def status(message: str) -> None:

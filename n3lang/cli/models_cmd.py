@@ -8,16 +8,8 @@ from pathlib import Path
 
 import click
 
-from n3lang.cli.common import EXIT_USER_ERROR, fail, json_option, print_json
+from n3lang.cli.common import EXIT_USER_ERROR, fail, json_option, print_json, project_dir
 from n3lang.diagnostics import DiagnosticError
-
-
-def project_dir() -> Path:
-    """The directory of the app found from the current directory, else the current directory."""
-    from n3lang.training.app import find_app
-
-    app = find_app(Path.cwd())
-    return app.parent if app is not None else Path.cwd()
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -95,7 +87,7 @@ def _metadata(proj: Path, entry: dict, as_json: bool) -> dict | None:
     try:
         meta = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
-        problem = f"is not valid JSON ({exc})"
+        problem: str | None = f"is not valid JSON ({exc})"
     else:
         problem = metadata_problem(meta)
     if problem is not None:

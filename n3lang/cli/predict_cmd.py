@@ -25,7 +25,7 @@ def predict(ref: str, inputs: tuple, dataset: str | None, as_json: bool) -> None
     n3 predict supportbot.faq_model_v2 --dataset data/test.jsonl --json
     With --dataset, rows carrying a target also get accuracy and macro-F1 at the end.
     """
-    from n3lang.cli.models_cmd import project_dir
+    from n3lang.cli.common import project_dir
     from n3lang.training import errors
     from n3lang.training.inference import load_predictor
 

@@ -75,17 +75,14 @@ def run(app: str, flow_arg: str | None, flow_name: str | None, input_text: str |
         flow_name = flow_arg
     from n3lang.runtime import Limits, run_flow
     from n3lang.runtime.values import display, dumps
-    from n3lang.syntax import parse_file  # type: ignore[attr-defined]
+    from n3lang.syntax import parse_file
 
     program, diagnostics, source = parse_file(app)
     diagnostics = list(diagnostics)
     if program is not None and not any(d.is_error for d in diagnostics):
-        try:
-            from n3lang.checker import check_program
-        except ImportError:  # pragma: no cover - the checker ships with the package
-            check_program = None
-        if check_program is not None:
-            diagnostics.extend(check_program(program, project_dir=Path(app).resolve().parent))
+        from n3lang.checker import check_program
+
+        diagnostics.extend(check_program(program, project_dir=Path(app).resolve().parent))
     errors = [d for d in diagnostics if d.is_error]
     if program is None or errors:
         fail(errors or diagnostics, as_json, {app: source})
@@ -109,6 +106,7 @@ def run(app: str, flow_arg: str | None, flow_name: str | None, input_text: str |
         click.echo(text)
         sys.exit(EXIT_OK if outcome.ok else EXIT_USER_ERROR)
     if not outcome.ok:
+        assert outcome.error is not None  # a failed run carries its diagnostic
         fail([outcome.error], False, {app: source})
     click.echo(text)
     sys.exit(EXIT_OK)

@@ -126,15 +126,17 @@ def train(app, config_file, as_json, dry_run, verify_ref, model_name, **flags) -
     cwd = Path.cwd()
     dirs = [cwd]
     try:
+        from n3lang.syntax import parse_file
         from n3lang.training import app as app_mod
 
-        info = app_mod.resolve_app(app, cwd)
+        info = app_mod.resolve_app(app, cwd, parse_file)
         project = info.project_dir
         dirs = [project, cwd]
         if verify_ref:
             _verify(project, verify_ref, as_json)
             return
-        from n3lang.training import config as config_mod, registry, trainer
+        from n3lang.training import config as config_mod
+        from n3lang.training import registry, trainer
 
         flag_values = {k: flags.get(k) for k in FLAG_KEYS}
         jobs = []  # (cfg)

@@ -14,7 +14,12 @@ from typing import Any, Callable
 from n3lang import ast as A
 from n3lang.diagnostics import Diagnostic, make
 from n3lang.runtime.errors import (
-    FLOW_ERROR, INPUT_ERROR, LIMIT_ERROR, STATE_ERROR, GuardFailure, RuntimeFailure,
+    FLOW_ERROR,
+    INPUT_ERROR,
+    LIMIT_ERROR,
+    STATE_ERROR,
+    GuardFailure,
+    RuntimeFailure,
 )
 from n3lang.runtime.interpreter import Interpreter
 from n3lang.runtime.limits import Limits, output_problem
@@ -110,6 +115,7 @@ def run_flow(
             return RunResult(ok=False, error=make(
                 STATE_ERROR, f"Cannot open state file '{state_path}': {exc}", A.UNKNOWN,
                 str(state_path)))
+    assert store is not None
     interp = Interpreter(program, store, limits=limits,
                          project_dir=Path(project_dir) if project_dir is not None else None,
                          predictor_loader=predictor_loader)
@@ -142,15 +148,15 @@ def run_flow(
                                  error=failure.to_diagnostic(file))
             except RecursionError:
                 _quiet_rollback(store)
-                failure = GuardFailure(LIMIT_ERROR, "The program is nested too deeply to run.",
-                                       flow.span)
+                guard = GuardFailure(LIMIT_ERROR, "The program is nested too deeply to run.",
+                                     flow.span)
                 return RunResult(ok=False, state=interp.state, traces=interp.finish_traces(),
-                                 error=failure.to_diagnostic(file))
+                                 error=guard.to_diagnostic(file))
             except MemoryError:
                 _quiet_rollback(store)
-                failure = GuardFailure(LIMIT_ERROR, "The run ran out of memory.", flow.span)
+                guard = GuardFailure(LIMIT_ERROR, "The run ran out of memory.", flow.span)
                 return RunResult(ok=False, state=interp.state, traces=interp.finish_traces(),
-                                 error=failure.to_diagnostic(file))
+                                 error=guard.to_diagnostic(file))
         return RunResult(ok=True, result=result, state=interp.state, traces=interp.finish_traces())
     finally:
         if own_store:

@@ -7,8 +7,8 @@ expression; ``run_flow`` turns it into a :class:`~n3lang.diagnostics.Diagnostic`
 
 from __future__ import annotations
 
-from n3lang.ast import UNKNOWN, Span
 from n3lang.diagnostics import REGISTRY, Diagnostic, make, register
+from n3lang.span import UNKNOWN, Span
 
 RUNTIME_ERROR = register(
     "runtime-error",

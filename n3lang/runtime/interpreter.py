@@ -667,7 +667,9 @@ class Interpreter:
         loader = self.predictor_loader
         if loader is None:
             try:
-                from n3lang.training.inference import load_predictor as loader  # noqa: N813
+                from n3lang.training.interface import predictor_loader
+
+                loader = predictor_loader()
             except ImportError:
                 raise _fail(AI_ERROR, "Model inference is not available in this installation",
                             span)

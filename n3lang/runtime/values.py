@@ -190,6 +190,8 @@ def to_json_value(value: Any) -> Any:
 class _JsonNumber(float):
     """A float subclass carrying its exact decimal text, so json.dumps prints it verbatim."""
 
+    text: str
+
     def __new__(cls, text: str) -> "_JsonNumber":
         obj = float.__new__(cls, text)
         obj.text = text
@@ -219,7 +221,7 @@ def _iterencode(encoder: json.JSONEncoder, value: Any):
             return o.text
         return _repr(o)
 
-    markers = {} if encoder.check_circular else None
+    markers: dict | None = {} if encoder.check_circular else None
     indent = encoder.indent
     if indent is not None and not isinstance(indent, str):
         indent = " " * indent

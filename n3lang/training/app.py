@@ -1,14 +1,20 @@
-"""Finding the app, and the `training` capability gate (TRAINING.md section 7)."""
+"""Finding the app, and the `training` capability gate (TRAINING.md section 7).
+
+Training sits below the language front end, so it never parses: the caller (the CLI) passes
+the parser in, ``parse(path) -> (program or None, diagnostics, source)``, i.e.
+``n3lang.syntax.parse_file``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from n3lang.diagnostics import DiagnosticError
 from n3lang.training import errors
 
 APP_FILE = "app.ai"
+Parse = Callable[[Path], Any]  # n3lang.syntax.parse_file
 
 
 def find_app(start: Path) -> Path | None:
@@ -35,21 +41,21 @@ class AppInfo:
         return self.path.parent
 
 
-def load_app(path: Path, display: str | None = None) -> AppInfo:
+def load_app(path: Path, parse: Parse, display: str | None = None) -> AppInfo:
     """Parse the app and collect capabilities and model blocks (DiagnosticError when unusable)."""
     from n3lang.ast import ModelDecl
-    from n3lang.syntax import parse_file
 
     display = display or path.name
-    program, diagnostics, _source = parse_file(path)
+    program, diagnostics, _source = parse(path)
     errs = [d for d in diagnostics if d.is_error]
     if program is None or errs:
         raise DiagnosticError(errs or [errors.error(errors.APP_INVALID, f"{display} could not be parsed", display)])
     return AppInfo(path, display, tuple(program.capabilities), program.of_type(ModelDecl))
 
 
-def resolve_app(app_arg: str | None, cwd: Path) -> AppInfo:
+def resolve_app(app_arg: str | None, cwd: Path, parse: Parse) -> AppInfo:
     """The app for `n3 train`: the given path, else found from ``cwd``; checks the gate."""
+    path: Path | None
     if app_arg:
         path = (cwd / app_arg) if not Path(app_arg).is_absolute() else Path(app_arg)
         if path.is_dir():
@@ -69,7 +75,7 @@ def resolve_app(app_arg: str | None, cwd: Path) -> AppInfo:
             display = str(path.relative_to(cwd.resolve()))
         except ValueError:
             display = str(path)
-    info = load_app(path, display)
+    info = load_app(path, parse, display)
     check_gate(info)
     return info
 

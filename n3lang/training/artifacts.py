@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-_DTYPES = {
+_DTYPES: dict[np.dtype, str] = {
     np.dtype("float32"): "F32", np.dtype("float64"): "F64", np.dtype("float16"): "F16",
     np.dtype("int64"): "I64", np.dtype("int32"): "I32", np.dtype("int16"): "I16", np.dtype("int8"): "I8",
     np.dtype("uint8"): "U8", np.dtype("uint16"): "U16", np.dtype("uint32"): "U32", np.dtype("uint64"): "U64",
     np.dtype("bool"): "BOOL",
 }
-_NP = {v: k for k, v in _DTYPES.items()}
+_NP: dict[str, np.dtype] = {v: k for k, v in _DTYPES.items()}
 
 
 def safetensors_bytes(tensors: dict[str, np.ndarray], metadata: dict[str, str] | None = None) -> bytes:

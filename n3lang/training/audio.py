@@ -331,9 +331,8 @@ from typing import Any  # noqa: E402
 from n3lang.diagnostics import Diagnostic  # noqa: E402
 from n3lang.training import errors  # noqa: E402
 from n3lang.training.dataset import json_type_name  # noqa: E402
+from n3lang.training.image import MediaError, MediaNetTrainer, _check_file, resolve_media_path, trainer_from_params  # noqa: E402
 from n3lang.training.nets import pinned_threads  # noqa: E402
-from n3lang.training.image import (  # noqa: E402
-    MediaError, MediaNetTrainer, _check_file, resolve_media_path, trainer_from_params)
 
 FEATURE_SETTINGS = {
     "sample_rate": SAMPLE_RATE, "n_fft": N_FFT, "win_length": WIN, "hop_length": HOP,

@@ -6,20 +6,19 @@ file:line:col of the YAML node when the value came from a file. Flags override t
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-import yaml
+from typing import Mapping
 
 from n3lang import json_limits
-from n3lang.ast import UNKNOWN, Span
 from n3lang.diagnostics import Diagnostic, DiagnosticError
+from n3lang.span import UNKNOWN, Span
 from n3lang.training import errors
 from n3lang.training.modes import MODES
+from n3lang.words import closest
 
 MAX_CONFIG_BYTES = 1 << 20
 FLAGS_FILE = "<command line>"
@@ -98,6 +97,10 @@ def _shown(number: int) -> str:
 
 def read_config_file(path: Path, display: str | None = None) -> tuple[dict, dict]:
     """(values, origins) of a training.yaml; raises DiagnosticError for any problem with the file."""
+    import yaml  # lazy: `n3 check` validates model blocks through this module without PyYAML
+
+    from n3lang.training.yaml_safe import safe_compose_load
+
     display = display or str(path)
     try:
         info = path.stat()
@@ -121,8 +124,6 @@ def read_config_file(path: Path, display: str | None = None) -> tuple[dict, dict
         raise errors.fail(errors.CONFIG_FILE, f"config file {display} is not UTF-8 (line {line}, byte {exc.start})",
                           display, errors.span_at(line))
     try:
-        from n3lang.training.registry import safe_compose_load
-
         node, data = safe_compose_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -159,6 +160,8 @@ def read_config_file(path: Path, display: str | None = None) -> tuple[dict, dict
 
 
 def _node_kind(node) -> str:
+    import yaml
+
     if isinstance(node, yaml.SequenceNode):
         return "list"
     if isinstance(node, yaml.ScalarNode):
@@ -217,91 +220,127 @@ def version_of(name: str) -> str:
     return f"{int(m.group(1))}.0.0" if m else "1.0.0"
 
 
+SETTINGS = FIELDS  # every setting the code knows: training.yaml keys = model block keys = flags
+
+UNKNOWN_SETTING, INVALID_SETTING, MISSING_SETTING = "unknown", "invalid", "missing"
+_TEXT_KEYS = ("model_base", "dataset", "output_name", "output_dir", "report_dir", "mode")
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """One problem with one setting, not yet placed in a file.
+
+    key: the setting (for an unknown key, the key as written); kind: "unknown", "invalid" or
+    "missing"; code: the training diagnostic code; message: what happened, in the words
+    `n3 train` prints; fix / example: None means the code's registered text;
+    suggestion: for an unknown key, the closest known one (or None).
+    """
+
+    key: str
+    kind: str
+    code: str
+    message: str
+    fix: str | None = None
+    example: str | None = None
+    suggestion: str | None = None
+
+
+def _invalid(key: str, message: str, fix: str | None = None, code: str = errors.CONFIG_INVALID,
+             example: str | None = None) -> SettingProblem:
+    if example is None and code == errors.CONFIG_INVALID:
+        example = EXAMPLES.get(key)
+    return SettingProblem(key, INVALID_SETTING, code, message, fix, example)
+
+
+def check_setting(key: str, value) -> tuple[object, SettingProblem | None]:
+    """(the value as TrainingConfig holds it, None) or (None, the problem): the one check of
+    one setting's name, type and range, whatever it came from (flag, training.yaml, model block)."""
+    if key not in FIELDS:
+        near = closest(key, FIELDS)
+        hint = f"; did you mean `{near}`?" if near else f"; valid keys: {', '.join(FIELDS)}"
+        return None, SettingProblem(
+            key, UNKNOWN_SETTING, errors.CONFIG_UNKNOWN_KEY, f"unknown key `{key}`{hint}",
+            fix=(f"Rename `{key}` to `{near}`." if near else f"Remove `{key}`."),
+            example=EXAMPLES.get(near) if near else None, suggestion=near)
+    if value is None and key in ("output_dir", "report_dir"):
+        return None, None
+    if key in _TEXT_KEYS:
+        if not isinstance(value, str) or not value.strip():
+            return None, _invalid(key, f"`{key}` must be a non-empty string, got {_bad_type(value)}",
+                                  f"Set `{key}` to a string.")
+        value = value.strip()
+        if "\0" in value:
+            return None, _invalid(key, f"`{key}` contains a NUL character",
+                                  f"Set `{key}` to a string without control characters.")
+        if key == "mode" and value not in MODES:
+            near = closest(value, MODES)
+            hint = f" (did you mean {near!r}?)" if near else ""
+            return None, _invalid(key, f"unknown mode {value!r}{hint}; `mode` must be one of: {', '.join(MODES)}",
+                                  code=errors.MODE_UNSUPPORTED, example="mode: text")
+        if key == "output_name":
+            why_bad = validate_output_name(value)
+            if why_bad:
+                return None, _invalid(key, why_bad, code=errors.OUTPUT_NAME_INVALID)
+        return value, None
+    if key in ("epochs", "seed"):
+        v = value
+        if isinstance(v, str) and _INT.match(v.strip()) and len(v.strip()) <= _MAX_DIGITS:
+            v = int(v.strip())
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if not isinstance(v, int) or isinstance(v, bool):
+            return None, _invalid(key, f"`{key}` must be a whole number, got {_bad_type(value)}",
+                                  f"Set `{key}` to a whole number.")
+        if key == "epochs" and not (1 <= v <= 10000):
+            return None, _invalid(key, f"`epochs` must be at least 1 (and at most 10000), got {_shown(v)}",
+                                  "Set `epochs` to a positive whole number, e.g. 3.")
+        if key == "seed" and not (0 <= v < 2**32):
+            return None, _invalid(key, f"`seed` must be between 0 and 4294967295, got {_shown(v)}",
+                                  "Set `seed` to a non-negative whole number, e.g. 13.")
+        return v, None
+    # learning_rate, validation_split
+    v = value
+    if isinstance(v, str) and _NUMBER.match(v.strip()):
+        v = float(v.strip())
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 1e300:  # float() would overflow
+        v = math.inf
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+        return None, _invalid(key, f"`{key}` must be a number, got {_bad_type(value)}", f"Set `{key}` to a number.")
+    v = float(v)
+    if key == "learning_rate" and not v > 0:
+        return None, _invalid(key, f"`learning_rate` must be greater than 0, got {v:g}",
+                              "Set `learning_rate` to a positive number, e.g. 2e-5.")
+    if key == "validation_split" and not (0 < v < 1):
+        return None, _invalid(key, f"`validation_split` must be between 0 and 1 (exclusive), got {v:g}",
+                              "Set `validation_split` to a fraction such as 0.2.")
+    return v, None
+
+
+def validate_settings(values: Mapping[str, object]) -> list[SettingProblem]:
+    """Every problem of a mapping of settings (a model block's or a training.yaml's), in the
+    mapping's order, then one "missing" problem per required setting that is absent. This is
+    the interface the checker uses; `n3 train` reaches the same checks through ``coerce``."""
+    problems = [p for key, value in values.items() for p in [check_setting(key, value)[1]] if p is not None]
+    problems += [SettingProblem(key, MISSING_SETTING, errors.CONFIG_MISSING, f"missing required setting `{key}`")
+                 for key in REQUIRED if key not in values]
+    return problems
+
+
 def coerce(values: dict, origins: dict) -> tuple[TrainingConfig, list[Diagnostic]]:
     """Check keys, types and ranges of ``values`` (from any source); every problem at once."""
     cfg = TrainingConfig(origins=dict(origins))
     problems: list[Diagnostic] = []
-
-    def where(key):
-        return origins.get(key, (FLAGS_FILE, UNKNOWN))
-
     for key, value in values.items():
-        file, span = where(key)
-        if key not in FIELDS:
-            kfile, kspan = origins.get("@" + key, (file, span))
-            close = difflib.get_close_matches(key, FIELDS, n=1, cutoff=0.6)
-            hint = f"; did you mean `{close[0]}`?" if close else f"; valid keys: {', '.join(FIELDS)}"
-            problems.append(_err(errors.CONFIG_UNKNOWN_KEY, f"unknown key `{key}`{hint}", kfile, kspan,
-                                 close[0] if close else None,
-                                 fix=(f"Rename `{key}` to `{close[0]}`." if close else f"Remove `{key}`.")))
+        checked, problem = check_setting(key, value)
+        if problem is None:
+            if checked is not None:
+                setattr(cfg, key, checked)
             continue
-        if value is None and key in ("output_dir", "report_dir"):
-            continue
-        if key in ("model_base", "dataset", "output_name", "output_dir", "report_dir", "mode"):
-            if not isinstance(value, str) or not value.strip():
-                problems.append(_err(errors.CONFIG_INVALID, f"`{key}` must be a non-empty string, got {_bad_type(value)}",
-                                     file, span, key, fix=f"Set `{key}` to a string."))
-                continue
-            value = value.strip()
-            if "\0" in value:
-                problems.append(_err(errors.CONFIG_INVALID, f"`{key}` contains a NUL character", file, span, key,
-                                     fix=f"Set `{key}` to a string without control characters."))
-                continue
-            if key == "mode" and value not in MODES:
-                close = difflib.get_close_matches(value, MODES, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                problems.append(errors.error(errors.MODE_UNSUPPORTED,
-                                             f"unknown mode {value!r}{hint}; `mode` must be one of: {', '.join(MODES)}",
-                                             file, span, example="mode: text"))
-                continue
-            if key == "output_name":
-                why_bad = validate_output_name(value)
-                if why_bad:
-                    problems.append(errors.error(errors.OUTPUT_NAME_INVALID, why_bad, file, span))
-                    continue
-            setattr(cfg, key, value)
-        elif key in ("epochs", "seed"):
-            v = value
-            if isinstance(v, str) and _INT.match(v.strip()) and len(v.strip()) <= _MAX_DIGITS:
-                v = int(v.strip())
-            if isinstance(v, float) and v.is_integer():
-                v = int(v)
-            if not isinstance(v, int) or isinstance(v, bool):
-                problems.append(_err(errors.CONFIG_INVALID, f"`{key}` must be a whole number, got {_bad_type(value)}",
-                                     file, span, key, fix=f"Set `{key}` to a whole number."))
-                continue
-            if key == "epochs" and not (1 <= v <= 10000):
-                problems.append(_err(errors.CONFIG_INVALID,
-                                     f"`epochs` must be at least 1 (and at most 10000), got {_shown(v)}", file, span, key,
-                                     fix="Set `epochs` to a positive whole number, e.g. 3."))
-                continue
-            if key == "seed" and not (0 <= v < 2**32):
-                problems.append(_err(errors.CONFIG_INVALID,
-                                     f"`seed` must be between 0 and 4294967295, got {_shown(v)}", file, span, key,
-                                     fix="Set `seed` to a non-negative whole number, e.g. 13."))
-                continue
-            setattr(cfg, key, v)
-        elif key in ("learning_rate", "validation_split"):
-            v = value
-            if isinstance(v, str) and _NUMBER.match(v.strip()):
-                v = float(v.strip())
-            if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 1e300:  # float() would overflow
-                v = math.inf
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
-                problems.append(_err(errors.CONFIG_INVALID, f"`{key}` must be a number, got {_bad_type(value)}",
-                                     file, span, key, fix=f"Set `{key}` to a number."))
-                continue
-            v = float(v)
-            if key == "learning_rate" and not v > 0:
-                problems.append(_err(errors.CONFIG_INVALID, f"`learning_rate` must be greater than 0, got {v:g}",
-                                     file, span, key, fix="Set `learning_rate` to a positive number, e.g. 2e-5."))
-                continue
-            if key == "validation_split" and not (0 < v < 1):
-                problems.append(_err(errors.CONFIG_INVALID,
-                                     f"`validation_split` must be between 0 and 1 (exclusive), got {v:g}",
-                                     file, span, key, fix="Set `validation_split` to a fraction such as 0.2."))
-                continue
-            setattr(cfg, key, v)
+        file, span = origins.get(key, (FLAGS_FILE, UNKNOWN))
+        if problem.kind == UNKNOWN_SETTING:
+            file, span = origins.get("@" + key, (file, span))
+        problems.append(errors.error(problem.code, problem.message, file, span,
+                                     fix=problem.fix, example=problem.example))
     return cfg, problems
 
 

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from n3lang import json_limits, surrogates
-from n3lang.ast import UNKNOWN, Span
 from n3lang.diagnostics import Diagnostic, DiagnosticError, make, register
+from n3lang.span import UNKNOWN, Span
 from n3lang.training.artifacts import atomic_write
 from n3lang.training.dataset import json_type_name
 
@@ -380,7 +380,7 @@ def convert_state_export(
     try:
         atomic_write(out, dumps_jsonl(rows))
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
-        raise DiagnosticError([make(CONVERT_OUTPUT_INVALID, f"cannot write {output_path}: {exc.strerror or exc}",
+        raise DiagnosticError([make(CONVERT_OUTPUT_INVALID, f"cannot write {output_path}: {getattr(exc, 'strerror', None) or exc}",
                                     file=str(output_path))])
     targets: dict[str, int] = {}
     for r in rows:

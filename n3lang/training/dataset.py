@@ -153,6 +153,7 @@ def read(path: Path, display: str, handler, *, allow_absolute: bool = False) -> 
         if p1 or p2:
             problems += p1 + p2
             continue
+        assert target is not None  # _target gives a problem whenever it gives no target
         inputs.append(value)
         targets.append(target)
         lines.append(lineno)

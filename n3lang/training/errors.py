@@ -6,8 +6,8 @@ specific "what happened" message (naming the key, the file and line, the value).
 
 from __future__ import annotations
 
-from n3lang.ast import UNKNOWN, Span
 from n3lang.diagnostics import Diagnostic, DiagnosticError, make, register
+from n3lang.span import UNKNOWN, Span
 
 CAPABILITY_MISSING = register(
     "training-capability-missing",

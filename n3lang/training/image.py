@@ -263,7 +263,7 @@ def to_layout(arr: np.ndarray, layout: dict) -> np.ndarray:
         im = Image.fromarray(arr[:, :, :3], mode="RGB")
     im = im.convert("L" if c == 1 else "RGB")
     if im.size != (w, h):
-        im = im.resize((w, h), Image.BILINEAR)
+        im = im.resize((w, h), Image.Resampling.BILINEAR)
     out = np.asarray(im, dtype=np.float32) / F32(255.0)
     return out.reshape(h, w, c)
 
@@ -275,7 +275,7 @@ def png_data_uri(x: np.ndarray, scale: int = 1) -> str:
     a = np.clip(np.round(np.asarray(x, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
     im = Image.fromarray(a[:, :, 0], mode="L") if a.shape[2] == 1 else Image.fromarray(a, mode="RGB")
     if scale > 1:
-        im = im.resize((im.size[0] * scale, im.size[1] * scale), Image.NEAREST)
+        im = im.resize((im.size[0] * scale, im.size[1] * scale), Image.Resampling.NEAREST)
     buf = io.BytesIO()
     im.save(buf, format="PNG", optimize=False)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
@@ -403,7 +403,7 @@ def _tuple_param(params: dict, key: str, default: tuple) -> tuple:
 def trainer_from_params(params: dict, n_classes: int, *, default_kind: str = "cnn",
                         defaults: dict | None = None) -> MediaNetTrainer:
     """A MediaNetTrainer from the pipeline's effective hyperparameters."""
-    d = dict(defaults or {})
+    d: dict[str, Any] = dict(defaults or {})
     kind = str(params.get("network", d.get("network", default_kind)))
     t = MediaNetTrainer(
         kind=kind,

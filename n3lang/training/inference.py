@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -189,7 +190,7 @@ def load_predictor(project_dir: Path, ref: str) -> Predictor:
                               meta["trainer"]["kind"], handler, trainer, project_dir, entry)
         size = _output_size(trainer, meta["labels"])
         if predictor._featurize is not None:  # a text model: score one text, as predict will
-            size = len(trainer.proba_one(*predictor._featurize("probe")))
+            size = len(cast(Any, trainer).proba_one(*predictor._featurize("probe")))  # text trainers
     except errors.DiagnosticError:
         raise
     except Exception as exc:  # noqa: BLE001 - any decoding problem is a corrupted model

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 import numpy as np
 
@@ -51,6 +51,9 @@ def softmax(z: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- layers
 class _Layer:
     params: tuple[str, ...] = ()
+    _cache: Any = None  # what forward keeps for backward (None outside a training step)
+    _mask: Any = None
+    _x: Any = None
 
     def forward(self, x: np.ndarray, train: bool) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
@@ -245,6 +248,8 @@ class NetClassifier:
     validation data is given, ``val_accuracy``.
     """
 
+    architecture_: dict[str, Any]
+
     def __init__(
         self,
         kind: str = "cnn",
@@ -318,8 +323,8 @@ class NetClassifier:
                     loss, dlogits = self._loss_grad(xb, yb)
                     loss_sum += loss * len(idx)
                     d = dlogits
-                    for i in range(len(self.layers_) - 1, -1, -1):
-                        d = self.layers_[i].backward(d, need_dx=i > 0)
+                    for i in range(len(self.layers_) - 1, -1, -1):  # the first layer returns None: the end
+                        d = cast(np.ndarray, self.layers_[i].backward(d, need_dx=i > 0))
                     t += 1
                     # linear warm-up, then cosine decay to zero
                     if t <= warm:
@@ -374,7 +379,7 @@ class NetClassifier:
                 d = np.zeros_like(logits)
                 d[np.arange(len(xb)), np.asarray(classes[s:s + 256])] = 1.0
                 for layer in reversed(self.layers_):
-                    d = layer.backward(d, need_dx=True)
+                    d = cast(np.ndarray, layer.backward(d, need_dx=True))
                 out[s:s + 256] = d
         return out
 

@@ -48,6 +48,7 @@ import yaml
 
 from n3lang.training import errors, shape
 from n3lang.training.artifacts import fsync_dir
+from n3lang.training.yaml_safe import safe_compose_load
 
 REGISTRY_FILE = "models_registry.yaml"
 GENESIS = "0" * 64
@@ -62,49 +63,6 @@ STATUSES = ("active", "deprecated")
 ENTRY_ORDER = ("event", "name", "version", "base_model", "domain", "status", "reason", "artifact_uri", "artifact_sha256",
                "metadata_sha256", "dataset", "dataset_snapshot", "training_seed", "created_at",
                "metrics", "config", "previous_sha256")
-
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-MAX_YAML_DEPTH = 1000  # libyaml's composer recurses per level (tens of thousands overflow the C stack)
-
-
-class TooDeep(yaml.MarkedYAMLError):
-    """The YAML text nests collections deeper than MAX_YAML_DEPTH (a YAMLError, so callers
-    that report bad YAML report this too, at ``problem_mark``)."""
-
-    def __init__(self, mark) -> None:
-        super().__init__(problem=f"collections nested more than {MAX_YAML_DEPTH} levels deep", problem_mark=mark)
-
-
-def _check_depth(text: str) -> None:
-    """Raise TooDeep before composing when collections nest too deeply. The parser's events
-    are produced without recursion; they are only walked when the text holds enough
-    brackets to be that deep (block nesting that deep would exceed the size limit)."""
-    if text.count("[") + text.count("{") <= MAX_YAML_DEPTH:
-        return
-    depth = 0
-    for event in yaml.parse(text, Loader=_LOADER):
-        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            depth += 1
-            if depth > MAX_YAML_DEPTH:
-                raise TooDeep(event.start_mark)
-        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            depth -= 1
-
-
-def safe_compose_load(text: str):
-    """(node tree, data) of one YAML document with the safe loader (libyaml when available).
-    Raises TooDeep (a YAMLError) for collections nested more than MAX_YAML_DEPTH deep."""
-    _check_depth(text)
-    loader = _LOADER(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-    return node, data
 
 
 def registry_path(project_dir: Path) -> Path:

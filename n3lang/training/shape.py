@@ -47,7 +47,7 @@ def json_problem(value, max_depth: int = MAX_DEPTH) -> tuple[tuple, str] | None:
     """(path, what is wrong) for the first part of ``value`` that is not plain JSON data
     (mappings with string keys, lists, strings, finite numbers, booleans, null), or None.
     Iterative, so deep nesting cannot exhaust the stack."""
-    stack = [((), value, 0)]
+    stack: list[tuple[tuple, object, int]] = [((), value, 0)]
     while stack:
         path, v, depth = stack.pop()
         if v is None or isinstance(v, (bool, int)):

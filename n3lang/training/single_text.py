@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import os
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from n3lang.training.features import (
     _powers,
 )
 
+_hashing: Any  # the C module, or None when it was not built
 try:
     from n3lang.training import _hashing
 except ImportError:  # not built (no C compiler at install): the numpy path runs

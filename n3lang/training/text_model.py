@@ -13,11 +13,11 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from n3lang.training.features import Csr
-
 
 _max, _sum, _add = np.maximum.reduce, np.add.reduce, np.add
 try:  # what np.einsum calls when optimize is False (its default), minus the dispatch layers
@@ -40,6 +40,12 @@ class HashedSoftmax:
     """Softmax regression on hashed n-grams: hyperparameters in __init__, state in ``*_``."""
 
     kind = "hashed-softmax"
+    # learned state: W_ (all rows, or None when loaded sparse), Wc_ (the stored rows), Wz_
+    # (stored rows + a zero row) and _rowmap (bucket -> row of Wz_), set by fit / from_tensors
+    W_: Any = None
+    Wc_: Any = None
+    Wz_: Any = None
+    _rowmap: Any = None
 
     def __init__(self, n_labels: int, *, n_features: int = 1 << 18, epochs: int = 5,
                  learning_rate: float = 0.5, seed: int = 0, margin: float = 0.1,
@@ -114,7 +120,7 @@ class HashedSoftmax:
                     progress(epoch, self.epochs, done, loss_sum / done)
             self.W_, self.b_ = W, b
             self._rowmap = None
-            entry = {"epoch": epoch, "loss": loss_sum / max(n, 1)}
+            entry: dict[str, float | None] = {"epoch": epoch, "loss": loss_sum / max(n, 1)}
             if X_val is not None and y_val is not None and len(X_val):
                 pred = self.predict_proba(X_val).argmax(axis=1)
                 entry["val_accuracy"] = float(np.mean(pred == np.asarray(y_val)))

@@ -26,10 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from n3lang import __version__
-from n3lang.training import artifacts, bases, config as config_mod, dataset as dataset_mod, errors, registry
+from n3lang.training import artifacts, bases, errors, registry
+from n3lang.training import config as config_mod
+from n3lang.training import dataset as dataset_mod
 from n3lang.training.bases import BaseSpec
 from n3lang.training.config import TrainingConfig
-from n3lang.training.modes import get_handler
+from n3lang.training.modes import ModeHandler, get_handler
 
 DEFAULT_CREATED_AT = "1970-01-01T00:00:00Z"
 DEFAULT_OUTPUT_DIR = "models"
@@ -46,7 +48,7 @@ class Plan:
     project_dir: Path
     cfg: TrainingConfig
     base: BaseSpec
-    handler: object
+    handler: ModeHandler
     name: str
     version: str
     requested: dict
@@ -67,7 +69,7 @@ class Plan:
 
     def summary(self) -> dict:
         n_val = int(self.val_mask.sum())
-        counts = {}
+        counts: dict[str, int] = {}
         for t in self.data.targets:
             counts[t] = counts.get(t, 0) + 1
         reports_ = {k: self.rel(self.report_dir / f"training_{k}_{self.name}_{self.version}.{ext}")
@@ -130,6 +132,8 @@ def resolve_params(cfg: TrainingConfig, base: BaseSpec) -> tuple[dict, dict]:
 
 def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = True) -> Plan:
     """Validate everything and read the dataset; writes nothing. Raises DiagnosticError."""
+    if cfg.model_base is None or cfg.dataset is None or cfg.output_name is None:
+        raise errors.DiagnosticError(config_mod.missing_required(cfg, None))
     project_dir = Path(project_dir)
     file, span = cfg.where("model_base")
     base = bases.resolve(cfg.model_base, cfg.mode, file, span)
@@ -173,7 +177,7 @@ def _check_output_paths(cfg: TrainingConfig, targets: dict[str, Path]) -> None:
         for part in (target, *target.parents):
             if len(os.fsencode(part.name)) > 255:
                 problem = f"the name {part.name[:40]}... is longer than the 255 bytes a file name may have"
-                if cfg.output_name in part.name:  # made from the model's name: point at it
+                if cfg.output_name and cfg.output_name in part.name:  # made from the model's name: point at it
                     file, span = cfg.where("output_name")
                 break
         if problem is None:
@@ -217,7 +221,8 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
     """Train, evaluate and write model dir + reports into a new staging dir under stage_parent."""
     from threadpoolctl import threadpool_limits
 
-    from n3lang.training import metrics as metrics_mod, reports
+    from n3lang.training import metrics as metrics_mod
+    from n3lang.training import reports
 
     created_at = created_at or created_at_value()
     handler, data, labels = plan.handler, plan.data, plan.labels
@@ -420,7 +425,7 @@ def _require_finite(tensors: dict, history: list, params: dict) -> None:
     weights_ok = all(np.isfinite(t).all() for t in tensors.values() if np.asarray(t).dtype.kind == "f")
     if weights_ok and all(math.isfinite(v) for v in losses):
         return
-    lr = params.get("learning_rate")
+    lr = params["learning_rate"]
     asked = params.get("requested_learning_rate", lr)
     scaled = f", {lr:g} after the base's scaling" if asked != lr else ""
     raise errors.fail(errors.TRAINING_FAILED,

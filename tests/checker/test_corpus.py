@@ -16,11 +16,7 @@ import pytest
 DATA = Path(__file__).resolve().parent.parent / "data"
 EXPECT = re.compile(r"^# expect: (\S+) (\d+):(\d+) (.*)$")
 
-syntax = pytest.importorskip("n3lang.syntax")
-if not hasattr(syntax, "parse_file"):  # pragma: no cover - before the parser lands
-    pytest.skip("parser not available yet", allow_module_level=True)
-
-from n3lang.checker import check_file  # noqa: E402
+from n3lang.checker import check_file
 
 
 def expectations(path: Path) -> list[tuple[str, int, int, str]]:

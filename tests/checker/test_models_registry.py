@@ -5,12 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from n3lang import ast as A
 from n3lang.checker import check_program
-
-registry = pytest.importorskip("n3lang.training.registry")
+from n3lang.training import registry
 
 
 def S(line: int, col: int = 1) -> A.Span:

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-syntax = pytest.importorskip("n3lang.syntax")
-if not hasattr(syntax, "parse_source"):  # pragma: no cover - before the parser lands
-    pytest.skip("parser not available yet", allow_module_level=True)
-
-from n3lang.checker import check_program  # noqa: E402
-from n3lang.diagnostics import Diagnostic  # noqa: E402
-from n3lang.syntax import parse_source  # noqa: E402
+from n3lang.checker import check_program
+from n3lang.diagnostics import Diagnostic
+from n3lang.syntax import parse_source
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CORPUS = [p.read_text(encoding="utf-8") for p in sorted(DATA.glob("*/*.ai"))] or ['spec is "1.0"\n']

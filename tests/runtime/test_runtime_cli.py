@@ -10,9 +10,6 @@ from click.testing import CliRunner
 
 from n3lang.cli.main import cli
 
-syntax = pytest.importorskip("n3lang.syntax")
-pytestmark = pytest.mark.skipif(not hasattr(syntax, "parse_file"), reason="parser not available yet")
-
 COUNTER = '''spec is "1.0"
 
 record "Note":

@@ -23,9 +23,6 @@ from n3lang.runtime.values import parse_json_text
 DATA = Path(__file__).resolve().parent.parent / "data" / "run"
 PROGRAMS = sorted(DATA.glob("*.ai"))
 
-syntax = pytest.importorskip("n3lang.syntax")
-HAVE_PARSER = hasattr(syntax, "parse_source")
-
 
 def header(path: Path) -> dict[str, str]:
     out: dict[str, str] = {}
@@ -64,10 +61,9 @@ def test_corpus_is_large_enough():
     assert len(PROGRAMS) >= 80
 
 
-@pytest.mark.skipif(not HAVE_PARSER, reason="parser not available yet")
 @pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.stem)
 def test_run_program(path: Path, tmp_path: Path) -> None:
-    from n3lang.syntax import parse_source  # type: ignore[attr-defined]
+    from n3lang.syntax import parse_source
 
     meta = header(path)
     assert ("result" in meta) != ("error" in meta), "state exactly one of result/error"

@@ -8,11 +8,15 @@ through the parser once it is available.
 from __future__ import annotations
 
 from decimal import (
-    Context, Decimal, DivisionByZero, InvalidOperation, Overflow, ROUND_HALF_EVEN,
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
 )
 from fractions import Fraction
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -208,14 +212,11 @@ def test_ast_matches_oracle(t):
 
 
 def _parser():
-    try:
-        from n3lang.syntax import parse_source  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+    from n3lang.syntax import parse_source
+
     return parse_source
 
 
-@pytest.mark.skipif(_parser() is None, reason="parser not available yet")
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(trees)
 def test_source_matches_oracle(t):

@@ -11,8 +11,18 @@ import pytest
 
 from n3lang.diagnostics import DiagnosticError
 from n3lang.training import dataset as ds
-from n3lang.training.audio import (HANDLER, SAMPLE_RATE, WavError, log_mel, parse_wav, read_wav,
-                                   resample, utterance_features, write_wav, fix_length)
+from n3lang.training.audio import (
+    HANDLER,
+    SAMPLE_RATE,
+    WavError,
+    fix_length,
+    log_mel,
+    parse_wav,
+    read_wav,
+    resample,
+    utterance_features,
+    write_wav,
+)
 
 MEDIA = Path(__file__).resolve().parents[1] / "data" / "media"
 

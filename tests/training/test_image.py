@@ -11,8 +11,16 @@ from PIL import Image
 
 from n3lang.diagnostics import DiagnosticError
 from n3lang.training import dataset as ds
-from n3lang.training.image import (HANDLER, MediaError, choose_layout, decode_image_file,
-                                   pixels_to_array, png_data_uri, resolve_media_path, to_layout)
+from n3lang.training.image import (
+    HANDLER,
+    MediaError,
+    choose_layout,
+    decode_image_file,
+    pixels_to_array,
+    png_data_uri,
+    resolve_media_path,
+    to_layout,
+)
 from n3lang.training.modes import RowContext
 
 

@@ -112,7 +112,8 @@ def big_dataset(path: Path, n: int = 4000) -> Path:
 
 def check_consistent(proj: Path, name: str) -> bool:
     """Registry valid; the model dir exists iff registered and then matches. Returns registered?"""
-    from n3lang.training import artifacts as art, registry
+    from n3lang.training import artifacts as art
+    from n3lang.training import registry
 
     entries = registry.read_entries(proj)  # raises if corrupted
     entry = registry.find(entries, name)

@@ -1,0 +1,27 @@
+"""Words shared by every message: the one "did you mean" (bottom layer: imports nothing).
+
+The checker and the interpreter still carry their own copies (the language rewrite will
+move them here); every other module uses these.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+
+def closest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The candidate closest to ``word`` (difflib ratio >= cutoff; else one equal to it but
+    for case), or None."""
+    options = list(candidates)
+    matches = difflib.get_close_matches(word, options, n=1, cutoff=cutoff)
+    if matches:
+        return matches[0]
+    lowered = {c.lower(): c for c in options}
+    return lowered.get(word.lower())
+
+
+def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str:
+    """``"; did you mean 'x'?"`` for the closest candidate, or ``""``."""
+    match = closest(word, candidates, cutoff)
+    return f"; did you mean {match!r}?" if match else ""
