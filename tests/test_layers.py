@@ -4,7 +4,8 @@ Every ``import`` in every module of n3lang/ counts, at the top of the file or in
 function, so a lazy import cannot slip past the rule. From the bottom up:
 
     base      n3lang.span (nothing) <- n3lang.ast; n3lang.diagnostics (span only);
-              leaf helpers json_limits, surrogates, resources, words (no n3lang import at all);
+              leaf helpers json_limits, surrogates, resources, words, vocabulary (no n3lang import
+              at all);
               n3lang.codes, the code table, imports the family homes by name and is imported
               by nothing in the package (scripts/gen_codes.py and the tests read it)
     syntax    base + syntax
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "n3lang"
 
 BASE = {"n3lang", "n3lang.span", "n3lang.ast", "n3lang.diagnostics", "n3lang.json_limits", "n3lang.words",
-        "n3lang.surrogates", "n3lang.resources"}
+        "n3lang.vocabulary", "n3lang.surrogates", "n3lang.resources"}
 SEAM = "n3lang.training.interface"
 
 # importer -> modules it may import besides its own package
@@ -44,6 +45,7 @@ BOTTOM = {
     "n3lang.surrogates": set(),
     "n3lang.resources": set(),
     "n3lang.words": set(),
+    "n3lang.vocabulary": set(),
     "n3lang.codes": {"n3lang.diagnostics"},  # the code table: imports the homes by name only
 }
 

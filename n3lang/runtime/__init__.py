@@ -42,7 +42,7 @@ class RunResult:
 
     def to_json(self) -> dict:
         """The `n3 run --json` payload, with numbers ready for exact output (values.dumps)."""
-        state = self.state
+        state: dict | None = self.state
         if not self.ok and output_problem(state, Limits.max_value_depth) is not None:
             state = None  # a failed run's state that JSON cannot carry (the error says why)
         payload = {

@@ -173,8 +173,8 @@ class SizeMeter:
             if items > self.max_items or chars > self.max_chars:
                 break  # the whole is at least as large as this part
         self._maybe_purge()
-        hit = cache.get(id(root))
-        return (hit[1], hit[2]) if hit is not None else (items, chars)
+        found = cache.get(id(root))
+        return (found[1], found[2]) if found is not None else (items, chars)
 
     def _remember(self, value: Any, items: int, chars: int) -> None:
         self._cache[id(value)] = (value, items, chars)
@@ -292,7 +292,7 @@ def output_problem(value: Any, depth_limit: int) -> str | None:
     visited once, however often it is shared."""
     from n3lang.runtime.values import json_number_problem
 
-    seen: set[int] = set()
+    seen: set[tuple[int, int]] = set()
     stack = [(value, 1)]
     while stack:
         v, d = stack.pop()

@@ -30,7 +30,7 @@ import warnings
 from dataclasses import dataclass
 
 try:  # google-re2: a wheel for every common platform; see pyproject.toml
-    import re2 as _re2
+    import re2 as _re2  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
     _re2 = None
 
@@ -140,7 +140,7 @@ def _translate(p: str) -> str:
                 outside, inside = _CLASSES[e]
                 if in_class and inside is None:
                     raise _Unsupported(f"\\{e} inside [...] (write a negated class [^...] instead)")
-                out.append(inside if in_class else outside)
+                out.append(inside if in_class and inside is not None else outside)
             elif e == "Z":
                 out.append(r"\z")
             elif e == "u" or e == "U":
