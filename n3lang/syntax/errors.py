@@ -49,9 +49,18 @@ INCONSISTENT_INDENTATION = register(
 )
 RESERVED_WORD = register(
     "reserved-word",
-    why="Reserved words are part of the language's grammar, so they cannot name variables.",
+    why="Reserved words are part of the language's grammar, so they cannot name variables or "
+    "flows (`n3 reserved` lists all 108).",
     fix="Choose another name, or escape the word with backticks to use it as a name.",
     example='let `title` is "x"\nlet page_title is "x"',
+)
+ESCAPED_IDENTIFIER = register(
+    "escaped-identifier",
+    why="Backticks make any word a name, reserved words included; what is inside them must "
+    "still be a name: letters, digits and underscores, not starting with a digit.",
+    fix="Use letters, numbers, or underscores inside the backticks, and close them on the "
+    "same line.",
+    example='let `title` is "Dune"',
 )
 UNKNOWN_BUILTIN = register(
     "unknown-builtin",
@@ -119,12 +128,18 @@ PUNCTUATION: dict[str, str] = {
 #: count, item, result, value, total, list, map, define, function, update, delete, requires,
 #: limit, while, between, one, of, field, fields.
 RESERVED_WORDS: frozenset[str] = frozenset(
-    (
-        "spec capabilities record flow let set if else repeat for each in match with when "
-        "otherwise try catch return create as find where save ask and or not is true false null "
-        "call predict title"
-    ).split()
+    # namel3ss's 108 reserved words (LANGUAGE.md §1), exactly.
+    """agent agents ai and app as ask async at await be bool boolean button call calls
+    capabilities card catch column constant create divider each else enqueue entry equal expose
+    false find flow for form greater have if image in input input_schema int integer is job json
+    kind latest least length less let match memory model most must not null number or otherwise
+    output_schema page parallel param pattern present profile provider purity record repeat
+    require return row run save section semantic set short_term spec state str string
+    system_prompt table text than theme theme_preference theme_tokens timeout_seconds times title
+    to tool tools true try ui unique up when where with yield""".split()
 )
+#: Reserved words that are read as values where an expression is expected.
+VALUE_WORDS: frozenset[str] = frozenset(("input", "state"))
 
 EXPRESSION_START = frozenset(
     "NUMBER STRING NAME BQ_NAME TRUE FALSE NULL LPAR LIST MAP CALL PREDICT NOT PLUS MINUS "

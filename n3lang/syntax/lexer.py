@@ -16,6 +16,7 @@ import re
 
 from n3lang.ast import Span
 from n3lang.syntax.errors import (
+    ESCAPED_IDENTIFIER,
     INCONSISTENT_INDENTATION,
     KEYWORDS,
     UNSUPPORTED_CHARACTER,
@@ -228,7 +229,8 @@ class Driver:
                                 INCONSISTENT_INDENTATION,
                                 f"Inconsistent indentation (got {indent} spaces, "
                                 f"expected {levels[-1]})",
-                                Span(line, indent + 1, line, indent + 2),
+                                # column 1, as namel3ss reports it: the whole indent is wrong
+                                Span(line, 1, line, indent + 1),
                             )
                     prev_line_first = line_first
                     line_first = None
@@ -371,14 +373,17 @@ def _unexpected_indent(line: int, indent: int) -> LexProblem:
 def _bad_character(text: str, pos: int, line: int, col: int) -> LexProblem:
     ch = text[pos]
     span = Span(line, col, line, col + 1)
+    # The messages are namel3ss's (LANGUAGE.md §1); the why/fix texts say more.
     if text.startswith('"""', pos):
-        return LexProblem(
-            UNTERMINATED_STRING,
-            'Unterminated string: a """ string must end with """',
-            Span(line, col, line, col + 3),
-        )
+        return LexProblem(UNTERMINATED_STRING, "Unterminated triple-quoted string literal",
+                          Span(line, col, line, col + 3))
     if ch in "\"'":
-        return LexProblem(
-            UNTERMINATED_STRING, f"Unterminated string: add the closing {ch} on the same line", span
-        )
-    return LexProblem(UNSUPPORTED_CHARACTER, f"Unsupported character '{char_repr(ch)}'", span)
+        return LexProblem(UNTERMINATED_STRING, "Unterminated string literal", span)
+    if ch == "`":
+        if text.startswith("``", pos):
+            return LexProblem(ESCAPED_IDENTIFIER, "Escaped identifier cannot be empty",
+                              Span(line, col, line, col + 2))
+        return LexProblem(ESCAPED_IDENTIFIER, "Unterminated escaped identifier", span)
+    shown = ch if ch.isprintable() or ch == "\t" else char_repr(ch)
+    return LexProblem(UNSUPPORTED_CHARACTER, f"Unsupported character '{shown}' in namel3ss source.",
+                      span)

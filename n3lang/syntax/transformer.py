@@ -18,8 +18,10 @@ from n3lang import ast as A
 from n3lang.diagnostics import make
 from n3lang.syntax.lexer import Tok
 from n3lang.syntax.errors import (
+    ESCAPED_IDENTIFIER,
     RESERVED_WORD,
     RESERVED_WORDS,
+    VALUE_WORDS,
     SYNTAX_ERROR,
     UNKNOWN_BUILTIN,
     UNSUPPORTED_ESCAPE,
@@ -123,6 +125,7 @@ N = _Nodes()
 Span = _fast(A.Span)
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'"}
 _ESCAPE_RE = re.compile(r"\\(.)", re.S)
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 _CALL_BUILTINS = frozenset(("sum", "min", "max", "mean", "median"))
 
 
@@ -247,23 +250,25 @@ class AstBuilder:
     def _name(self, tok: Tok) -> str:
         """An identifier's text (backticks removed)."""
         if tok.type == "BQ_NAME":
-            return tok.value[1:-1]
+            return self._escaped(tok)
         return tok.value
 
+    def _escaped(self, tok: Tok) -> str:
+        """The name inside backticks, which must itself be a plain identifier."""
+        inner = tok.value[1:-1]
+        if _IDENTIFIER.fullmatch(inner) is None:
+            self._error(ESCAPED_IDENTIFIER, "Escaped identifier contains invalid characters.",
+                        _tok_span(tok))
+        return inner
+
     def _var(self, tok: Tok) -> str:
-        """An identifier used as a variable: reserved words must be escaped."""
+        """An identifier used as a variable: reserved words must be escaped (namel3ss's rule)."""
         name = tok.value
-        if name not in RESERVED_WORDS:
-            return name[1:-1] if tok.type == "BQ_NAME" else name
         if tok.type == "BQ_NAME":
-            return name[1:-1]
+            return self._escaped(tok)
         if name in RESERVED_WORDS:
-            self._error(
-                RESERVED_WORD,
-                f"'{name}' is a reserved word and cannot name a variable "
-                f"(write `{name}` to use it as a name)",
-                _tok_span(tok),
-            )
+            self._error(RESERVED_WORD, f"Identifier '{name}' is reserved.", _tok_span(tok),
+                        fix=f"Use another name, or escape the word with backticks: `{name}`.")
         return name
 
     # ------------------------------------------------------------------ program
@@ -446,7 +451,8 @@ class AstBuilder:
         if len(c) == 4:
             target = (self._var(c[1]),)
         else:
-            target = (self._var(c[1]),) + tuple(self._name(t) for t in c[2:-2])
+            root = c[1].value if c[1].value == "state" else self._var(c[1])
+            target = (root,) + tuple(self._name(t) for t in c[2:-2])
             if target[0] != "state":  # namel3ss sets a name or a state path, nothing else
                 root = c[1]
                 self._error(
@@ -940,6 +946,6 @@ class AstBuilder:
     def name(self, c):
         tok = c[0]
         name = tok.value
-        if name in RESERVED_WORDS or tok.type == "BQ_NAME":
+        if (name in RESERVED_WORDS and name not in VALUE_WORDS) or tok.type == "BQ_NAME":
             name = self._var(tok)
         return N.Name(name, Span(tok.line, tok.column, tok.end_line, tok.end_column))
