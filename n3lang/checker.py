@@ -23,40 +23,17 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from n3lang import ast as A
-from n3lang.vocabulary import id_field, results_name
+from n3lang.vocabulary import (
+    CAPABILITIES as KNOWN_CAPABILITIES,
+    ENFORCED_CAPABILITIES,
+    SUPPORTED_SPECS,
+    id_field,
+    results_name,
+)
 from n3lang.diagnostics import NOTE, WARNING, Diagnostic, DiagnosticError, make, register, sort_key
 from n3lang.training import interface as training
 
 # --------------------------------------------------------------------------- language facts
-SUPPORTED_SPECS = ("1.0",)
-
-# Capability tokens of the public language, in its order. All are accepted so existing apps
-# parse; only the ones in ENFORCED_CAPABILITIES change what this runtime does.
-KNOWN_CAPABILITIES = (
-    "http",
-    "jobs",
-    "files",
-    "scheduling",
-    "uploads",
-    "secrets",
-    "embedding",
-    "vision",
-    "speech",
-    "huggingface",
-    "local_runner",
-    "vision_gen",
-    "third_party_apis",
-    "dependency_management",
-    "training",
-    "streaming",
-    "performance",
-    "versioning_quality_mlops",
-    "performance_scalability",
-    "decoupled_ui_api",
-    "ecosystem_developer_experience",
-    "security_compliance",
-)
-ENFORCED_CAPABILITIES = frozenset({"training"})
 
 BUILTIN_TYPES = ("text", "number", "boolean", "json", "list", "map", "null")
 
@@ -81,6 +58,7 @@ UNSUPPORTED_SPEC = register(
     why='This implementation runs version "1.0" of the language only.',
     fix='Write `spec is "1.0"` (and only use features of that version).',
     example='spec is "1.0"',
+    severity=WARNING,  # namel3ss loads the file and refuses to run it (LANGUAGE.md §2)
 )
 UNKNOWN_CAPABILITY = register(
     "unknown-capability",
@@ -525,33 +503,40 @@ class Checker:
         if not specs:
             first = program.declarations[0].span if program.declarations else A.Span(1, 1, 1, 2)
             at = A.Span(first.line, first.column, first.line, first.column + 1)
-            self.error(MISSING_SPEC, 'Missing spec declaration; the file must start with spec is "1.0"', at)
+            self.error(MISSING_SPEC, "Spec declaration is missing.", at)
             return
         for extra in specs[1:]:
-            self.error(DUPLICATE_SPEC, f"Duplicate spec declaration (first on line {specs[0].span.line})", extra.span)
+            self.error(DUPLICATE_SPEC, "Spec is declared more than once.", extra.span,
+                       why=f"A file declares its spec once (first on line {specs[0].span.line}).")
         for spec in specs[:1]:
             if spec.version not in SUPPORTED_SPECS:
-                self.error(UNSUPPORTED_SPEC, f'Unsupported spec version "{spec.version}"; only "1.0" runs', spec.span)
+                self.error(UNSUPPORTED_SPEC, f'Spec version "{spec.version}" is not supported.',
+                           spec.span)
 
     def check_capabilities(self, program: A.Program) -> None:
         seen: dict[str, A.Capability] = {}
         known_list = ", ".join(KNOWN_CAPABILITIES)
         for block in program.of_type(A.CapabilitiesDecl):
             for cap in block.items:
-                token = cap.name  # case-sensitive, as the runtime compares them
+                token = cap.name  # lower-cased by the parser, as namel3ss does
                 if token not in KNOWN_CAPABILITIES:
+                    suggestion = did_you_mean(token, KNOWN_CAPABILITIES)
                     self.error(
                         UNKNOWN_CAPABILITY,
-                        f"Unknown capability '{cap.name}'" + did_you_mean(token, KNOWN_CAPABILITIES),
+                        f"Unknown capability '{cap.name}'.",
                         cap.span,
                         why=f"Capabilities must be one of: {known_list}.",
+                        fix=f"Use a supported capability name{suggestion.replace(';', ':', 1)}"
+                        if suggestion else None,
                     )
                     continue
                 if token in seen:
                     self.error(
                         DUPLICATE_CAPABILITY,
-                        f"Duplicate capability '{token}' (first on line {seen[token].span.line})",
+                        f"Duplicate capability '{token}'.",
                         cap.span,
+                        why=f"Each capability can only be declared once (first on line "
+                            f"{seen[token].span.line}).",
                     )
                     continue
                 seen[token] = cap

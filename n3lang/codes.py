@@ -105,6 +105,7 @@ CODES: dict[str, tuple[str, str]] = {
     "runtime-builtin-error": ("runtime", "A built-in operation given arguments it cannot use."),
     "runtime-function-error": ("runtime", "A call that does not match the function's inputs or outputs."),
     "runtime-record-error": ("runtime", "A record value that breaks its declared types or constraints."),
+    "runtime-unsupported-spec": ("runtime", "A spec version other than 1.0 at run time."),
     "runtime-access-denied": ("runtime", "A mutating flow without `requires`, or whose condition is false."),
     "runtime-capability-missing": ("runtime", "A feature used without its capability."),
     "runtime-ai-error": ("runtime", "An ai or model call that cannot be made in this runtime."),

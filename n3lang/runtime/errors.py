@@ -119,6 +119,12 @@ INPUT_ERROR = register(
     fix="Quote the JSON for your shell, or put it in a file and pass --input @file.json.",
     example="n3 run app.ai --input '{\"question\": \"hello\"}'",
 )
+SPEC_ERROR = register(
+    "runtime-unsupported-spec",
+    why='This implementation runs version "1.0" of the language only.',
+    fix='Write `spec is "1.0"` (and only use features of that version).',
+    example='spec is "1.0"',
+)
 STATE_ERROR = register(
     "runtime-state-error",
     why="The state file could not be opened or read as this runtime's SQLite store.",

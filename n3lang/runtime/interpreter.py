@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from n3lang import ast as A
-from n3lang.vocabulary import id_field, results_name, state_key
+from n3lang.vocabulary import SUPPORTED_SPECS, id_field, results_name, state_key
 from n3lang.ast import Span
 from n3lang.diagnostics import DiagnosticError
 from n3lang.runtime import capabilities as caps
 from n3lang.runtime.errors import (
     ACCESS_ERROR, AI_ERROR, ARITHMETIC_ERROR, ATTRIBUTE_ERROR, BUILTIN_ERROR, CONDITION_ERROR,
-    FUNCTION_ERROR, INDEX_ERROR, LIMIT_ERROR, LOOP_ERROR, NAME_ERROR, RECORD_ERROR, TYPE_ERROR,
+    FUNCTION_ERROR, INDEX_ERROR, LIMIT_ERROR, LOOP_ERROR, NAME_ERROR, RECORD_ERROR, SPEC_ERROR, TYPE_ERROR,
     GuardFailure, RuntimeFailure,
 )
 from n3lang.runtime.limits import Budget, Limits, SizeMeter, clamp_int
@@ -164,6 +164,10 @@ class Interpreter:
         self.scope = {"input": input_value, "state": state, "identity": self.identity}
         self.constants = set()
         self.last = None
+        for spec in self.program.of_type(A.SpecDecl)[:1]:
+            if spec.version not in SUPPORTED_SPECS:
+                raise GuardFailure(SPEC_ERROR, f'Spec version "{spec.version}" is not supported.',
+                                   spec.span)
         if flow.requires is not None:
             self._check_requires(flow)
         self.order_target = None

@@ -283,11 +283,16 @@ class AstBuilder:
         return N.CapabilitiesDecl(tuple(c[1:]), _span(c[0], c[-1]))
 
     def capabilities_inline(self, c):
-        return N.CapabilitiesDecl(tuple(c[1:-1]), _span(c[0], c[-1]))
+        return N.CapabilitiesDecl(tuple(x for x in c[1:-1] if x is not None),
+                                  _span(c[0], c[-1]))
 
     def capability(self, c):
-        tok = c[0]
-        return N.Capability(tok.value, _tok_span(tok))
+        first, last = c[0], c[-1]
+        if first.type == "STRING":
+            name = self._text(first).strip()
+        else:
+            name = ".".join(self._name(t) for t in c)
+        return N.Capability(name.lower(), _span(first, last))
 
     # ------------------------------------------------------------------ records
     def record_decl(self, c):

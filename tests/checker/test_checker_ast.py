@@ -43,13 +43,16 @@ def test_clean_program_has_no_diagnostics():
 def test_missing_and_unsupported_spec():
     assert codes(prog(spec=False))[0][0] == "missing-spec"
     p = A.Program((A.SpecDecl("2.0", S(1)),), "app.ai")
-    assert codes(p) == [("unsupported-spec", 1, 'Unsupported spec version "2.0"; only "1.0" runs')]
+    assert codes(p) == [("unsupported-spec", 1, 'Spec version "2.0" is not supported.')]
+    assert check_program(p)[0].severity == "warning"  # namel3ss loads it; running it fails
 
 
 def test_capabilities():
-    p = prog(caps=("trainng", "training", "training", "http"))
+    p = prog(caps=("trainng", "training", "training", "jobs"))
     got = codes(p)
-    assert ("unknown-capability", 3, "Unknown capability 'trainng'; did you mean 'training'?") in got
+    assert ("unknown-capability", 3, "Unknown capability 'trainng'.") in got
+    unknown = next(d for d in check_program(p) if d.code == "unknown-capability")
+    assert "training" in unknown.fix
     assert any(c == "duplicate-capability" for c, _, _ in got)
     assert any(c == "unused-capability" for c, _, _ in got)
     notes = [d for d in check_program(p) if d.code == "unused-capability"]
