@@ -27,6 +27,7 @@ from n3lang.vocabulary import (
     CAPABILITIES as KNOWN_CAPABILITIES,
     ENFORCED_CAPABILITIES,
     SUPPORTED_SPECS,
+    TYPE_ALIASES,
     id_field,
     results_name,
 )
@@ -59,6 +60,14 @@ UNSUPPORTED_SPEC = register(
     fix='Write `spec is "1.0"` (and only use features of that version).',
     example='spec is "1.0"',
     severity=WARNING,  # namel3ss loads the file and refuses to run it (LANGUAGE.md §2)
+)
+NON_CANONICAL_TYPE = register(
+    "non-canonical-type",
+    why="string, str, int, integer and bool are older names that namel3ss still accepts; the "
+        "language's own type names are text, number, boolean, json, list and map.",
+    fix="Write the canonical name.",
+    example='record "User":\n  name text\n  age number\n  active boolean',
+    severity=WARNING,
 )
 UNKNOWN_CAPABILITY = register(
     "unknown-capability",
@@ -595,7 +604,11 @@ class Checker:
             return
         if not isinstance(texpr, A.TypeRef):
             return
-        if texpr.name not in BUILTIN_TYPES and texpr.name not in self.records:
+        canonical = TYPE_ALIASES.get(texpr.name)
+        if canonical is not None:
+            self.error(NON_CANONICAL_TYPE,
+                       f"Type '{texpr.name}' is not canonical; use '{canonical}'.", texpr.span)
+        elif texpr.name not in BUILTIN_TYPES and texpr.name not in self.records:
             self.error(
                 UNKNOWN_TYPE,
                 f"Unknown type '{texpr.name}'" + did_you_mean(texpr.name, (*BUILTIN_TYPES, *self.records)),

@@ -20,6 +20,10 @@ CAPABILITIES = tuple("""
     responsive_design sandbox service multi_user remote_studio extension_hooks hook_execution
     extension_trust remote_registry""".split())
 
+#: Type names namel3ss still accepts, and the canonical name each stands for.
+TYPE_ALIASES = {"string": "text", "str": "text", "int": "number", "integer": "number",
+                "bool": "boolean"}
+
 #: The capabilities this runtime enforces; the others are accepted and noted as unused.
 ENFORCED_CAPABILITIES = frozenset(("training", "http", "files", "secrets"))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from n3lang import ast as A
-from n3lang.vocabulary import SUPPORTED_SPECS, id_field, results_name, state_key
+from n3lang.vocabulary import SUPPORTED_SPECS, TYPE_ALIASES, id_field, results_name, state_key
 from n3lang.ast import Span
 from n3lang.diagnostics import DiagnosticError
 from n3lang.runtime import capabilities as caps
@@ -69,7 +69,7 @@ def value_matches(value: Any, t: A.TypeExpr, records: dict) -> bool:
     """Does a runtime value have a declared type?"""
     if isinstance(t, A.UnionType):
         return any(value_matches(value, o, records) for o in t.options)
-    name = t.name
+    name = TYPE_ALIASES.get(t.name, t.name)
     cls = value.__class__
     if name == "text":
         return cls is str

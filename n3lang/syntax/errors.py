@@ -54,6 +54,14 @@ RESERVED_WORD = register(
     fix="Choose another name, or escape the word with backticks to use it as a name.",
     example='let `title` is "x"\nlet page_title is "x"',
 )
+LEGACY_FIELD = register(
+    "legacy-field",
+    why="`field \"name\" is type` is the older spelling of a record field; it still works.",
+    fix="Write the field as `name type` (or `name is type`); quote a name with spaces in a "
+    "`fields:` block.",
+    example='record "User":\n  email text must be present\n  fields:\n    "display name" is text',
+    severity="warning",
+)
 ESCAPED_IDENTIFIER = register(
     "escaped-identifier",
     why="Backticks make any word a name, reserved words included; what is inside them must "
@@ -91,24 +99,26 @@ PARSER_INTERNAL = register(
 )
 
 # ----------------------------------------------------------------------------- words
-#: Keyword terminal names of the grammar and their spelling.
-KEYWORDS: dict[str, str] = {
-    name: name.lower()
-    for name in (
-        "SPEC CAPABILITIES RECORD FIELDS FLOW REQUIRES AUDITED DEFINE FUNCTION INPUT OUTPUT "
-        "OPTIONAL AI MODEL LET CONSTANT SET IF ELSE REPEAT UP TO TIMES WHILE LIMIT FOR EACH IN "
-        "MATCH WITH WHEN OTHERWISE TRY CATCH RETURN CREATE AS FIND WHERE UPDATE DELETE SAVE ASK "
-        "AND OR NOT IS EQUAL GREATER LESS THAN AT LEAST MOST BETWEEN STRICTLY ONE OF TRUE FALSE "
-        "NULL LIST MAP LENGTH APPEND GET KEY VALUE KEYS CALL PREDICT MUST BE PRESENT UNIQUE AN "
-        "INTEGER PATTERN HAVE CALC ORDER BY FROM KEEP FIRST ITEMS LOG METRIC"
-    ).split()
-}
+#: Keyword terminal names of the grammar and their spelling (SPEC -> "spec"), filled from the
+#: grammar's own terminals when the parser is built (set_keywords): no hand-kept list.
+KEYWORDS: dict[str, str] = {}
+_KEYWORD_OF_WORD: dict[str, str] = {}
+
+
+def set_keywords(keywords: dict[str, str]) -> None:
+    """Record the grammar's keywords (word -> terminal name) for the messages."""
+    _KEYWORD_OF_WORD.clear()
+    _KEYWORD_OF_WORD.update(keywords)
+    KEYWORDS.clear()
+    KEYWORDS.update({name: word for word, name in keywords.items()})
 
 PUNCTUATION: dict[str, str] = {
     "COLON": ":",
     "COMMA": ",",
     "LSQB": "[",
     "RSQB": "]",
+    "LBRACE": "{",
+    "RBRACE": "}",
     "LPAR": "(",
     "RPAR": ")",
     "DOT": ".",
@@ -328,7 +338,6 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
     return f"Unexpected {describe_token(token)} after {prev_word}", span
 
 
-_KEYWORD_OF_WORD = {word: name for name, word in KEYWORDS.items()}
 
 
 # ---- §5 statements (added): namel3ss's messages for its statement forms, chosen by the

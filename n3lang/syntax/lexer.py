@@ -18,7 +18,6 @@ from n3lang.ast import Span
 from n3lang.syntax.errors import (
     ESCAPED_IDENTIFIER,
     INCONSISTENT_INDENTATION,
-    KEYWORDS,
     UNSUPPORTED_CHARACTER,
     UNTERMINATED_STRING,
     char_repr,
@@ -68,7 +67,7 @@ class SyntaxProblem(Exception):
 _MASTER = re.compile(
     r"""[ ]*(?:
     (?P<NAME>[^\W\d]\w*)
-  | (?P<P>\*\*|[-+*/%()\[\].,:<>|=])
+  | (?P<P>\*\*|[-+*/%()\[\]{}.,:<>|=])
   | (?P<NL>(?:\r?\n[ ]*(?:\#[^\r\n]*)?(?=\r?\n))*\r?\n(?:[ ]+(?=[^ \r\n\#]))?)
   | (?P<NUMBER>[0-9]+(?:\.[0-9]+)?)
   | (?P<STR>"(?!"")(?:[^"\\\r\n]|\\[^\r\n])*"|'(?:[^'\\\r\n]|\\[^\r\n])*')
@@ -80,18 +79,19 @@ _MASTER = re.compile(
     re.X,
 )
 
-KEYWORD_OF_WORD = {word: name for name, word in KEYWORDS.items()}
 SIGNIFICANT_SKIP = frozenset(("_NL", "_INDENT", "_DEDENT", "$END"))
 
 
 class Driver:
     """Lexes and parses one source text against lark's tables (see the module docstring)."""
 
-    def __init__(self, states, start_state, end_state, punct: dict[str, str]) -> None:
+    def __init__(self, states, start_state, end_state, punct: dict[str, str],
+                 keywords: dict[str, str]) -> None:
         self.states = states
         self.start_state = start_state
         self.end_state = end_state
         self.punct = punct
+        self.keywords = keywords  # word -> terminal name, from the grammar
         self.units: dict = {}  # (state below, top state, lookahead) -> top after unit rules
         # Filled by each run, for error messages and the depth guard.
         self.prev = None
@@ -109,7 +109,7 @@ class Driver:
         states = self.states
         end_state = self.end_state
         punct = self.punct
-        keyword_of = KEYWORD_OF_WORD
+        keyword_of = self.keywords
         units = self.units
         stack = [self.start_state]
         values: list = []

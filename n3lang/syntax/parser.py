@@ -26,6 +26,7 @@ from n3lang import ast as A
 from n3lang.diagnostics import Diagnostic, make
 from n3lang.resources import data_path
 from n3lang.syntax.errors import (
+    set_keywords,
     INCONSISTENT_INDENTATION,
     NESTING_TOO_DEEP,
     PARSER_INTERNAL,
@@ -55,7 +56,7 @@ _lock = threading.RLock()
 _parser: tuple[Driver, AstBuilder, dict] | None = None
 
 #: Version of the saved tables' layout; part of the cache file's name.
-_TABLES_FORMAT = 1
+_TABLES_FORMAT = 2
 
 #: How a rule's children are filtered before its method sees them (as lark does it).
 _NO_FILTER, _FILTER_PLACEHOLDERS, _FILTER_NO_PLACEHOLDERS = 0, 1, 2
@@ -217,6 +218,12 @@ def _tables_from_lark(text: str, path: Path) -> dict:
         for t in lark_parser.terminals
         if isinstance(t.pattern, PatternStr) and not t.pattern.value.isalpha()
     }
+    # The keywords are the grammar's word terminals (SPEC: "spec"): no hand-kept list.
+    keywords = {
+        str(t.pattern.value): str(t.name)
+        for t in lark_parser.terminals
+        if isinstance(t.pattern, PatternStr) and t.pattern.value.isalpha()
+    }
     return {
         "format": _TABLES_FORMAT,
         "states": states,
@@ -224,6 +231,7 @@ def _tables_from_lark(text: str, path: Path) -> dict:
         "end": int(table.end_states["start"]),
         "rules": rules,
         "punct": punct,
+        "keywords": keywords,
     }
 
 
@@ -254,6 +262,7 @@ def _check_tables(tables) -> bool:
             tables["start"] in states
             and type(tables["end"]) is int
             and all(type(k) is str and type(v) is str for k, v in tables["punct"].items())
+            and all(type(k) is str and type(v) is str for k, v in tables["keywords"].items())
         )
     except Exception:
         return False
@@ -308,7 +317,9 @@ def get_parser() -> tuple[Driver, AstBuilder, dict]:
                         action = info
                     out[term] = action
                 states[state] = out
-            driver = Driver(states, tables["start"], tables["end"], dict(tables["punct"]))
+            driver = Driver(states, tables["start"], tables["end"], dict(tables["punct"]),
+                            dict(tables["keywords"]))
+            set_keywords(tables["keywords"])
             _parser = (driver, builder, tables)
         return _parser
 

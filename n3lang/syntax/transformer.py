@@ -19,6 +19,7 @@ from n3lang.diagnostics import make
 from n3lang.syntax.lexer import Tok
 from n3lang.syntax.errors import (
     ESCAPED_IDENTIFIER,
+    LEGACY_FIELD,
     RESERVED_WORD,
     RESERVED_WORDS,
     VALUE_WORDS,
@@ -127,6 +128,15 @@ _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'"}
 _ESCAPE_RE = re.compile(r"\\(.)", re.S)
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 _CALL_BUILTINS = frozenset(("sum", "min", "max", "mean", "median"))
+
+
+def _type_words(t) -> str:
+    """A type as written (text, list<text>, text | null), for messages."""
+    if isinstance(t, A.UnionType):
+        return " | ".join(_type_words(o) for o in t.options)
+    if t.args:
+        return f"{t.name}<{', '.join(_type_words(a) for a in t.args)}>"
+    return t.name
 
 
 def _span(first, last) -> Span:
@@ -296,15 +306,21 @@ class AstBuilder:
 
     # ------------------------------------------------------------------ records
     def record_decl(self, c):
+        # RECORD STRING [VERSION STRING] [SHARED] then the fields; version and shared are
+        # accepted and have no effect here (namel3ss's persistence hints).
         fields = []
         for item in c[2:]:
             if type(item) is tuple:
                 fields.extend(item)
-            else:
+            elif isinstance(item, A.FieldDecl):
                 fields.append(item)
         return N.RecordDecl(
             self._text(c[1]), tuple(fields), _span(c[0], _last(c, c[1])), _tok_span(c[1])
         )
+
+    def record_braced(self, c):
+        fields = tuple(x for x in c if isinstance(x, A.FieldDecl))
+        return N.RecordDecl(self._text(c[1]), fields, _span(c[0], c[-1]), _tok_span(c[1]))
 
     def fields_block(self, c):
         return tuple(c[1:])
@@ -313,6 +329,20 @@ class AstBuilder:
         name, _is, type_, constraints = c
         last = type_ if constraints is None else constraints[-1]
         return N.FieldDecl(self._name(name), type_, constraints or (), _span(name, last))
+
+    field_inline = field_decl
+
+    def field_quoted(self, c):
+        name, _is, type_, constraints = c
+        last = type_ if constraints is None else constraints[-1]
+        return N.FieldDecl(self._text(name), type_, constraints or (), _span(name, last))
+
+    def field_legacy(self, c):
+        word, name, _is, type_, constraints = c
+        last = type_ if constraints is None else constraints[-1]
+        self._error(LEGACY_FIELD, f"Field '{self._text(name)}' uses the legacy form "
+                    f"`field \"{self._text(name)}\" is {_type_words(type_)}`.", _span(word, last))
+        return N.FieldDecl(self._text(name), type_, constraints or (), _span(word, last))
 
     def constraints(self, c):
         return tuple(x for x in c if type(x) is A.Constraint)
