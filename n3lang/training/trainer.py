@@ -96,6 +96,21 @@ class Plan:
         }
 
 
+def dataset_location(project_dir: Path, dataset: str) -> tuple[Path, str]:
+    """(path to read, path to record) of a dataset setting. Artifacts never hold an absolute
+    path: a dataset given by absolute path is recorded relative to the project directory
+    (``../shared/rows.jsonl`` for one outside it), so `--verify` finds it again from the
+    registry as long as the two folders keep their places."""
+    ds_path = Path(dataset)
+    if not ds_path.is_absolute():
+        return project_dir / ds_path, ds_path.as_posix()
+    root = project_dir.resolve()
+    try:
+        return ds_path, ds_path.resolve().relative_to(root).as_posix()
+    except (ValueError, OSError, RuntimeError):
+        return ds_path, Path(os.path.relpath(ds_path, root)).as_posix()
+
+
 def _resolve_dir(project_dir: Path, value: str | None, default: str) -> Path:
     p = Path(value) if value else Path(default)
     return p if p.is_absolute() else project_dir / p
@@ -138,15 +153,7 @@ def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = Tr
     if check_registry:
         registry.check_name_free(registry.read_entries(project_dir), name)
     requested, params = resolve_params(cfg, base)
-    ds_path = Path(cfg.dataset)
-    display = ds_path.as_posix()
-    if not ds_path.is_absolute():
-        ds_path = project_dir / ds_path
-    else:  # keep artifacts free of absolute paths when the file is inside the project
-        try:
-            display = ds_path.resolve().relative_to(project_dir.resolve()).as_posix()
-        except ValueError:
-            pass
+    ds_path, display = dataset_location(project_dir, cfg.dataset)
     requested["dataset"] = display
     from n3lang.training.reports import report_paths
 
@@ -217,7 +224,7 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
     """Train, evaluate and write model dir + reports into a new staging dir under stage_parent."""
     from threadpoolctl import threadpool_limits
 
-    from n3lang.training import metrics as metrics_mod, reports
+    from n3lang.training import metrics as metrics_mod
 
     created_at = created_at or created_at_value()
     handler, data, labels = plan.handler, plan.data, plan.labels
@@ -301,6 +308,20 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
 
     stage_parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=stage_parent))
+    try:
+        return _write_stage(plan, stage, model_bytes, model_sha, meta_bytes, metadata, metrics, explain, trainer,
+                            created_at, model_kind, tr, va)
+    except BaseException:  # a failed build leaves nothing behind (the staging dir is n3's own)
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def _write_stage(plan: Plan, stage: Path, model_bytes: bytes, model_sha: str, meta_bytes: bytes, metadata: dict,
+                 metrics: dict, explain, trainer, created_at: str, model_kind: str, tr, va) -> Built:
+    """Write model.bin, metadata.json and the reports into ``stage``; the Built to commit."""
+    from n3lang.training import reports
+
+    data, labels = plan.data, plan.labels
     model_stage = stage / "model"
     model_stage.mkdir()
     artifacts.write_durable(model_stage / "model.bin", model_bytes)
@@ -329,7 +350,7 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
         "dataset_snapshot": data.snapshot,
         "training_seed": plan.params["seed"],
         "created_at": created_at,
-        "metrics": _round_floats(summary_metrics),
+        "metrics": _round_floats({k: v for k, v in metadata["metrics"].items() if k != "history"}),
         "config": {
             "mode": plan.cfg.mode,
             "epochs": plan.requested["epochs"],
