@@ -109,12 +109,14 @@ def _human_plan(s: dict) -> str:
 @click.option("--validation-split", help="Fraction of rows held out for validation (default 0.2).")
 @click.option("--output-dir", help="Where model directories go (default models/).")
 @click.option("--report-dir", help="Where reports go (default docs/reports/).")
+@click.option("--allow-outside-project", is_flag=True,
+              help="Let output_dir / report_dir point outside the project directory.")
 @json_option
 @click.option("--dry-run", is_flag=True, help="Validate and print the plan; write nothing.")
 @click.option("--verify", "verify_ref", metavar="NAME[@VERSION]",
               help="Retrain a registered model in a temporary directory and compare every sha256.")
 @click.option("--model", "model_name", metavar="NAME", help="Train only this `model` block of the app.")
-def train(app, config_file, as_json, dry_run, verify_ref, model_name, **flags) -> None:
+def train(app, config_file, as_json, dry_run, verify_ref, model_name, allow_outside_project, **flags) -> None:
     """Train a model locally and register it (needs the `training` capability).
 
     \b
@@ -171,7 +173,7 @@ def train(app, config_file, as_json, dry_run, verify_ref, model_name, **flags) -
                 names = ", ".join(d.name for d in info.models)
                 raise errors.fail(errors.CONFIG_MISSING, f"{info.display} has no model block named {model_name!r}; "
                                   f"its models: {names}", info.display)
-        plans = [trainer.prepare(project, cfg) for cfg in jobs]
+        plans = [trainer.prepare(project, cfg, allow_outside_project=allow_outside_project) for cfg in jobs]
         if dry_run:
             summaries = [p.summary() for p in plans]
             if as_json:

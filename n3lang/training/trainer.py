@@ -5,8 +5,12 @@ and returns a Plan without writing anything (``--dry-run`` prints it). ``execute
 the model, evaluates it on the validation rows, writes model.bin + metadata.json + reports into
 a staging directory beside the final one (fsynced), then, under the registry lock, checks the
 name is still free, renames the model directory into place, moves the reports in and appends
-the registry entry last (the commit point). A crash at any moment leaves either no registry
-entry (and a leftover directory that the next run removes under the lock) or the whole model.
+the registry entry last (the commit point). The model dir carries a ``.n3-uncommitted``
+marker until its entry is written, so a kill at any moment leaves either no registry entry
+(and a marked leftover that the next commit removes under the lock) or the whole model (whose
+marker, if still there, the next commit drops). A directory without the marker is never
+deleted: n3 did not make it. Outputs stay inside the project unless
+``allow_outside_project``.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ DEFAULT_OUTPUT_DIR = "models"
 DEFAULT_REPORT_DIR = "docs/reports"
 DEFAULT_VALIDATION_SPLIT = 0.2
 STAGING_PREFIX = ".staging-"
+UNCOMMITTED = ".n3-uncommitted"  # inside a model dir until its registry entry is written
 FORMAT = "n3-model/1"
 
 
@@ -143,8 +148,13 @@ def resolve_params(cfg: TrainingConfig, base: BaseSpec) -> tuple[dict, dict]:
     return requested, effective
 
 
-def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = True) -> Plan:
-    """Validate everything and read the dataset; writes nothing. Raises DiagnosticError."""
+def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = True,
+            allow_outside_project: bool = False) -> Plan:
+    """Validate everything and read the dataset; writes nothing. Raises DiagnosticError.
+
+    ``output_dir`` and ``report_dir`` must lie inside the project directory (after following
+    symlinks) unless ``allow_outside_project`` (the `--allow-outside-project` flag) says the
+    user means it."""
     project_dir = Path(project_dir)
     file, span = cfg.where("model_base")
     base = bases.resolve(cfg.model_base, cfg.mode, file, span)
@@ -160,6 +170,11 @@ def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = Tr
     version = config_mod.version_of(name)
     output_dir = _resolve_dir(project_dir, cfg.output_dir, DEFAULT_OUTPUT_DIR)
     report_dir = _resolve_dir(project_dir, cfg.report_dir, DEFAULT_REPORT_DIR)
+    if not allow_outside_project:
+        for key, where in (("output_dir", output_dir), ("report_dir", report_dir)):
+            _check_inside(project_dir, cfg, key, where)
+    if check_registry:
+        check_model_dir_free(cfg, output_dir / name / version, project_dir)
     # before reading any data: a run must not train for minutes and then fail to write
     _check_output_paths(cfg, {"output_dir": output_dir / name / version,
                               "report_dir": max(report_paths(report_dir, name, version).values(),
@@ -169,6 +184,41 @@ def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = Tr
     labels = sorted(set(data.targets))
     return Plan(project_dir, cfg, base, handler, name, version, requested, params, data,
                 ds_path, mask, labels, output_dir, report_dir)
+
+
+def _check_inside(project_dir: Path, cfg: TrainingConfig, key: str, path: Path) -> None:
+    """config-invalid at the setting when ``path`` is outside the project directory."""
+    root = project_dir.resolve()
+    try:
+        inside = path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a symlink loop: not a place to write
+        inside = False
+    if inside:
+        return
+    file, span = cfg.where(key)
+    default = DEFAULT_OUTPUT_DIR if key == "output_dir" else DEFAULT_REPORT_DIR
+    raise errors.fail(errors.CONFIG_INVALID,
+                      f"`{key}` {getattr(cfg, key)!r} is outside the project directory {root}: "
+                      "n3 writes models and reports inside the project unless told otherwise",
+                      file, span, fix=f"Use a folder inside the project (the default is {default}/), or pass "
+                      "--allow-outside-project to write there on purpose.",
+                      example=f"n3 train --config training.yaml --{key.replace('_', '-')} ../shared/{default} "
+                              "--allow-outside-project")
+
+
+def check_model_dir_free(cfg: TrainingConfig, model_dir: Path, project_dir: Path) -> None:
+    """A model directory that exists and that n3 did not leave behind (no UNCOMMITTED marker)
+    is the user's: n3 never deletes it, so the run stops before training."""
+    if not model_dir.exists() and not model_dir.is_symlink():
+        return
+    if model_dir.is_dir() and not model_dir.is_symlink() and (model_dir / UNCOMMITTED).is_file():
+        return  # an interrupted run's model: cleaned (or adopted) under the registry lock
+    file, span = cfg.where("output_name")
+    shown = os.path.relpath(model_dir, project_dir)
+    raise errors.fail(errors.OUTPUT_NAME_EXISTS,
+                      f"{shown} already exists and is not a model n3 registered; n3 never deletes or overwrites "
+                      "files it did not make", file, span,
+                      fix=f"Move {shown} away (or delete it yourself), or train under another output_name.")
 
 
 def _check_output_paths(cfg: TrainingConfig, targets: dict[str, Path]) -> None:
@@ -326,6 +376,8 @@ def _write_stage(plan: Plan, stage: Path, model_bytes: bytes, model_sha: str, me
     model_stage.mkdir()
     artifacts.write_durable(model_stage / "model.bin", model_bytes)
     artifacts.write_durable(model_stage / "metadata.json", meta_bytes)
+    # n3's mark on the model dir until the registry entry is written (see commit)
+    artifacts.write_durable(model_stage / UNCOMMITTED, f"{plan.name}@{plan.version}\n".encode("utf-8"))
     artifacts.fsync_dir(model_stage)
     model_info = {
         "name": plan.name, "version": plan.version, "mode": plan.cfg.mode, "base_model": plan.base.name,
@@ -409,8 +461,48 @@ def _interruptions_deferred():
             signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
+def settle_leftovers(output_dir: Path, entries: list[dict], project_dir: Path) -> list[str]:
+    """Model dirs a killed run left under ``output_dir`` (they hold the UNCOMMITTED marker):
+    a registered one is adopted (the marker goes: the kill came after the registry append,
+    the commit point), an unregistered one is removed (n3 made it, nothing refers to it).
+    Called under the registry lock, where no other run can be inside its commit window.
+    Returns what was removed, relative to the project."""
+    removed = []
+    if not output_dir.is_dir():
+        return removed
+    registered = {(Path(project_dir) / str(e.get("artifact_uri", ""))).parent.resolve() for e in entries}
+    for marker in sorted(output_dir.glob(f"*/*/{UNCOMMITTED}")):
+        model_dir = marker.parent
+        if model_dir.parent.name.startswith(".") or model_dir.is_symlink() or model_dir.parent.is_symlink():
+            continue  # a staging dir (its run is alive, or _clean_stale_staging removes it), or not n3's
+        if model_dir.resolve() in registered:
+            marker.unlink(missing_ok=True)
+            artifacts.fsync_dir(model_dir)
+            continue
+        shutil.rmtree(model_dir)
+        with contextlib.suppress(OSError):  # the name's folder, when nothing else is in it
+            model_dir.parent.rmdir()
+        removed.append(os.path.relpath(model_dir, project_dir))
+    if removed:
+        artifacts.fsync_dir(output_dir)
+    return removed
+
+
+def _test_pause() -> None:
+    """Tests only (N3_TEST_COMMIT_PAUSE seconds): widen the commit window so a kill test can
+    land inside it."""
+    pause = os.environ.get("N3_TEST_COMMIT_PAUSE")
+    if pause:
+        import time
+
+        time.sleep(float(pause))
+
+
 def commit(plan: Plan, built: Built) -> dict:
-    """Under the registry lock: name still free -> model dir into place -> reports -> registry entry."""
+    """Under the registry lock: name still free -> settle what killed runs left -> model dir
+    into place (still marked UNCOMMITTED) -> reports -> registry entry (the commit point) ->
+    marker removed. A kill before the append leaves a marked, unregistered dir that the next
+    commit removes; a kill after it, a registered model whose marker the next commit drops."""
     final = plan.model_dir
     try:
         with _interruptions_deferred(), registry.locked(plan.project_dir):
@@ -419,16 +511,20 @@ def commit(plan: Plan, built: Built) -> dict:
             _clean_stale_staging(plan.output_dir)
             for tmp in plan.project_dir.glob(".models_registry.*.tmp"):  # a crashed append's temp file
                 tmp.unlink(missing_ok=True)
-            if final.exists():  # left by a run that crashed before registering: not a model
-                shutil.rmtree(final)
+            settle_leftovers(plan.output_dir, entries, plan.project_dir)
+            check_model_dir_free(plan.cfg, final, plan.project_dir)  # anything still there is the user's
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(built.stage / "model", final)
+            os.rename(built.stage / "model", final)
             artifacts.fsync_dir(final.parent)
             plan.report_dir.mkdir(parents=True, exist_ok=True)
             for src in built.report_files.values():
                 os.replace(src, plan.report_dir / src.name)
             artifacts.fsync_dir(plan.report_dir)
+            _test_pause()
             entry = registry.append(plan.project_dir, built.entry)
+            with contextlib.suppress(OSError):  # registered: a marker left here is dropped by the next commit
+                (final / UNCOMMITTED).unlink(missing_ok=True)
+                artifacts.fsync_dir(final)
     finally:
         shutil.rmtree(built.stage, ignore_errors=True)
     return entry

@@ -88,3 +88,115 @@ def test_f3_a_failed_build_removes_its_staging_directory(tmp_path, monkeypatch):
         trainer.train(trainer.prepare(proj, cfg))
     assert staging_left(proj) == []
     assert not (proj / "models_registry.yaml").exists()
+
+
+# ------------------------------------------------------------------------------ F7
+@pytest.mark.parametrize("flag,value", [("--output-dir", "ABS"), ("--output-dir", "../elsewhere"),
+                                        ("--report-dir", "ABS"), ("--report-dir", "../elsewhere/reports")])
+def test_f7_outputs_outside_the_project_are_refused_without_the_flag(tmp_path, flag, value):
+    proj = make_project(tmp_path / "p")
+    value = str(tmp_path / "elsewhere") if value == "ABS" else value
+    r = n3(proj, *train_args("m_v1", "data/t.jsonl", flag, value))
+    assert_clean_failure(r, "config-invalid-value")
+    assert "outside the project" in r.stderr and "--allow-outside-project" in r.stderr
+    assert not (tmp_path / "elsewhere").exists() and not (proj / "models_registry.yaml").exists()
+
+
+def test_f7_outside_outputs_work_with_the_explicit_flag(tmp_path):
+    proj = make_project(tmp_path / "p")
+    r = n3(proj, *train_args("m_v1", "data/t.jsonl", "--output-dir", "../shared/models", "--allow-outside-project"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "shared" / "models" / "m_v1" / "1.0.0" / "model.bin").is_file()
+
+
+def test_f7_an_existing_model_dir_n3_did_not_make_is_never_deleted(tmp_path):
+    proj = make_project(tmp_path / "p")
+    mine = proj / "models" / "m_v1" / "1.0.0"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("my thesis")
+    r = n3(proj, *train_args("m_v1"))
+    assert_clean_failure(r, "output-name-exists")
+    assert "never deletes" in r.stderr
+    assert (mine / "notes.txt").read_text() == "my thesis"
+    assert not (proj / "models_registry.yaml").exists() and staging_left(proj) == []
+
+
+def test_f7_a_model_dir_appearing_during_training_is_not_deleted_at_commit(tmp_path, monkeypatch):
+    from n3lang.diagnostics import DiagnosticError
+    from n3lang.training import config, trainer
+
+    proj = make_project(tmp_path / "p")
+    cfg = config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 1, "output_name": "m_v1"})
+    plan = trainer.prepare(proj, cfg)
+    (plan.model_dir).mkdir(parents=True)
+    (plan.model_dir / "keep.txt").write_text("x")
+    with pytest.raises(DiagnosticError) as exc:
+        trainer.train(plan)
+    assert exc.value.diagnostics[0].code == "output-name-exists"
+    assert (plan.model_dir / "keep.txt").read_text() == "x" and staging_left(proj) == []
+
+
+# ------------------------------------------------------------------------------ F8
+def _spawn(cwd: Path, *args, env=None) -> subprocess.Popen:
+    e = dict(os.environ)
+    e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
+    e.update(env or {})
+    return subprocess.Popen([sys.executable, "-c", RUNNER, *args], cwd=cwd, env=e, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def unregistered_model_dirs(proj: Path) -> list[str]:
+    entries = registry.read_entries(proj)  # raises when the registry is not readable
+    registered = {(proj / e["artifact_uri"]).parent for e in entries}
+    return sorted(str(d.relative_to(proj)) for d in (proj / "models").glob("*/*")
+                  if not d.parent.name.startswith(".") and d not in registered)
+
+
+def test_f8_sigkill_inside_the_commit_window_and_at_random_points(tmp_path):
+    """Kills land inside the commit window (widened by N3_TEST_COMMIT_PAUSE, killed once the
+    model dir is in place but before the registry append) and at random points; after the next
+    run no unregistered model dir remains and the registry reads."""
+    import random
+    import signal
+    import time
+
+    proj = make_project(tmp_path / "p")
+    pause = {"N3_TEST_COMMIT_PAUSE": "0.6"}
+    kills = 0
+    for i in range(2):  # inside the window: the model dir is there, the entry is not
+        p = _spawn(proj, *train_args(f"w{i}_v1"), env=pause)
+        final = proj / "models" / f"w{i}_v1" / "1.0.0"
+        deadline = time.monotonic() + 30
+        while not final.exists() and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        kills += 1
+        assert (final / ".n3-uncommitted").is_file()
+        assert registry.find(registry.read_entries(proj), f"w{i}_v1") is None
+    rng = random.Random(12)
+    for i in range(3):  # anywhere: start-up, reading, training, staging, the window, after
+        p = _spawn(proj, *train_args(f"r{i}_v1"), env=pause)
+        time.sleep(rng.uniform(0.2, 2.5))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        kills += 1
+    r = n3(proj, *train_args("after_v1"))
+    assert r.returncode == 0, r.stderr
+    assert unregistered_model_dirs(proj) == [] and staging_left(proj) == []
+    assert not list(proj.glob("models/*/*/.n3-uncommitted"))
+    assert kills == 5
+
+
+def test_f8_a_registered_model_still_marked_is_adopted_not_deleted(tmp_path):
+    from n3lang.training import config, trainer
+
+    proj = make_project(tmp_path / "p")
+    load = lambda n: config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 1,  # noqa: E731
+                                  "output_name": n})
+    trainer.train(trainer.prepare(proj, load("a_v1")))
+    model = proj / "models" / "a_v1" / "1.0.0"
+    (model / ".n3-uncommitted").write_text("a_v1@1.0.0\n")  # a kill after the append, before the marker went
+    trainer.train(trainer.prepare(proj, load("b_v1")))
+    assert sorted(p.name for p in model.iterdir()) == ["metadata.json", "model.bin"]
+    assert [e["name"] for e in registry.read_entries(proj)] == ["a_v1", "b_v1"]

@@ -119,7 +119,7 @@ def check_consistent(proj: Path, name: str) -> bool:
     if entry is None:
         orphan = proj / "models" / name / "2.0.0"
         if orphan.exists():  # only possible whole (atomic rename), in the window before the append
-            assert sorted(p.name for p in orphan.iterdir()) == ["metadata.json", "model.bin"]
+            assert sorted(p.name for p in orphan.iterdir()) == [".n3-uncommitted", "metadata.json", "model.bin"]
         return False
     model_dir = (proj / entry["artifact_uri"]).parent
     assert (model_dir / "model.bin").is_file() and (model_dir / "metadata.json").is_file()
