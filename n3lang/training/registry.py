@@ -107,6 +107,23 @@ def safe_compose_load(text: str):
     return node, data
 
 
+def _first_alias(text: str) -> tuple[int, int, str] | None:
+    """(line, column, "alias"/"anchor") of the first YAML alias or anchor in ``text``, else
+    None. Parser events only (no node is built or expanded); skipped when neither ``&`` nor
+    ``*`` occurs anywhere. A YAMLError is left for the composer to report."""
+    if "&" not in text and "*" not in text:
+        return None
+    try:
+        for event in yaml.parse(text, Loader=_LOADER):
+            if isinstance(event, yaml.AliasEvent):
+                return event.start_mark.line + 1, event.start_mark.column + 1, "alias (*name)"
+            if getattr(event, "anchor", None) is not None:
+                return event.start_mark.line + 1, event.start_mark.column + 1, "anchor (&name)"
+    except yaml.YAMLError:
+        return None
+    return None
+
+
 def registry_path(project_dir: Path) -> Path:
     return Path(project_dir) / REGISTRY_FILE
 
@@ -167,6 +184,12 @@ def _parse(raw: bytes, display: str) -> list[dict]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise corrupt(f"{display} line {line} is not valid UTF-8 (byte {exc.start})", line)
+    alias = _first_alias(text)
+    if alias is not None:
+        line, col, what = alias
+        raise corrupt(f"{display} is corrupted at line {line}: it holds a YAML {what}, which the registry never "
+                      "uses (n3 writes every value in full; an alias can make a small file expand without bound)",
+                      line, col)
     try:
         node, data = safe_compose_load(text)
     except RecursionError:

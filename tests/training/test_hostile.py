@@ -200,3 +200,29 @@ def test_f8_a_registered_model_still_marked_is_adopted_not_deleted(tmp_path):
     trainer.train(trainer.prepare(proj, load("b_v1")))
     assert sorted(p.name for p in model.iterdir()) == ["metadata.json", "model.bin"]
     assert [e["name"] for e in registry.read_entries(proj)] == ["a_v1", "b_v1"]
+
+
+# ------------------------------------------------------------------------------ F9
+BOMB = ('- &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+        + "".join(f'- &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},'
+                  f'*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n' for i in range(9)))
+
+
+@pytest.mark.parametrize("command", [["models", "list"], ["predict", "m_v1", "hello"], train_args("x_v1")])
+def test_f9_an_alias_bomb_in_the_registry_is_refused_at_its_line(tmp_path, command):
+    proj = make_project(tmp_path / "p")
+    (proj / "models_registry.yaml").write_text("# registry\n" + BOMB)
+    r = n3(proj, *command, timeout=30)
+    assert_clean_failure(r, "registry-corrupted")
+    assert "models_registry.yaml:2:3" in r.stderr and "anchor" in r.stderr
+
+
+def test_f9_an_ampersand_inside_a_string_is_not_an_anchor(tmp_path):
+    from n3lang.training import config, trainer
+
+    proj = make_project(tmp_path / "p")
+    shutil.copy(proj / "data" / "t.jsonl", proj / "data" / "r&d *all*.jsonl")
+    cfg = config.load({"model_base": "text-base", "dataset": "data/r&d *all*.jsonl", "epochs": 1,
+                       "output_name": "m_v1"})
+    trainer.train(trainer.prepare(proj, cfg))
+    assert registry.read_entries(proj)[0]["dataset"] == "data/r&d *all*.jsonl"
