@@ -88,9 +88,12 @@ def _metadata(proj: Path, entry: dict, as_json: bool) -> dict | None:
 
     rel = (Path(entry["artifact_uri"]).parent / "metadata.json").as_posix()
     label = f"{entry['name']}@{entry['version']}"
+    from n3lang.training.files import read_limited
+    from n3lang.training.inference import MAX_METADATA_BYTES
+
     try:
-        raw = (proj / rel).read_bytes()
-    except OSError:
+        raw = read_limited(proj / rel, MAX_METADATA_BYTES)
+    except OSError:  # missing, not a regular file, too large: shown without metadata
         return None
     try:
         meta = json.loads(raw.decode("utf-8"))

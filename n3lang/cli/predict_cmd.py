@@ -56,8 +56,6 @@ def _batch(predictor, path: Path, as_json: bool) -> None:
     from n3lang.training import errors, metrics
     from n3lang.training.dataset import TARGET_FIELDS
 
-    if not path.is_file():
-        raise errors.fail(errors.DATASET_MISSING, f"dataset {path} does not exist", str(path))
     base = path.parent
     predictor.base_dir = base
     y_true, y_pred = [], []
@@ -114,12 +112,25 @@ def _batch(predictor, path: Path, as_json: bool) -> None:
 def _read_lines(path: Path) -> list[str]:
     """The file's lines, or a diagnostic naming the line and column of the first byte that is
     not UTF-8."""
-    from n3lang.training import errors
+    from n3lang.training import errors, files
+    from n3lang.training.dataset import max_dataset_bytes
 
+    limit = max_dataset_bytes()
     try:
-        raw = path.read_bytes()
+        raw = files.read_limited(path, limit)
+    except FileNotFoundError:
+        raise errors.fail(errors.DATASET_MISSING, f"dataset {path} does not exist", str(path))
+    except files.NotRegularFile as exc:
+        raise errors.fail(errors.DATASET_MISSING, f"dataset {path} {exc.strerror}", str(path),
+                          why="Rows to predict are read from a JSONL file: never from a device, a pipe or a "
+                              "directory, which could block or never end.",
+                          fix="Point --dataset at a .jsonl file.")
+    except files.TooLarge as exc:
+        raise errors.fail(errors.DATASET_MISSING, f"dataset {path} is {exc.size} bytes, over the {limit}-byte limit",
+                          str(path), why="Datasets are read within a size limit so that memory stays bounded.",
+                          fix="Split the file, or raise the limit with N3_MAX_DATASET_BYTES=<bytes>.")
     except OSError as exc:
-        raise errors.fail(errors.DATASET_MISSING, f"cannot read {path}: {exc.strerror}", str(path))
+        raise errors.fail(errors.DATASET_MISSING, f"cannot read {path}: {exc.strerror or exc}", str(path))
     try:
         return raw.decode("utf-8-sig").splitlines()
     except UnicodeDecodeError as exc:

@@ -17,6 +17,9 @@ from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, fail, json_option
 from n3lang.diagnostics import Diagnostic, make
 
 
+MAX_INPUT_BYTES = 64 << 20  # --input @file
+
+
 def _input_error(message: str) -> Diagnostic:
     from n3lang.runtime.errors import INPUT_ERROR
 
@@ -31,11 +34,21 @@ def read_input(text: str | None):
         return {}, None
     where = "--input"
     if text.startswith("@"):
+        from n3lang.training import files
+
         where = text[1:]
-        try:
-            text = Path(where).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            return None, _input_error(f"Cannot read input file '{where}': {exc}")
+        try:  # a regular file within the limit: never a FIFO (blocks) or /dev/zero (never ends)
+            text = files.read_limited(where, MAX_INPUT_BYTES).decode("utf-8")
+        except files.TooLarge as exc:
+            return None, _input_error(f"Cannot read input file '{where}': it is {exc.size} bytes, over the "
+                                      f"{MAX_INPUT_BYTES}-byte limit of a flow input")
+        except files.NotRegularFile as exc:
+            return None, _input_error(f"Cannot read input file '{where}': it {exc.strerror}")
+        except UnicodeDecodeError as exc:
+            return None, _input_error(f"Cannot read input file '{where}': it is not UTF-8 text (byte offset "
+                                      f"{exc.start})")
+        except (OSError, ValueError) as exc:
+            return None, _input_error(f"Cannot read input file '{where}': {getattr(exc, 'strerror', None) or exc}")
     try:
         return parse_json_text(text), None
     except ValueError as exc:

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import yaml
 
-from n3lang.training import errors, shape
+from n3lang.training import errors, files, shape
 from n3lang.training.artifacts import fsync_dir
 
 REGISTRY_FILE = "models_registry.yaml"
@@ -281,14 +281,28 @@ def fold(chain: list[dict]) -> list[dict]:
 def read_chain(project_dir: Path) -> list[dict]:
     """Every raw entry (model entries and status events) in order, each with ``_line``; []
     when there is no registry. Raises DiagnosticError (registry-corrupted) naming the line."""
-    path = registry_path(project_dir)
+    raw = _read_registry(registry_path(project_dir))
+    return [] if raw is None else _parse(raw, REGISTRY_FILE)
+
+
+def _read_registry(path: Path) -> bytes | None:
+    """The registry's bytes (None when there is none); registry-corrupted for a FIFO, a
+    device, a directory, a file over MAX_REGISTRY_BYTES or one that cannot be read."""
     try:
-        raw = path.read_bytes()
+        return files.read_limited(path, MAX_REGISTRY_BYTES)
     except FileNotFoundError:
-        return []
+        return None
+    except files.TooLarge as exc:
+        raise errors.fail(errors.REGISTRY_CORRUPTED, f"{REGISTRY_FILE} is {exc.size} bytes, larger than the "
+                          f"{MAX_REGISTRY_BYTES}-byte limit of a registry", REGISTRY_FILE)
+    except files.NotRegularFile as exc:
+        raise errors.fail(errors.REGISTRY_CORRUPTED, f"{REGISTRY_FILE} {exc.strerror}; n3 reads the registry only "
+                          "from a regular file", REGISTRY_FILE,
+                          fix=f"Remove {REGISTRY_FILE} (it holds no registry) and restore the real file "
+                              "from version control or a backup.")
     except OSError as exc:
-        raise errors.fail(errors.REGISTRY_CORRUPTED, f"{REGISTRY_FILE} cannot be read: {exc.strerror}", REGISTRY_FILE)
-    return _parse(raw, REGISTRY_FILE)
+        raise errors.fail(errors.REGISTRY_CORRUPTED, f"{REGISTRY_FILE} cannot be read: {exc.strerror or exc}",
+                          REGISTRY_FILE)
 
 
 def read_entries(project_dir: Path) -> list[dict]:
@@ -394,10 +408,7 @@ def append(project_dir: Path, entry: dict) -> dict:
     """Append ``entry`` (previous_sha256 is filled in) atomically; the caller holds ``locked``.
     Returns the entry as written."""
     path = registry_path(project_dir)
-    try:
-        old = path.read_bytes()
-    except FileNotFoundError:
-        old = b""
+    old = _read_registry(path) or b""
     chain = _parse(old, REGISTRY_FILE)
     if is_event(entry):
         if find(fold(chain), entry["name"], str(entry["version"])) is None:

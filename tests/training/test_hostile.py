@@ -49,7 +49,7 @@ def assert_clean_failure(r: subprocess.CompletedProcess, code: str | None = None
     assert r.returncode == rc, (r.returncode, r.stdout, r.stderr)
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r.stderr
     if code is not None:
-        assert f"[{code}]" in r.stderr or f'"code": "{code}"' in r.stdout, (r.stdout, r.stderr)
+        assert f"[{code}]" in r.stderr + r.stdout or f'"code": "{code}"' in r.stdout, (r.stdout, r.stderr)
 
 
 def staging_left(project: Path) -> list[str]:
@@ -226,3 +226,44 @@ def test_f9_an_ampersand_inside_a_string_is_not_an_anchor(tmp_path):
                        "output_name": "m_v1"})
     trainer.train(trainer.prepare(proj, cfg))
     assert registry.read_entries(proj)[0]["dataset"] == "data/r&d *all*.jsonl"
+
+
+# ------------------------------------------------------------------------------ F13
+@pytest.fixture
+def fifo_project(tmp_path):
+    proj = make_project(tmp_path / "p")
+    os.mkfifo(tmp_path / "fifo")
+    return proj, tmp_path / "fifo"
+
+
+@pytest.mark.parametrize("case", ["registry", "dataset", "predict-dataset", "run-input", "check", "run-app",
+                                  "config", "model-file"])
+def test_f13_a_fifo_or_device_is_refused_not_waited_on(fifo_project, case):
+    proj, fifo = fifo_project
+    if case == "registry":
+        os.mkfifo(proj / "models_registry.yaml")
+        args, code = ["models", "list"], "registry-corrupted"
+    elif case == "dataset":
+        args, code = train_args("m_v1", str(fifo)), "dataset-missing"
+    elif case == "predict-dataset":
+        assert n3(proj, *train_args("m_v1")).returncode == 0
+        args, code = ["predict", "m_v1", "--dataset", "/dev/zero"], "dataset-missing"
+    elif case == "run-input":
+        args, code = ["run", "app.ai", "--input", f"@{fifo}"], None
+    elif case == "check":
+        args, code = ["check", str(fifo)], "unreadable-file"
+    elif case == "run-app":
+        args, code = ["run", "/dev/zero"], "unreadable-file"
+    elif case == "config":
+        args, code = ["train", "--config", str(fifo)], "config-file-invalid"
+    else:
+        assert n3(proj, *train_args("m_v1")).returncode == 0
+        meta = proj / "models" / "m_v1" / "1.0.0" / "metadata.json"
+        meta.unlink()
+        os.mkfifo(meta)
+        args, code = ["predict", "m_v1", "hello"], "model-corrupted"
+    r = n3(proj, *args, timeout=30)
+    assert_clean_failure(r, code)
+    assert "regular file" in r.stderr + r.stdout or "not a file" in r.stderr, r.stderr
+    if case == "predict-dataset":
+        assert "does not exist" not in r.stderr
