@@ -267,3 +267,86 @@ def test_f13_a_fifo_or_device_is_refused_not_waited_on(fifo_project, case):
     assert "regular file" in r.stderr + r.stdout or "not a file" in r.stderr, r.stderr
     if case == "predict-dataset":
         assert "does not exist" not in r.stderr
+
+
+# ------------------------------------------------------------------------------ F6
+def test_f6_a_line_over_the_limit_is_a_located_error_and_is_never_held_whole(tmp_path):
+    from n3lang.diagnostics import DiagnosticError
+    from n3lang.training import dataset
+    from n3lang.training.modes import get_handler
+
+    rows = tmp_path / "rows.jsonl"
+    with open(rows, "w") as fh:
+        fh.write('{"input": "a", "target": "x"}\n')
+        fh.write('{"input": "' + "b" * (3 << 20) + '", "target": "y"}\n')  # 3 MiB line
+        fh.write('{"input": "c", "target": "y"}\n')
+    os.environ["N3_MAX_LINE_BYTES"] = str(1 << 20)
+    try:
+        with pytest.raises(DiagnosticError) as exc:
+            dataset.read(rows, "rows.jsonl", get_handler("text"))
+    finally:
+        del os.environ["N3_MAX_LINE_BYTES"]
+    (d,) = exc.value.diagnostics
+    assert d.code == "dataset-too-large" and d.span.line == 2 and "1048576-byte limit" in d.message
+    assert "N3_MAX_LINE_BYTES" in d.fix
+
+
+def test_f6_a_dataset_over_the_file_limit_is_refused_before_reading(tmp_path):
+    proj = make_project(tmp_path / "p")
+    r = n3(proj, *train_args(), "--json", env={"N3_MAX_DATASET_BYTES": "1000"})
+    assert_clean_failure(r, "dataset-too-large")
+    d = json.loads(r.stdout)["diagnostics"][0]
+    assert "1000-byte limit" in d["message"] and "N3_MAX_DATASET_BYTES" in d["why"] + d["fix"]
+    assert not (proj / "models").exists()
+
+
+def test_f6_snapshot_and_rows_are_unchanged_by_streaming(tmp_path):
+    import hashlib
+
+    from n3lang.training import dataset
+    from n3lang.training.modes import get_handler
+
+    raw = (DATA / "tickets.jsonl").read_bytes()
+    data = dataset.read(DATA / "tickets.jsonl", "t.jsonl", get_handler("text"))
+    assert data.snapshot == hashlib.sha256(raw).hexdigest() and data.n_bytes == len(raw)
+    assert len(data) == sum(1 for line in raw.splitlines() if line.strip())
+
+
+def test_f6_run_input_from_a_huge_file_is_refused_with_the_limit(tmp_path, monkeypatch):
+    from n3lang.cli import run_cmd
+
+    big = tmp_path / "big.json"
+    big.write_text("[" + "1," * 600 + "1]")
+    monkeypatch.setattr(run_cmd, "MAX_INPUT_BYTES", 1000)
+    value, problem = run_cmd.read_input(f"@{big}")
+    assert value is None and "1000-byte limit" in problem.message
+
+
+def test_f6_large_images_are_decoded_reduced_one_at_a_time(tmp_path):
+    from PIL import Image
+
+    from n3lang.training import dataset, image
+    from n3lang.training.modes import get_handler
+
+    big = Image.new("RGB", (4096, 4096), (200, 30, 30))
+    big.save(tmp_path / "a.png")
+    big.save(tmp_path / "b.jpg", quality=50)
+    Image.new("L", (4096, 2048), 90).save(tmp_path / "c.png")
+    for name in ("a.png", "b.jpg", "c.png"):
+        arr = image.decode_image_file(tmp_path / name)
+        assert max(arr.shape[:2]) <= 2 * image.DECODE_SIDE, (name, arr.shape)
+    with open(tmp_path / "rows.jsonl", "w") as fh:
+        for i, name in enumerate(["a.png", "b.jpg", "c.png"] * 2):
+            fh.write(json.dumps({"image": name, "target": "xy"[i % 2]}) + "\n")
+    image._CACHE.clear()
+    data = dataset.read(tmp_path / "rows.jsonl", "rows.jsonl", get_handler("image"))
+    assert len(data) == 6 and image._CACHE.used <= 6 * (2 * image.DECODE_SIDE) ** 2 * 3
+    image._CACHE.clear()
+
+
+def test_f6_media_helpers_have_their_own_modules():
+    from n3lang.training import audio, image, media, wav
+
+    assert audio.MediaError is media.MediaError is image.MediaError
+    assert audio.read_wav is wav.read_wav and audio.WavError is wav.WavError
+    assert "_check_file" not in vars(audio) and "from n3lang.training.image" not in Path(audio.__file__).read_text()
