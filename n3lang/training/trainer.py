@@ -16,6 +16,7 @@ deleted: n3 did not make it. Outputs stay inside the project unless
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import platform
@@ -575,12 +576,8 @@ def verify_retrain(project_dir: Path, ref: str) -> dict:
         known = ", ".join(sorted({e["name"] for e in entries})) or "(none)"
         raise errors.fail(errors.MODEL_NOT_FOUND, f"model {ref!r} is not in {registry.REGISTRY_FILE}; known: {known}",
                           registry.REGISTRY_FILE)
-    c = entry.get("config") or {}
-    cfg = TrainingConfig(model_base=entry["base_model"], dataset=entry["dataset"], epochs=c.get("epochs"),
-                         learning_rate=c.get("learning_rate"), seed=entry["training_seed"], output_name=name,
-                         mode=c.get("mode", entry["domain"]), validation_split=c.get("validation_split"),
-                         output_dir=c.get("output_dir"), report_dir=c.get("report_dir"))
-    plan = prepare(project_dir, cfg, check_registry=False)
+    cfg = _config_of_entry(entry, _requested_of(project_dir, entry))
+    plan = prepare(project_dir, cfg, check_registry=False, allow_outside_project=True)
     checks = []
     with tempfile.TemporaryDirectory(prefix="n3-verify-") as tmp:
         built = build(plan, Path(tmp), created_at=str(entry["created_at"]))
@@ -596,6 +593,56 @@ def verify_retrain(project_dir: Path, ref: str) -> dict:
                 checks.append(_check(plan.rel(existing), artifacts.sha256_file(existing), artifacts.sha256_file(src)))
         shutil.rmtree(built.stage, ignore_errors=True)
     return {"name": name, "version": str(entry["version"]), "ok": all(c["match"] for c in checks), "checks": checks}
+
+
+def _requested_of(project_dir: Path, entry: dict) -> dict:
+    """The settings the run was given (metadata.json's config.requested), when the model's
+    metadata.json is there and matches the registry; else {}. Retraining from them, not only
+    from the effective values, reproduces metadata.json (it records both)."""
+    from n3lang.training.files import read_limited
+
+    try:
+        raw = read_limited(project_dir / Path(str(entry["artifact_uri"])).parent / "metadata.json", 64 << 20)
+    except (OSError, ValueError, KeyError):
+        return {}
+    if artifacts.sha256_bytes(raw) != entry.get("metadata_sha256"):
+        return {}
+    try:
+        requested = json.loads(raw)["config"]["requested"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return {}
+    return {k: v for k, v in requested.items() if k in config_mod.FIELDS} if isinstance(requested, dict) else {}
+
+
+def _config_of_entry(entry: dict, requested: dict | None = None) -> TrainingConfig:
+    """The training config a registry entry records, checked like any other config: an entry
+    that does not record what retraining needs (a hand-written or older entry without
+    ``dataset``) or records a value training would refuse is an error at the entry's line."""
+    label = f"{entry.get('name')}@{entry.get('version')}"
+    where = (registry.REGISTRY_FILE, errors.span_at(int(entry.get("_line", 1))))
+    if not isinstance(entry.get("dataset"), str) or not entry["dataset"]:
+        raise errors.fail(errors.TRAINING_FAILED,
+                          f"cannot retrain {label}: its registry entry (line {entry.get('_line')}) does not record "
+                          "the dataset it was trained on", *where,
+                          fix="Retrain it under a new name with `n3 train --dataset FILE ...`; entries written by "
+                              "`n3 train` always record `dataset`.")
+    c = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+    values = {"model_base": entry.get("base_model"), "dataset": entry["dataset"], "seed": entry.get("training_seed"),
+              "output_name": entry.get("name"), "mode": c.get("mode", entry.get("domain"))}
+    for key in ("epochs", "learning_rate", "validation_split", "output_dir", "report_dir"):
+        if c.get(key) is not None:
+            values[key] = c[key]
+    if requested:  # as the run was given them: a setting left unset stays unset (the base's default)
+        for key in ("seed", "epochs", "learning_rate", "validation_split"):
+            values.pop(key, None)
+            if requested.get(key) is not None:
+                values[key] = requested[key]
+    cfg, problems = config_mod.coerce(values, {k: where for k in values})
+    if problems:
+        d = problems[0]
+        raise errors.fail(errors.TRAINING_FAILED, f"cannot retrain {label}: its registry entry (line "
+                          f"{entry.get('_line')}) records a setting training refuses: {d.message}", *where)
+    return cfg
 
 
 def _check(what: str, expected: str, actual: str) -> dict:

@@ -350,3 +350,32 @@ def test_f6_media_helpers_have_their_own_modules():
     assert audio.MediaError is media.MediaError is image.MediaError
     assert audio.read_wav is wav.read_wav and audio.WavError is wav.WavError
     assert "_check_file" not in vars(audio) and "from n3lang.training.image" not in Path(audio.__file__).read_text()
+
+
+# ------------------------------------------------------------------------------ F10
+def _entry_without(proj: Path, field: str) -> None:
+    """Rewrite the registry's only entry without ``field``, with a valid chain (as a hand-written
+    or older entry would be)."""
+    from n3lang.training import registry as reg
+
+    (entry,) = reg.read_chain(proj)
+    entry = {k: v for k, v in entry.items() if k != field and not k.startswith("_")}
+    entry["previous_sha256"] = reg.GENESIS
+    (proj / "models_registry.yaml").write_text(reg.HEADER + reg.entry_text(entry))
+    (proj / "models_registry.head").unlink(missing_ok=True)
+
+
+def test_f10_verify_of_an_entry_without_dataset_is_a_clear_error(tmp_path):
+    proj = make_project(tmp_path / "p")
+    assert n3(proj, *train_args("m_v1")).returncode == 0
+    _entry_without(proj, "dataset")
+    r = n3(proj, "train", "--verify", "m_v1")
+    assert_clean_failure(r, "training-failed")
+    assert "does not record the dataset" in r.stderr and "models_registry.yaml:3:1" in r.stderr
+
+
+def test_f10_verify_reproduces_a_model_trained_without_a_seed(tmp_path):
+    proj = make_project(tmp_path / "p")
+    assert n3(proj, *train_args("m_v1")).returncode == 0  # no --seed: the base's default applies
+    r = n3(proj, "train", "--verify", "m_v1")
+    assert r.returncode == 0 and "reproduced" in r.stdout, (r.stdout, r.stderr)
