@@ -379,3 +379,52 @@ def test_f10_verify_reproduces_a_model_trained_without_a_seed(tmp_path):
     assert n3(proj, *train_args("m_v1")).returncode == 0  # no --seed: the base's default applies
     r = n3(proj, "train", "--verify", "m_v1")
     assert r.returncode == 0 and "reproduced" in r.stdout, (r.stdout, r.stderr)
+
+
+# ------------------------------------------------------------------------------ F11
+@pytest.fixture(scope="module")
+def two_models(tmp_path_factory):
+    from n3lang.training import config, trainer
+
+    proj = make_project(tmp_path_factory.mktemp("f11") / "p")
+    for n in ("a_v1", "b_v1"):
+        cfg = config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 1, "output_name": n})
+        trainer.train(trainer.prepare(proj, cfg))
+    return proj
+
+
+def _tampered(two_models, tmp_path, edit) -> Path:
+    proj = tmp_path / "p"
+    shutil.copytree(two_models, proj)
+    reg = proj / "models_registry.yaml"
+    reg.write_text(edit(reg.read_text()))
+    return proj
+
+
+def _drop_last_entry(text: str) -> str:
+    return text[: text.rindex("\n- ") + 1]
+
+
+@pytest.mark.parametrize("edit,says", [
+    (lambda t: t.replace('"b_v1"', '"c_v1"'), "last entry (line"),
+    (lambda t: t[: t.rindex("1970")] + "1999" + t[t.rindex("1970") + 4:], "last entry (line"),  # created_at
+    (_drop_last_entry, "entries were removed"),
+])
+def test_f11_an_edited_last_entry_or_a_cut_off_end_is_reported(two_models, tmp_path, edit, says):
+    proj = _tampered(two_models, tmp_path, edit)
+    r = n3(proj, "models", "list")
+    assert_clean_failure(r, "registry-corrupted")
+    assert says in r.stderr
+
+
+def test_f11_an_append_whose_head_update_was_cut_off_is_accepted(two_models, tmp_path):
+    proj = tmp_path / "p"
+    shutil.copytree(two_models, proj)
+    head = json.loads((proj / "models_registry.head").read_text())
+    assert head["entries"] == 2
+    chain = registry.read_chain(proj)
+    (proj / "models_registry.head").write_text(json.dumps({"entries": 1,
+                                                           "head_sha256": registry.entry_sha256(chain[0])}))
+    assert [e["name"] for e in registry.read_entries(proj)] == ["a_v1", "b_v1"]
+    (proj / "models_registry.head").unlink()  # a registry from before head files: read as it is
+    assert len(registry.read_entries(proj)) == 2

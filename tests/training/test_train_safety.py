@@ -63,7 +63,7 @@ def test_byte_identical_across_processes_hashseeds_blas_threads_and_dirs(tmp_pat
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
     fa, fb = artifacts(a), artifacts(b)
-    assert len(fa) == 5 and fa == fb
+    assert len(fa) == 6 and fa == fb
     assert all(str(tmp_path).encode() not in v for v in fa.values())
 
 
