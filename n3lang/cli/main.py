@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
     except Exception as exc:  # pragma: no cover - a bug by definition
-        click.echo(f"n3: internal error: {type(exc).__name__}: {exc}", err=True)
+        from n3lang.cli.common import escape_controls
+
+        click.echo(escape_controls(f"n3: internal error: {type(exc).__name__}: {exc}"), err=True)
         click.echo("This is a bug in n3; please report it with the command you ran.", err=True)
         sys.exit(3)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from n3lang import json_limits, surrogates
-from n3lang.cli.common import fail, json_option, print_json
+from n3lang.cli.common import echo, fail, json_option, json_text, print_json
 from n3lang.diagnostics import DiagnosticError
 
 
@@ -49,7 +49,7 @@ def predict(ref: str, inputs: tuple, dataset: str | None, as_json: bool) -> None
         print_json(results[0] if len(results) == 1 else results)
     else:
         for r in results:
-            click.echo(f"{r['label']}\t{r['confidence']:.3f}" + (f"\t{r['input']}" if len(results) > 1 else ""))
+            echo(f"{r['label']}\t{r['confidence']:.3f}" + (f"\t{r['input']}" if len(results) > 1 else ""))
 
 
 def _batch(predictor, path: Path, as_json: bool) -> None:
@@ -98,8 +98,10 @@ def _batch(predictor, path: Path, as_json: bool) -> None:
             rec["target"] = str(row[tkey]).strip()
             y_true.append(rec["target"])
             y_pred.append(out["label"])
-        click.echo(json.dumps(rec, sort_keys=True, ensure_ascii=False) if as_json else
-                   f"{lineno}\t{out['label']}\t{out['confidence']:.3f}")
+        if as_json:
+            click.echo(json_text(json.dumps(rec, sort_keys=True, ensure_ascii=False)))
+        else:
+            echo(f"{lineno}\t{out['label']}\t{out['confidence']:.3f}")
     if problems:
         raise DiagnosticError(problems)
     if y_true:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, fail, json_option
+from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, echo, fail, json_option, json_text
 from n3lang.diagnostics import Diagnostic, make
 
 
@@ -114,9 +114,9 @@ def run(app: str, flow_arg: str | None, flow_name: str | None, input_text: str |
         fail([make(LIMIT_ERROR, "The result is nested too deeply to print.", file=app)],
              as_json, {})
     if as_json:
-        click.echo(text)
+        click.echo(json_text(text))
         sys.exit(EXIT_OK if outcome.ok else EXIT_USER_ERROR)
     if not outcome.ok:
         fail([outcome.error], False, {app: source})
-    click.echo(text)
+    echo(text)
     sys.exit(EXIT_OK)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, fail, json_option, print_json, status
+from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, echo, fail, json_option, print_json, status
 from n3lang.diagnostics import DiagnosticError
 
 FLAG_KEYS = ("model_base", "dataset", "epochs", "learning_rate", "seed", "output_name", "mode",
@@ -180,9 +180,9 @@ def train(app, config_file, as_json, dry_run, verify_ref, model_name, allow_outs
                 print_json({"ok": True, "dry_run": True, "plans": summaries, "up_to_date": up_to_date})
             else:
                 for s in summaries:
-                    click.echo(_human_plan(s))
+                    echo(_human_plan(s))
                 for n in up_to_date:
-                    click.echo(f"{n}: up to date (already registered)")
+                    echo(f"{n}: up to date (already registered)")
             return
         results = []
         for plan in plans:
@@ -202,9 +202,9 @@ def train(app, config_file, as_json, dry_run, verify_ref, model_name, allow_outs
             print_json({"ok": True, "trained": [_json_result(r) for r in results], "up_to_date": up_to_date})
         else:
             for r in results:
-                click.echo(_human_result(r))
+                echo(_human_result(r))
             if not results and up_to_date:
-                click.echo("Nothing to train: every model is up to date.")
+                echo("Nothing to train: every model is up to date.")
     except DiagnosticError as exc:
         fail(exc.diagnostics, as_json, sources_for(exc.diagnostics, dirs))
 
@@ -224,7 +224,7 @@ def _verify(project: Path, ref: str, as_json: bool) -> None:
     else:
         for c in result["checks"]:
             mark = "ok      " if c["match"] else "MISMATCH"
-            click.echo(f"{mark} {c['file']}: {c['actual']}" + ("" if c["match"] else f" (expected {c['expected']})"))
-        click.echo(f"{result['name']}@{result['version']}: " + ("reproduced: every sha256 matches" if result["ok"]
+            echo(f"{mark} {c['file']}: {c['actual']}" + ("" if c["match"] else f" (expected {c['expected']})"))
+        echo(f"{result['name']}@{result['version']}: " + ("reproduced: every sha256 matches" if result["ok"]
                                                                 else "NOT reproduced"))
     sys.exit(EXIT_OK if result["ok"] else EXIT_USER_ERROR)

@@ -428,3 +428,28 @@ def test_f11_an_append_whose_head_update_was_cut_off_is_accepted(two_models, tmp
     assert [e["name"] for e in registry.read_entries(proj)] == ["a_v1", "b_v1"]
     (proj / "models_registry.head").unlink()  # a registry from before head files: read as it is
     assert len(registry.read_entries(proj)) == 2
+
+
+# ------------------------------------------------------------------------------ F12
+EVIL = "\x1b]0;pwned\x07\x1b[2J\x9b31m"
+
+
+def test_f12_labels_and_names_with_terminal_escapes_are_printed_escaped(tmp_path):
+    proj = make_project(tmp_path / "p")
+    rows = [{"input": f"word{i} alpha", "target": EVIL if i % 2 else "plain"} for i in range(12)]
+    (proj / "data" / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    outs = [n3(proj, *train_args("m_v1", "data/t.jsonl", "--dry-run")), n3(proj, *train_args("m_v1"))]
+    outs.append(n3(proj, "predict", "m_v1", "word1 alpha", "word3 alpha"))
+    outs.append(n3(proj, "models", "show", "m_v1"))
+    reg = proj / "models_registry.yaml"  # a hand-edited name in the registry
+    reg.write_text(reg.read_text().replace('base_model: "text-base"', 'base_model: "text-base\\e[2J"'))
+    (proj / "models_registry.head").unlink()
+    outs.append(n3(proj, "models", "list"))
+    for r in outs:
+        assert "\x1b" not in r.stdout + r.stderr and "\x9b" not in r.stdout + r.stderr and "\x07" not in r.stdout
+        assert "Traceback" not in r.stderr
+    assert "\\x1b]0;pwned\\x07" in outs[2].stdout + outs[3].stdout
+    assert "\\x1b[2J" in outs[4].stdout + outs[4].stderr
+    j = n3(proj, "predict", "m_v1", "word1 alpha", "--json")
+    if j.returncode == 0:
+        assert "\x9b" not in j.stdout and json.loads(j.stdout)["label"] in (EVIL, "plain")
