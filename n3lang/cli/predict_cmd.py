@@ -54,7 +54,7 @@ def predict(ref: str, inputs: tuple, dataset: str | None, as_json: bool) -> None
 
 def _batch(predictor, path: Path, as_json: bool) -> None:
     from n3lang.training import errors, metrics
-    from n3lang.training.dataset import TARGET_FIELDS
+    from n3lang.training.dataset import TARGET_FIELDS, DuplicateKey, duplicate_column, loads_row
 
     base = path.parent
     predictor.base_dir = base
@@ -65,7 +65,12 @@ def _batch(predictor, path: Path, as_json: bool) -> None:
         if not line.strip():
             continue
         try:
-            row = json_limits.loads(line)
+            row = loads_row(line)
+        except DuplicateKey as exc:
+            problems.append(errors.error(errors.DATASET_ROW, f"the row names {json.dumps(exc.key, ensure_ascii=False)} "
+                                         "twice; a key may appear once in an object", str(path),
+                                         errors.span_at(lineno, duplicate_column(line, exc.key))))
+            continue
         except json.JSONDecodeError as exc:
             problems.append(errors.error(errors.DATASET_ROW, f"line is not valid JSON: {exc.msg}", str(path),
                                          errors.span_at(lineno, exc.colno)))

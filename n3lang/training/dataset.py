@@ -45,6 +45,48 @@ class Dataset:
         return len(self.inputs)
 
 
+class DuplicateKey(ValueError):
+    """A JSON object of a row names the same key twice (Python's json keeps the last)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"key {json.dumps(key, ensure_ascii=False)} appears twice in one object")
+        self.key = key
+
+
+def _unique_keys(pairs: list) -> dict:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen: set = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise DuplicateKey(k)
+            seen.add(k)
+    return d
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")  # worded as json_limits.describe expects
+
+
+_ROW_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+
+
+def loads_row(text: str):
+    """One dataset line as JSON, like json_limits.loads, but a key given twice in an object
+    raises DuplicateKey (silently keeping the last value would train on half a row)."""
+    return _ROW_DECODER.decode(text)
+
+
+def duplicate_column(text: str, key: str) -> int:
+    """1-based column of the second ``"key":`` in ``text`` (1 when it cannot be found: the key
+    may be spelled with escapes)."""
+    import re
+
+    quoted = re.escape(json.dumps(key, ensure_ascii=False))
+    hits = [m.start() for m in re.finditer(quoted + r"\s*:", text)]
+    return hits[1] + 1 if len(hits) > 1 else 1
+
+
 def canonical_row(input_value, target: str) -> str:
     """The normalised row as canonical JSON (sorted keys, no spaces, UTF-8)."""
     return json.dumps({"input": input_value, "target": target}, sort_keys=True, ensure_ascii=False,
@@ -211,7 +253,12 @@ def _read_rows(reader, display: str, handler, dataset_dir: Path, allow_absolute:
             continue
         ctx = RowContext(display, lineno, text, dataset_dir, allow_absolute)
         try:
-            row = json_limits.loads(text)
+            row = loads_row(text)
+        except DuplicateKey as exc:
+            problems.append(ctx.problem(f"the row names {json.dumps(exc.key, ensure_ascii=False)} twice; a key "
+                                        "may appear once in an object", column=duplicate_column(text, exc.key),
+                                        fix=f"Keep one {json.dumps(exc.key, ensure_ascii=False)} in the object."))
+            continue
         except json.JSONDecodeError as exc:
             problems.append(ctx.problem(f"line is not valid JSON: {exc.msg}", column=exc.colno,
                                         fix="Write one complete JSON object per line."))

@@ -180,7 +180,10 @@ def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = Tr
     _check_output_paths(cfg, {"output_dir": output_dir / name / version,
                               "report_dir": max(report_paths(report_dir, name, version).values(),
                                                 key=lambda p: len(p.name))})
-    data = dataset_mod.read(ds_path, display, handler, allow_absolute=Path(cfg.dataset).is_absolute())
+    # messages name the file as the user gave it; artifacts record ``display`` (never absolute)
+    shown = cfg.dataset if display.startswith("../") and Path(cfg.dataset).is_absolute() else display
+    data = dataset_mod.read(ds_path, shown, handler, allow_absolute=Path(cfg.dataset).is_absolute())
+    data.display = display
     mask = dataset_mod.split(data.canonical, params["seed"], params["validation_split"])
     labels = sorted(set(data.targets))
     return Plan(project_dir, cfg, base, handler, name, version, requested, params, data,

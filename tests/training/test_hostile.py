@@ -453,3 +453,26 @@ def test_f12_labels_and_names_with_terminal_escapes_are_printed_escaped(tmp_path
     j = n3(proj, "predict", "m_v1", "word1 alpha", "--json")
     if j.returncode == 0:
         assert "\x9b" not in j.stdout and json.loads(j.stdout)["label"] in (EVIL, "plain")
+
+
+# ------------------------------------------------------------------------------ F15
+def test_f15_a_key_given_twice_in_a_row_is_a_located_error(tmp_path):
+    proj = make_project(tmp_path / "p")
+    with open(proj / "data" / "t.jsonl", "a") as fh:
+        fh.write('{"input": "refund please", "target": "billing", "target": "account"}\n')
+    lineno = (proj / "data" / "t.jsonl").read_text().count("\n")
+    r = n3(proj, *train_args(), "--json")
+    assert_clean_failure(r, "dataset-row-invalid")
+    (d,) = json.loads(r.stdout)["diagnostics"]
+    assert d["file"] == "data/t.jsonl" and d["line"] == lineno and d["column"] == 49
+    assert '"target" twice' in d["message"]
+    assert not (proj / "models").exists()
+
+
+def test_f15_predict_dataset_rows_with_a_repeated_key_are_reported(tmp_path):
+    proj = make_project(tmp_path / "p")
+    assert n3(proj, *train_args()).returncode == 0
+    (proj / "rows.jsonl").write_text('{"input": "a", "input": "b"}\n')
+    r = n3(proj, "predict", "m_v1", "--dataset", "rows.jsonl")
+    assert_clean_failure(r, "dataset-row-invalid")
+    assert "rows.jsonl:1:16" in r.stderr and '"input" twice' in r.stderr
