@@ -18,6 +18,28 @@ from n3lang.diagnostics import Diagnostic, make
 
 
 MAX_INPUT_BYTES = 64 << 20  # --input @file
+MAX_JSON_DIGITS = 4300  # Python's default int-string limit: json.loads refuses longer integers
+
+
+def _longest_number(value) -> int:
+    """The most digits of any number in a to_json_value payload (containers walked once each,
+    without recursion)."""
+    longest = 0
+    stack = [value]
+    seen: set[int] = set()
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple, dict)):
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            stack.extend(v.values() if isinstance(v, dict) else v)
+        elif isinstance(v, float):  # exact decimals are float subclasses carrying their text
+            text = getattr(v, "text", "")
+            longest = max(longest, sum(ch.isdigit() for ch in text.partition("E")[0].partition("e")[0]))
+        elif isinstance(v, int) and not isinstance(v, bool):
+            longest = max(longest, 1 if v == 0 else (v.bit_length() * 30103) // 100000 + 1)
+    return longest
 
 
 def _input_error(message: str) -> Diagnostic:
@@ -106,7 +128,16 @@ def run(app: str, flow_arg: str | None, flow_name: str | None, input_text: str |
     outcome = run_flow(program, flow_name, value, state_path=state_path, source=source,
                        project_dir=Path(app).resolve().parent)
     try:
-        text = dumps(outcome.to_json()) if as_json else (
+        payload = outcome.to_json() if as_json else None
+        digits = _longest_number(payload) if as_json else 0
+        if digits > MAX_JSON_DIGITS:
+            from n3lang.runtime.errors import LIMIT_ERROR
+
+            fail([make(LIMIT_ERROR, f"The result holds a number of {digits} digits; --json writes numbers of at "
+                                    f"most {MAX_JSON_DIGITS} digits (Python's json module, and many others, "
+                                    "cannot read longer ones back).", file=app,
+                       fix="Print the result without --json, or return such a number as text.")], as_json, {})
+        text = dumps(payload) if as_json else (
             display(outcome.result) if outcome.ok else None)
     except RecursionError:
         from n3lang.runtime.errors import LIMIT_ERROR

@@ -476,3 +476,33 @@ def test_f15_predict_dataset_rows_with_a_repeated_key_are_reported(tmp_path):
     r = n3(proj, "predict", "m_v1", "--dataset", "rows.jsonl")
     assert_clean_failure(r, "dataset-row-invalid")
     assert "rows.jsonl:1:16" in r.stderr and '"input" twice' in r.stderr
+
+
+# ------------------------------------------------------------------------------ F16
+def test_f16_json_output_refuses_numbers_python_cannot_read_back(tmp_path, monkeypatch):
+    from decimal import Decimal
+
+    from click.testing import CliRunner
+
+    import n3lang.runtime as runtime
+    from n3lang.cli.main import cli
+    from n3lang.cli.run_cmd import MAX_JSON_DIGITS, _longest_number
+    from n3lang.runtime.values import dumps, to_json_value
+
+    (tmp_path / "app.ai").write_text('spec is "1.0"\n\nflow "demo":\n  return "ok"\n')
+    monkeypatch.chdir(tmp_path)
+    real = runtime.run_flow
+
+    def huge(*a, **k):
+        out = real(*a, **k)
+        out.result = [Decimal(10) ** 100_000, {"n": 1}]
+        return out
+
+    monkeypatch.setattr(runtime, "run_flow", huge)
+    r = CliRunner().invoke(cli, ["run", "app.ai", "--json"])
+    assert r.exit_code == 1, r.output
+    (d,) = json.loads(r.stdout)["diagnostics"]
+    assert d["code"] == "runtime-limit" and f"at most {MAX_JSON_DIGITS} digits" in d["message"]
+    assert _longest_number(to_json_value([Decimal(10) ** 4299, Decimal("1.5")])) == 4300
+    ok = dumps(Decimal(10) ** 4299)
+    assert json.loads(ok) == 10 ** 4299  # the bound is what Python reads back
