@@ -506,3 +506,29 @@ def test_f16_json_output_refuses_numbers_python_cannot_read_back(tmp_path, monke
     assert _longest_number(to_json_value([Decimal(10) ** 4299, Decimal("1.5")])) == 4300
     ok = dumps(Decimal(10) ** 4299)
     assert json.loads(ok) == 10 ** 4299  # the bound is what Python reads back
+
+
+# ------------------------------------------------------------------------------ F18
+def test_f18_a_state_file_held_by_another_run_says_so(tmp_path, monkeypatch):
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from n3lang.cli.main import cli
+    from n3lang.runtime import records
+
+    (tmp_path / "app.ai").write_text('spec is "1.0"\n\nflow "demo":\n  return "ok"\n')
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(cli, ["run", "app.ai", "--state", "s.db"]).exit_code == 0
+    assert records.BUSY_TIMEOUT >= 5  # a run waits several seconds for another before giving up
+    monkeypatch.setattr(records, "BUSY_TIMEOUT", 0.2)
+    other = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        r = CliRunner().invoke(cli, ["run", "app.ai", "--state", "s.db", "--json"])
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert r.exit_code == 1, r.output
+    msg = json.loads(r.stdout)["diagnostics"][0]["message"]
+    assert "another n3 run is using it" in msg and "retry" in msg and "Cannot read" not in msg
