@@ -291,13 +291,14 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
     y_tr, y_va = y_all[tr], y_all[va]
     dataset_dir = plan.dataset_path.parent
     trainer = handler.make_trainer(plan.base, dict(plan.params), list(labels), y_tr)
-    with threadpool_limits(limits=1):
+    # a diverging run is reported by _require_finite, not by numpy's overflow warnings
+    with threadpool_limits(limits=1), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         settings = trainer.feature_settings()
         X_tr = handler.featurize(train_inputs, dataset_dir, settings)
         X_va = handler.featurize(val_inputs, dataset_dir, settings)
         trainer.fit(X_tr, y_tr, X_va, y_va, progress)
         tensors = trainer.tensors()
-        _require_finite(tensors, trainer.history_, plan.params)
+        _require_finite(tensors, trainer.history_, plan.params, plan.cfg.where("learning_rate"))
         if not len(va):
             pred = np.zeros(0, dtype=np.int64)
         elif hasattr(trainer, "predict"):  # optional: label ids without the n x labels matrix
@@ -534,7 +535,7 @@ def commit(plan: Plan, built: Built) -> dict:
     return entry
 
 
-def _require_finite(tensors: dict, history: list, params: dict) -> None:
+def _require_finite(tensors: dict, history: list, params: dict, where: tuple = ()) -> None:
     """Stop with training-failed when training diverged (a loss or a stored weight is inf or
     nan): such a model would predict nothing, and its metrics could not be written."""
     losses = [h.get("loss") for h in history if isinstance(h.get("loss"), float)]
@@ -546,7 +547,7 @@ def _require_finite(tensors: dict, history: list, params: dict) -> None:
     scaled = f", {lr:g} after the base's scaling" if asked != lr else ""
     raise errors.fail(errors.TRAINING_FAILED,
                       f"training diverged: the {'loss' if weights_ok else 'learned weights'} became infinite or "
-                      f"not a number (learning rate {asked:g}{scaled}); nothing was written",
+                      f"not a number (learning rate {asked:g}{scaled}); nothing was written", *where,
                       fix=f"Lower learning_rate (try {asked / 10:g} or less), or leave it unset to use the "
                           "base's default.",
                       example="n3 train --config training.yaml --learning-rate 2e-5")

@@ -532,3 +532,46 @@ def test_f18_a_state_file_held_by_another_run_says_so(tmp_path, monkeypatch):
     assert r.exit_code == 1, r.output
     msg = json.loads(r.stdout)["diagnostics"][0]["message"]
     assert "another n3 run is using it" in msg and "retry" in msg and "Cannot read" not in msg
+
+
+def test_f18_a_diverging_learning_rate_points_at_its_line_in_training_yaml(tmp_path):
+    proj = make_project(tmp_path / "p")
+    (proj / "training.yaml").write_text("model_base: text-base\ndataset: data/t.jsonl\nepochs: 2\n"
+                                        "learning_rate: 1e300\noutput_name: div_v1\n")
+    r = n3(proj, "train", "--config", "training.yaml")
+    assert_clean_failure(r, "training-failed")
+    assert "training.yaml:4:16: error: training diverged" in r.stderr and "<input>" not in r.stderr
+    assert "RuntimeWarning" not in r.stderr and not (proj / "models_registry.yaml").exists()
+    assert staging_left(proj) == []
+
+
+def test_f18_dataset_dev_zero_is_not_a_regular_file_and_check_dev_zero_gives_a_reason(tmp_path):
+    proj = make_project(tmp_path / "p")
+    r = n3(proj, *train_args("m_v1", "/dev/zero"))
+    assert_clean_failure(r, "dataset-missing")
+    assert "/dev/zero is a device, not a regular file" in r.stderr and "does not exist" not in r.stderr
+    r = n3(proj, "check", "/dev/zero")
+    assert_clean_failure(r, "unreadable-file")
+    assert "Cannot read '/dev/zero': it is a FIFO, device or socket, not a regular file" in r.stdout + r.stderr
+
+
+def test_f18_ctrl_c_in_train_exits_130_with_one_line_and_leaves_nothing(tmp_path):
+    import signal
+    import time
+
+    proj = make_project(tmp_path / "p")
+    with open(proj / "data" / "t.jsonl", "w") as fh:  # enough rows and epochs to be inside training
+        for i in range(3000):
+            fh.write(json.dumps({"input": f"w{i % 97} w{i % 13} text {i}", "target": f"c{i % 3}"}) + "\n")
+    e = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    p = subprocess.Popen([sys.executable, "-c", RUNNER, *train_args("m_v1", "data/t.jsonl"), "--epochs", "200"],
+                         cwd=proj, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stderr.readline()  # "Training m_v1 ..." comes right before the fit starts
+    assert line.startswith("Training"), line
+    time.sleep(0.3)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, (p.returncode, err)
+    assert err.strip() == "n3: interrupted (Ctrl-C)" and "Aborted" not in err and "Traceback" not in err
+    assert not (proj / "models_registry.yaml").exists() and staging_left(proj) == []
+    assert not (proj / "models").exists() or not any((proj / "models").iterdir())
