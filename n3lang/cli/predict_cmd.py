@@ -54,15 +54,21 @@ def predict(ref: str, inputs: tuple, dataset: str | None, as_json: bool) -> None
 
 def _batch(predictor, path: Path, as_json: bool) -> None:
     from n3lang.training import errors, metrics
-    from n3lang.training.dataset import TARGET_FIELDS, DuplicateKey, duplicate_column, loads_row
+    from n3lang.training.dataset import TARGET_FIELDS, DuplicateKey, duplicate_column, loads_row, max_line_bytes
 
     base = path.parent
     predictor.base_dir = base
     y_true, y_pred = [], []
     problems = []
     field = predictor.handler.input_fields
+    line_limit = max_line_bytes()
     for lineno, line in enumerate(_read_lines(path), 1):
         if not line.strip():
+            continue
+        if len(line) > line_limit // 4 and len(line.encode("utf-8", "surrogatepass")) > line_limit:
+            problems.append(errors.error(errors.DATASET_TOO_LARGE, f"line {lineno} is longer than the {line_limit}-byte "
+                                         "limit of one dataset line", str(path), errors.span_at(lineno),
+                                         fix="Keep each row short, or raise the limit with N3_MAX_LINE_BYTES=<bytes>."))
             continue
         try:
             row = loads_row(line)

@@ -575,3 +575,12 @@ def test_f18_ctrl_c_in_train_exits_130_with_one_line_and_leaves_nothing(tmp_path
     assert err.strip() == "n3: interrupted (Ctrl-C)" and "Aborted" not in err and "Traceback" not in err
     assert not (proj / "models_registry.yaml").exists() and staging_left(proj) == []
     assert not (proj / "models").exists() or not any((proj / "models").iterdir())
+
+
+def test_f6_predict_dataset_lines_over_the_limit_are_reported(tmp_path):
+    proj = make_project(tmp_path / "p")
+    assert n3(proj, *train_args()).returncode == 0
+    (proj / "rows.jsonl").write_text('{"input": "' + "x" * 5000 + '"}\n{"input": "refund"}\n')
+    r = n3(proj, "predict", "m_v1", "--dataset", "rows.jsonl", env={"N3_MAX_LINE_BYTES": "1000"})
+    assert_clean_failure(r, "dataset-too-large")
+    assert "rows.jsonl:1:1" in r.stderr and "N3_MAX_LINE_BYTES" in r.stderr
