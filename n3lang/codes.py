@@ -126,6 +126,7 @@ CODES: dict[str, tuple[str, str]] = {
     "mode-unsupported": ("training", "A mode other than text, image or audio."),
     "base-unsupported": ("training", "A base model that is not in the catalog."),
     "base-mode-mismatch": ("training", "A base that belongs to another mode."),
+    "dataset-too-large": ("training", "A dataset file or line larger than the limit (N3_MAX_DATASET_BYTES, N3_MAX_LINE_BYTES)."),
     "dataset-missing": ("training", "No dataset file at the given path."),
     "dataset-empty": ("training", "A dataset without rows."),
     "dataset-encoding": ("training", "A dataset that is not UTF-8."),

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, json_option, print_json
+from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, echo, json_option, print_json
 from n3lang.diagnostics import NOTE, WARNING, Diagnostic, render
 
 
@@ -60,7 +60,7 @@ def check(app: str, as_json: bool) -> None:
     if as_json:
         print_json([d.to_json() for d in diagnostics])
     else:
-        click.echo(render_check(app, diagnostics, source))
+        echo(render_check(app, diagnostics, source))
     sys.exit(EXIT_USER_ERROR if any(d.is_error for d in diagnostics) else EXIT_OK)
 
 
@@ -75,4 +75,4 @@ def reserved(as_json: bool) -> None:
         print_json(words)
     else:
         for word in words:
-            click.echo(word)
+            echo(word)

@@ -51,17 +51,41 @@ def cli() -> None:
     """
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+def _terminated(signum, frame) -> None:
+    """SIGTERM unwinds like Ctrl-C (SystemExit runs every cleanup: staging dirs, SQLite
+    rollbacks) instead of killing the process where it stands."""
+    raise SystemExit(EXIT_TERMINATED)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: run the group, turning any unexpected exception into exit 3."""
+    """Console entry point: run the group, turning any unexpected exception into exit 3,
+    Ctrl-C into exit 130 with one line (click's standalone mode would print "Aborted!" and
+    exit 1)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     try:
-        cli.main(args=argv, prog_name="n3", standalone_mode=True)
+        code = cli.main(args=argv, prog_name="n3", standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except SystemExit:
         raise
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        # a run cut short writes nothing: training removes its staging files, `run` rolls back
+        click.echo("n3: interrupted (Ctrl-C)", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:  # usage errors (exit 2) and the like, as click shows them
+        exc.show()
+        sys.exit(exc.exit_code)
     except Exception as exc:  # pragma: no cover - a bug by definition
-        click.echo(f"n3: internal error: {type(exc).__name__}: {exc}", err=True)
+        from n3lang.cli.common import escape_controls
+
+        click.echo(escape_controls(f"n3: internal error: {type(exc).__name__}: {exc}"), err=True)
         click.echo("This is a bug in n3; please report it with the command you ran.", err=True)
         sys.exit(3)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from n3lang.cli.common import EXIT_USER_ERROR, fail, json_option, print_json, project_dir
+from n3lang.cli.common import EXIT_USER_ERROR, echo, fail, json_option, print_json, project_dir
 from n3lang.diagnostics import DiagnosticError
 
 
@@ -41,11 +41,11 @@ def list_models(as_json: bool) -> None:
         print_json({"models": [_public(e) for e in entries]})
         return
     if not entries:
-        click.echo("No models registered yet (train one with `n3 train`).")
+        echo("No models registered yet (train one with `n3 train`).")
         return
     rows = [[e["name"], e["version"], e["base_model"], e["domain"], e["status"],
              f"{(e.get('metrics') or {}).get('accuracy', 0) or 0:.3f}", e["created_at"]] for e in entries]
-    click.echo(_table(rows, ["NAME", "VERSION", "BASE", "MODE", "STATUS", "ACCURACY", "CREATED"]))
+    echo(_table(rows, ["NAME", "VERSION", "BASE", "MODE", "STATUS", "ACCURACY", "CREATED"]))
 
 
 @models.command("show")
@@ -65,11 +65,11 @@ def show(ref: str, as_json: bool) -> None:
         print_json({"entry": _public(entry), "metadata": meta})
         return
     for k, v in _public(entry).items():
-        click.echo(f"{k}: {json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v}")
+        echo(f"{k}: {json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v}")
     if meta:
         labels = meta.get("labels", [])
-        click.echo(f"model_kind: {meta.get('model_kind')}")
-        click.echo(f"labels ({len(labels)}): {', '.join(labels[:20])}{' ...' if len(labels) > 20 else ''}")
+        echo(f"model_kind: {meta.get('model_kind')}")
+        echo(f"labels ({len(labels)}): {', '.join(labels[:20])}{' ...' if len(labels) > 20 else ''}")
 
 
 def _metadata(proj: Path, entry: dict, as_json: bool) -> dict | None:
@@ -80,9 +80,12 @@ def _metadata(proj: Path, entry: dict, as_json: bool) -> dict | None:
 
     rel = (Path(entry["artifact_uri"]).parent / "metadata.json").as_posix()
     label = f"{entry['name']}@{entry['version']}"
+    from n3lang.training.files import read_limited
+    from n3lang.training.inference import MAX_METADATA_BYTES
+
     try:
-        raw = (proj / rel).read_bytes()
-    except OSError:
+        raw = read_limited(proj / rel, MAX_METADATA_BYTES)
+    except OSError:  # missing, not a regular file, too large: shown without metadata
         return None
     try:
         meta = json.loads(raw.decode("utf-8"))
@@ -110,14 +113,14 @@ def verify(ref: str, as_json: bool) -> None:
     if as_json:
         print_json(result)
     else:
-        click.echo("registry hash chain: ok")
+        echo("registry hash chain: ok")
         for c in result["checks"]:
             if c["match"]:
-                click.echo(f"ok       {c['file']}: sha256 {c['actual']}")
+                echo(f"ok       {c['file']}: sha256 {c['actual']}")
             else:
-                click.echo(f"MISMATCH {c['file']}: sha256 {c['actual'] or '(missing file)'}, "
+                echo(f"MISMATCH {c['file']}: sha256 {c['actual'] or '(missing file)'}, "
                            f"registry says {c['expected']}")
-        click.echo(f"{result['name']}@{result['version']}: " + ("verified" if result["ok"] else "CORRUPTED"))
+        echo(f"{result['name']}@{result['version']}: " + ("verified" if result["ok"] else "CORRUPTED"))
     if not result["ok"]:
         sys.exit(EXIT_USER_ERROR)
 
@@ -185,9 +188,9 @@ def _set_status(ref: str, status: str, reason: str | None, as_json: bool) -> Non
                     "event": None if event is None else _public(event)})
         return
     if event is None:
-        click.echo(f"{label} is already {status}; nothing appended.")
+        echo(f"{label} is already {status}; nothing appended.")
     else:
-        click.echo(f"{label} {word}" + (f" ({reason})" if reason else "")
+        echo(f"{label} {word}" + (f" ({reason})" if reason else "")
                    + f"; status event appended to {registry.REGISTRY_FILE}.")
 
 
@@ -203,4 +206,4 @@ def bases_cmd(as_json: bool) -> None:
         return
     rows = [[b.name, b.mode, b.trainer or "-", "yes" if b.trainable else "no", f"{b.lr_scale:g}",
              b.description[:70] + ("..." if len(b.description) > 70 else "")] for b in cat]
-    click.echo(_table(rows, ["NAME", "MODE", "TRAINER", "LOCAL", "LR_SCALE", "DESCRIPTION"]))
+    echo(_table(rows, ["NAME", "MODE", "TRAINER", "LOCAL", "LR_SCALE", "DESCRIPTION"]))

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from n3lang import json_limits, surrogates
-from n3lang.cli.common import fail, json_option, print_json
+from n3lang.cli.common import echo, fail, json_option, json_text, print_json
 from n3lang.diagnostics import DiagnosticError
 
 
@@ -49,25 +49,34 @@ def predict(ref: str, inputs: tuple, dataset: str | None, as_json: bool) -> None
         print_json(results[0] if len(results) == 1 else results)
     else:
         for r in results:
-            click.echo(f"{r['label']}\t{r['confidence']:.3f}" + (f"\t{r['input']}" if len(results) > 1 else ""))
+            echo(f"{r['label']}\t{r['confidence']:.3f}" + (f"\t{r['input']}" if len(results) > 1 else ""))
 
 
 def _batch(predictor, path: Path, as_json: bool) -> None:
     from n3lang.training import errors, metrics
-    from n3lang.training.dataset import TARGET_FIELDS
+    from n3lang.training.dataset import TARGET_FIELDS, DuplicateKey, duplicate_column, loads_row, max_line_bytes
 
-    if not path.is_file():
-        raise errors.fail(errors.DATASET_MISSING, f"dataset {path} does not exist", str(path))
     base = path.parent
     predictor.base_dir = base
     y_true, y_pred = [], []
     problems = []
     field = predictor.handler.input_fields
+    line_limit = max_line_bytes()
     for lineno, line in enumerate(_read_lines(path), 1):
         if not line.strip():
             continue
+        if len(line) > line_limit // 4 and len(line.encode("utf-8", "surrogatepass")) > line_limit:
+            problems.append(errors.error(errors.DATASET_TOO_LARGE, f"line {lineno} is longer than the {line_limit}-byte "
+                                         "limit of one dataset line", str(path), errors.span_at(lineno),
+                                         fix="Keep each row short, or raise the limit with N3_MAX_LINE_BYTES=<bytes>."))
+            continue
         try:
-            row = json_limits.loads(line)
+            row = loads_row(line)
+        except DuplicateKey as exc:
+            problems.append(errors.error(errors.DATASET_ROW, f"the row names {json.dumps(exc.key, ensure_ascii=False)} "
+                                         "twice; a key may appear once in an object", str(path),
+                                         errors.span_at(lineno, duplicate_column(line, exc.key))))
+            continue
         except json.JSONDecodeError as exc:
             problems.append(errors.error(errors.DATASET_ROW, f"line is not valid JSON: {exc.msg}", str(path),
                                          errors.span_at(lineno, exc.colno)))
@@ -100,8 +109,10 @@ def _batch(predictor, path: Path, as_json: bool) -> None:
             rec["target"] = str(row[tkey]).strip()
             y_true.append(rec["target"])
             y_pred.append(out["label"])
-        click.echo(json.dumps(rec, sort_keys=True, ensure_ascii=False) if as_json else
-                   f"{lineno}\t{out['label']}\t{out['confidence']:.3f}")
+        if as_json:
+            click.echo(json_text(json.dumps(rec, sort_keys=True, ensure_ascii=False)))
+        else:
+            echo(f"{lineno}\t{out['label']}\t{out['confidence']:.3f}")
     if problems:
         raise DiagnosticError(problems)
     if y_true:
@@ -114,12 +125,25 @@ def _batch(predictor, path: Path, as_json: bool) -> None:
 def _read_lines(path: Path) -> list[str]:
     """The file's lines, or a diagnostic naming the line and column of the first byte that is
     not UTF-8."""
-    from n3lang.training import errors
+    from n3lang.training import errors, files
+    from n3lang.training.dataset import max_dataset_bytes
 
+    limit = max_dataset_bytes()
     try:
-        raw = path.read_bytes()
+        raw = files.read_limited(path, limit)
+    except FileNotFoundError:
+        raise errors.fail(errors.DATASET_MISSING, f"dataset {path} does not exist", str(path))
+    except files.NotRegularFile as exc:
+        raise errors.fail(errors.DATASET_MISSING, f"dataset {path} {exc.strerror}", str(path),
+                          why="Rows to predict are read from a JSONL file: never from a device, a pipe or a "
+                              "directory, which could block or never end.",
+                          fix="Point --dataset at a .jsonl file.")
+    except files.TooLarge as exc:
+        raise errors.fail(errors.DATASET_MISSING, f"dataset {path} is {exc.size} bytes, over the {limit}-byte limit",
+                          str(path), why="Datasets are read within a size limit so that memory stays bounded.",
+                          fix="Split the file, or raise the limit with N3_MAX_DATASET_BYTES=<bytes>.")
     except OSError as exc:
-        raise errors.fail(errors.DATASET_MISSING, f"cannot read {path}: {exc.strerror}", str(path))
+        raise errors.fail(errors.DATASET_MISSING, f"cannot read {path}: {exc.strerror or exc}", str(path))
     try:
         return raw.decode("utf-8-sig").splitlines()
     except UnicodeDecodeError as exc:

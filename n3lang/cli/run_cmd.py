@@ -13,8 +13,32 @@ from pathlib import Path
 
 import click
 
-from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, fail, json_option
+from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, echo, fail, json_option, json_text
 from n3lang.diagnostics import Diagnostic, make
+
+MAX_INPUT_BYTES = 64 << 20  # --input @file
+MAX_JSON_DIGITS = 4300  # Python's default int-string limit: json.loads refuses longer integers
+
+
+def _longest_number(value) -> int:
+    """The most digits of any number in a to_json_value payload (containers walked once each,
+    without recursion)."""
+    longest = 0
+    stack = [value]
+    seen: set[int] = set()
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple, dict)):
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            stack.extend(v.values() if isinstance(v, dict) else v)
+        elif isinstance(v, float):  # exact decimals are float subclasses carrying their text
+            text = getattr(v, "text", "")
+            longest = max(longest, sum(ch.isdigit() for ch in text.partition("E")[0].partition("e")[0]))
+        elif isinstance(v, int) and not isinstance(v, bool):
+            longest = max(longest, 1 if v == 0 else (v.bit_length() * 30103) // 100000 + 1)
+    return longest
 
 
 def _input_error(message: str) -> Diagnostic:
@@ -31,11 +55,21 @@ def read_input(text: str | None):
         return {}, None
     where = "--input"
     if text.startswith("@"):
+        from n3lang.training import files
+
         where = text[1:]
-        try:
-            text = Path(where).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            return None, _input_error(f"Cannot read input file '{where}': {exc}")
+        try:  # a regular file within the limit: never a FIFO (blocks) or /dev/zero (never ends)
+            text = files.read_limited(where, MAX_INPUT_BYTES).decode("utf-8")
+        except files.TooLarge as exc:
+            return None, _input_error(f"Cannot read input file '{where}': it is {exc.size} bytes, over the "
+                                      f"{MAX_INPUT_BYTES}-byte limit of a flow input")
+        except files.NotRegularFile as exc:
+            return None, _input_error(f"Cannot read input file '{where}': it {exc.strerror}")
+        except UnicodeDecodeError as exc:
+            return None, _input_error(f"Cannot read input file '{where}': it is not UTF-8 text (byte offset "
+                                      f"{exc.start})")
+        except (OSError, ValueError) as exc:
+            return None, _input_error(f"Cannot read input file '{where}': {getattr(exc, 'strerror', None) or exc}")
     try:
         return parse_json_text(text), None
     except ValueError as exc:
@@ -95,7 +129,16 @@ def run(app: str, flow_arg: str | None, flow_name: str | None, input_text: str |
                        project_dir=Path(app).resolve().parent,
                        limits=Limits(max_seconds=time_limit))
     try:
-        text = dumps(outcome.to_json()) if as_json else (
+        payload = outcome.to_json() if as_json else None
+        digits = _longest_number(payload) if as_json else 0
+        if digits > MAX_JSON_DIGITS:
+            from n3lang.runtime.errors import LIMIT_ERROR
+
+            fail([make(LIMIT_ERROR, f"The result holds a number of {digits} digits; --json writes numbers of at "
+                                    f"most {MAX_JSON_DIGITS} digits (Python's json module, and many others, "
+                                    "cannot read longer ones back).", file=app,
+                       fix="Print the result without --json, or return such a number as text.")], as_json, {})
+        text = dumps(payload) if as_json else (
             display(outcome.result) if outcome.ok else None)
     except RecursionError:
         from n3lang.runtime.errors import LIMIT_ERROR
@@ -103,10 +146,10 @@ def run(app: str, flow_arg: str | None, flow_name: str | None, input_text: str |
         fail([make(LIMIT_ERROR, "The result is nested too deeply to print.", file=app)],
              as_json, {})
     if as_json:
-        click.echo(text)
+        click.echo(json_text(text))
         sys.exit(EXIT_OK if outcome.ok else EXIT_USER_ERROR)
     if not outcome.ok:
         assert outcome.error is not None  # a failed run carries its diagnostic
         fail([outcome.error], False, {app: source})
-    click.echo(text)
+    echo(text)
     sys.exit(EXIT_OK)

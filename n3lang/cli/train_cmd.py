@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, fail, json_option, print_json, status
+from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, echo, fail, json_option, print_json, status
 from n3lang.diagnostics import DiagnosticError
 
 FLAG_KEYS = ("model_base", "dataset", "epochs", "learning_rate", "seed", "output_name", "mode",
@@ -109,12 +109,14 @@ def _human_plan(s: dict) -> str:
 @click.option("--validation-split", help="Fraction of rows held out for validation (default 0.2).")
 @click.option("--output-dir", help="Where model directories go (default models/).")
 @click.option("--report-dir", help="Where reports go (default docs/reports/).")
+@click.option("--allow-outside-project", is_flag=True,
+              help="Let output_dir / report_dir point outside the project directory.")
 @json_option
 @click.option("--dry-run", is_flag=True, help="Validate and print the plan; write nothing.")
 @click.option("--verify", "verify_ref", metavar="NAME[@VERSION]",
               help="Retrain a registered model in a temporary directory and compare every sha256.")
 @click.option("--model", "model_name", metavar="NAME", help="Train only this `model` block of the app.")
-def train(app, config_file, as_json, dry_run, verify_ref, model_name, **flags) -> None:
+def train(app, config_file, as_json, dry_run, verify_ref, model_name, allow_outside_project, **flags) -> None:
     """Train a model locally and register it (needs the `training` capability).
 
     \b
@@ -173,16 +175,16 @@ def train(app, config_file, as_json, dry_run, verify_ref, model_name, **flags) -
                 names = ", ".join(d.name for d in info.models)
                 raise errors.fail(errors.CONFIG_MISSING, f"{info.display} has no model block named {model_name!r}; "
                                   f"its models: {names}", info.display)
-        plans = [trainer.prepare(project, cfg) for cfg in jobs]
+        plans = [trainer.prepare(project, cfg, allow_outside_project=allow_outside_project) for cfg in jobs]
         if dry_run:
             summaries = [p.summary() for p in plans]
             if as_json:
                 print_json({"ok": True, "dry_run": True, "plans": summaries, "up_to_date": up_to_date})
             else:
                 for s in summaries:
-                    click.echo(_human_plan(s))
+                    echo(_human_plan(s))
                 for n in up_to_date:
-                    click.echo(f"{n}: up to date (already registered)")
+                    echo(f"{n}: up to date (already registered)")
             return
         results = []
         for plan in plans:
@@ -202,9 +204,9 @@ def train(app, config_file, as_json, dry_run, verify_ref, model_name, **flags) -
             print_json({"ok": True, "trained": [_json_result(r) for r in results], "up_to_date": up_to_date})
         else:
             for r in results:
-                click.echo(_human_result(r))
+                echo(_human_result(r))
             if not results and up_to_date:
-                click.echo("Nothing to train: every model is up to date.")
+                echo("Nothing to train: every model is up to date.")
     except DiagnosticError as exc:
         fail(exc.diagnostics, as_json, sources_for(exc.diagnostics, dirs))
 
@@ -224,7 +226,7 @@ def _verify(project: Path, ref: str, as_json: bool) -> None:
     else:
         for c in result["checks"]:
             mark = "ok      " if c["match"] else "MISMATCH"
-            click.echo(f"{mark} {c['file']}: {c['actual']}" + ("" if c["match"] else f" (expected {c['expected']})"))
-        click.echo(f"{result['name']}@{result['version']}: " + ("reproduced: every sha256 matches" if result["ok"]
+            echo(f"{mark} {c['file']}: {c['actual']}" + ("" if c["match"] else f" (expected {c['expected']})"))
+        echo(f"{result['name']}@{result['version']}: " + ("reproduced: every sha256 matches" if result["ok"]
                                                                 else "NOT reproduced"))
     sys.exit(EXIT_OK if result["ok"] else EXIT_USER_ERROR)

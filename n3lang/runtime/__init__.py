@@ -23,7 +23,7 @@ from n3lang.runtime.errors import (
 )
 from n3lang.runtime.interpreter import Interpreter
 from n3lang.runtime.limits import Limits, output_problem
-from n3lang.runtime.records import RecordStore, SQLiteStore, StoreError
+from n3lang.runtime.records import RecordStore, SQLiteStore, StoreBusy, StoreError
 from n3lang.runtime.values import CONTEXT, dumps, from_json, to_json_value
 
 __all__ = ["run_flow", "RunResult", "Limits", "to_json_value", "dumps", "RecordStore",
@@ -78,6 +78,11 @@ def select_flow(program: A.Program, flow_name: str | None) -> A.FlowDecl | Diagn
                 A.UNKNOWN, "--flow")
 
 
+def _busy_or(exc: Exception, words: str) -> str:
+    """How a state-store message starts: "Cannot use" when another run holds the file."""
+    return "Cannot use" if isinstance(exc, StoreBusy) else words
+
+
 def _quiet_rollback(store: RecordStore) -> None:
     try:
         store.rollback()
@@ -113,7 +118,7 @@ def run_flow(
             store = SQLiteStore(None if state_path is None else str(state_path))
         except StoreError as exc:
             return RunResult(ok=False, error=make(
-                STATE_ERROR, f"Cannot open state file '{state_path}': {exc}", A.UNKNOWN,
+                STATE_ERROR, f"{_busy_or(exc, 'Cannot open')} state file '{state_path}': {exc}", A.UNKNOWN,
                 str(state_path)))
     assert store is not None
     interp = Interpreter(program, store, limits=limits,
@@ -125,7 +130,7 @@ def run_flow(
                 state = store.load_state()
             except StoreError as exc:
                 return RunResult(ok=False, error=make(
-                    STATE_ERROR, f"Cannot read state file '{state_path}': {exc}", A.UNKNOWN,
+                    STATE_ERROR, f"{_busy_or(exc, 'Cannot read')} state file '{state_path}': {exc}", A.UNKNOWN,
                     str(state_path)))
             try:
                 result = interp.run(flow, value, state)
@@ -140,7 +145,9 @@ def run_flow(
             except StoreError as exc:
                 _quiet_rollback(store)
                 return RunResult(ok=False, state=interp.state, traces=interp.finish_traces(),
-                                 error=make(STATE_ERROR, f"The state store failed: {exc}",
+                                 error=make(STATE_ERROR, f"The state store failed: {exc}"
+                                            if not isinstance(exc, StoreBusy) else
+                                            f"Cannot use state file '{state_path}': {exc}",
                                             A.UNKNOWN, str(state_path or file)))
             except RuntimeFailure as failure:
                 _quiet_rollback(store)

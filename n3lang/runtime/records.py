@@ -59,6 +59,22 @@ class StoreError(Exception):
     """The backing database could not be opened or read."""
 
 
+class StoreBusy(StoreError):
+    """Another run holds the database's lock for longer than BUSY_TIMEOUT."""
+
+
+BUSY_TIMEOUT = 10.0  # seconds a run waits for another run's lock on the state file
+
+
+def store_error(exc: Exception) -> StoreError:
+    """The StoreError for a sqlite3 error: StoreBusy when another connection holds the lock."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreBusy(f"another n3 run is using it (SQLite: {text}, after waiting {BUSY_TIMEOUT:g} s); "
+                         "retry when that run has finished")
+    return StoreError(text)
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS n3_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS n3_records (
@@ -81,7 +97,7 @@ def _wrapped(method: _F) -> _F:
         try:
             return method(*args, **kwargs)
         except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+            raise store_error(exc) from exc
 
     return call  # type: ignore[return-value]
 
@@ -118,11 +134,11 @@ class SQLiteStore(RecordStore):
     def __init__(self, path: str | None = None) -> None:
         try:
             self._db = sqlite3.connect(":memory:" if path is None else str(path),
-                                       isolation_level=None)
+                                       isolation_level=None, timeout=BUSY_TIMEOUT)
             self._db.executescript(_SCHEMA)
             self._db.execute("BEGIN")
         except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+            raise store_error(exc) from exc
         self._path = "the state file" if path is None else f"state file '{path}'"
         self._cli_path = "STATE.db" if path is None else str(path)
         self._cache: dict[str, dict[int, dict]] = {}

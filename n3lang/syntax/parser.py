@@ -17,6 +17,7 @@ import importlib.util
 import marshal
 import os
 import re
+import stat as _stat
 import threading
 from functools import partial
 from operator import itemgetter
@@ -759,8 +760,12 @@ def _too_deep(root):
 def parse_file(path) -> tuple[A.Program | None, list[Diagnostic], str]:
     """Read and parse a file: (program, diagnostics, source); unreadable files are diagnostics."""
     name = str(path)
-    try:
-        with open(path, "rb") as fh:
+    try:  # non-blocking open + fstat: a FIFO or a device (/dev/zero) would block or never end
+        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as fh:
+            if not _stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                kind = "a directory" if _stat.S_ISDIR(os.fstat(fh.fileno()).st_mode) else "a FIFO, device or socket"
+                return None, [make(UNREADABLE_FILE, f"Cannot read '{name}': it is {kind}, not a regular file",
+                                   file=name)], ""
             data = fh.read()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__

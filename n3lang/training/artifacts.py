@@ -113,7 +113,9 @@ def map_file(path: Path):
     parsing a model need no copy of it (reading a 28 MB model.bin into bytes cost 5-25 ms).
     numpy arrays made from the map keep it alive; model files are never rewritten in place (a
     new version is a new directory), so the map stays valid."""
-    with open(path, "rb") as fh:
+    from n3lang.training.files import open_regular
+
+    with open_regular(path) as fh:  # a FIFO in a model's place must not block
         if os.fstat(fh.fileno()).st_size == 0:
             return b""
         return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import stat
+import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +19,13 @@ import numpy as np
 
 from n3lang import json_limits, surrogates
 from n3lang.diagnostics import Diagnostic, DiagnosticError, sort_key
-from n3lang.training import errors
+from n3lang.training import errors, files
 from n3lang.training.modes import RowContext
 
 TARGET_FIELDS = ("target", "label", "output", "transcript")
 MAX_PROBLEMS = 200
+MAX_DATASET_BYTES = 512 << 20
+MAX_LINE_BYTES = 32 << 20
 
 
 @dataclass
@@ -41,6 +43,48 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.inputs)
+
+
+class DuplicateKey(ValueError):
+    """A JSON object of a row names the same key twice (Python's json keeps the last)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"key {json.dumps(key, ensure_ascii=False)} appears twice in one object")
+        self.key = key
+
+
+def _unique_keys(pairs: list) -> dict:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen: set = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise DuplicateKey(k)
+            seen.add(k)
+    return d
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")  # worded as json_limits.describe expects
+
+
+_ROW_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+
+
+def loads_row(text: str):
+    """One dataset line as JSON, like json_limits.loads, but a key given twice in an object
+    raises DuplicateKey (silently keeping the last value would train on half a row)."""
+    return _ROW_DECODER.decode(text)
+
+
+def duplicate_column(text: str, key: str) -> int:
+    """1-based column of the second ``"key":`` in ``text`` (1 when it cannot be found: the key
+    may be spelled with escapes)."""
+    import re
+
+    quoted = re.escape(json.dumps(key, ensure_ascii=False))
+    hits = [m.start() for m in re.finditer(quoted + r"\s*:", text)]
+    return hits[1] + 1 if len(hits) > 1 else 1
 
 
 def canonical_row(input_value, target: str) -> str:
@@ -84,37 +128,117 @@ def json_type_name(value) -> str:
     return type(value).__name__
 
 
+def _limit(env: str, default: int) -> int:
+    """A byte limit from the environment variable ``env`` (a positive whole number), else the default."""
+    value = os.environ.get(env, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
+def max_dataset_bytes() -> int:
+    """The largest dataset file read (N3_MAX_DATASET_BYTES, default 512 MiB)."""
+    return _limit("N3_MAX_DATASET_BYTES", MAX_DATASET_BYTES)
+
+
+def max_line_bytes() -> int:
+    """The longest dataset line read (N3_MAX_LINE_BYTES, default 32 MiB: room for a
+    1024x1024 RGB `pixels` row)."""
+    return _limit("N3_MAX_LINE_BYTES", MAX_LINE_BYTES)
+
+
+def _lines(fh, limit: int):
+    """(line number, byte offset, bytes or None when longer than ``limit``) of each line; a
+    line over the limit is skipped in chunks, never held whole. Feeds ``fh.hasher``."""
+    offset = 0
+    lineno = 0
+    while True:
+        chunk = fh.readline(limit + 1)
+        if not chunk:
+            return
+        lineno += 1
+        start = offset
+        offset += len(chunk)
+        if len(chunk) > limit and not chunk.endswith(b"\n"):
+            while chunk and not chunk.endswith(b"\n"):  # the rest of the long line
+                chunk = fh.readline(1 << 20)
+                offset += len(chunk)
+            yield lineno, start, None
+            continue
+        yield lineno, start, chunk[:-1] if chunk.endswith(b"\n") else chunk
+
+
+class _HashingReader:
+    """A binary file whose bytes are hashed (sha256) and counted as they are read."""
+
+    def __init__(self, fh) -> None:
+        self.fh = fh
+        self.hasher = hashlib.sha256()
+        self.n = 0
+
+    def readline(self, size: int) -> bytes:
+        data = self.fh.readline(size)
+        self.hasher.update(data)
+        self.n += len(data)
+        return data
+
+
 def read(path: Path, display: str, handler, *, allow_absolute: bool = False) -> Dataset:
-    """Read and validate the dataset at ``path`` (shown as ``display``) for ``handler``'s mode."""
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # never read a directory, a device or a pipe
-            what = "is a directory, not a file" if stat.S_ISDIR(info.st_mode) else "is not a regular file"
-            raise errors.fail(errors.DATASET_MISSING, f"dataset {display} {what}", display)
-        raw = path.read_bytes()
+    """Read and validate the dataset at ``path`` (shown as ``display``) for ``handler``'s mode.
+
+    The file is streamed line by line (never held whole), within max_dataset_bytes(); a line
+    longer than max_line_bytes() is a located problem, skipped without being read into memory."""
+    size_limit, line_limit = max_dataset_bytes(), max_line_bytes()
+    try:  # never read a directory, a device or a pipe
+        fh = files.open_regular(path)
+    except files.NotRegularFile as exc:
+        raise errors.fail(errors.DATASET_MISSING, f"dataset {display} {exc.strerror}", display,
+                          why="A dataset is a JSONL file: n3 reads it only from a regular file, never from a "
+                              "device, a pipe or a directory, which could block or never end.",
+                          fix="Point the dataset setting at a .jsonl file (copy a stream into one first).")
     except FileNotFoundError:
         raise errors.fail(errors.DATASET_MISSING, f"dataset {display} does not exist", display)
     except OSError as exc:  # a name too long, no permission, ...
         raise errors.fail(errors.DATASET_MISSING, f"dataset {display} cannot be read: {exc.strerror or exc}", display)
-    snapshot = hashlib.sha256(raw).hexdigest()
-    if not raw.strip():
-        raise errors.fail(errors.DATASET_EMPTY, f"dataset {display} is empty", display)
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > size_limit:
+            raise errors.fail(errors.DATASET_TOO_LARGE, f"dataset {display} is {size} bytes, over the "
+                              f"{size_limit}-byte limit of one dataset file", display)
+        reader = _HashingReader(fh)
+        try:
+            return _read_rows(reader, display, handler, path.parent, allow_absolute, line_limit, size_limit)
+        except OSError as exc:
+            raise errors.fail(errors.DATASET_MISSING, f"dataset {display} cannot be read: {exc.strerror or exc}",
+                              display)
+
+
+def _read_rows(reader, display: str, handler, dataset_dir: Path, allow_absolute: bool, line_limit: int,
+               size_limit: int) -> Dataset:
     problems: list[Diagnostic] = []
     inputs: list = []
     targets: list[str] = []
     lines: list[int] = []
     canon: list[str] = []
-    dataset_dir = path.parent
-    offset = 0
-    for lineno, raw_line in enumerate(raw.split(b"\n"), 1):
-        line_start = offset
-        offset += len(raw_line) + 1
+    blank = True
+    for lineno, line_start, raw_line in _lines(reader, line_limit):
+        if reader.n > size_limit:  # the file grew while being read
+            raise errors.fail(errors.DATASET_TOO_LARGE, f"dataset {display} holds more than the "
+                              f"{size_limit}-byte limit of one dataset file", display)
+        if raw_line is None:
+            blank = False
+            if len(problems) < MAX_PROBLEMS:
+                problems.append(errors.error(
+                    errors.DATASET_TOO_LARGE, f"line {lineno} is longer than the {line_limit}-byte limit of one "
+                    "dataset line", display, errors.span_at(lineno),
+                    fix="Keep each row short (media go in files named by the row), or raise the limit with "
+                        "N3_MAX_LINE_BYTES=<bytes>."))
+            continue
         if lineno == 1 and raw_line.startswith(b"\xef\xbb\xbf"):
             raw_line = raw_line[3:]
         if raw_line.endswith(b"\r"):
             raw_line = raw_line[:-1]
         if not raw_line.strip():
             continue
+        blank = False
         if len(problems) >= MAX_PROBLEMS:
             break
         try:
@@ -129,7 +253,12 @@ def read(path: Path, display: str, handler, *, allow_absolute: bool = False) -> 
             continue
         ctx = RowContext(display, lineno, text, dataset_dir, allow_absolute)
         try:
-            row = json_limits.loads(text)
+            row = loads_row(text)
+        except DuplicateKey as exc:
+            problems.append(ctx.problem(f"the row names {json.dumps(exc.key, ensure_ascii=False)} twice; a key "
+                                        "may appear once in an object", column=duplicate_column(text, exc.key),
+                                        fix=f"Keep one {json.dumps(exc.key, ensure_ascii=False)} in the object."))
+            continue
         except json.JSONDecodeError as exc:
             problems.append(ctx.problem(f"line is not valid JSON: {exc.msg}", column=exc.colno,
                                         fix="Write one complete JSON object per line."))
@@ -160,6 +289,11 @@ def read(path: Path, display: str, handler, *, allow_absolute: bool = False) -> 
         canon.append(canonical_row(value, target))
     if problems:
         raise DiagnosticError(sorted(problems, key=sort_key))
+    if blank:
+        raise errors.fail(errors.DATASET_EMPTY, f"dataset {display} is empty", display)
+    while reader.readline(1 << 20):  # after MAX_PROBLEMS: the snapshot covers every byte
+        pass
+    snapshot = reader.hasher.hexdigest()
     if len(inputs) < 2:
         raise errors.fail(errors.DATASET_TOO_SMALL,
                           f"dataset {display} has {len(inputs)} usable row{'s' if len(inputs) != 1 else ''}; "
@@ -169,7 +303,7 @@ def read(path: Path, display: str, handler, *, allow_absolute: bool = False) -> 
         raise errors.fail(errors.DATASET_SINGLE_CLASS,
                           f"dataset {display} has a single target ({distinct[0]!r}) in all {len(targets)} rows; "
                           "at least 2 different targets are needed", display)
-    return Dataset(display, snapshot, inputs, targets, np.asarray(lines, dtype=np.int64), canon, len(raw))
+    return Dataset(display, snapshot, inputs, targets, np.asarray(lines, dtype=np.int64), canon, reader.n)
 
 
 def split(canonical: list[str], seed: int, validation_split: float) -> np.ndarray:

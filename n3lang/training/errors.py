@@ -100,6 +100,13 @@ DATASET_ROW = register(
     fix="Correct the line as described.",
     example='{"input": "I forgot my password", "target": "account"}',
 )
+DATASET_TOO_LARGE = register(
+    "dataset-too-large",
+    why="Datasets are read within limits (a whole file, one line) so that memory stays bounded: "
+    "N3_MAX_DATASET_BYTES (default 512 MiB) and N3_MAX_LINE_BYTES (default 32 MiB).",
+    fix="Split the dataset or shorten the line, or raise the limit, e.g. N3_MAX_DATASET_BYTES=2000000000.",
+    example="N3_MAX_DATASET_BYTES=2000000000 n3 train --config training.yaml",
+)
 DATASET_TOO_SMALL = register(
     "dataset-too-small",
     why="A model needs at least 2 usable rows: one to learn from and one to validate on.",

@@ -14,8 +14,8 @@ float32 in [0, 1]. The network standardises with the training mean/std (stored i
 Model: :class:`n3lang.training.nets.NetClassifier`, a small CNN (two 3x3 conv + 2x2 max-pool
 stages, one dense hidden layer), or an MLP when ``network: mlp`` is set.
 
-Also holds the helpers shared with audio mode: resolving a dataset-relative media path
-safely (:func:`resolve_media_path`) and the wrapper trainer (:class:`MediaNetTrainer`).
+The helpers shared with audio mode (media paths, file checks, the wrapper trainer) live in
+:mod:`n3lang.training.media`.
 """
 
 from __future__ import annotations
@@ -24,78 +24,33 @@ import base64
 import io
 import math
 import os
-import stat
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from n3lang.diagnostics import Diagnostic
 from n3lang.training import errors
 from n3lang.training.dataset import json_type_name
-from n3lang.training.nets import F32, NetClassifier
+from n3lang.training.media import (  # noqa: F401 - MediaError etc. are also image mode's API
+    MediaError,
+    MediaNetTrainer,
+    check_file,
+    resolve_media_path,
+    short_path,
+    trainer_from_params,
+)
+from n3lang.training.nets import F32
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_SIDE = 4096
 MIN_LAYOUT_SIDE = 4  # tiny images are scaled up to this
 MAX_LAYOUT_SIDE = 32
 MAX_PIXELS_SIDE = 1024
+DECODE_SIDE = 256  # larger images are reduced to about this while decoding (8x the largest layout)
 FORMATS = ("PNG", "JPEG")
 COLOUR_THRESHOLD = 2.0  # mean |R-G| + |G-B| (0..255 scale) above which colour is kept
-
-
-class MediaError(ValueError):
-    """A media input that cannot be used; the message reads after the field name."""
-
-
-# ----------------------------------------------------------------------------- paths
-def resolve_media_path(value: str, dataset_dir: Path, allow_absolute: bool = False) -> Path:
-    """The file a dataset-relative media path names; raises MediaError when it is not allowed.
-
-    Relative paths are resolved against the dataset's directory and may not leave it (``..``
-    or symlinks pointing outside); absolute paths only when ``allow_absolute``.
-    """
-    if not value.strip():
-        raise MediaError("is an empty path")
-    if "\x00" in value:
-        raise MediaError("contains a NUL character")
-    p = Path(value)
-    base = Path(dataset_dir).resolve()
-    if p.is_absolute() or value.startswith(("/", "\\")) or (len(value) > 1 and value[1] == ":"):
-        if not allow_absolute:
-            raise MediaError(f"path {value!r} is absolute; give a path relative to the dataset file")
-        return p
-    try:
-        target = (base / p).resolve()
-    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python 3.10-3.12)
-        raise MediaError(f"path {_short(value)} cannot be followed: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        target.relative_to(base)
-    except ValueError:
-        raise MediaError(f"path {_short(value)} escapes the dataset's directory") from None
-    return target
-
-
-def _short(value: str) -> str:
-    """A path for a message, cut to 80 characters."""
-    return repr(value if len(value) <= 80 else value[:77] + "...")
-
-
-def _check_file(path: Path, shown: str, max_bytes: int) -> None:
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise MediaError(f"file {_short(shown)} does not exist") from None
-    except (OSError, ValueError) as exc:  # a symlink loop, a name too long, ...
-        raise MediaError(f"file {_short(shown)} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise MediaError(f"path {_short(shown)} is not a file")
-    size = info.st_size
-    if size == 0:
-        raise MediaError(f"file {shown!r} is empty")
-    if size > max_bytes:
-        raise MediaError(f"file {shown!r} is {size} bytes, over the {max_bytes // (1024 * 1024)} MiB limit")
 
 
 # ----------------------------------------------------------------------------- decoding
@@ -112,7 +67,10 @@ def decode_image_bytes(data: bytes, shown: str = "image") -> np.ndarray:
             if w > MAX_IMAGE_SIDE or h > MAX_IMAGE_SIDE:
                 raise MediaError(f"file {shown!r} is {w}x{h} pixels, over the "
                                  f"{MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} limit")
+            if fmt == "JPEG" and max(w, h) > DECODE_SIDE:  # decode at 1/2, 1/4 or 1/8 scale (DCT)
+                im.draft(im.mode, (DECODE_SIDE, DECODE_SIDE))
             im.load()
+            im = _reduce(im)  # one large image at a time, never kept at full size
             if fmt == "JPEG":
                 from PIL import ImageOps
 
@@ -140,10 +98,24 @@ def decode_image_bytes(data: bytes, shown: str = "image") -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def _reduce(im):
+    """``im`` box-reduced by a whole factor so its longer side is at most about DECODE_SIDE
+    (every layout is at most MAX_LAYOUT_SIDE; the bilinear resize to it needs no more); small
+    images are returned as they are."""
+    factor = max(im.size) // DECODE_SIDE
+    if factor < 2:
+        return im
+    try:
+        return im.reduce(factor)
+    except (ValueError, NotImplementedError):  # a mode reduce() does not take (16-bit greyscale...)
+        w, h = im.size
+        return im.resize((max(1, w // factor), max(1, h // factor)), 0)  # nearest
+
+
 def decode_image_file(path: Path, shown: str | None = None) -> np.ndarray:
     """Decode a PNG/JPEG file (size limits checked) into uint8 HxWxC."""
     shown = shown or str(path)
-    _check_file(Path(path), shown, MAX_IMAGE_BYTES)
+    check_file(Path(path), shown, MAX_IMAGE_BYTES)
     with open(path, "rb") as f:
         data = f.read()
     return decode_image_bytes(data, shown)
@@ -297,128 +269,6 @@ def grid_summary(sal: np.ndarray, max_cells: int = 8) -> list[list[float]]:
     if top > 0:
         g = g / top
     return [[round(float(v), 3) for v in row] for row in g]
-
-
-# ----------------------------------------------------------------------------- trainer
-class MediaNetTrainer:
-    """Wraps NetClassifier for the pipeline: standardises inputs, adapts progress, serialises.
-
-    ``settings`` are the feature settings handed to featurize (the image layout, or the audio
-    feature parameters); the pipeline keeps them in metadata so prediction featurizes alike.
-    """
-
-    def __init__(self, kind: str = "cnn", conv=(16, 32), hidden=(128,), epochs: int = 10,
-                 learning_rate: float = 0.002, batch_size: int = 32, weight_decay: float = 1e-4,
-                 augment_shift: int = 0, seed: int = 0, settings: dict | None = None,
-                 n_classes: int | None = None):
-        self.kind = kind
-        self.conv = tuple(int(c) for c in conv)
-        self.hidden = tuple(int(h) for h in hidden)
-        self.epochs = int(epochs)
-        self.learning_rate = float(learning_rate)
-        self.batch_size = int(batch_size)
-        self.weight_decay = float(weight_decay)
-        self.augment_shift = int(augment_shift)
-        self.seed = int(seed)
-        self.settings = settings if settings is not None else {}
-        self.n_classes = n_classes
-
-    def fit(self, X, y, X_val=None, y_val=None, progress: Callable | None = None) -> "MediaNetTrainer":
-        X = np.asarray(X, dtype=F32)
-        # channel-wise standardisation from the training rows (float64 sums, fixed order)
-        axes = tuple(range(X.ndim - 1))
-        self.mean_ = X.astype(np.float64).mean(axis=axes).astype(F32)
-        std = X.astype(np.float64).std(axis=axes)
-        self.std_ = np.where(std > 1e-6, std, 1.0).astype(F32)
-        Xv = None if X_val is None or len(X_val) == 0 else self._norm(X_val)
-
-        def report(rec: dict) -> None:
-            if progress is not None:
-                progress(rec["epoch"], rec["epochs"], rec["rows"] * rec["epoch"], rec["loss"])
-
-        self.net_ = NetClassifier(
-            kind=self.kind, conv=self.conv, hidden=self.hidden, epochs=self.epochs,
-            learning_rate=self.learning_rate, batch_size=self.batch_size,
-            weight_decay=self.weight_decay, augment_shift=self.augment_shift, seed=self.seed,
-        ).fit(self._norm(X), y, n_classes=self.n_classes, X_val=Xv,
-              y_val=None if Xv is None else np.asarray(y_val), progress=report)
-        self.history_ = list(self.net_.history_)
-        return self
-
-    def _norm(self, X) -> np.ndarray:
-        X = np.asarray(X, dtype=F32)
-        return ((X - self.mean_) / self.std_).astype(F32)
-
-    def predict_proba(self, X) -> np.ndarray:
-        return self.net_.predict_proba(self._norm(X))
-
-    def input_gradients(self, X, classes) -> np.ndarray:
-        return self.net_.input_gradients(self._norm(X), np.asarray(classes)) / self.std_
-
-    def tensors(self) -> dict[str, np.ndarray]:
-        out = {"input.mean": np.ascontiguousarray(self.mean_, dtype=F32),
-               "input.std": np.ascontiguousarray(self.std_, dtype=F32)}
-        out.update(self.net_.tensors())
-        return out
-
-    def config(self) -> dict:
-        return {
-            "network": self.kind, "conv": list(self.conv), "hidden": list(self.hidden),
-            "epochs": self.epochs, "learning_rate": self.learning_rate,
-            "batch_size": self.batch_size, "weight_decay": self.weight_decay,
-            "augment_shift": self.augment_shift, "seed": self.seed,
-            "n_classes": int(self.n_classes if self.n_classes is not None else self.net_.architecture_["n_classes"]),
-            "architecture": getattr(self, "net_", None) and self.net_.architecture_,
-            "settings": dict(self.settings),
-        }
-
-    def feature_settings(self) -> dict:
-        return self.settings
-
-    @classmethod
-    def load(cls, tensors: dict, config: dict) -> "MediaNetTrainer":
-        t = cls(kind=config["network"], conv=config.get("conv", ()), hidden=config.get("hidden", ()),
-                epochs=config.get("epochs", 1), learning_rate=config.get("learning_rate", 0.002),
-                batch_size=config.get("batch_size", 32), weight_decay=config.get("weight_decay", 0.0),
-                augment_shift=config.get("augment_shift", 0), seed=config.get("seed", 0),
-                n_classes=int(config["n_classes"]))
-        t.mean_ = np.asarray(tensors["input.mean"], dtype=F32)
-        t.std_ = np.asarray(tensors["input.std"], dtype=F32)
-        net_tensors = {k: v for k, v in tensors.items() if not k.startswith("input.")}
-        t.net_ = NetClassifier.from_tensors(config["architecture"], net_tensors)
-        t.settings = dict(config.get("settings") or {})
-        t.history_ = []
-        return t
-
-
-def _tuple_param(params: dict, key: str, default: tuple) -> tuple:
-    v = params.get(key, default)
-    if isinstance(v, int):
-        return (v,)
-    if isinstance(v, (list, tuple)):
-        return tuple(int(x) for x in v)
-    return default
-
-
-def trainer_from_params(params: dict, n_classes: int, *, default_kind: str = "cnn",
-                        defaults: dict | None = None) -> MediaNetTrainer:
-    """A MediaNetTrainer from the pipeline's effective hyperparameters."""
-    d: dict[str, Any] = dict(defaults or {})
-    kind = str(params.get("network", d.get("network", default_kind)))
-    t = MediaNetTrainer(
-        kind=kind,
-        conv=_tuple_param(params, "conv", tuple(d.get("conv", (16, 32)))),
-        hidden=_tuple_param(params, "hidden", tuple(d.get("hidden", (128,)))),
-        epochs=int(params.get("epochs", d.get("epochs", 10))),
-        learning_rate=float(params.get("learning_rate", d.get("learning_rate", 0.002))),
-        batch_size=int(params.get("batch_size", d.get("batch_size", 32))),
-        weight_decay=float(params.get("weight_decay", d.get("weight_decay", 1e-4))),
-        augment_shift=int(params.get("augment_shift", d.get("augment_shift", 0))),
-        seed=int(params.get("seed", 0)),
-        settings={},
-        n_classes=n_classes,
-    )
-    return t
 
 
 # ----------------------------------------------------------------------------- handler

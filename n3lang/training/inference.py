@@ -11,7 +11,10 @@ import numpy as np
 
 from n3lang import surrogates
 from n3lang.training import artifacts, errors, registry, shape
+from n3lang.training.files import read_limited
 from n3lang.training.single_text import featurizer_for
+
+MAX_METADATA_BYTES = 64 << 20  # metadata.json lists labels; far larger is not n3's
 
 
 class Predictor:
@@ -158,9 +161,10 @@ def load_predictor(project_dir: Path, ref: str) -> Predictor:
     model_path = project_dir / entry["artifact_uri"]
     try:
         raw = artifacts.map_file(model_path)
-        meta_raw = (model_path.parent / "metadata.json").read_bytes()
+        meta_raw = read_limited(model_path.parent / "metadata.json", MAX_METADATA_BYTES)
     except OSError as exc:
-        raise errors.fail(errors.MODEL_CORRUPTED, f"model {label}: cannot read {entry['artifact_uri']} ({exc.strerror})",
+        raise errors.fail(errors.MODEL_CORRUPTED, f"model {label}: cannot read {exc.filename or entry['artifact_uri']} "
+                          f"({exc.strerror or exc})",
                           registry.REGISTRY_FILE)
     actual = hashlib.sha256(raw).hexdigest()
     if actual != entry["artifact_sha256"]:

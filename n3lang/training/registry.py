@@ -28,6 +28,13 @@ model entry's ``status`` is left out of its hash, so the edit does not break the
 status event's hash covers every field, its status included. ``read_chain`` returns the raw
 entries (model entries and events, as written) for code that needs the chain itself.
 
+The chain alone cannot tell that its end was cut off or that its last entry was edited (a
+hash chain protects what comes *before* an entry). So each append also writes
+``models_registry.head`` beside the registry: ``{"entries": N, "head_sha256": ...}``, and every
+read checks the chain ends there (:func:`check_head` says what is and is not detected).
+Registries without a head file (written by older versions) are read as they are; the next
+append writes one.
+
 Appending happens under an exclusive ``fcntl.flock`` on the project directory: read and check
 the file (corrupted -> error naming the line, file untouched), check the name is free (or, for
 an event, that the model exists), then write old bytes + new entry to a temporary file, fsync,
@@ -46,11 +53,12 @@ from pathlib import Path
 
 import yaml
 
-from n3lang.training import errors, shape
+from n3lang.training import errors, files, shape
 from n3lang.training.artifacts import fsync_dir
-from n3lang.training.yaml_safe import safe_compose_load
+from n3lang.training.yaml_safe import _LOADER, safe_compose_load
 
 REGISTRY_FILE = "models_registry.yaml"
+HEAD_FILE = "models_registry.head"  # {"entries": N, "head_sha256": ...}: where the chain must end
 GENESIS = "0" * 64
 MAX_REGISTRY_BYTES = 64 << 20
 HEADER = ("# n3 model registry: append-only; each entry holds the sha256 of the previous one.\n"
@@ -63,6 +71,23 @@ STATUSES = ("active", "deprecated")
 ENTRY_ORDER = ("event", "name", "version", "base_model", "domain", "status", "reason", "artifact_uri", "artifact_sha256",
                "metadata_sha256", "dataset", "dataset_snapshot", "training_seed", "created_at",
                "metrics", "config", "previous_sha256")
+
+
+def _first_alias(text: str) -> tuple[int, int, str] | None:
+    """(line, column, "alias"/"anchor") of the first YAML alias or anchor in ``text``, else
+    None. Parser events only (no node is built or expanded); skipped when neither ``&`` nor
+    ``*`` occurs anywhere. A YAMLError is left for the composer to report."""
+    if "&" not in text and "*" not in text:
+        return None
+    try:
+        for event in yaml.parse(text, Loader=_LOADER):
+            if isinstance(event, yaml.AliasEvent):
+                return event.start_mark.line + 1, event.start_mark.column + 1, "alias (*name)"
+            if getattr(event, "anchor", None) is not None:
+                return event.start_mark.line + 1, event.start_mark.column + 1, "anchor (&name)"
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 def registry_path(project_dir: Path) -> Path:
@@ -125,6 +150,12 @@ def _parse(raw: bytes, display: str) -> list[dict]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise corrupt(f"{display} line {line} is not valid UTF-8 (byte {exc.start})", line)
+    alias = _first_alias(text)
+    if alias is not None:
+        line, col, what = alias
+        raise corrupt(f"{display} is corrupted at line {line}: it holds a YAML {what}, which the registry never "
+                      "uses (n3 writes every value in full; an alias can make a small file expand without bound)",
+                      line, col)
     try:
         node, data = safe_compose_load(text)
     except RecursionError:
@@ -215,15 +246,107 @@ def fold(chain: list[dict]) -> list[dict]:
 
 def read_chain(project_dir: Path) -> list[dict]:
     """Every raw entry (model entries and status events) in order, each with ``_line``; []
-    when there is no registry. Raises DiagnosticError (registry-corrupted) naming the line."""
-    path = registry_path(project_dir)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    when there is no registry. Raises DiagnosticError (registry-corrupted) naming the line,
+    also when the registry does not end where the head file says (see check_head)."""
+    head = read_head(project_dir)  # before the registry: a head newer than the file read cannot be seen
+    raw = _read_registry(registry_path(project_dir))
+    if raw is None:
         return []
+    chain = _parse(raw, REGISTRY_FILE)
+    check_head(head, chain)
+    return chain
+
+
+# ------------------------------------------------------------------------------- head
+def head_path(project_dir: Path) -> Path:
+    return Path(project_dir) / HEAD_FILE
+
+
+def read_head(project_dir: Path) -> dict | None:
+    """The head file's record ``{"entries": N, "head_sha256": ...}``, or None when there is
+    none (a registry written before n3 kept one: its end is not protected until the next
+    append). A head file that is not one is registry-corrupted."""
+    path = head_path(project_dir)
+
+    def corrupt(problem: str):
+        return errors.fail(errors.REGISTRY_CORRUPTED, f"{HEAD_FILE} {problem}", HEAD_FILE,
+                           fix=f"Restore {HEAD_FILE} and {REGISTRY_FILE} together from version control or a "
+                               f"backup (deleting {HEAD_FILE} makes n3 trust the registry's end as it is).")
+    try:
+        raw = files.read_limited(path, 4096)
+    except FileNotFoundError:
+        return None
     except OSError as exc:
-        raise errors.fail(errors.REGISTRY_CORRUPTED, f"{REGISTRY_FILE} cannot be read: {exc.strerror}", REGISTRY_FILE)
-    return _parse(raw, REGISTRY_FILE)
+        raise corrupt(f"cannot be read: {exc.strerror or exc}")
+    try:
+        head = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        raise corrupt("is not the JSON record n3 writes")
+    if (not isinstance(head, dict) or not isinstance(head.get("entries"), int) or isinstance(head["entries"], bool)
+            or head["entries"] < 1 or not isinstance(head.get("head_sha256"), str)):
+        raise corrupt('is not the record n3 writes ({"entries": N, "head_sha256": "..."})')
+    return head
+
+
+def check_head(head: dict | None, chain: list[dict]) -> None:
+    """The chain must end where the head file (written after each append) says: N entries,
+    the last one hashing to head_sha256 (the chain hash: a model entry's ``status`` is not in
+    it). One entry more is an append whose head update a crash cut off, and is accepted.
+
+    Detected: an edit of the last entry (any field but a model entry's status), removed
+    trailing entries, entries appended by hand beyond one. Not detected: one well-formed entry
+    appended by hand (its hash is computable by anyone), the head file deleted or edited along
+    with the registry, and in-place edits of a model entry's ``status`` (allowed: the older way
+    to deprecate; `n3 models deprecate` appends a hashed status event instead)."""
+    if head is None:
+        return
+    n, want = head["entries"], head["head_sha256"]
+    if len(chain) == n and entry_sha256(chain[-1]) == want:
+        return
+    if len(chain) == n + 1 and entry_sha256(chain[n - 1]) == want:
+        return  # the last append's head update was cut off
+    last = chain[-1]["_line"] if chain else 1
+    if len(chain) < n:
+        problem = (f"ends after {len(chain)} entries, but {HEAD_FILE} records {n}: entries were removed "
+                   "from its end")
+    elif len(chain) == n:
+        problem = f"its last entry (line {last}) was changed after n3 wrote it (its hash differs from {HEAD_FILE})"
+    else:
+        problem = (f"holds {len(chain)} entries, but {HEAD_FILE} records {n}: entries were added by something "
+                   f"other than n3, or {HEAD_FILE} is older than the registry")
+    raise errors.fail(errors.REGISTRY_CORRUPTED, f"{REGISTRY_FILE} is corrupted: {problem}", REGISTRY_FILE,
+                      errors.span_at(last),
+                      fix=f"Restore {REGISTRY_FILE} and {HEAD_FILE} together from version control or a backup; "
+                          f"if you changed the registry on purpose, delete {HEAD_FILE} (n3 writes a new one at "
+                          "the next append).")
+
+
+def _write_head(project_dir: Path, n: int, last: dict) -> None:
+    data = json.dumps({"entries": n, "head_sha256": entry_sha256(last)}, sort_keys=True).encode("utf-8") + b"\n"
+    with contextlib.suppress(OSError):  # the entry is committed; a stale head by one is accepted on read
+        from n3lang.training.artifacts import atomic_write
+
+        atomic_write(head_path(project_dir), data)
+
+
+def _read_registry(path: Path) -> bytes | None:
+    """The registry's bytes (None when there is none); registry-corrupted for a FIFO, a
+    device, a directory, a file over MAX_REGISTRY_BYTES or one that cannot be read."""
+    try:
+        return files.read_limited(path, MAX_REGISTRY_BYTES)
+    except FileNotFoundError:
+        return None
+    except files.TooLarge as exc:
+        raise errors.fail(errors.REGISTRY_CORRUPTED, f"{REGISTRY_FILE} is {exc.size} bytes, larger than the "
+                          f"{MAX_REGISTRY_BYTES}-byte limit of a registry", REGISTRY_FILE)
+    except files.NotRegularFile as exc:
+        raise errors.fail(errors.REGISTRY_CORRUPTED, f"{REGISTRY_FILE} {exc.strerror}; n3 reads the registry only "
+                          "from a regular file", REGISTRY_FILE,
+                          fix=f"Remove {REGISTRY_FILE} (it holds no registry) and restore the real file "
+                              "from version control or a backup.")
+    except OSError as exc:
+        raise errors.fail(errors.REGISTRY_CORRUPTED, f"{REGISTRY_FILE} cannot be read: {exc.strerror or exc}",
+                          REGISTRY_FILE)
 
 
 def read_entries(project_dir: Path) -> list[dict]:
@@ -329,11 +452,11 @@ def append(project_dir: Path, entry: dict) -> dict:
     """Append ``entry`` (previous_sha256 is filled in) atomically; the caller holds ``locked``.
     Returns the entry as written."""
     path = registry_path(project_dir)
-    try:
-        old = path.read_bytes()
-    except FileNotFoundError:
-        old = b""
+    head = read_head(project_dir)
+    old = _read_registry(path) or b""
     chain = _parse(old, REGISTRY_FILE)
+    if old:
+        check_head(head, chain)
     if is_event(entry):
         if find(fold(chain), entry["name"], str(entry["version"])) is None:
             raise errors.fail(errors.MODEL_NOT_FOUND, f"model {entry['name']}@{entry['version']} is not registered "
@@ -366,6 +489,7 @@ def append(project_dir: Path, entry: dict) -> dict:
             os.unlink(tmp)
         raise
     fsync_dir(Path(project_dir))
+    _write_head(Path(project_dir), len(chain) + 1, entry)
     return entry
 
 

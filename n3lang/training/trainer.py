@@ -5,13 +5,18 @@ and returns a Plan without writing anything (``--dry-run`` prints it). ``execute
 the model, evaluates it on the validation rows, writes model.bin + metadata.json + reports into
 a staging directory beside the final one (fsynced), then, under the registry lock, checks the
 name is still free, renames the model directory into place, moves the reports in and appends
-the registry entry last (the commit point). A crash at any moment leaves either no registry
-entry (and a leftover directory that the next run removes under the lock) or the whole model.
+the registry entry last (the commit point). The model dir carries a ``.n3-uncommitted``
+marker until its entry is written, so a kill at any moment leaves either no registry entry
+(and a marked leftover that the next commit removes under the lock) or the whole model (whose
+marker, if still there, the next commit drops). A directory without the marker is never
+deleted: n3 did not make it. Outputs stay inside the project unless
+``allow_outside_project``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import platform
@@ -38,6 +43,7 @@ DEFAULT_OUTPUT_DIR = "models"
 DEFAULT_REPORT_DIR = "docs/reports"
 DEFAULT_VALIDATION_SPLIT = 0.2
 STAGING_PREFIX = ".staging-"
+UNCOMMITTED = ".n3-uncommitted"  # inside a model dir until its registry entry is written
 FORMAT = "n3-model/1"
 
 
@@ -98,6 +104,21 @@ class Plan:
         }
 
 
+def dataset_location(project_dir: Path, dataset: str) -> tuple[Path, str]:
+    """(path to read, path to record) of a dataset setting. Artifacts never hold an absolute
+    path: a dataset given by absolute path is recorded relative to the project directory
+    (``../shared/rows.jsonl`` for one outside it), so `--verify` finds it again from the
+    registry as long as the two folders keep their places."""
+    ds_path = Path(dataset)
+    if not ds_path.is_absolute():
+        return project_dir / ds_path, ds_path.as_posix()
+    root = project_dir.resolve()
+    try:
+        return ds_path, ds_path.resolve().relative_to(root).as_posix()
+    except (ValueError, OSError, RuntimeError):
+        return ds_path, Path(os.path.relpath(ds_path, root)).as_posix()
+
+
 def _resolve_dir(project_dir: Path, value: str | None, default: str) -> Path:
     p = Path(value) if value else Path(default)
     return p if p.is_absolute() else project_dir / p
@@ -130,8 +151,13 @@ def resolve_params(cfg: TrainingConfig, base: BaseSpec) -> tuple[dict, dict]:
     return requested, effective
 
 
-def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = True) -> Plan:
-    """Validate everything and read the dataset; writes nothing. Raises DiagnosticError."""
+def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = True,
+            allow_outside_project: bool = False) -> Plan:
+    """Validate everything and read the dataset; writes nothing. Raises DiagnosticError.
+
+    ``output_dir`` and ``report_dir`` must lie inside the project directory (after following
+    symlinks) unless ``allow_outside_project`` (the `--allow-outside-project` flag) says the
+    user means it."""
     if cfg.model_base is None or cfg.dataset is None or cfg.output_name is None:
         raise errors.DiagnosticError(config_mod.missing_required(cfg, None))
     project_dir = Path(project_dir)
@@ -142,30 +168,65 @@ def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = Tr
     if check_registry:
         registry.check_name_free(registry.read_entries(project_dir), name)
     requested, params = resolve_params(cfg, base)
-    ds_path = Path(cfg.dataset)
-    display = ds_path.as_posix()
-    if not ds_path.is_absolute():
-        ds_path = project_dir / ds_path
-    else:  # keep artifacts free of absolute paths when the file is inside the project
-        try:
-            display = ds_path.resolve().relative_to(project_dir.resolve()).as_posix()
-        except ValueError:
-            pass
+    ds_path, display = dataset_location(project_dir, cfg.dataset)
     requested["dataset"] = display
     from n3lang.training.reports import report_paths
 
     version = config_mod.version_of(name)
     output_dir = _resolve_dir(project_dir, cfg.output_dir, DEFAULT_OUTPUT_DIR)
     report_dir = _resolve_dir(project_dir, cfg.report_dir, DEFAULT_REPORT_DIR)
+    if not allow_outside_project:
+        for key, where in (("output_dir", output_dir), ("report_dir", report_dir)):
+            _check_inside(project_dir, cfg, key, where)
+    if check_registry:
+        check_model_dir_free(cfg, output_dir / name / version, project_dir)
     # before reading any data: a run must not train for minutes and then fail to write
     _check_output_paths(cfg, {"output_dir": output_dir / name / version,
                               "report_dir": max(report_paths(report_dir, name, version).values(),
                                                 key=lambda p: len(p.name))})
-    data = dataset_mod.read(ds_path, display, handler, allow_absolute=Path(cfg.dataset).is_absolute())
+    # messages name the file as the user gave it; artifacts record ``display`` (never absolute)
+    shown = cfg.dataset if display.startswith("../") and Path(cfg.dataset).is_absolute() else display
+    data = dataset_mod.read(ds_path, shown, handler, allow_absolute=Path(cfg.dataset).is_absolute())
+    data.display = display
     mask = dataset_mod.split(data.canonical, params["seed"], params["validation_split"])
     labels = sorted(set(data.targets))
     return Plan(project_dir, cfg, base, handler, name, version, requested, params, data,
                 ds_path, mask, labels, output_dir, report_dir)
+
+
+def _check_inside(project_dir: Path, cfg: TrainingConfig, key: str, path: Path) -> None:
+    """config-invalid at the setting when ``path`` is outside the project directory."""
+    root = project_dir.resolve()
+    try:
+        inside = path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a symlink loop: not a place to write
+        inside = False
+    if inside:
+        return
+    file, span = cfg.where(key)
+    default = DEFAULT_OUTPUT_DIR if key == "output_dir" else DEFAULT_REPORT_DIR
+    raise errors.fail(errors.CONFIG_INVALID,
+                      f"`{key}` {getattr(cfg, key)!r} is outside the project directory {root}: "
+                      "n3 writes models and reports inside the project unless told otherwise",
+                      file, span, fix=f"Use a folder inside the project (the default is {default}/), or pass "
+                      "--allow-outside-project to write there on purpose.",
+                      example=f"n3 train --config training.yaml --{key.replace('_', '-')} ../shared/{default} "
+                              "--allow-outside-project")
+
+
+def check_model_dir_free(cfg: TrainingConfig, model_dir: Path, project_dir: Path) -> None:
+    """A model directory that exists and that n3 did not leave behind (no UNCOMMITTED marker)
+    is the user's: n3 never deletes it, so the run stops before training."""
+    if not model_dir.exists() and not model_dir.is_symlink():
+        return
+    if model_dir.is_dir() and not model_dir.is_symlink() and (model_dir / UNCOMMITTED).is_file():
+        return  # an interrupted run's model: cleaned (or adopted) under the registry lock
+    file, span = cfg.where("output_name")
+    shown = os.path.relpath(model_dir, project_dir)
+    raise errors.fail(errors.OUTPUT_NAME_EXISTS,
+                      f"{shown} already exists and is not a model n3 registered; n3 never deletes or overwrites "
+                      "files it did not make", file, span,
+                      fix=f"Move {shown} away (or delete it yourself), or train under another output_name.")
 
 
 def _check_output_paths(cfg: TrainingConfig, targets: dict[str, Path]) -> None:
@@ -222,7 +283,6 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
     from threadpoolctl import threadpool_limits
 
     from n3lang.training import metrics as metrics_mod
-    from n3lang.training import reports
 
     created_at = created_at or created_at_value()
     handler, data, labels = plan.handler, plan.data, plan.labels
@@ -235,13 +295,14 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
     y_tr, y_va = y_all[tr], y_all[va]
     dataset_dir = plan.dataset_path.parent
     trainer = handler.make_trainer(plan.base, dict(plan.params), list(labels), y_tr)
-    with threadpool_limits(limits=1):
+    # a diverging run is reported by _require_finite, not by numpy's overflow warnings
+    with threadpool_limits(limits=1), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         settings = trainer.feature_settings()
         X_tr = handler.featurize(train_inputs, dataset_dir, settings)
         X_va = handler.featurize(val_inputs, dataset_dir, settings)
         trainer.fit(X_tr, y_tr, X_va, y_va, progress)
         tensors = trainer.tensors()
-        _require_finite(tensors, trainer.history_, plan.params)
+        _require_finite(tensors, trainer.history_, plan.params, plan.cfg.where("learning_rate"))
         if not len(va):
             pred = np.zeros(0, dtype=np.int64)
         elif hasattr(trainer, "predict"):  # optional: label ids without the n x labels matrix
@@ -306,10 +367,26 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
 
     stage_parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=stage_parent))
+    try:
+        return _write_stage(plan, stage, model_bytes, model_sha, meta_bytes, metadata, metrics, explain, trainer,
+                            created_at, model_kind, tr, va)
+    except BaseException:  # a failed build leaves nothing behind (the staging dir is n3's own)
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def _write_stage(plan: Plan, stage: Path, model_bytes: bytes, model_sha: str, meta_bytes: bytes, metadata: dict,
+                 metrics: dict, explain, trainer, created_at: str, model_kind: str, tr, va) -> Built:
+    """Write model.bin, metadata.json and the reports into ``stage``; the Built to commit."""
+    from n3lang.training import reports
+
+    data, labels = plan.data, plan.labels
     model_stage = stage / "model"
     model_stage.mkdir()
     artifacts.write_durable(model_stage / "model.bin", model_bytes)
     artifacts.write_durable(model_stage / "metadata.json", meta_bytes)
+    # n3's mark on the model dir until the registry entry is written (see commit)
+    artifacts.write_durable(model_stage / UNCOMMITTED, f"{plan.name}@{plan.version}\n".encode("utf-8"))
     artifacts.fsync_dir(model_stage)
     model_info = {
         "name": plan.name, "version": plan.version, "mode": plan.cfg.mode, "base_model": plan.base.name,
@@ -334,7 +411,7 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
         "dataset_snapshot": data.snapshot,
         "training_seed": plan.params["seed"],
         "created_at": created_at,
-        "metrics": _round_floats(summary_metrics),
+        "metrics": _round_floats({k: v for k, v in metadata["metrics"].items() if k != "history"}),
         "config": {
             "mode": plan.cfg.mode,
             "epochs": plan.requested["epochs"],
@@ -393,8 +470,48 @@ def _interruptions_deferred():
             signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
+def settle_leftovers(output_dir: Path, entries: list[dict], project_dir: Path) -> list[str]:
+    """Model dirs a killed run left under ``output_dir`` (they hold the UNCOMMITTED marker):
+    a registered one is adopted (the marker goes: the kill came after the registry append,
+    the commit point), an unregistered one is removed (n3 made it, nothing refers to it).
+    Called under the registry lock, where no other run can be inside its commit window.
+    Returns what was removed, relative to the project."""
+    removed = []
+    if not output_dir.is_dir():
+        return removed
+    registered = {(Path(project_dir) / str(e.get("artifact_uri", ""))).parent.resolve() for e in entries}
+    for marker in sorted(output_dir.glob(f"*/*/{UNCOMMITTED}")):
+        model_dir = marker.parent
+        if model_dir.parent.name.startswith(".") or model_dir.is_symlink() or model_dir.parent.is_symlink():
+            continue  # a staging dir (its run is alive, or _clean_stale_staging removes it), or not n3's
+        if model_dir.resolve() in registered:
+            marker.unlink(missing_ok=True)
+            artifacts.fsync_dir(model_dir)
+            continue
+        shutil.rmtree(model_dir)
+        with contextlib.suppress(OSError):  # the name's folder, when nothing else is in it
+            model_dir.parent.rmdir()
+        removed.append(os.path.relpath(model_dir, project_dir))
+    if removed:
+        artifacts.fsync_dir(output_dir)
+    return removed
+
+
+def _test_pause() -> None:
+    """Tests only (N3_TEST_COMMIT_PAUSE seconds): widen the commit window so a kill test can
+    land inside it."""
+    pause = os.environ.get("N3_TEST_COMMIT_PAUSE")
+    if pause:
+        import time
+
+        time.sleep(float(pause))
+
+
 def commit(plan: Plan, built: Built) -> dict:
-    """Under the registry lock: name still free -> model dir into place -> reports -> registry entry."""
+    """Under the registry lock: name still free -> settle what killed runs left -> model dir
+    into place (still marked UNCOMMITTED) -> reports -> registry entry (the commit point) ->
+    marker removed. A kill before the append leaves a marked, unregistered dir that the next
+    commit removes; a kill after it, a registered model whose marker the next commit drops."""
     final = plan.model_dir
     try:
         with _interruptions_deferred(), registry.locked(plan.project_dir):
@@ -403,22 +520,26 @@ def commit(plan: Plan, built: Built) -> dict:
             _clean_stale_staging(plan.output_dir)
             for tmp in plan.project_dir.glob(".models_registry.*.tmp"):  # a crashed append's temp file
                 tmp.unlink(missing_ok=True)
-            if final.exists():  # left by a run that crashed before registering: not a model
-                shutil.rmtree(final)
+            settle_leftovers(plan.output_dir, entries, plan.project_dir)
+            check_model_dir_free(plan.cfg, final, plan.project_dir)  # anything still there is the user's
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(built.stage / "model", final)
+            os.rename(built.stage / "model", final)
             artifacts.fsync_dir(final.parent)
             plan.report_dir.mkdir(parents=True, exist_ok=True)
             for src in built.report_files.values():
                 os.replace(src, plan.report_dir / src.name)
             artifacts.fsync_dir(plan.report_dir)
+            _test_pause()
             entry = registry.append(plan.project_dir, built.entry)
+            with contextlib.suppress(OSError):  # registered: a marker left here is dropped by the next commit
+                (final / UNCOMMITTED).unlink(missing_ok=True)
+                artifacts.fsync_dir(final)
     finally:
         shutil.rmtree(built.stage, ignore_errors=True)
     return entry
 
 
-def _require_finite(tensors: dict, history: list, params: dict) -> None:
+def _require_finite(tensors: dict, history: list, params: dict, where: tuple = ()) -> None:
     """Stop with training-failed when training diverged (a loss or a stored weight is inf or
     nan): such a model would predict nothing, and its metrics could not be written."""
     losses = [h.get("loss") for h in history if isinstance(h.get("loss"), float)]
@@ -430,7 +551,7 @@ def _require_finite(tensors: dict, history: list, params: dict) -> None:
     scaled = f", {lr:g} after the base's scaling" if asked != lr else ""
     raise errors.fail(errors.TRAINING_FAILED,
                       f"training diverged: the {'loss' if weights_ok else 'learned weights'} became infinite or "
-                      f"not a number (learning rate {asked:g}{scaled}); nothing was written",
+                      f"not a number (learning rate {asked:g}{scaled}); nothing was written", *where,
                       fix=f"Lower learning_rate (try {asked / 10:g} or less), or leave it unset to use the "
                           "base's default.",
                       example="n3 train --config training.yaml --learning-rate 2e-5")
@@ -463,12 +584,8 @@ def verify_retrain(project_dir: Path, ref: str) -> dict:
         known = ", ".join(sorted({e["name"] for e in entries})) or "(none)"
         raise errors.fail(errors.MODEL_NOT_FOUND, f"model {ref!r} is not in {registry.REGISTRY_FILE}; known: {known}",
                           registry.REGISTRY_FILE)
-    c = entry.get("config") or {}
-    cfg = TrainingConfig(model_base=entry["base_model"], dataset=entry["dataset"], epochs=c.get("epochs"),
-                         learning_rate=c.get("learning_rate"), seed=entry["training_seed"], output_name=name,
-                         mode=c.get("mode", entry["domain"]), validation_split=c.get("validation_split"),
-                         output_dir=c.get("output_dir"), report_dir=c.get("report_dir"))
-    plan = prepare(project_dir, cfg, check_registry=False)
+    cfg = _config_of_entry(entry, _requested_of(project_dir, entry))
+    plan = prepare(project_dir, cfg, check_registry=False, allow_outside_project=True)
     checks = []
     with tempfile.TemporaryDirectory(prefix="n3-verify-") as tmp:
         built = build(plan, Path(tmp), created_at=str(entry["created_at"]))
@@ -484,6 +601,56 @@ def verify_retrain(project_dir: Path, ref: str) -> dict:
                 checks.append(_check(plan.rel(existing), artifacts.sha256_file(existing), artifacts.sha256_file(src)))
         shutil.rmtree(built.stage, ignore_errors=True)
     return {"name": name, "version": str(entry["version"]), "ok": all(c["match"] for c in checks), "checks": checks}
+
+
+def _requested_of(project_dir: Path, entry: dict) -> dict:
+    """The settings the run was given (metadata.json's config.requested), when the model's
+    metadata.json is there and matches the registry; else {}. Retraining from them, not only
+    from the effective values, reproduces metadata.json (it records both)."""
+    from n3lang.training.files import read_limited
+
+    try:
+        raw = read_limited(project_dir / Path(str(entry["artifact_uri"])).parent / "metadata.json", 64 << 20)
+    except (OSError, ValueError, KeyError):
+        return {}
+    if artifacts.sha256_bytes(raw) != entry.get("metadata_sha256"):
+        return {}
+    try:
+        requested = json.loads(raw)["config"]["requested"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return {}
+    return {k: v for k, v in requested.items() if k in config_mod.FIELDS} if isinstance(requested, dict) else {}
+
+
+def _config_of_entry(entry: dict, requested: dict | None = None) -> TrainingConfig:
+    """The training config a registry entry records, checked like any other config: an entry
+    that does not record what retraining needs (a hand-written or older entry without
+    ``dataset``) or records a value training would refuse is an error at the entry's line."""
+    label = f"{entry.get('name')}@{entry.get('version')}"
+    where = (registry.REGISTRY_FILE, errors.span_at(int(entry.get("_line", 1))))
+    if not isinstance(entry.get("dataset"), str) or not entry["dataset"]:
+        raise errors.fail(errors.TRAINING_FAILED,
+                          f"cannot retrain {label}: its registry entry (line {entry.get('_line')}) does not record "
+                          "the dataset it was trained on", *where,
+                          fix="Retrain it under a new name with `n3 train --dataset FILE ...`; entries written by "
+                              "`n3 train` always record `dataset`.")
+    c = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+    values = {"model_base": entry.get("base_model"), "dataset": entry["dataset"], "seed": entry.get("training_seed"),
+              "output_name": entry.get("name"), "mode": c.get("mode", entry.get("domain"))}
+    for key in ("epochs", "learning_rate", "validation_split", "output_dir", "report_dir"):
+        if c.get(key) is not None:
+            values[key] = c[key]
+    if requested:  # as the run was given them: a setting left unset stays unset (the base's default)
+        for key in ("seed", "epochs", "learning_rate", "validation_split"):
+            values.pop(key, None)
+            if requested.get(key) is not None:
+                values[key] = requested[key]
+    cfg, problems = config_mod.coerce(values, {k: where for k in values})
+    if problems:
+        d = problems[0]
+        raise errors.fail(errors.TRAINING_FAILED, f"cannot retrain {label}: its registry entry (line "
+                          f"{entry.get('_line')}) records a setting training refuses: {d.message}", *where)
+    return cfg
 
 
 def _check(what: str, expected: str, actual: str) -> dict:
