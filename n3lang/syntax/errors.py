@@ -95,6 +95,9 @@ KEYWORDS: dict[str, str] = {
     ).split()
 }
 
+# §6 expression words (added): the collection blocks `map/filter/reduce XS with item as n:`.
+KEYWORDS.update({name: name.lower() for name in "ITEM ACC STARTING".split()})
+
 PUNCTUATION: dict[str, str] = {
     "COLON": ":",
     "COMMA": ",",
@@ -250,7 +253,7 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
         and _KEYWORD_OF_WORD.get(prev.value) in expected
     ):
         return f"Expected a name before '{prev.value}'", _token_span(prev)
-    if kind == "IS" and "AND" in expected:
+    if kind == "IS" and ("AND" in expected or "_NL" in expected):
         return (
             "Only one comparison is allowed in an expression; join comparisons with 'and' or 'or'",
             span,
