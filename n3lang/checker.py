@@ -1098,6 +1098,9 @@ class Checker:
 
     def visit_BoolOp(self, node: A.BoolOp) -> str:
         self.bool_operand(node.op, self.visit(node.left), node.at or node.span)
+        left = node.left
+        if left.__class__ is A.Literal and left.value is (node.op == "or"):
+            return "boolean"  # short-circuit: the right side never runs (`false and x is 3`)
         self.bool_operand(node.op, self.visit(node.right), node.at or node.span)
         return "boolean"
 
