@@ -781,7 +781,18 @@ class Interpreter:
                         "before they are used.")
 
     def visit_Attribute(self, node: A.Attribute) -> Any:
-        obj = self._visit[node.obj.__class__](node.obj)
+        try:
+            obj = self._visit[node.obj.__class__](node.obj)
+        except RuntimeFailure as failure:
+            path = getattr(failure, "state_path", None)
+            if path is None:
+                raise
+            # namel3ss names the whole path it was asked for: `Unknown state path 'x.y'`.
+            path = path + "." + node.name
+            message = failure.message.replace(f"'{failure.state_path}'", f"'{path}'")
+            wider = _fail(failure.code, message, failure.span, why=failure.why)
+            wider.state_path = path
+            raise wider from None
         if obj.__class__ is dict:
             try:
                 return obj[node.name]
@@ -1033,9 +1044,12 @@ class Interpreter:
             return
         dotted = ".".join(reversed(path))
         if mapping:
-            raise _fail(STATE_ERROR, f"Unknown state path '{dotted}'", cur.span,
-                        why="Nothing has been stored at that path of the app state yet.")
-        raise _fail(STATE_ERROR, f"State path '{dotted}' is not a mapping", cur.span)
+            failure = _fail(STATE_ERROR, f"Unknown state path '{dotted}'", cur.span,
+                            why="Nothing has been stored at that path of the app state yet.")
+        else:
+            failure = _fail(STATE_ERROR, f"State path '{dotted}' is not a mapping", cur.span)
+        failure.state_path = dotted
+        raise failure
 
     def _bind_each(self, names: tuple, body):
         """Run ``body()`` with loop names bound, restoring what they held before."""
