@@ -284,6 +284,8 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
     if "FLOW" in expected and "RECORD" in expected:
         hint = "; statements belong inside a flow" if kind in _STATEMENT_WORDS else ""
         return f"Expected {_TOP_LEVEL}{found}{hint}", span
+    if "NUMBER" in expected and kind == "LSQB":
+        return "Unexpected expression", span  # namel3ss's words: there is no `[1, 2]` literal
     if "NUMBER" in expected:
         hint = " (lists are written `list: 1, 2`)" if kind == "LSQB" else ""
         return f"Expected an expression after {prev_word}{found}{hint}", span

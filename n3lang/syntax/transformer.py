@@ -248,6 +248,9 @@ class AstBuilder:
 
     # ------------------------------------------------------------------ program
     def start(self, c):
+        for node in getattr(self, "_bare_state", {}).values():
+            self._error(SYNTAX_ERROR, "Expected state path after 'state'", node.span)
+        self._bare_state = {}
         return c
 
     def spec_decl(self, c):
@@ -572,6 +575,8 @@ class AstBuilder:
         return N.Index(c[0], c[1], _span(c[0], c[2]))
 
     def attribute(self, c):
+        if type(c[0]) is A.Name and c[0].name == "state":
+            getattr(self, "_bare_state", {}).pop(id(c[0]), None)
         return N.Attribute(c[0], self._name(c[1]), _span(c[0], c[1]))
 
     def b_list_length(self, c):
@@ -628,7 +633,11 @@ class AstBuilder:
         name = tok.value
         if name in RESERVED_WORDS or tok.type == "BQ_NAME":
             name = self._var(tok)
-        return N.Name(name, Span(tok.line, tok.column, tok.end_line, tok.end_column))
+        node = N.Name(name, Span(tok.line, tok.column, tok.end_line, tok.end_column))
+        if name == "state" and tok.type == "NAME":
+            # A bare `state` is a parse error in namel3ss; `state.x` clears this in attribute().
+            self.__dict__.setdefault("_bare_state", {})[id(node)] = node
+        return node
 
     # ---- §6 expressions (added)
     def _one_of(self, left, is_tok, items, last):
