@@ -107,12 +107,13 @@ class Unary:
 
 @_node
 class Binary:
-    """Arithmetic ``+ - * / % **``: op, left, right."""
+    """Arithmetic ``+ - * / % **``: op, left, right, at (the operator, where errors point)."""
 
     op: str
     left: "Expr"
     right: "Expr"
     span: Span = field(default=UNKNOWN, compare=False)
+    at: Span | None = field(default=None, compare=False)
 
 
 # Comparison operators, by their English spelling.
@@ -131,22 +132,24 @@ COMPARE_OPS = (
 
 @_node
 class Compare:
-    """An English comparison: op (one of COMPARE_OPS), left, operands (1, 2 or more)."""
+    """An English comparison: op (one of COMPARE_OPS), left, operands (1, 2 or more), at (the ``is``)."""
 
     op: str
     left: "Expr"
     operands: tuple["Expr", ...]
     span: Span = field(default=UNKNOWN, compare=False)
+    at: Span | None = field(default=None, compare=False)
 
 
 @_node
 class BoolOp:
-    """Short-circuit ``and`` / ``or``: op, left, right."""
+    """Short-circuit ``and`` / ``or``: op, left, right, at (the operator word)."""
 
     op: str
     left: "Expr"
     right: "Expr"
     span: Span = field(default=UNKNOWN, compare=False)
+    at: Span | None = field(default=None, compare=False)
 
 
 @_node
@@ -213,9 +216,58 @@ class Predict:
     model_span: Span = field(default=UNKNOWN, compare=False)
 
 
+# ---- §6 expressions (added)
+@_node
+class ListMap:
+    """``map XS with item as NAME:`` + an indented expression: target, var, body."""
+
+    target: "Expr"
+    var: str
+    body: "Expr"
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class ListFilter:
+    """``filter XS with item as NAME:`` + an indented predicate: target, var, predicate."""
+
+    target: "Expr"
+    var: str
+    predicate: "Expr"
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class ListReduce:
+    """``reduce XS with acc as A and item as V starting S:`` + body: target, acc, var, start, body."""
+
+    target: "Expr"
+    acc: str
+    var: str
+    start: "Expr"
+    body: "Expr"
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@_node
+class CallBuiltin:
+    """A ``name(args)`` call other than the list aggregates (secret, has_role, ...): name, args."""
+
+    name: str
+    args: tuple["Expr", ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+def position(node) -> Span:
+    """Where namel3ss locates a run-time error of an expression: the operator of a binary
+    operation or comparison, else the node's first token."""
+    at = getattr(node, "at", None)
+    return at if at is not None else node.span
+
+
 Expr = Union[
     Literal, ListExpr, MapExpr, Name, Attribute, Index, Unary, Binary, Compare, BoolOp, Not,
-    BuiltinCall, CallFunction, Predict,
+    BuiltinCall, CallFunction, Predict, ListMap, ListFilter, ListReduce, CallBuiltin,
 ]
 
 

@@ -1035,18 +1035,18 @@ class Checker:
         elif op == "+" and a == b == "text":
             return "text"
         else:
-            self.error(TYPE_MISMATCH, f"Cannot apply '{op}' to {a} and {b}.", node.span)
+            self.error(TYPE_MISMATCH, f"Cannot apply '{op}' to {a} and {b}.", node.at or node.span)
             return None
         if op in ("/", "%") and b in (None, "number"):
             zero = self.whole_literal(node.right)
             if zero is not None and zero == 0:
-                self.error(DIVISION_BY_ZERO, "Division by zero." if op == "/" else "Modulo by zero.", node.span)
+                self.error(DIVISION_BY_ZERO, "Division by zero." if op == "/" else "Modulo by zero.", node.at or node.span)
         return kind
 
     def visit_Compare(self, node: A.Compare) -> str:
         kinds = [self.visit(node.left)] + [self.visit(operand) for operand in node.operands]
         if node.op not in ("is", "is not", "is one of") and any(k is not None and k != "number" for k in kinds):
-            self.error(TYPE_MISMATCH, "Comparison requires numbers.", node.span)
+            self.error(TYPE_MISMATCH, "Comparison requires numbers.", node.at or node.span)
         return "boolean"
 
     def bool_operand(self, op: str, kind: str | None, span: A.Span) -> None:
@@ -1059,8 +1059,11 @@ class Checker:
             )
 
     def visit_BoolOp(self, node: A.BoolOp) -> str:
-        self.bool_operand(node.op, self.visit(node.left), node.span)
-        self.bool_operand(node.op, self.visit(node.right), node.span)
+        self.bool_operand(node.op, self.visit(node.left), node.at or node.span)
+        left = node.left
+        if left.__class__ is A.Literal and left.value is (node.op == "or"):
+            return "boolean"  # short-circuit: the right side never runs (`false and x is 3`)
+        self.bool_operand(node.op, self.visit(node.right), node.at or node.span)
         return "boolean"
 
     def visit_Not(self, node: A.Not) -> str:
@@ -1110,6 +1113,40 @@ class Checker:
         self.check_model_ref(name, version, span)
         self.visit(node.input)
         return "map"
+
+    # ---- §6 expressions (added)
+    def _with_loop_names(self, names: tuple, visit_body) -> None:
+        """Visit a collection block's body with its names bound, then unbind new ones
+        (namel3ss removes them after the block)."""
+        new = [n for n in names if n not in self.scope]
+        for n in names:
+            self.bind(n)
+        visit_body()
+        for n in new:
+            self.scope.discard(n)
+
+    def visit_ListMap(self, node: A.ListMap) -> str:
+        self.visit(node.target)
+        self._with_loop_names((node.var,), lambda: self.visit(node.body))
+        return "list"
+
+    def visit_ListFilter(self, node: A.ListFilter) -> str:
+        self.visit(node.target)
+        self._with_loop_names((node.var,), lambda: self.visit(node.predicate))
+        return "list"
+
+    def visit_ListReduce(self, node: A.ListReduce) -> None:
+        self.visit(node.target)
+        self.visit(node.start)
+        self._with_loop_names((node.acc, node.var), lambda: self.visit(node.body))
+        return None
+
+    def visit_CallBuiltin(self, node: A.CallBuiltin) -> str | None:
+        for arg in node.args:
+            self.visit(arg)
+        if node.name in ("has_role", "has_permission"):
+            return "boolean"
+        return None
 
     def check_model_ref(self, name: str, version: str | None, span: A.Span, ai: str | None = None) -> None:
         registered = [e for e in self.registry or () if e.get("name") == name]

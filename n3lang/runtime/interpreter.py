@@ -25,6 +25,7 @@ from n3lang.runtime.errors import (
 )
 from n3lang.runtime.limits import Budget, Limits, SizeMeter, clamp_int
 from n3lang.runtime.patterns import PatternProblem, compile_pattern
+from n3lang.runtime.errors import CAPABILITY_ERROR, STATE_ERROR
 from n3lang.runtime.records import RecordStore, StoreError
 from n3lang.runtime.values import CONTEXT, dumps, is_integral, number_text, short_number, type_name, values_equal
 
@@ -863,7 +864,13 @@ class Interpreter:
 
     def visit_MapExpr(self, node: A.MapExpr) -> dict:
         visit = self._visit
-        return self.meter.grew({e.key: visit[e.value.__class__](e.value) for e in node.entries}, node.span)
+        out = {}
+        for e in node.entries:
+            if e.key in out:
+                raise _fail(TYPE_ERROR, f"Map key '{e.key}' is duplicated", e.span,
+                            why="Each key of a `map:` block may appear once.")
+            out[e.key] = visit[e.value.__class__](e.value)
+        return self.meter.grew(out, node.span)
 
     def visit_Name(self, node: A.Name) -> Any:
         try:
@@ -877,7 +884,18 @@ class Interpreter:
                         "before they are used.")
 
     def visit_Attribute(self, node: A.Attribute) -> Any:
-        obj = self._visit[node.obj.__class__](node.obj)
+        try:
+            obj = self._visit[node.obj.__class__](node.obj)
+        except RuntimeFailure as failure:
+            path = getattr(failure, "state_path", None)
+            if path is None:
+                raise
+            # namel3ss names the whole path it was asked for: `Unknown state path 'x.y'`.
+            path = path + "." + node.name
+            message = failure.message.replace(f"'{failure.state_path}'", f"'{path}'")
+            wider = _fail(failure.code, message, failure.span, why=failure.why)
+            wider.state_path = path
+            raise wider from None
         if obj.__class__ is dict:
             try:
                 return obj[node.name]
@@ -886,16 +904,18 @@ class Interpreter:
                     raise _fail(ATTRIBUTE_ERROR, f"Identity is missing '{node.name}'.", node.span,
                                 why="The flow reads a field of the identity that the current "
                                     "user does not have.") from None
+                self._state_path_failure(node)
                 raise _fail(ATTRIBUTE_ERROR, f"Missing attribute '{node.name}'", node.span,
                             why=f"The map has no key '{node.name}'"
                                 + (f"; its keys are: {', '.join(sorted(obj))}." if obj else "; it is empty."))
+        self._state_path_failure(node, mapping=False)
         raise _fail(ATTRIBUTE_ERROR, f"Missing attribute '{node.name}'", node.span,
                     why=f"The value is {_kind(obj)}, not a map, so it has no attributes.")
 
     def visit_Index(self, node: A.Index) -> Any:
         obj = self._visit[node.obj.__class__](node.obj)
         index = self._visit[node.index.__class__](node.index)
-        return self._get_index(obj, index, node.span)
+        return self._get_index(obj, index, A.position(node.index))
 
     def _get_index(self, obj: Any, index: Any, span: Span) -> Any:
         if obj.__class__ is list:
@@ -941,15 +961,19 @@ class Interpreter:
                 if op == "*":
                     return a * b
             except ArithmeticError as exc:
-                raise arithmetic_failure(exc, op, node.span)
-            return self._arith(op, a, b, node.span)
+                raise arithmetic_failure(exc, op, node.at or node.span)
+            return self._arith(op, a, b, node.at or node.span)
         if op == "+" and a.__class__ is str and b.__class__ is str:
             size = len(a) + len(b)
             if size > 256:
                 self.check_text_size(size, node.span)
                 self.charge(size >> 8, node.span)
             return a + b
-        raise _fail(TYPE_ERROR, f"Cannot apply '{op}' to {_kind(a)} and {_kind(b)}.", node.span,
+        if b is None:
+            # namel3ss words a missing right operand as its unary message (same text).
+            raise _fail(TYPE_ERROR, f"Unary '{op}' requires a number.", node.at or node.span,
+                        why=f"The operand is {_kind(a)}, but arithmetic only works on numbers.")
+        raise _fail(TYPE_ERROR, f"Cannot apply '{op}' to {_kind(a)} and {_kind(b)}.", node.at or node.span,
                     why="Arithmetic works on numbers, and `+` also joins two texts; "
                         "nothing is converted implicitly.")
 
@@ -987,7 +1011,7 @@ class Interpreter:
         if op == "is one of":
             return any(values_equal(a, x) for x in args)
         if a.__class__ is not Decimal or any(x.__class__ is not Decimal for x in args):
-            raise _fail(TYPE_ERROR, "Comparison requires numbers.", node.span,
+            raise _fail(TYPE_ERROR, "Comparison requires numbers.", node.at or node.span,
                         why="Comparisons like `is greater than`, `is at least` or `is between` "
                             "only work on numbers.")
         if op == "is greater than":
@@ -1008,7 +1032,7 @@ class Interpreter:
         op = node.op
         a = self._visit[node.left.__class__](node.left)
         if a is not True and a is not False:
-            raise self._bool_operand(op, a, node.span)
+            raise self._bool_operand(op, a, node.at or node.span)
         if op == "and":
             if not a:
                 return False
@@ -1016,7 +1040,7 @@ class Interpreter:
             return True
         b = self._visit[node.right.__class__](node.right)
         if b is not True and b is not False:
-            raise self._bool_operand(op, b, node.span)
+            raise self._bool_operand(op, b, node.at or node.span)
         return b
 
     def _bool_operand(self, op: str, value: Any, span: Span) -> RuntimeFailure:
@@ -1040,9 +1064,14 @@ class Interpreter:
         span = node.span
         if name in ("sum", "min", "max", "mean", "median"):
             xs = args[0] if args else None
-            if xs.__class__ is not list or any(x.__class__ is not Decimal for x in xs):
-                raise _fail(BUILTIN_ERROR, f"{name}() expects a list of numbers.", span,
-                            why=f"It received {_kind(xs) if xs.__class__ is not list else 'a list with non-number items'}.")
+            if xs.__class__ is not list:
+                raise _fail(BUILTIN_ERROR, f"{name} requires a list but got {_kind(xs)}", span)
+            if not xs:
+                raise _fail(BUILTIN_ERROR, f"{name} cannot operate on an empty list", span)
+            for i, x in enumerate(xs):
+                if x.__class__ is not Decimal:
+                    raise _fail(BUILTIN_ERROR, f"{name} list item at index {i} must be a number "
+                                               f"but got {_kind(x)}", span)
             self.charge(len(xs) >> 5, span)
             try:
                 if name == "sum":
@@ -1074,7 +1103,7 @@ class Interpreter:
         if name.startswith("list "):
             xs = args[0]
             if xs.__class__ is not list:
-                raise _fail(BUILTIN_ERROR, f"{name} expects a list, not {_kind(xs)}.", span)
+                raise _fail(BUILTIN_ERROR, f"{name.capitalize()} needs a list but got {_kind(xs)}", span)
             if name == "list length":
                 return _D(len(xs))
             if name == "list append":
@@ -1084,22 +1113,24 @@ class Interpreter:
                 out.append(args[1])
                 return self.meter.appended(xs, out, args[1], span)
             if name == "list get":
+                if args[1].__class__ is not Decimal:
+                    raise _fail(INDEX_ERROR, f"List index must be a number but got {_kind(args[1])}", span)
                 return self._get_index(xs, args[1], span)
         if name.startswith("map "):
             m = args[0]
             if m.__class__ is not dict:
-                raise _fail(BUILTIN_ERROR, f"{name} expects a map, not {_kind(m)}.", span)
+                raise _fail(BUILTIN_ERROR, f"{name.capitalize()} needs a map but got {_kind(m)}", span)
             if name == "map keys":
                 self.charge(len(m) >> 5, span)
                 return sorted(m)
             key = args[1]
             if key.__class__ is not str:
-                raise _fail(BUILTIN_ERROR, f"Map keys must be text, not {_kind(key)}.", span)
+                raise _fail(BUILTIN_ERROR, f"Map key must be text but got {_kind(key)}", span)
             if name == "map get":
                 try:
                     return m[key]
                 except KeyError:
-                    raise _fail(ATTRIBUTE_ERROR, f"Missing attribute '{key}'", span)
+                    raise _fail(ATTRIBUTE_ERROR, f"Map key '{key}' was not found", span)
             if name == "map set":
                 self.check_list_size(len(m) + 1, span)
                 self.charge(len(m) >> 5, span)
@@ -1107,6 +1138,158 @@ class Interpreter:
                 out[key] = args[2]
                 return self.meter.map_set(m, out, key, span)
         raise _fail(BUILTIN_ERROR, f"Unknown built-in '{name}'", span)
+
+    # ---- §6 expressions (added)
+    def _state_path_failure(self, node: A.Attribute, mapping: bool = True) -> None:
+        """A missing key under ``state.…``: namel3ss's ``Unknown state path 'a.b'``, at ``state``."""
+        path = []
+        cur = node
+        while cur.__class__ is A.Attribute:
+            path.append(cur.name)
+            cur = cur.obj
+        if cur.__class__ is not A.Name or cur.name != "state" or self.call_stack:
+            return
+        dotted = ".".join(reversed(path))
+        if mapping:
+            failure = _fail(STATE_ERROR, f"Unknown state path '{dotted}'", cur.span,
+                            why="Nothing has been stored at that path of the app state yet.")
+        else:
+            failure = _fail(STATE_ERROR, f"State path '{dotted}' is not a mapping", cur.span)
+        failure.state_path = dotted
+        raise failure
+
+    def _bind_each(self, names: tuple, body):
+        """Run ``body()`` with loop names bound, restoring what they held before."""
+        scope = self.scope
+        saved = [(n, n in scope, scope.get(n)) for n in names]
+        try:
+            return body()
+        finally:
+            for n, had, old in saved:
+                if had:
+                    scope[n] = old
+                else:
+                    scope.pop(n, None)
+
+    def _target_list(self, node: Any, what: str, span: Span) -> list:
+        xs = self._visit[node.__class__](node)
+        if xs.__class__ is not list:
+            raise _fail(TYPE_ERROR, f"{what} expects a list.", span,
+                        why="List transforms can only iterate list values.")
+        self.charge(len(xs) >> 5, span)
+        return xs
+
+    def visit_ListMap(self, node: A.ListMap) -> list:
+        xs = self._target_list(node.target, "map", node.span)
+        body, var, visit, scope = node.body, node.var, self._visit, self.scope
+
+        def run():
+            out = []
+            for x in xs:
+                scope[var] = x
+                out.append(visit[body.__class__](body))
+            return out
+
+        return self._bind_each((var,), run)
+
+    def visit_ListFilter(self, node: A.ListFilter) -> list:
+        xs = self._target_list(node.target, "filter", node.span)
+        pred, var, visit, scope = node.predicate, node.var, self._visit, self.scope
+
+        def run():
+            out = []
+            for x in xs:
+                scope[var] = x
+                keep = visit[pred.__class__](pred)
+                if keep is not True and keep is not False:
+                    raise _fail(CONDITION_ERROR, "Filter predicate must return a boolean.",
+                                A.position(pred),
+                                why="Filter expressions include an item only when the predicate "
+                                    "evaluates to true or false.")
+                if keep:
+                    out.append(x)
+            return out
+
+        return self._bind_each((var,), run)
+
+    def visit_ListReduce(self, node: A.ListReduce) -> Any:
+        xs = self._target_list(node.target, "reduce", node.span)
+        acc = self.eval(node.start)
+        body, visit, scope = node.body, self._visit, self.scope
+        acc_name, var = node.acc, node.var
+
+        def run():
+            value = acc
+            for x in xs:
+                scope[acc_name] = value
+                scope[var] = x
+                value = visit[body.__class__](body)
+            return value
+
+        return self._bind_each((acc_name, var), run)
+
+    def visit_CallBuiltin(self, node: A.CallBuiltin) -> Any:
+        name, span = node.name, node.span
+        if name == "secret":
+            if "secrets" not in self.capabilities:
+                raise _fail(CAPABILITY_ERROR, "Secrets capability is not enabled.", span,
+                            why="Secrets are read only by apps that declare the capability.",
+                            fix="Add 'secrets' to the capabilities block in app.ai.",
+                            example="capabilities:\n  secrets")
+            self._builtin_arity(node, 1)
+            key = self.eval(node.args[0])
+            if key.__class__ is not str:
+                raise _fail(BUILTIN_ERROR, "Secret name must be text.", span)
+            return self._secret(key, span)
+        if name in ("has_role", "has_permission"):
+            self._builtin_arity(node, 1)
+            value = self.eval(node.args[0])
+            label = "role" if name == "has_role" else "permission"
+            if value.__class__ is not str or not value.strip():
+                raise _fail(BUILTIN_ERROR, f"{label.capitalize()} must be text.", span)
+            identity = self.scope.get("identity")
+            keys = ("roles", "role") if label == "role" else ("permissions", "permission", "scopes", "scope")
+            held = None
+            if identity.__class__ is dict:
+                for k in keys:
+                    held = identity.get(k)
+                    if held is not None:
+                        break
+            if held is None:
+                items = []
+            elif held.__class__ is str:
+                items = [held] if held.strip() else []
+            elif held.__class__ is list:
+                items = [x.strip() for x in held if x.__class__ is str and x.strip()]
+            else:
+                raise _fail(BUILTIN_ERROR, "Permissions must be a list of text values.", span)
+            return value.strip() in items
+        raise _fail(BUILTIN_ERROR, f"Unknown builtin '{name}'.", span,
+                    why="Only supported runtime helper builtins can be called in expressions.",
+                    fix="Use secret(), has_role() or has_permission(), or the list aggregates "
+                        "sum(), min(), max(), mean(), median().")
+
+    def _builtin_arity(self, node: A.CallBuiltin, expected: int) -> None:
+        if len(node.args) != expected:
+            raise _fail(BUILTIN_ERROR, f"{node.name} expects {expected} arguments.", node.span)
+
+    def _secret(self, key: str, span: Span) -> str:
+        import os
+
+        cleaned = "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in key.strip().lower())
+        cleaned = cleaned.strip("_-")
+        while "__" in cleaned:
+            cleaned = cleaned.replace("__", "_")
+        if not cleaned:
+            raise _fail(BUILTIN_ERROR, "Secret name is empty.", span)
+        env = cleaned.upper().replace("-", "_")
+        for prefix in ("N3_SECRET_", "NAMEL3SS_SECRET_"):
+            value = os.environ.get(prefix + env)
+            if value:
+                return value
+        raise _fail(BUILTIN_ERROR, f"Secret '{cleaned}' is missing.", span,
+                    why="Secrets are loaded from environment variables.",
+                    fix=f"Set N3_SECRET_{env}.")
 
     # ------------------------------------------------------------------ functions
     def visit_CallFunction(self, node: A.CallFunction) -> Any:

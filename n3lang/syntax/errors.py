@@ -112,6 +112,9 @@ def set_keywords(keywords: dict[str, str]) -> None:
     KEYWORDS.clear()
     KEYWORDS.update({name: word for word, name in keywords.items()})
 
+# §6 expression words (added): the collection blocks `map/filter/reduce XS with item as n:`.
+KEYWORDS.update({name: name.lower() for name in "ITEM ACC STARTING".split()})
+
 PUNCTUATION: dict[str, str] = {
     "COLON": ":",
     "COMMA": ",",
@@ -279,7 +282,7 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
     statement = _statement_message(kind, expected, prev, header_tok, at_end)
     if statement is not None:
         return statement, span
-    if kind == "IS" and "AND" in expected:
+    if kind == "IS" and ("AND" in expected or "_NL" in expected):
         return (
             "Only one comparison is allowed in an expression; join comparisons with 'and' or 'or'",
             span,
@@ -307,6 +310,8 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
         return f"Expected 'with catch <name>:' after the 'try:' block{found}", span
     if "FLOW" in expected and "RECORD" in expected:
         return "Unexpected top-level token", span  # namel3ss's words; the fix lists the kinds
+    if "NUMBER" in expected and kind == "LSQB":
+        return "Unexpected expression", span  # namel3ss's words: there is no `[1, 2]` literal
     if "NUMBER" in expected:
         hint = " (lists are written `list: 1, 2`)" if kind == "LSQB" else ""
         return f"Expected an expression after {prev_word}{found}{hint}", span

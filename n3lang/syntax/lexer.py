@@ -177,7 +177,10 @@ class Driver:
                 if group == 1:  # NAME
                     value = m[1]
                     ttype = keyword_of.get(value)
-                    if ttype is None:
+                    if value in _EACH_WORDS and _EACH_WORDS[value] in states[stack[-1]] \
+                            and _with_follows(text, stop, n):
+                        ttype = _EACH_WORDS[value]
+                    elif ttype is None:
                         ttype = "NAME"
                     else:
                         accepts = states[stack[-1]]
@@ -208,6 +211,9 @@ class Driver:
                         feed("_NL", nl)
                         continue
                     if line_tokens:
+                        if indent <= levels[-1] and "EMPTY_BLOCK" in states[stack[-1]]:
+                            # `list:` ending its line with no block below: the empty list.
+                            feed("EMPTY_BLOCK", Tok("EMPTY_BLOCK", "", line, indent + 1, line, indent + 1))
                         feed("_NL", nl)
                         if line_tokens > self.max_line_tokens:
                             self.max_line_tokens = line_tokens
@@ -311,6 +317,9 @@ class Driver:
             if line_tokens:
                 if line_tokens > self.max_line_tokens:
                     self.max_line_tokens = line_tokens
+                if "EMPTY_BLOCK" in states[stack[-1]]:
+                    eof_at = pos - line_start + 1
+                    feed("EMPTY_BLOCK", Tok("EMPTY_BLOCK", "", line, eof_at, line, eof_at))
                 feed("_NL", Tok("_NL", "", last.end_line, last.end_column, last.end_line, last.end_column))
             eof_line = line
             eof_col = pos - line_start + 1
@@ -325,6 +334,29 @@ class Driver:
             # For error messages: the tokens around the point where parsing stopped.
             self.prev, self.last = prev, last
             self.line_first, self.prev_line_first = line_first, prev_line_first
+
+
+# ---- §6 expressions (added): `map/filter/reduce XS with item as n:` collection blocks.
+_EACH_WORDS = {"map": "MAP_EACH", "filter": "FILTER", "reduce": "REDUCE"}
+_LINE_TOKENS = re.compile(r"""("(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*'|[\w]+|[()\[\]]|\r?\n)""")
+
+
+def _with_follows(text: str, pos: int, n: int) -> bool:
+    """Whether the word ``with`` comes later on this line outside brackets (namel3ss's test
+    for a collection block)."""
+    depth = 0
+    for m in _LINE_TOKENS.finditer(text, pos, n):
+        t = m.group()
+        if t[0] in "\r\n":
+            return False
+        if t in "([":
+            depth += 1
+        elif t in ")]":
+            if depth:
+                depth -= 1
+        elif t == "with" and not depth:
+            return True
+    return False
 
 
 def _skip_spaces(text: str, pos: int, n: int) -> int:

@@ -549,6 +549,7 @@ def _parse_source(source, path):
 def _parse_part(driver, builder, text, begin, end, line, path):
     """Parse text[begin:end]: (decls, diagnostics), or (error diagnostics, None) on failure."""
     builder.diagnostics = []
+    builder._bare_state = {}
     builder.path = path
     try:
         decls = driver.run(text, begin, end, line)

@@ -203,9 +203,10 @@ def _binary(op: str):
     """The callback of one arithmetic rule: ``left OP right`` spanning both operands."""
 
     def build(self, c):
-        left, right = c
+        left, tok, right = c
         a, b = left.span, right.span
-        return N.Binary(op, left, right, Span(a.line, a.column, b.end_line, b.end_column))
+        return N.Binary(op, left, right, Span(a.line, a.column, b.end_line, b.end_column),
+                        Span(tok.line, tok.column, tok.end_line, tok.end_column))
 
     build.__name__ = f"binary_{op}"
     return build
@@ -284,6 +285,9 @@ class AstBuilder:
     # ------------------------------------------------------------------ program
     def start(self, c):
         self._and_tokens.clear()
+        for node in getattr(self, "_bare_state", {}).values():
+            self._error(SYNTAX_ERROR, "Expected state path after 'state'", node.span)
+        self._bare_state = {}
         return c
 
     def spec_decl(self, c):
@@ -852,10 +856,12 @@ class AstBuilder:
         return N.Predict(self._text(tok), c[3], _span(c[0], c[3]), _tok_span(tok))
 
     def list_inline(self, c):
-        return N.ListExpr(tuple(c[1:]), _span(c[0], c[-1]))
+        items = tuple(x for x in c[1:] if x is not None)
+        return N.ListExpr(items, _span(c[0], items[-1]))
 
     def list_block(self, c):
-        return N.ListExpr(tuple(c[1:]), _span(c[0], c[-1]))
+        items = c[1]
+        return N.ListExpr(items, _span(c[0], _last(items, c[0])))
 
     def map_block(self, c):
         return N.MapExpr(tuple(c[1:]), _span(c[0], c[-1]))
@@ -873,10 +879,10 @@ class AstBuilder:
         return N.Argument(self._name(c[0]), c[2], _span(c[0], c[2]))
 
     def or_op(self, c):
-        return N.BoolOp("or", c[0], c[2], _span(c[0], c[2]))
+        return N.BoolOp("or", c[0], c[2], _span(c[0], c[2]), _tok_span(c[1]))
 
     def and_op(self, c):
-        node = N.BoolOp("and", c[0], c[2], _span(c[0], c[2]))
+        node = N.BoolOp("and", c[0], c[2], _span(c[0], c[2]), _tok_span(c[1]))
         self._and_tokens[id(node)] = c[1]  # for let_line's separator check
         return node
 
@@ -886,31 +892,32 @@ class AstBuilder:
     def cmp_is(self, c):
         left, right = c[0], c[-1]
         a, b = left.span, right.span
-        return N.Compare("is", left, (right,), Span(a.line, a.column, b.end_line, b.end_column))
+        return N.Compare("is", left, (right,), Span(a.line, a.column, b.end_line, b.end_column),
+                         _tok_span(c[1]))
 
     def cmp_is_not(self, c):
-        return N.Compare("is not", c[0], (c[-1],), _span(c[0], c[-1]))
+        return N.Compare("is not", c[0], (c[-1],), _span(c[0], c[-1]), _tok_span(c[1]))
 
     def cmp_greater(self, c):
-        return N.Compare("is greater than", c[0], (c[-1],), _span(c[0], c[-1]))
+        return N.Compare("is greater than", c[0], (c[-1],), _span(c[0], c[-1]), _tok_span(c[1]))
 
     def cmp_less(self, c):
-        return N.Compare("is less than", c[0], (c[-1],), _span(c[0], c[-1]))
+        return N.Compare("is less than", c[0], (c[-1],), _span(c[0], c[-1]), _tok_span(c[1]))
 
     def cmp_at_least(self, c):
-        return N.Compare("is at least", c[0], (c[-1],), _span(c[0], c[-1]))
+        return N.Compare("is at least", c[0], (c[-1],), _span(c[0], c[-1]), _tok_span(c[1]))
 
     def cmp_at_most(self, c):
-        return N.Compare("is at most", c[0], (c[-1],), _span(c[0], c[-1]))
+        return N.Compare("is at most", c[0], (c[-1],), _span(c[0], c[-1]), _tok_span(c[1]))
 
     def cmp_between(self, c):
-        return N.Compare("is between", c[0], (c[3], c[5]), _span(c[0], c[5]))
+        return N.Compare("is between", c[0], (c[3], c[5]), _span(c[0], c[5]), _tok_span(c[1]))
 
     def cmp_strictly_between(self, c):
-        return N.Compare("is strictly between", c[0], (c[4], c[6]), _span(c[0], c[6]))
+        return N.Compare("is strictly between", c[0], (c[4], c[6]), _span(c[0], c[6]), _tok_span(c[1]))
 
     def cmp_one_of(self, c):
-        return N.Compare("is one of", c[0], tuple(c[4:]), _span(c[0], c[-1]))
+        return self._one_of(c[0], c[1], tuple(c[4:]), c[-1])
 
     add = _binary("+")
     sub = _binary("-")
@@ -930,6 +937,8 @@ class AstBuilder:
         return N.Index(c[0], c[1], _span(c[0], c[2]))
 
     def attribute(self, c):
+        if type(c[0]) is A.Name and c[0].name == "state":
+            getattr(self, "_bare_state", {}).pop(id(c[0]), None)
         return N.Attribute(c[0], self._name(c[1]), _span(c[0], c[1]))
 
     def b_list_length(self, c):
@@ -953,13 +962,16 @@ class AstBuilder:
     def call_builtin(self, c):
         tok = c[0]
         name = self._name(tok)
+        args = tuple(x for x in c[1:-1] if x is not None)
         if name not in _CALL_BUILTINS:
-            self._error(
-                UNKNOWN_BUILTIN,
-                f"Unknown built-in '{name}' (known: sum, min, max, mean, median)",
-                _tok_span(tok),
-            )
-        return N.BuiltinCall(name, (c[1],), _span(tok, c[2]))
+            # secret(), has_role(), has_permission() and unknown names: namel3ss resolves
+            # them when it runs (`Unknown builtin 'x'.` is a run-time error there).
+            return N.CallBuiltin(name, args, _span(tok, c[-1]))
+        if len(args) != 1:
+            at = c[-1] if not args else args[1]
+            what = "requires a list expression" if not args else "accepts a single list expression"
+            self._error(SYNTAX_ERROR, f"{name} {what}.", _span(at, at))
+        return N.BuiltinCall(name, args[:1], _span(tok, c[-1]))
 
     def number(self, c):
         tok = c[0]
@@ -983,4 +995,64 @@ class AstBuilder:
         name = tok.value
         if (name in RESERVED_WORDS and name not in VALUE_WORDS) or tok.type == "BQ_NAME":
             name = self._var(tok)
-        return N.Name(name, Span(tok.line, tok.column, tok.end_line, tok.end_column))
+        node = N.Name(name, Span(tok.line, tok.column, tok.end_line, tok.end_column))
+        if name == "state" and tok.type == "NAME":
+            # A bare `state` is a parse error in namel3ss; `state.x` clears this in attribute().
+            self.__dict__.setdefault("_bare_state", {})[id(node)] = node
+        return node
+
+    # ---- §6 expressions (added)
+    def _one_of(self, left, is_tok, items, last):
+        """`is one of` takes literals only in namel3ss: text, numbers, true/false."""
+        for item in items:
+            if type(item) is not A.Literal or item.value is None:
+                self._error(SYNTAX_ERROR, "One-of list contains a non-literal value.",
+                            Span(item.span.line, item.span.column, item.span.end_line, item.span.end_column))
+                break
+        return N.Compare("is one of", left, items, _span(left, last), _tok_span(is_tok))
+
+    def cmp_one_of_bracket(self, c):
+        return self._one_of(c[0], c[1], c[4], c[-1])
+
+    def cmp_one_of_block(self, c):
+        items = c[4]
+        return self._one_of(c[0], c[1], items, _last(items, c[3]))
+
+    def one_of_items(self, c):
+        return tuple(c)
+
+    def one_of_block(self, c):
+        return tuple(x for x in c if x is not None)
+
+    def list_items(self, c):
+        return tuple(x for x in c if x is not None and type(x) is not Tok)
+
+    def list_empty(self, c):
+        return N.ListExpr((), _span(c[0], c[0]))
+
+    def list_typed_inline(self, c):
+        items = tuple(x for x in c[3:] if x is not None)
+        return N.ListExpr(items, _span(c[0], items[-1]))
+
+    def list_typed_block(self, c):
+        items = c[3]
+        return N.ListExpr(items, _span(c[0], _last(items, c[0])))
+
+    def list_typed_empty(self, c):
+        return N.ListExpr((), _span(c[0], c[0]))
+
+    def map_empty(self, c):
+        self._error(SYNTAX_ERROR, "Expected indented map entries", _tok_span(c[1]))
+        return N.MapExpr((), _span(c[0], c[0]))
+
+    def list_map(self, c):
+        # MAP expr WITH ITEM AS ident body
+        return N.ListMap(c[1], self._var(c[5]), c[6], _span(c[0], c[6]))
+
+    def list_filter(self, c):
+        return N.ListFilter(c[1], self._var(c[5]), c[6], _span(c[0], c[6]))
+
+    def list_reduce(self, c):
+        # REDUCE expr WITH ACC AS ident AND ITEM AS ident STARTING expr body
+        return N.ListReduce(c[1], self._var(c[5]), self._var(c[9]), c[11], c[12],
+                            _span(c[0], c[12]))

@@ -82,7 +82,7 @@ def show(node) -> str:
         ("a.b.c", "a.b.c"),
         ("xs[0][i + 1]", "xs[0][(i + 1)]"),
         ("input.items[0].name", "input.items[0].name"),
-        ("list length of xs + 1", "(list length(xs) + 1)"),
+        ("list length of xs + 1", "list length((xs + 1))"),
         ("list get xs at n - 1", "list get(xs, (n - 1))"),
         ("list append xs with 1 + 2", "list append(xs, (1 + 2))"),
         ("map get m key \"a\"", "map get(m, 'a')"),
