@@ -562,7 +562,8 @@ class RecordDecl:
 
 @_node
 class FlowDecl:
-    """``flow "name":``: name, body, requires (Expr or None), audited, name_span."""
+    """``flow "name":``: name, body, requires (Expr or None), audited, name_span, purity
+    ("pure", "effectful" or None)."""
 
     name: str
     body: tuple[Stmt, ...]
@@ -570,6 +571,7 @@ class FlowDecl:
     audited: bool = False
     span: Span = field(default=UNKNOWN, compare=False)
     name_span: Span = field(default=UNKNOWN, compare=False)
+    purity: str | None = None
 
 
 @_node

@@ -61,6 +61,19 @@ UNSUPPORTED_SPEC = register(
     example='spec is "1.0"',
     severity=WARNING,  # namel3ss loads the file and refuses to run it (LANGUAGE.md §2)
 )
+INVALID_PURITY = register(
+    "invalid-purity",
+    why="A flow's purity says whether it may have effects; only two values have a meaning.",
+    fix="Write `purity is \"effectful\"` (or leave the line out).",
+    example='flow "demo": purity is "effectful"\n  return 1',
+)
+PURE_FLOW_WITHOUT_CONTRACT = register(
+    "pure-flow-without-contract",
+    why="A pure flow promises to have no effects; namel3ss checks that promise against a "
+        "`contract flow` declaration, and this flow has none.",
+    fix='Remove `purity is "pure"`, or declare the flow\'s contract.',
+    example='flow "demo":\n  return 1',
+)
 NON_CANONICAL_TYPE = register(
     "non-canonical-type",
     why="string, str, int, integer and bool are older names that namel3ss still accepts; the "
@@ -638,6 +651,12 @@ class Checker:
         self.first_mutation = None
         if node.requires is not None:
             self.visit(node.requires)
+        if node.purity is not None and node.purity not in ("pure", "effectful"):
+            self.error(INVALID_PURITY, "purity must be 'pure' or 'effectful'", node.span)
+        elif node.purity == "pure":
+            # namel3ss refuses a pure flow without a contract (contracts: LANGUAGE.md §9)
+            self.error(PURE_FLOW_WITHOUT_CONTRACT, f'Pure flow "{node.name}" is missing a contract.',
+                       node.span)
         self.visit_block(node.body)
         if self.first_mutation is not None and node.requires is None:
             stmt = self.first_mutation

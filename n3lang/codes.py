@@ -40,6 +40,8 @@ CODES: dict[str, tuple[str, str]] = {
     "unterminated-string": ("syntax", "A string that does not close on its line."),
     "inconsistent-indentation": ("syntax", "A line indented deeper without a header, or back to no enclosing level."),
     "reserved-word": ("syntax", "A reserved word used as a name."),
+    "invalid-purity": ("check", "A flow's purity that is neither \"pure\" nor \"effectful\"."),
+    "pure-flow-without-contract": ("check", "A pure flow with no contract declaration."),
     "non-canonical-type": ("check", "string, str, int, integer or bool instead of the canonical type name."),
     "legacy-field": ("syntax", "A record field in the older `field \"name\" is type` form."),
     "escaped-identifier": ("syntax", "Backticks that are empty, unclosed, or hold more than a name."),

@@ -211,7 +211,8 @@ class Driver:
                         feed("_NL", nl)
                         continue
                     if line_tokens:
-                        if indent <= levels[-1] and "EMPTY_BLOCK" in states[stack[-1]]:
+                        if (indent <= levels[-1] and "EMPTY_BLOCK" in states[stack[-1]]
+                                and _can_shift(states, stack, end_state, "EMPTY_BLOCK")):
                             # `list:` ending its line with no block below: the empty list.
                             feed("EMPTY_BLOCK", Tok("EMPTY_BLOCK", "", line, indent + 1, line, indent + 1))
                         feed("_NL", nl)
@@ -317,7 +318,8 @@ class Driver:
             if line_tokens:
                 if line_tokens > self.max_line_tokens:
                     self.max_line_tokens = line_tokens
-                if "EMPTY_BLOCK" in states[stack[-1]]:
+                if ("EMPTY_BLOCK" in states[stack[-1]]
+                        and _can_shift(states, stack, end_state, "EMPTY_BLOCK")):
                     eof_at = pos - line_start + 1
                     feed("EMPTY_BLOCK", Tok("EMPTY_BLOCK", "", line, eof_at, line, eof_at))
                 feed("_NL", Tok("_NL", "", last.end_line, last.end_column, last.end_line, last.end_column))
@@ -363,6 +365,28 @@ def _skip_spaces(text: str, pos: int, n: int) -> int:
     while pos < n and text[pos] == " ":
         pos += 1
     return pos
+
+
+def _can_shift(states, stack, end_state, name: str) -> bool:
+    """Can ``name`` really be shifted next? LALR rows also list lookaheads that only lead to
+    an error after some reductions (merged states); this follows the reductions to see."""
+    sim = list(stack)
+    while True:
+        action = states[sim[-1]].get(name)
+        if action is None:
+            return False
+        if action.__class__ is int:
+            return True
+        if action.__class__ is str:
+            sim[-1] = states[sim[-2]][action]
+            continue
+        size, origin, _ = action
+        if size:
+            del sim[-size:]
+        goto = states[sim[-1]][origin]
+        if goto == end_state:
+            return True
+        sim.append(goto)
 
 
 def _expected(states, stack, end_state) -> set[str]:

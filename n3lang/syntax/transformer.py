@@ -411,13 +411,27 @@ class AstBuilder:
     def flow_audited(self, c):
         return ("audited", None, c[0])
 
+    def flow_purity(self, c):
+        return ("purity", self._text(c[2]), c[0])
+
     def flow_decl(self, c):
         requires = None
         audited = False
+        purity = None
         body = []
+        name_tok = c[1]
+        name = self._text(name_tok)
+        if name in RESERVED_WORDS:
+            self._error(RESERVED_WORD, f"Flow name '{name}' is reserved.", _span(c[0], name_tok),
+                        fix="Choose another flow name.")
         for item in c[2:]:
+            if type(item) is Tok:
+                continue  # EMPTY_BLOCK: a flow with no body
             if type(item) is tuple:
                 kind, value, tok = item
+                if kind == "purity":
+                    purity = value
+                    continue
                 if kind == "requires":
                     if requires is not None:
                         self._error(
@@ -430,14 +444,8 @@ class AstBuilder:
                     audited = True
             else:
                 body.append(item)
-        return N.FlowDecl(
-            self._text(c[1]),
-            tuple(body),
-            requires,
-            audited,
-            _span(c[0], _last(c, c[1])),
-            _tok_span(c[1]),
-        )
+        return A.FlowDecl(name, tuple(body), requires, audited, _span(c[0], _last(c, c[1])),
+                          _tok_span(c[1]), purity)
 
     def function_decl(self, c):
         inputs = c[3]
