@@ -581,10 +581,12 @@ class Checker:
                     if first is None:
                         table[decl.name] = decl
                     else:
-                        self.error(
+                        self.error(  # namel3ss's words: "Duplicate flow name 'demo'."
                             code,
-                            f"Duplicate {word} '{decl.name}' (first declared on line {first.span.line})",
+                            f"Duplicate {word} name '{decl.name}'.",
                             decl.name_span,
+                            why=f"Each {word} has one declaration; '{decl.name}' is first "
+                                f"declared on line {first.span.line}.",
                         )
                     break
 
@@ -765,10 +767,12 @@ class Checker:
             self.first_mutation = stmt
         record = self.records.get(stmt.record)
         if record is None:
+            suggestion = did_you_mean(stmt.record, self.records)
             self.error(
                 UNKNOWN_RECORD,
-                f"Unknown record '{stmt.record}'" + did_you_mean(stmt.record, self.records),
+                f"Unknown record '{stmt.record}'.",  # namel3ss's words; the suggestion is the fix
                 stmt.span,
+                fix=f"Use a declared record{suggestion.replace(';', ':', 1)}" if suggestion else None,
             )
         return record
 
@@ -1120,7 +1124,9 @@ class Checker:
                 given.add(arg.name)
             for param in func.inputs:
                 if not param.optional and param.name not in given:
-                    self.error(MISSING_ARGUMENT, f"Missing argument '{param.name}' for function '{func.name}'", node.span)
+                    self.error(MISSING_ARGUMENT, f"Missing function input '{param.name}'", node.span,
+                               why=f"Function '{func.name}' declares the input '{param.name}' "
+                                   f"without `optional`, and the call does not give it.")
         for arg in node.args:
             self.visit(arg.value)
 

@@ -319,7 +319,7 @@ class Interpreter:
         runs = 0
         cond = node.condition
         body = node.body
-        while self.condition(cond, "While", node.span):
+        while self.condition(cond, "If", node.span):  # namel3ss's words for a while condition
             if runs >= limit:
                 raise _fail(LOOP_ERROR, "Loop limit hit", limit_span,
                             why=f"The condition was still true after {limit} runs, the loop's limit.")
@@ -371,7 +371,7 @@ class Interpreter:
         decl = self.records.get(name)
         if decl is None:
             known = ", ".join(sorted(self.records)) or "none"
-            raise _fail(RECORD_ERROR, f"Unknown record '{name}'", span,
+            raise _fail(RECORD_ERROR, f"Unknown record '{name}'.", span,
                         why=f"No `record \"{name}\":` is declared. Records declared: {known}.")
         return decl
 
@@ -1328,7 +1328,7 @@ class Interpreter:
             if p.name not in local:
                 if not p.optional:
                     raise _fail(FUNCTION_ERROR,
-                                f"Missing argument '{p.name}' for function '{fn.name}'", span)
+                                f"Missing function input '{p.name}'", span)
                 local[p.name] = None
         saved = (self.scope, self.constants, self.last)
         local["input"] = {k: v for k, v in local.items()}

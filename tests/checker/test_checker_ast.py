@@ -94,7 +94,7 @@ def test_function_arguments():
     call = A.CallFunction("add", (A.Argument("c", num("1"), S(12)),), S(11), S(11, 15))
     got = codes(prog(fn, flow("f", A.Return(call, S(11)))))
     assert ("unexpected-argument", 12, "Unknown argument 'c' for function 'add'") in got
-    assert ("missing-argument", 11, "Missing argument 'a' for function 'add'") in got
+    assert ("missing-argument", 11, "Missing function input 'a'") in got
 
 
 def test_training_gate_and_model_keys():

@@ -143,6 +143,9 @@ def compare(name: str) -> Verdict:
             w, g = want.get(key), got.get(key)
             if key in ("state", "records"):
                 w, g = w or {}, g or {}
+            if key == "records":  # a record with no rows left is the same as none stored
+                w = {k: v for k, v in w.items() if v}
+                g = {k: v for k, v in g.items() if v}
             if w != g:
                 diffs.append(f"{key}: expected {_short(w)} got {_short(g)}")
     else:

@@ -182,7 +182,7 @@ def test_repeat_while_limit():
     assert value(A.Let("n", L(0)), A.RepeatWhile(cond, L(3), inc), A.Return(N("n"))) == 3
     e = error(A.Let("n", L(0)), A.RepeatWhile(cond, L(2), inc))
     assert e.message == "Loop limit hit"
-    assert error(A.RepeatWhile(L(1), L(2), inc)).message == "While condition did not evaluate to true/false."
+    assert error(A.RepeatWhile(L(1), L(2), inc)).message == "If condition did not evaluate to true/false."
 
 
 def test_for_each_keeps_variable():
@@ -247,7 +247,7 @@ def test_function_calls():
                         (A.Return(B("*", N("x"), L(2))),))
     call = lambda *args: A.CallFunction("double", tuple(A.Argument(k, v) for k, v in args))  # noqa: E731
     assert value(A.Return(call(("x", L(21)))), decls=(fn,)) == 42
-    assert error(A.Return(call()), decls=(fn,)).message == "Missing argument 'x' for function 'double'"
+    assert error(A.Return(call()), decls=(fn,)).message == "Missing function input 'x'"
     assert error(A.Return(call(("x", L(1)), ("y", L(1)))), decls=(fn,)).message == \
         "Unknown argument 'y' for function 'double'"
     assert error(A.Return(call(("x", L("a")))), decls=(fn,)).message == \
