@@ -584,7 +584,8 @@ class Checker:
                         self.error(  # namel3ss's words: "Duplicate flow name 'demo'."
                             code,
                             f"Duplicate {word} name '{decl.name}'.",
-                            decl.name_span,
+                            A.Span(decl.span.line, decl.span.column, decl.name_span.end_line,
+                                   decl.name_span.end_column),
                             why=f"Each {word} has one declaration; '{decl.name}' is first "
                                 f"declared on line {first.span.line}.",
                         )

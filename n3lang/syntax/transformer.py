@@ -876,7 +876,8 @@ class AstBuilder:
 
     def map_entry(self, c):
         key = c[0]
-        name = self._text(key) if key.type == "STRING" else self._name(key)
+        # a bare key is a name, so a reserved word must be quoted or escaped (as in namel3ss)
+        name = self._text(key) if key.type == "STRING" else self._var(key)
         return N.MapEntry(name, c[2], _span(key, c[2]))
 
     def call_function(self, c):

@@ -10,6 +10,7 @@ Summary without pytest: python scripts/record_conformance.py --compare [-v]
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -43,13 +44,16 @@ def test_known_failures_name_real_programs():
     assert not unknown, f"known_failures.txt names programs that do not exist: {unknown}"
 
 
-def test_overrides_give_a_section_12_reason():
+def test_overrides_cite_the_language_reference():
+    """An override (our answer where we differ from namel3ss on purpose) names the section of
+    LANGUAGE.md that decides it: §12 for namel3ss's bugs, §13 for syntax messages LANGUAGE.md
+    does not quote, or the section whose text we follow."""
     for name in NAMES:
         path = H.EXPECTED / f"{name}.json"
         if path.exists():
             override = H.read_expected(name).get("override")
             if override is not None:
-                assert str(override.get("reason", "")).startswith("LANGUAGE.md §12"), name
+                assert re.match(r"LANGUAGE\.md §\d+", str(override.get("reason", ""))), name
 
 
 @pytest.mark.parametrize("name", list(_params()))

@@ -21,7 +21,7 @@ flow "add": requires true
     set n is 1
   set state.count is n
   let d is map:
-    text is input.text
+    "text" is input.text
   create "Note" with d as note
   find "Note" where true
   return list length of note_results
