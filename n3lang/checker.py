@@ -538,7 +538,13 @@ class Checker:
     def check_capabilities(self, program: A.Program) -> None:
         seen: dict[str, A.Capability] = {}
         known_list = ", ".join(KNOWN_CAPABILITIES)
-        for block in program.of_type(A.CapabilitiesDecl):
+        blocks = program.of_type(A.CapabilitiesDecl)
+        for extra in blocks[1:]:
+            self.error(DUPLICATE_CAPABILITY, "Capabilities are already declared.", extra.span,
+                       why=f"An app declares its capabilities once (first on line "
+                           f"{blocks[0].span.line}).",
+                       fix="Merge the two lists into one `capabilities:` declaration.")
+        for block in blocks[:1]:
             for cap in block.items:
                 token = cap.name  # lower-cased by the parser, as namel3ss does
                 if token not in KNOWN_CAPABILITIES:
