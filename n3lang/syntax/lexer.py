@@ -340,16 +340,16 @@ class Driver:
 
 # ---- §6 expressions (added): `map/filter/reduce XS with item as n:` collection blocks.
 _EACH_WORDS = {"map": "MAP_EACH", "filter": "FILTER", "reduce": "REDUCE"}
-_LINE_TOKENS = re.compile(r"""("(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*'|[\w]+|[()\[\]]|\r?\n)""")
+_LINE_TOKENS = re.compile(r"""("(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*'|[\w]+|[()\[\]]|\r?\n|\#)""")
 
 
 def _with_follows(text: str, pos: int, n: int) -> bool:
     """Whether the word ``with`` comes later on this line outside brackets (namel3ss's test
-    for a collection block)."""
+    for a collection block); the words of a comment do not count."""
     depth = 0
     for m in _LINE_TOKENS.finditer(text, pos, n):
         t = m.group()
-        if t[0] in "\r\n":
+        if t[0] in "\r\n#":
             return False
         if t in "([":
             depth += 1
