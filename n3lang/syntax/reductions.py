@@ -120,7 +120,7 @@ def _direct(rule, callback):
     if type(callback) is _ChildFilter and not origin.startswith("__"):
         if any(expand for _, expand, _ in include):
             return callback
-        plan: list = []
+        plan = []
         for i, _, add_none in include:
             plan.extend([None] * add_none)
             plan.append(i)

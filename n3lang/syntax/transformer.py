@@ -13,7 +13,6 @@ import re
 from dataclasses import fields, replace
 from decimal import Decimal
 from types import MemberDescriptorType
-from typing import Any, Callable
 
 from n3lang import ast as A
 from n3lang.diagnostics import make
@@ -52,7 +51,6 @@ def _fast(cls):
         return cls
     new = object.__new__
     sets = [d.__set__ for d in slots]
-    make: Callable[..., Any]
     if len(sets) == 2:
         s0, s1 = sets
 
