@@ -61,7 +61,7 @@ LAZY = [
     ("n3lang.cli.predict_cmd", "n3lang.training", "inference pulls numpy", "567"),
     ("n3lang.cli.dataset_cmd", "n3lang.training", "convert and datasets", "-"),
     ("n3lang.cli.run_cmd", "n3lang.runtime", "the interpreter, SQLite store and exact decimals", "114"),
-    ("n3lang.syntax.parser", "lark", "only when the cached parse tables are missing or stale", "175"),
+    ("n3lang.syntax.tables", "lark", "only when the cached parse tables are missing or stale", "175"),
     ("n3lang.training.interface", "n3lang.training.config", "`n3 check` of an app without a model "
      "block never loads the config code", "config 35 (without PyYAML)"),
     ("n3lang.training.interface", "n3lang.training.registry", "only when the app folder has a "

@@ -20,8 +20,8 @@ from n3lang.syntax.errors import (
     INCONSISTENT_INDENTATION,
     UNSUPPORTED_CHARACTER,
     UNTERMINATED_STRING,
-    char_repr,
 )
+from n3lang.syntax.messages import char_repr
 
 
 class Tok:
@@ -94,10 +94,10 @@ class Driver:
         self.keywords = keywords  # word -> terminal name, from the grammar
         self.units: dict = {}  # (state below, top state, lookahead) -> top after unit rules
         # Filled by each run, for error messages and the depth guard.
-        self.prev = None
-        self.last = None
-        self.line_first = None
-        self.prev_line_first = None
+        self.prev: Tok | None = None
+        self.last: Tok | None = None
+        self.line_first: Tok | None = None
+        self.prev_line_first: Tok | None = None
         self.max_line_tokens = 0
         self.max_levels = 1
 
@@ -162,7 +162,10 @@ class Driver:
         levels = [0]
         started = False
         line_tokens = 0
-        prev = last = line_first = prev_line_first = None
+        prev: Tok | None = None
+        last: Tok | None = None
+        line_first: Tok | None = None
+        prev_line_first: Tok | None = None
         push_state = stack.append
         push_value = values.append
         try:
@@ -219,13 +222,13 @@ class Driver:
                         if line_tokens > self.max_line_tokens:
                             self.max_line_tokens = line_tokens
                         line_tokens = 0
-                    top = levels[-1]
-                    if indent > top:
+                    level = levels[-1]
+                    if indent > level:
                         levels.append(indent)
                         if len(levels) > self.max_levels:
                             self.max_levels = len(levels)
                         feed("_INDENT", Tok("_INDENT", "", line, indent + 1, line, indent + 1))
-                    elif indent < top:
+                    elif indent < level:
                         while indent < levels[-1]:
                             levels.pop()
                             mark = Tok("_DEDENT", "", line, indent + 1, line, indent + 1)
@@ -322,6 +325,7 @@ class Driver:
                         and _can_shift(states, stack, end_state, "EMPTY_BLOCK")):
                     eof_at = pos - line_start + 1
                     feed("EMPTY_BLOCK", Tok("EMPTY_BLOCK", "", line, eof_at, line, eof_at))
+                assert last is not None  # the line has tokens
                 feed("_NL", Tok("_NL", "", last.end_line, last.end_column, last.end_line, last.end_column))
             eof_line = line
             eof_col = pos - line_start + 1
@@ -340,16 +344,16 @@ class Driver:
 
 # ---- §6 expressions (added): `map/filter/reduce XS with item as n:` collection blocks.
 _EACH_WORDS = {"map": "MAP_EACH", "filter": "FILTER", "reduce": "REDUCE"}
-_LINE_TOKENS = re.compile(r"""("(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*'|[\w]+|[()\[\]]|\r?\n)""")
+_LINE_TOKENS = re.compile(r"""("(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*'|[\w]+|[()\[\]]|\r?\n|\#)""")
 
 
 def _with_follows(text: str, pos: int, n: int) -> bool:
     """Whether the word ``with`` comes later on this line outside brackets (namel3ss's test
-    for a collection block)."""
+    for a collection block); the words of a comment do not count."""
     depth = 0
     for m in _LINE_TOKENS.finditer(text, pos, n):
         t = m.group()
-        if t[0] in "\r\n":
+        if t[0] in "\r\n#":
             return False
         if t in "([":
             depth += 1

@@ -16,18 +16,15 @@ from types import MemberDescriptorType
 
 from n3lang import ast as A
 from n3lang.diagnostics import make
-from n3lang.syntax.lexer import Tok
 from n3lang.syntax.errors import (
     ESCAPED_IDENTIFIER,
     LEGACY_FIELD,
     RESERVED_WORD,
-    RESERVED_WORDS,
-    VALUE_WORDS,
     SYNTAX_ERROR,
-    UNKNOWN_BUILTIN,
     UNSUPPORTED_ESCAPE,
 )
-
+from n3lang.syntax.lexer import Tok
+from n3lang.syntax.words import RESERVED_WORDS, VALUE_WORDS
 
 
 def _fast(cls):
@@ -57,26 +54,28 @@ def _fast(cls):
     if len(sets) == 2:
         s0, s1 = sets
 
-        def make(a, b):
+        def make2(a, b):
             o = new(cls)
             s0(o, a)
             s1(o, b)
             return o
 
+        make = make2
     elif len(sets) == 3:
         s0, s1, s2 = sets
 
-        def make(a, b, c):
+        def make3(a, b, c):
             o = new(cls)
             s0(o, a)
             s1(o, b)
             s2(o, c)
             return o
 
+        make = make3
     elif len(sets) == 4:
         s0, s1, s2, s3 = sets
 
-        def make(a, b, c, d):
+        def make4(a, b, c, d):
             o = new(cls)
             s0(o, a)
             s1(o, b)
@@ -84,10 +83,11 @@ def _fast(cls):
             s3(o, d)
             return o
 
+        make = make4
     elif len(sets) == 5:
         s0, s1, s2, s3, s4 = sets
 
-        def make(a, b, c, d, e):
+        def make5(a, b, c, d, e):
             o = new(cls)
             s0(o, a)
             s1(o, b)
@@ -96,10 +96,11 @@ def _fast(cls):
             s4(o, e)
             return o
 
+        make = make5
     else:
         s0, s1, s2, s3, s4, s5 = sets
 
-        def make(a, b, c, d, e, f):
+        def make6(a, b, c, d, e, f):
             o = new(cls)
             s0(o, a)
             s1(o, b)
@@ -109,6 +110,7 @@ def _fast(cls):
             s5(o, f)
             return o
 
+        make = make6
     make.__name__ = make.__qualname__ = cls.__name__
     return make
 
@@ -139,7 +141,7 @@ def _type_words(t) -> str:
     return t.name
 
 
-def _span(first, last) -> Span:
+def _span(first, last) -> A.Span:
     """Span from the start of ``first`` to the end of ``last`` (tokens or nodes)."""
     if type(first) is Tok:
         line, col = first.line, first.column
@@ -152,7 +154,7 @@ def _span(first, last) -> Span:
     return Span(line, col, s.end_line, s.end_column)
 
 
-def _tok_span(tok: Tok) -> Span:
+def _tok_span(tok: Tok) -> A.Span:
     return Span(tok.line, tok.column, tok.end_line, tok.end_column)
 
 
@@ -224,7 +226,7 @@ class AstBuilder:
         return Seq(data, children)
 
     # ------------------------------------------------------------------ helpers
-    def _error(self, code: str, message: str, span: Span, **texts) -> None:
+    def _error(self, code: str, message: str, span: A.Span, **texts) -> None:
         self.diagnostics.append(make(code, message, span, self.path, **texts))
 
     def _text(self, tok: Tok) -> str:

@@ -1,0 +1,311 @@
+"""Differential test: stock Lark against the fast front end (issue 11).
+
+The fast front end (n3lang.syntax.lexer.Driver) runs lark's LALR tables with its own lexer,
+indentation and reduction callbacks. Here the same grammar/n3.lark is parsed by stock Lark
+(``parser="lalr"``, building its own parse tree), fed by a token stream built in this file
+from the documented stream shape (grammar/n3.lark, header comment):
+
+  - a small regular-expression scanner of its own (names, numbers, strings including
+    triple-quoted ones, backquoted names, the grammar's punctuation, comments, newlines);
+  - lark's own ``Indenter`` post-lexer, changed only so that each closed block is followed
+    by ``_DEDENT _NL`` (every statement ends in ``_NL``);
+  - contextual keywords: a word is the grammar's keyword terminal where the parser state's
+    row (lark's own table, read through its interactive parser) has it, else ``NAME`` where
+    the row has ``NAME``;
+  - ``EMPTY_BLOCK`` before the ``_NL`` of a line that opens no block, where lark's parser
+    can really shift it (tried on a copy of the interactive parser);
+  - ``MAP_EACH``/``FILTER``/``REDUCE`` for map/filter/reduce where the row has them and the
+    word ``with`` follows on the line outside brackets.
+
+The stock tree is turned into AST nodes by running n3lang's ``AstBuilder`` methods as a lark
+``Transformer``; the result (declarations with their spans, and the builder's diagnostics)
+must equal what ``parse_source`` gives, for every valid program of the test data and the
+examples. The Driver is never imported here.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from pathlib import Path
+
+import pytest
+
+lark = pytest.importorskip("lark")
+
+from lark import Lark, Token, Transformer  # noqa: E402
+from lark.indenter import Indenter  # noqa: E402
+from lark.lexer import PatternStr  # noqa: E402
+from lark.parsers.lalr_analysis import Shift  # noqa: E402
+
+from n3lang import ast as A  # noqa: E402
+from n3lang.resources import data_path  # noqa: E402
+from n3lang.syntax import parse_source  # noqa: E402
+from n3lang.syntax.lexer import Tok  # noqa: E402
+from n3lang.syntax.transformer import AstBuilder  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+
+#: The lexer-made collection-block tokens (grammar: %declare MAP_EACH FILTER REDUCE).
+EACH_WORDS = {"map": "MAP_EACH", "filter": "FILTER", "reduce": "REDUCE"}
+
+
+# ----------------------------------------------------------------------------- stock lark
+_STOCK: Lark | None = None
+
+
+def stock() -> Lark:
+    global _STOCK
+    if _STOCK is None:
+        _STOCK = Lark.open(str(data_path("grammar", "n3.lark")), parser="lalr", lexer="basic",
+                           maybe_placeholders=True, cache=True)
+    return _STOCK
+
+
+class PairedIndenter(Indenter):
+    """lark's Indenter, with ``_DEDENT _NL`` for each closed block."""
+
+    NL_type = "_NL"
+    OPEN_PAREN_types: list = []
+    CLOSE_PAREN_types: list = []
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 8
+
+    def handle_NL(self, token):
+        for tok in super().handle_NL(token):
+            yield tok
+            if tok.type == self.DEDENT_type:
+                yield Token.new_borrow_pos(self.NL_type, "", tok)
+
+
+# ----------------------------------------------------------------------------- scanner
+_SCAN = re.compile(
+    r"""(?P<SPACE>[ ]+)
+  | (?P<NEWLINE>\r?\n)
+  | (?P<COMMENT>\#[^\r\n]*)
+  | (?P<STR3>\"\"\"(?:[^"\\]|\\[\s\S]|"(?!""))*\"\"\")
+  | (?P<STRING>"(?:[^"\\\r\n]|\\[^\r\n])*"|'(?:[^'\\\r\n]|\\[^\r\n])*')
+  | (?P<BQ_NAME>`[^`\r\n]+`)
+  | (?P<NUMBER>[0-9]+(?:\.[0-9]+)?)
+  | (?P<WORD>[^\W\d]\w*)
+  | (?P<PUNCT>{punct})""",
+    re.X,
+)
+
+
+def _scanner(lark_parser: Lark) -> re.Pattern:
+    punct = sorted(
+        (t.pattern.value for t in lark_parser.terminals
+         if isinstance(t.pattern, PatternStr) and not t.pattern.value.isalpha()),
+        key=len, reverse=True,
+    )
+    return re.compile(_SCAN.pattern.replace("{punct}", "|".join(re.escape(p) for p in punct)), re.X)
+
+
+def lines_of(source: str, lark_parser: Lark) -> tuple[list[list[Token]], bool]:
+    """The logical lines (lists of tokens, words typed WORD) and whether a line break comes
+    before the first token."""
+    punct_name = {str(t.pattern.value): t.name for t in lark_parser.terminals
+                  if isinstance(t.pattern, PatternStr) and not t.pattern.value.isalpha()}
+    starts = [0] + [m.end() for m in re.finditer(r"\n", source)]
+
+    def where(offset: int) -> tuple[int, int]:
+        line = bisect_right(starts, offset)
+        return line, offset - starts[line - 1] + 1
+
+    lines: list[list[Token]] = []
+    current: list[Token] = []
+    break_first = False
+    pos = 0
+    scan = _scanner(lark_parser)
+    while pos < len(source):
+        m = scan.match(source, pos)
+        assert m, f"scanner stuck at {source[pos:pos + 20]!r}"
+        kind, value = m.lastgroup, m.group()
+        pos = m.end()
+        if kind in ("SPACE", "COMMENT"):
+            continue
+        if kind == "NEWLINE":
+            if current:
+                lines.append(current)
+                current = []
+            elif not lines:
+                break_first = True
+            continue
+        line, column = where(m.start())
+        end_line, end_column = where(m.end())
+        ttype = {"STR3": "STRING", "PUNCT": punct_name.get(value)}.get(kind, kind)
+        current.append(Token(ttype, value, m.start(), line, column, end_line, end_column, m.end()))
+    if current:
+        lines.append(current)
+    return lines, break_first
+
+
+def raw_stream(source: str, lark_parser: Lark):
+    """Tokens with _NL (value: the line break and the next line's indent), before the
+    Indenter; a last _NL back to column 1 closes every block."""
+    lines, break_first = lines_of(source, lark_parser)
+    eof_line = source.count("\n") + 1
+    eof_column = len(source) - (source.rfind("\n") + 1) + 1
+    if break_first:
+        yield Token("_NL", "\n", 0, 1, 1, 1, 1, 0)
+    for index, line in enumerate(lines):
+        yield from line
+        nxt = lines[index + 1][0] if index + 1 < len(lines) else None
+        if nxt is not None:
+            indent, at = nxt.column - 1, (nxt.line, nxt.column)
+        elif source.endswith("\n"):  # the block closes at the start of the line after the last
+            indent, at = 0, (eof_line, 1)
+        else:
+            indent, at = 0, (eof_line, eof_column)
+        yield Token("_NL", "\n" + " " * indent, 0, at[0], at[1], at[0], at[1], 0)
+
+
+def _with_follows(line_rest: list[Token]) -> bool:
+    depth = 0
+    for tok in line_rest:
+        if tok.type == "_NL":
+            return False
+        if tok.value in ("(", "["):
+            depth += 1
+        elif tok.value in (")", "]"):
+            depth = max(0, depth - 1)
+        elif tok.type == "WORD" and tok.value == "with" and not depth:
+            return True
+    return False
+
+
+def stock_tree(source: str):
+    """Parse with stock Lark (see the module docstring); the parse tree."""
+    lark_parser = stock()
+    keywords = {str(t.pattern.value): t.name for t in lark_parser.terminals
+                if isinstance(t.pattern, PatternStr) and t.pattern.value.isalpha()}
+    tokens = list(PairedIndenter().process(raw_stream(source, lark_parser)))
+    interactive = lark_parser.parse_interactive("")
+    table = interactive.parser_state.parse_conf.parse_table.states
+
+    def row():
+        return table[interactive.parser_state.position]
+
+    def can_shift(ttype: str) -> bool:
+        """Whether ``ttype`` can really be shifted: LALR rows also hold lookaheads that only
+        fail after some reductions. Runs lark's table on a copy of the state stack (a trial
+        feed on a copy of the interactive parser would run the tree callbacks)."""
+        stack = list(interactive.parser_state.state_stack)
+        while True:
+            action = table[stack[-1]].get(ttype)
+            if action is None:
+                return False
+            kind, arg = action
+            if kind is Shift:
+                return True
+            size = len(arg.expansion)
+            if size:
+                del stack[-size:]
+            stack.append(table[stack[-1]][arg.origin.name][1])
+
+    line_tokens = 0
+    for i, tok in enumerate(tokens):
+        if tok.type == "WORD":
+            each = EACH_WORDS.get(tok.value)
+            if each is not None and each in row() and _with_follows(tokens[i + 1:]):
+                ttype = each
+            else:
+                ttype = keywords.get(tok.value, "NAME")
+                if ttype != "NAME" and ttype not in row() and "NAME" in row():
+                    ttype = "NAME"
+            tok = Token.new_borrow_pos(ttype, tok.value, tok)
+        if tok.type == "_NL" and line_tokens:
+            opens_block = i + 1 < len(tokens) and tokens[i + 1].type == "_INDENT"
+            if not opens_block and can_shift("EMPTY_BLOCK"):
+                interactive.feed_token(Token.new_borrow_pos("EMPTY_BLOCK", "", tok))
+        line_tokens = 0 if tok.type in ("_NL", "_INDENT", "_DEDENT") else line_tokens + 1
+        interactive.feed_token(tok)
+    return interactive.feed_eof()
+
+
+class Bridge(Transformer):
+    """n3lang's AstBuilder methods over a stock lark tree (tokens as n3lang Toks)."""
+
+    def __init__(self, builder: AstBuilder) -> None:
+        super().__init__(visit_tokens=False)
+        self.builder = builder
+
+    def __default__(self, data, children, meta):
+        children = [
+            Tok(c.type, str(c), c.line, c.column, c.end_line, c.end_column) if isinstance(c, Token) else c
+            for c in children
+        ]
+        return getattr(self.builder, str(data))(children)
+
+
+def stock_parse(source: str, path: str) -> tuple[A.Program, list]:
+    builder = AstBuilder()
+    builder.diagnostics = []
+    builder._bare_state = {}
+    builder.path = path
+    decls = Bridge(builder).transform(stock_tree(source))
+    return A.Program(tuple(decls), path), sorted(builder.diagnostics, key=lambda d: (d.span.line, d.span.column))
+
+
+# ----------------------------------------------------------------------------- programs
+def _programs() -> list[Path]:
+    found = sorted((DATA / "valid").glob("*.ai")) + sorted((DATA / "run").glob("*.ai"))
+    found += sorted((ROOT / "tests" / "conformance" / "programs").glob("*.ai"))
+    found += sorted((ROOT / "examples").rglob("*.ai"))
+    return found
+
+
+def _parses(path: Path) -> bool:
+    source = path.read_text(encoding="utf-8")
+    program, diagnostics = parse_source(source, str(path))
+    return not any(d.severity == "error" for d in diagnostics)
+
+
+PROGRAMS = [p for p in _programs() if _parses(p)]
+
+
+def test_the_corpus_is_large() -> None:
+    assert len(PROGRAMS) >= 500, len(PROGRAMS)
+
+
+#: Lexing corners the corpus may not reach (comments, blank lines, no final newline,
+#: triple-quoted strings, `with` where it does not make a collection block).
+CORNERS = {
+    # found by this test: `with` in a comment made `map:` a collection block (MAP_EACH)
+    "with-in-a-comment": 'flow "a":\n  let m is map:   # filled with values\n    a is 1\n  return m\n',
+    "with-in-a-string": 'flow "a":\n  let m is map:\n    a is "x with y"\n  return m\n',
+    "collection-block-then-comment": 'flow "a":\n  let xs is list: 1, 2\n'
+    '  let ys is map xs with item as n:  # doubled\n    n * 2\n  return ys\n',
+    "empty-list-then-comment": 'flow "a":\n  let xs is list:  # none yet\n  return xs\n',
+    "empty-list-at-eof": 'flow "a":\n  let xs is list:',
+    "comments-around": '# hi\n\n  # indented comment\nflow "a":\n\n  return 1\n  # trailing',
+    "triple-quoted": 'flow "a":\n  let t is """a\nb with\n  c"""\n  return t\n',
+    "keywords-as-names": 'flow "a":\n  let list is 1\n  let one is list + 1\n  return one\n',
+}
+
+
+def _compare(source: str, path: str) -> None:
+    ours, our_diagnostics = parse_source(source, path)
+    theirs, their_diagnostics = stock_parse(source, path)
+    assert ours is not None
+    assert theirs.declarations == ours.declarations
+    assert [(d.code, d.span, d.message) for d in their_diagnostics] == \
+        [(d.code, d.span, d.message) for d in our_diagnostics]
+
+
+@pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_stock_lark_builds_the_same_ast(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    if source.startswith("\ufeff"):
+        source = source[1:]
+    _compare(source.replace("\r\n", "\n"), str(path))
+
+
+@pytest.mark.parametrize("name", sorted(CORNERS))
+def test_lexing_corners(name: str) -> None:
+    source = CORNERS[name]
+    assert not [d for d in parse_source(source, name)[1] if d.severity == "error"]
+    _compare(source, name)
