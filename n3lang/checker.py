@@ -33,6 +33,7 @@ from n3lang.vocabulary import (
 )
 from n3lang.diagnostics import NOTE, WARNING, Diagnostic, DiagnosticError, make, register, sort_key
 from n3lang.training import interface as training
+from n3lang.visitor import Frames, Visitor
 
 # --------------------------------------------------------------------------- language facts
 
@@ -453,7 +454,7 @@ def _registry(project_dir: Path | str | None) -> tuple[list[dict] | None, list[D
 
 
 # --------------------------------------------------------------------------- the checker
-class Checker:
+class Checker(Visitor):
     """One pass over a Program; ``diagnostics`` holds everything found."""
 
     def __init__(self, program: A.Program, project_dir: Path | str | None = None) -> None:
@@ -477,7 +478,8 @@ class Checker:
         self.flow: A.FlowDecl | None = None
         self.first_mutation: Any = None
         self.calls: dict[str, list[A.CallFunction]] = {}
-        self._dispatch: dict[type, Any] = {}
+        self.frames = Frames(self)  # self.scope is the current frame
+        self._visit = self.dispatch_table()
 
     # ------------------------------------------------------------------ plumbing
     def error(self, code: str, message: str, span: A.Span, **overrides: Any) -> None:
@@ -486,11 +488,7 @@ class Checker:
     def visit(self, node: Any) -> str | None:
         """Visit a node; for an expression, return its type when the code alone fixes it
         (``number``, ``text``, ``boolean``, ``null``, ``list``, ``map``), else None."""
-        method = self._dispatch.get(type(node))
-        if method is None:
-            method = getattr(self, "visit_" + type(node).__name__, self.generic_visit)
-            self._dispatch[type(node)] = method
-        return method(node)
+        return self._visit.get(type(node), self.generic_visit)(node)
 
     def generic_visit(self, node: Any) -> None:  # pragma: no cover - every node has a visitor
         pass
@@ -1134,30 +1132,25 @@ class Checker:
         return "map"
 
     # ---- §6 expressions (added)
-    def _with_loop_names(self, names: tuple, visit_body) -> None:
-        """Visit a collection block's body with its names bound, then unbind new ones
-        (namel3ss removes them after the block)."""
-        new = [n for n in names if n not in self.scope]
-        for n in names:
-            self.bind(n)
-        visit_body()
-        for n in new:
-            self.scope.discard(n)
-
+    # A collection block's names are bound for its body, then the new ones are unbound
+    # (namel3ss removes them after the block): Frames.names.
     def visit_ListMap(self, node: A.ListMap) -> str:
         self.visit(node.target)
-        self._with_loop_names((node.var,), lambda: self.visit(node.body))
+        with self.frames.names((node.var,)):
+            self.visit(node.body)
         return "list"
 
     def visit_ListFilter(self, node: A.ListFilter) -> str:
         self.visit(node.target)
-        self._with_loop_names((node.var,), lambda: self.visit(node.predicate))
+        with self.frames.names((node.var,)):
+            self.visit(node.predicate)
         return "list"
 
     def visit_ListReduce(self, node: A.ListReduce) -> None:
         self.visit(node.target)
         self.visit(node.start)
-        self._with_loop_names((node.acc, node.var), lambda: self.visit(node.body))
+        with self.frames.names((node.acc, node.var)):
+            self.visit(node.body)
         return None
 
     def visit_CallBuiltin(self, node: A.CallBuiltin) -> str | None:

@@ -28,6 +28,7 @@ from n3lang.runtime.patterns import PatternProblem, compile_pattern
 from n3lang.runtime.errors import CAPABILITY_ERROR, STATE_ERROR
 from n3lang.runtime.records import RecordStore, StoreError
 from n3lang.runtime.values import CONTEXT, dumps, is_integral, number_text, short_number, type_name, values_equal
+from n3lang.visitor import Frames, Visitor
 
 _D = Decimal
 _CONTAINERS = (list, dict)
@@ -109,7 +110,7 @@ def _is_text_type(t: A.TypeExpr) -> bool:
     return isinstance(t, A.TypeRef) and t.name in ("text", "string", "str")
 
 
-class Interpreter:
+class Interpreter(Visitor):
     """Runs one flow of a program against a record store."""
 
     def __init__(
@@ -150,13 +151,9 @@ class Interpreter:
         self._unique: dict[tuple[str, str], dict] = {}
         self._patterns: dict[str, re.Pattern] = {}
         self.state: dict = {}
-        # dispatch: node class -> bound visit method
-        self._visit: dict[type, Callable[[Any], Any]] = {}
-        for name in dir(self):
-            if name.startswith("visit_"):
-                cls = getattr(A, name[6:], None)
-                if isinstance(cls, type):
-                    self._visit[cls] = getattr(self, name)
+        self.frames = Frames(self)  # self.scope is the current frame
+        # dispatch: node class -> bound visit method (the table is found once per class)
+        self._visit: dict[type, Callable[[Any], Any]] = self.dispatch_table()
 
     # ------------------------------------------------------------------ entry points
     def run(self, flow: A.FlowDecl, input_value: Any, state: dict) -> Any:
@@ -572,20 +569,17 @@ class Interpreter:
 
     def _matching(self, decl: A.RecordDecl, predicate: Any, span: Span, what: str):
         """Yield (id, fields) of records whose predicate is true, fields bound as names."""
-        saved = self.scope
-        env = dict(saved)
         defaults = {f.name: None for f in decl.fields}
         id_field = self.id_field(decl)
         visit = self._visit
         pcls = predicate.__class__
         rows = self._store_call(self.store.scan, span, decl.name)
         self.charge(len(rows) >> 3, span)
-        try:
+        with self.frames.child() as env:
             for rid, data in rows:
                 env.update(defaults)
                 env[id_field] = _D(rid)
                 env.update(data)
-                self.scope = env
                 ok = visit[pcls](predicate)
                 if ok is not True and ok is not False:
                     raise _fail(CONDITION_ERROR, f"{what} condition did not evaluate to true/false.",
@@ -593,8 +587,6 @@ class Interpreter:
                                           f"record, but it must be true or false.")
                 if ok:
                     yield rid, data
-        finally:
-            self.scope = saved
 
     def visit_Find(self, node: A.Find) -> None:
         decl = self._record(node.record, node.span)
@@ -632,18 +624,12 @@ class Interpreter:
         updates = []
         for rid, data in matches:
             new = dict(data)
-            saved = self.scope
-            env = dict(saved)
-            env.update(self.row(decl, rid, data))
-            self.scope = env
-            try:
+            with self.frames.child(self.row(decl, rid, data)):
                 for a in node.assignments:
                     if a.field not in declared:
                         raise _fail(RECORD_ERROR, f"Record '{decl.name}' has no field '{a.field}'",
                                     a.span)
                     new[a.field] = self.eval(a.value)
-            finally:
-                self.scope = saved
             checked = self.validate(decl, new, node.span, rid)
             for (record, field), index in self._unique.items():
                 if record == decl.name:
@@ -1158,19 +1144,6 @@ class Interpreter:
         failure.state_path = dotted
         raise failure
 
-    def _bind_each(self, names: tuple, body):
-        """Run ``body()`` with loop names bound, restoring what they held before."""
-        scope = self.scope
-        saved = [(n, n in scope, scope.get(n)) for n in names]
-        try:
-            return body()
-        finally:
-            for n, had, old in saved:
-                if had:
-                    scope[n] = old
-                else:
-                    scope.pop(n, None)
-
     def _target_list(self, node: Any, what: str, span: Span) -> list:
         xs = self._visit[node.__class__](node)
         if xs.__class__ is not list:
@@ -1181,23 +1154,19 @@ class Interpreter:
 
     def visit_ListMap(self, node: A.ListMap) -> list:
         xs = self._target_list(node.target, "map", node.span)
-        body, var, visit, scope = node.body, node.var, self._visit, self.scope
-
-        def run():
-            out = []
+        body, var, visit = node.body, node.var, self._visit
+        out = []
+        with self.frames.names((var,)) as scope:
             for x in xs:
                 scope[var] = x
                 out.append(visit[body.__class__](body))
-            return out
-
-        return self._bind_each((var,), run)
+        return out
 
     def visit_ListFilter(self, node: A.ListFilter) -> list:
         xs = self._target_list(node.target, "filter", node.span)
-        pred, var, visit, scope = node.predicate, node.var, self._visit, self.scope
-
-        def run():
-            out = []
+        pred, var, visit = node.predicate, node.var, self._visit
+        out = []
+        with self.frames.names((var,)) as scope:
             for x in xs:
                 scope[var] = x
                 keep = visit[pred.__class__](pred)
@@ -1208,25 +1177,20 @@ class Interpreter:
                                     "evaluates to true or false.")
                 if keep:
                     out.append(x)
-            return out
-
-        return self._bind_each((var,), run)
+        return out
 
     def visit_ListReduce(self, node: A.ListReduce) -> Any:
         xs = self._target_list(node.target, "reduce", node.span)
         acc = self.eval(node.start)
-        body, visit, scope = node.body, self._visit, self.scope
+        body, visit = node.body, self._visit
         acc_name, var = node.acc, node.var
-
-        def run():
-            value = acc
+        value = acc
+        with self.frames.names((acc_name, var)) as scope:
             for x in xs:
                 scope[acc_name] = value
                 scope[var] = x
                 value = visit[body.__class__](body)
-            return value
-
-        return self._bind_each((acc_name, var), run)
+        return value
 
     def visit_CallBuiltin(self, node: A.CallBuiltin) -> Any:
         name, span = node.name, node.span
@@ -1330,20 +1294,16 @@ class Interpreter:
                     raise _fail(FUNCTION_ERROR,
                                 f"Missing argument '{p.name}' for function '{fn.name}'", span)
                 local[p.name] = None
-        saved = (self.scope, self.constants, self.last)
         local["input"] = {k: v for k, v in local.items()}
-        self.scope = local
-        self.constants = set()
-        self.last = None
         self.call_stack.append(fn.name)
         try:
-            self.exec_block(fn.body)
-            result = self.last
+            with self.frames.call(local):  # scope, constants and last value of the caller come back after
+                self.exec_block(fn.body)
+                result = self.last
         except _Return as ret:
             result = ret.value
         finally:
             self.call_stack.pop()
-            self.scope, self.constants, self.last = saved
         self._check_outputs(fn, result, span)
         return result
 
