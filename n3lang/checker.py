@@ -16,24 +16,35 @@ Rules worth knowing (they are the ones a reader of an app can apply by eye):
 
 from __future__ import annotations
 
-import difflib
 import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
 from n3lang import ast as A
+from n3lang import words
+from n3lang.diagnostics import (
+    INTERNAL_ERROR,
+    NOTE,
+    WARNING,
+    Diagnostic,
+    DiagnosticError,
+    make,
+    register,
+    sort_key,
+)
+from n3lang.training import interface as training
+from n3lang.visitor import Frames, Visitor
 from n3lang.vocabulary import (
     CAPABILITIES as KNOWN_CAPABILITIES,
+)
+from n3lang.vocabulary import (
     ENFORCED_CAPABILITIES,
     SUPPORTED_SPECS,
     TYPE_ALIASES,
     id_field,
     results_name,
 )
-from n3lang.diagnostics import NOTE, WARNING, Diagnostic, DiagnosticError, make, register, sort_key
-from n3lang.training import interface as training
-from n3lang.visitor import Frames, Visitor
 
 # --------------------------------------------------------------------------- language facts
 
@@ -377,19 +388,9 @@ CHECK_CODES = (
 
 # --------------------------------------------------------------------------- helpers
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest candidate, or ``""``."""
-    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.65)
-    if not matches:
-        lowered = {c.lower(): c for c in candidates}
-        if name.lower() in lowered:
-            matches = [lowered[name.lower()]]
-    return f"; did you mean '{matches[0]}'?" if matches else ""
-
-
-def _split_ref(ref: str) -> tuple[str, str | None]:
-    """``name@version`` -> (name, version or None)."""
-    name, sep, version = ref.partition("@")
-    return name, (version if sep else None)
+    """``"; did you mean 'x'?"`` for the closest candidate, or ``""`` (words.did_you_mean,
+    with the checker's stricter cutoff)."""
+    return words.did_you_mean(name, candidates, cutoff=0.65)
 
 
 def _literal_json(expr: Any) -> tuple[bool, Any]:
@@ -565,7 +566,7 @@ class Checker(Visitor):
         self.has_training = "training" in seen
 
     def collect_declarations(self, program: A.Program) -> None:
-        tables = (
+        tables: tuple[tuple[Any, dict[str, Any], str, str], ...] = (
             (A.RecordDecl, self.records, DUPLICATE_RECORD, "record"),
             (A.FlowDecl, self.flows, DUPLICATE_FLOW, "flow"),
             (A.FunctionDecl, self.functions, DUPLICATE_FUNCTION, "function"),
@@ -702,7 +703,7 @@ class Checker(Visitor):
             self.error(AI_WITHOUT_MODEL, f"ai '{node.name}' has no model", node.name_span)
             return
         if isinstance(model.value, A.Literal) and isinstance(model.value.value, str):
-            name, version = _split_ref(model.value.value)
+            name, version = training.parse_ref(model.value.value)
             self.check_model_ref(name, version, model.span, ai=node.name)
 
     def visit_ModelDecl(self, node: A.ModelDecl) -> None:
@@ -992,7 +993,7 @@ class Checker(Visitor):
         model = next((s for s in ai.settings if s.key == "model"), None)
         if model is None or not isinstance(model.value, A.Literal) or not isinstance(model.value.value, str):
             return
-        name, _ = _split_ref(model.value.value)
+        name, _ = training.parse_ref(model.value.value)
         if self.is_trained_model(name) and not self.has_training:
             self.error(
                 TRAINING_REQUIRED,
@@ -1124,7 +1125,7 @@ class Checker(Visitor):
 
     def visit_Predict(self, node: A.Predict) -> str:
         span = node.model_span if node.model_span != A.UNKNOWN else node.span
-        name, version = _split_ref(node.model)
+        name, version = training.parse_ref(node.model)
         if not self.has_training:
             self.error(TRAINING_REQUIRED, f"predict with model '{name}' requires the 'training' capability", node.span)
         self.check_model_ref(name, version, span)
@@ -1272,16 +1273,7 @@ def check_program(program: A.Program, *, project_dir: Path | str | None = None) 
     try:
         return Checker(program, project_dir).run()
     except Exception as exc:  # a checker bug must not become a traceback for the user
-        return [
-            Diagnostic(
-                code="internal-error",
-                message=f"The checker failed: {type(exc).__name__}: {exc}",
-                file=program.path,
-                why="This is a bug in n3, not in your program.",
-                fix="Please report it with the program that triggered it.",
-                example="",
-            )
-        ]
+        return [make(INTERNAL_ERROR, f"The checker failed: {type(exc).__name__}: {exc}", A.UNKNOWN, program.path)]
 
 
 # Findings that may only be echoes of a declaration the parser had to drop after a syntax
@@ -1299,7 +1291,7 @@ def check_file(path: str | Path) -> tuple[list[Diagnostic], str]:
     semantic checks still run on what parsed; findings that could merely echo the dropped
     declaration are left out, so a syntax error never brings a cascade of complaints.
     """
-    from n3lang.syntax import parse_file  # type: ignore[attr-defined]
+    from n3lang.syntax import parse_file
 
     program, diagnostics, source = parse_file(str(path))
     diagnostics = list(diagnostics)
