@@ -14,6 +14,7 @@ there when the block ends, by return or by exception.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 from n3lang import ast as A
@@ -140,7 +141,7 @@ class Frames:
         """A function call's frame: ``scope`` alone, with fresh constants and last value."""
         return _CallFrame(self.owner, scope)
 
-    def names(self, names: Iterable[str]) -> _DictNames | _SetNames:
+    def names(self, names: Iterable[str]) -> AbstractContextManager[Any]:
         """The loop names of a collection block, bound in the current frame for the block."""
         scope = self.owner.scope
         if isinstance(scope, dict):

@@ -1,5 +1,6 @@
 """The tree-walking interpreter: ``visit_<NodeClass>`` methods, dispatched through a dict of
-bound methods built once per run.
+bound methods (n3lang.visitor: found once per class, bound once per run); scope frames through
+``self.frames``.
 
 Values are exact decimals (see values.py). Every runtime problem raises a RuntimeFailure with
 the language's message and the span of the failing statement or expression; safety guards
@@ -8,27 +9,40 @@ the language's message and the span of the failing statement or expression; safe
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow, Context
+from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from pathlib import Path
 from typing import Any, Callable
 
 from n3lang import ast as A
-from n3lang.vocabulary import SUPPORTED_SPECS, TYPE_ALIASES, id_field, results_name, state_key
 from n3lang.ast import Span
 from n3lang.diagnostics import DiagnosticError
 from n3lang.runtime import capabilities as caps
 from n3lang.runtime.errors import (
-    ACCESS_ERROR, AI_ERROR, ARITHMETIC_ERROR, ATTRIBUTE_ERROR, BUILTIN_ERROR, CONDITION_ERROR,
-    FUNCTION_ERROR, INDEX_ERROR, LIMIT_ERROR, LOOP_ERROR, NAME_ERROR, RECORD_ERROR, SPEC_ERROR, TYPE_ERROR,
-    GuardFailure, RuntimeFailure,
+    ACCESS_ERROR,
+    AI_ERROR,
+    ARITHMETIC_ERROR,
+    ATTRIBUTE_ERROR,
+    BUILTIN_ERROR,
+    CAPABILITY_ERROR,
+    CONDITION_ERROR,
+    FUNCTION_ERROR,
+    INDEX_ERROR,
+    LIMIT_ERROR,
+    LOOP_ERROR,
+    NAME_ERROR,
+    RECORD_ERROR,
+    SPEC_ERROR,
+    STATE_ERROR,
+    TYPE_ERROR,
+    GuardFailure,
+    RuntimeFailure,
 )
 from n3lang.runtime.limits import Budget, Limits, SizeMeter, clamp_int
-from n3lang.runtime.patterns import PatternProblem, compile_pattern
-from n3lang.runtime.errors import CAPABILITY_ERROR, STATE_ERROR
+from n3lang.runtime.patterns import Pattern, PatternProblem, compile_pattern
 from n3lang.runtime.records import RecordStore, StoreError
 from n3lang.runtime.values import CONTEXT, dumps, is_integral, number_text, short_number, type_name, values_equal
 from n3lang.visitor import Frames, Visitor
+from n3lang.vocabulary import SUPPORTED_SPECS, TYPE_ALIASES, id_field, results_name, state_key
 
 _D = Decimal
 _CONTAINERS = (list, dict)
@@ -45,7 +59,7 @@ def _kind(value: Any) -> str:
     return type_name(value)
 
 
-def _fail(code: str, message: str, span: Span, **extra: str) -> RuntimeFailure:
+def _fail(code: str, message: str, span: Span, **extra: str | None) -> RuntimeFailure:
     return RuntimeFailure(code, message, span, **extra)
 
 
@@ -149,7 +163,7 @@ class Interpreter(Visitor):
         self._dropped_traces = 0
         self._predictors: dict[str, Any] = {}
         self._unique: dict[tuple[str, str], dict] = {}
-        self._patterns: dict[str, re.Pattern] = {}
+        self._patterns: dict[str, Pattern] = {}
         self.state: dict = {}
         self.frames = Frames(self)  # self.scope is the current frame
         # dispatch: node class -> bound visit method (the table is found once per class)
@@ -423,13 +437,13 @@ class Interpreter(Visitor):
         for key in [k for k in self._unique if k[0] == record]:
             del self._unique[key]
 
-    def _pattern(self, text: str, span: Span) -> re.Pattern:
+    def _pattern(self, text: str, span: Span) -> Pattern:
         pat = self._patterns.get(text)
         if pat is None:
-            pat = compile_pattern(text)
-            if isinstance(pat, PatternProblem):
-                raise _fail(RECORD_ERROR, pat.message, span, why=pat.why, fix=pat.fix)
-            self._patterns[text] = pat
+            compiled = compile_pattern(text)
+            if isinstance(compiled, PatternProblem):
+                raise _fail(RECORD_ERROR, compiled.message, span, why=compiled.why, fix=compiled.fix)
+            self._patterns[text] = pat = compiled
         return pat
 
     def validate(self, decl: A.RecordDecl, value: Any, span: Span,
@@ -686,7 +700,8 @@ class Interpreter(Visitor):
                                     f"not {_kind(x)}", span)
         predictor = self._predictor(ref, span)
         try:
-            top = [{"label": str(label), "confidence": _confidence(prob)} for label, prob in predictor.ranked(x)]
+            top: list[dict[str, Any]] = [{"label": str(label), "confidence": _confidence(prob)}
+                                         for label, prob in predictor.ranked(x)]
         except DiagnosticError as exc:
             raise self._from_diagnostics(exc, span)
         except Exception as exc:  # a broken model must not crash the run
@@ -1120,16 +1135,16 @@ class Interpreter(Visitor):
             if name == "map set":
                 self.check_list_size(len(m) + 1, span)
                 self.charge(len(m) >> 5, span)
-                out = dict(m)
-                out[key] = args[2]
-                return self.meter.map_set(m, out, key, span)
+                new_map = dict(m)
+                new_map[key] = args[2]
+                return self.meter.map_set(m, new_map, key, span)
         raise _fail(BUILTIN_ERROR, f"Unknown built-in '{name}'", span)
 
     # ---- §6 expressions (added)
     def _state_path_failure(self, node: A.Attribute, mapping: bool = True) -> None:
         """A missing key under ``state.…``: namel3ss's ``Unknown state path 'a.b'``, at ``state``."""
         path = []
-        cur = node
+        cur: Any = node
         while cur.__class__ is A.Attribute:
             path.append(cur.name)
             cur = cur.obj
