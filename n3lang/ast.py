@@ -6,17 +6,16 @@ The parser (n3lang.syntax) builds these; the checker and the interpreter walk th
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Union
 
 from n3lang.span import UNKNOWN, Span  # noqa: F401  (re-exported: A.Span, A.UNKNOWN)
 
-_node = dataclass(frozen=True, slots=True)
-
 
 # --------------------------------------------------------------------------- types
-@_node
+@dataclass(frozen=True, slots=True)
 class TypeRef:
     """A field or parameter type: name (text, number, list, a record name...), generic args."""
 
@@ -25,7 +24,7 @@ class TypeRef:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class UnionType:
     """A union type such as ``text | null``: options."""
 
@@ -37,7 +36,7 @@ TypeExpr = Union[TypeRef, UnionType]
 
 
 # --------------------------------------------------------------------------- expressions
-@_node
+@dataclass(frozen=True, slots=True)
 class Literal:
     """A number (Decimal), text (str), boolean or null (None): value."""
 
@@ -45,7 +44,7 @@ class Literal:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class ListExpr:
     """``list: a, b`` or an indented list: items."""
 
@@ -53,7 +52,7 @@ class ListExpr:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class MapEntry:
     """One ``key is EXPR`` line of a map literal: key, value."""
 
@@ -62,7 +61,7 @@ class MapEntry:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class MapExpr:
     """``map:`` with indented entries: entries."""
 
@@ -70,7 +69,7 @@ class MapExpr:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Name:
     """A variable reference (``x``, ``input``, ``state``): name."""
 
@@ -78,7 +77,7 @@ class Name:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Attribute:
     """``obj.name`` map attribute access: obj, name."""
 
@@ -87,7 +86,7 @@ class Attribute:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Index:
     """``obj[index]``, 0-based list indexing: obj, index."""
 
@@ -96,7 +95,7 @@ class Index:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Unary:
     """Unary ``+`` or ``-``: op, operand."""
 
@@ -105,7 +104,7 @@ class Unary:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Binary:
     """Arithmetic ``+ - * / % **``: op, left, right, at (the operator, where errors point)."""
 
@@ -130,7 +129,7 @@ COMPARE_OPS = (
 )
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Compare:
     """An English comparison: op (one of COMPARE_OPS), left, operands (1, 2 or more), at (the ``is``)."""
 
@@ -141,7 +140,7 @@ class Compare:
     at: Span | None = field(default=None, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class BoolOp:
     """Short-circuit ``and`` / ``or``: op, left, right, at (the operator word)."""
 
@@ -152,7 +151,7 @@ class BoolOp:
     at: Span | None = field(default=None, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Not:
     """``not EXPR``: operand."""
 
@@ -178,7 +177,7 @@ BUILTINS = (
 )
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class BuiltinCall:
     """A built-in operation (one of BUILTINS): name, args."""
 
@@ -187,7 +186,7 @@ class BuiltinCall:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Argument:
     """One ``name is EXPR`` argument line of a function call: name, value."""
 
@@ -196,7 +195,7 @@ class Argument:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class CallFunction:
     """``call function "name":`` with indented arguments: name, args, name_span."""
 
@@ -206,7 +205,7 @@ class CallFunction:
     name_span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Predict:
     """``predict "model[@version]" with EXPR`` (extension): model, input, model_span."""
 
@@ -217,7 +216,7 @@ class Predict:
 
 
 # ---- §6 expressions (added)
-@_node
+@dataclass(frozen=True, slots=True)
 class ListMap:
     """``map XS with item as NAME:`` + an indented expression: target, var, body."""
 
@@ -227,7 +226,7 @@ class ListMap:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class ListFilter:
     """``filter XS with item as NAME:`` + an indented predicate: target, var, predicate."""
 
@@ -237,7 +236,7 @@ class ListFilter:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class ListReduce:
     """``reduce XS with acc as A and item as V starting S:`` + body: target, acc, var, start, body."""
 
@@ -249,7 +248,7 @@ class ListReduce:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class CallBuiltin:
     """A ``name(args)`` call other than the list aggregates (secret, has_role, ...): name, args."""
 
@@ -272,7 +271,7 @@ Expr = Union[
 
 
 # --------------------------------------------------------------------------- statements
-@_node
+@dataclass(frozen=True, slots=True)
 class Let:
     """``let name is EXPR [constant]``: name, value, constant."""
 
@@ -282,7 +281,7 @@ class Let:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Set:
     """``set a.b.c is EXPR``: target (path of names, e.g. ("x",) or ("state", "a")), value."""
 
@@ -291,7 +290,7 @@ class Set:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class If:
     """``if EXPR:`` body [``else:`` body]: condition, then_body, else_body."""
 
@@ -301,7 +300,7 @@ class If:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class RepeatTimes:
     """``repeat up to EXPR times:``: count, body."""
 
@@ -310,7 +309,7 @@ class RepeatTimes:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class RepeatWhile:
     """``repeat while EXPR limit N:``: condition, limit, body."""
 
@@ -320,7 +319,7 @@ class RepeatWhile:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class ForEach:
     """``for each x in EXPR:``: name, iterable, body."""
 
@@ -330,7 +329,7 @@ class ForEach:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class MatchCase:
     """``when LIT:`` body: value, body."""
 
@@ -339,7 +338,7 @@ class MatchCase:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Match:
     """``match EXPR:`` / ``with:`` / cases / ``otherwise:``: subject, cases, otherwise (None if absent)."""
 
@@ -349,7 +348,7 @@ class Match:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Try:
     """``try:`` body ``with catch NAME:`` body: body, catch_name, catch_body."""
 
@@ -359,7 +358,7 @@ class Try:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Return:
     """``return EXPR``: value."""
 
@@ -367,7 +366,7 @@ class Return:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Create:
     """``create "Rec" with EXPR as x``: record, value, binding."""
 
@@ -377,7 +376,7 @@ class Create:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Find:
     """``find "Rec" where PRED`` (binds ``<rec>_results``): record, predicate."""
 
@@ -386,16 +385,16 @@ class Find:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Assignment:
     """One ``field is EXPR`` line of an update: field, value."""
 
     field: str
     value: Expr
-    span: Span = field(default=UNKNOWN, compare=False)
+    span: Span = dataclasses.field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Update:
     """``update "Rec" where PRED set:`` + assignments: record, predicate, assignments."""
 
@@ -405,7 +404,7 @@ class Update:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Delete:
     """``delete "Rec" where PRED``: record, predicate."""
 
@@ -414,7 +413,7 @@ class Delete:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Save:
     """``save "Rec"`` (stores ``state.<rec>``): record."""
 
@@ -422,7 +421,7 @@ class Save:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class AskAI:
     """``ask ai "name" with input: EXPR as x``: ai, input, binding."""
 
@@ -434,7 +433,7 @@ class AskAI:
 
 
 # ---- §5 statements (added)
-@_node
+@dataclass(frozen=True, slots=True)
 class LetBlock:
     """``let:`` + indented ``a is EXPR`` entries (several per line with ``,``): lets."""
 
@@ -442,7 +441,7 @@ class LetBlock:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class SetBlock:
     """``set state.x with:`` + indented ``key is EXPR`` lines: sets (full state paths)."""
 
@@ -450,7 +449,7 @@ class SetBlock:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Calc:
     """``calc:`` + indented ``name = EXPR`` lines: steps (a Let per name, a Set per state path)."""
 
@@ -458,17 +457,17 @@ class Calc:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class OrderList:
     """``order TARGET by FIELD from highest to lowest``: target (name path), field, descending."""
 
     target: tuple[str, ...]
     field: str
     descending: bool
-    span: Span = field(default=UNKNOWN, compare=False)
+    span: Span = dataclasses.field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class KeepFirst:
     """``keep first N items`` (trims the list the last ``order`` sorted): count."""
 
@@ -476,7 +475,7 @@ class KeepFirst:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Log:
     """``log LEVEL EXPR [with MAP]``: level, message, fields (None if absent)."""
 
@@ -486,7 +485,7 @@ class Log:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Metric:
     """``metric KIND NAME OP [EXPR] [with MAP]``: kind, name, operation, value, labels."""
 
@@ -504,7 +503,7 @@ Stmt = Union[
 
 
 # --------------------------------------------------------------------------- declarations
-@_node
+@dataclass(frozen=True, slots=True)
 class SpecDecl:
     """``spec is "1.0"``: version."""
 
@@ -512,7 +511,7 @@ class SpecDecl:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Capability:
     """One capability token: name."""
 
@@ -520,7 +519,7 @@ class Capability:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class CapabilitiesDecl:
     """``capabilities:`` block or inline list: items."""
 
@@ -531,7 +530,7 @@ class CapabilitiesDecl:
 # Record field constraints, by kind, with their argument count:
 # present 0, unique 0, greater_than 1, less_than 1, at_least 1, at_most 1, between 2,
 # integer 0, pattern 1 (text), length_at_least 1, length_at_most 1.
-@_node
+@dataclass(frozen=True, slots=True)
 class Constraint:
     """A ``must ...`` constraint on a record field: kind, args."""
 
@@ -540,7 +539,7 @@ class Constraint:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class FieldDecl:
     """A record field: name, type, constraints."""
 
@@ -550,7 +549,7 @@ class FieldDecl:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class RecordDecl:
     """``record "Name":`` with fields: name, fields, name_span."""
 
@@ -560,7 +559,7 @@ class RecordDecl:
     name_span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class FlowDecl:
     """``flow "name":``: name, body, requires (Expr or None), audited, name_span, purity
     ("pure", "effectful" or None)."""
@@ -574,7 +573,7 @@ class FlowDecl:
     purity: str | None = None
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Param:
     """A function input or output: name, type, optional."""
 
@@ -584,7 +583,7 @@ class Param:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class FunctionDecl:
     """``define function "name":``: name, inputs, outputs, body, name_span."""
 
@@ -596,7 +595,7 @@ class FunctionDecl:
     name_span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Setting:
     """One ``key is EXPR`` line of an ai or model block: key, value."""
 
@@ -605,7 +604,7 @@ class Setting:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class AIDecl:
     """``ai "name":`` with settings (e.g. ``model is "..."``): name, settings, name_span."""
 
@@ -615,7 +614,7 @@ class AIDecl:
     name_span: Span = field(default=UNKNOWN, compare=False)
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class ModelDecl:
     """``model "name":`` with training settings (extension): name, settings, name_span."""
 
@@ -628,7 +627,7 @@ class ModelDecl:
 Decl = Union[SpecDecl, CapabilitiesDecl, RecordDecl, FlowDecl, FunctionDecl, AIDecl, ModelDecl]
 
 
-@_node
+@dataclass(frozen=True, slots=True)
 class Program:
     """A whole .ai file: declarations in source order, and the path it came from."""
 

@@ -16,23 +16,35 @@ Rules worth knowing (they are the ones a reader of an app can apply by eye):
 
 from __future__ import annotations
 
-import difflib
 import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
 from n3lang import ast as A
+from n3lang import words
+from n3lang.diagnostics import (
+    INTERNAL_ERROR,
+    NOTE,
+    WARNING,
+    Diagnostic,
+    DiagnosticError,
+    make,
+    register,
+    sort_key,
+)
+from n3lang.training import interface as training
+from n3lang.visitor import Frames, Visitor
 from n3lang.vocabulary import (
     CAPABILITIES as KNOWN_CAPABILITIES,
+)
+from n3lang.vocabulary import (
     ENFORCED_CAPABILITIES,
     SUPPORTED_SPECS,
     TYPE_ALIASES,
     id_field,
     results_name,
 )
-from n3lang.diagnostics import NOTE, WARNING, Diagnostic, DiagnosticError, make, register, sort_key
-from n3lang.training import interface as training
 
 # --------------------------------------------------------------------------- language facts
 
@@ -376,19 +388,9 @@ CHECK_CODES = (
 
 # --------------------------------------------------------------------------- helpers
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest candidate, or ``""``."""
-    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.65)
-    if not matches:
-        lowered = {c.lower(): c for c in candidates}
-        if name.lower() in lowered:
-            matches = [lowered[name.lower()]]
-    return f"; did you mean '{matches[0]}'?" if matches else ""
-
-
-def _split_ref(ref: str) -> tuple[str, str | None]:
-    """``name@version`` -> (name, version or None)."""
-    name, sep, version = ref.partition("@")
-    return name, (version if sep else None)
+    """``"; did you mean 'x'?"`` for the closest candidate, or ``""`` (words.did_you_mean,
+    with the checker's stricter cutoff)."""
+    return words.did_you_mean(name, candidates, cutoff=0.65)
 
 
 def _literal_json(expr: Any) -> tuple[bool, Any]:
@@ -453,7 +455,7 @@ def _registry(project_dir: Path | str | None) -> tuple[list[dict] | None, list[D
 
 
 # --------------------------------------------------------------------------- the checker
-class Checker:
+class Checker(Visitor):
     """One pass over a Program; ``diagnostics`` holds everything found."""
 
     def __init__(self, program: A.Program, project_dir: Path | str | None = None) -> None:
@@ -477,7 +479,8 @@ class Checker:
         self.flow: A.FlowDecl | None = None
         self.first_mutation: Any = None
         self.calls: dict[str, list[A.CallFunction]] = {}
-        self._dispatch: dict[type, Any] = {}
+        self.frames = Frames(self)  # self.scope is the current frame
+        self._visit = self.dispatch_table()
 
     # ------------------------------------------------------------------ plumbing
     def error(self, code: str, message: str, span: A.Span, **overrides: Any) -> None:
@@ -486,11 +489,7 @@ class Checker:
     def visit(self, node: Any) -> str | None:
         """Visit a node; for an expression, return its type when the code alone fixes it
         (``number``, ``text``, ``boolean``, ``null``, ``list``, ``map``), else None."""
-        method = self._dispatch.get(type(node))
-        if method is None:
-            method = getattr(self, "visit_" + type(node).__name__, self.generic_visit)
-            self._dispatch[type(node)] = method
-        return method(node)
+        return self._visit.get(type(node), self.generic_visit)(node)
 
     def generic_visit(self, node: Any) -> None:  # pragma: no cover - every node has a visitor
         pass
@@ -573,7 +572,7 @@ class Checker:
         self.has_training = "training" in seen
 
     def collect_declarations(self, program: A.Program) -> None:
-        tables = (
+        tables: tuple[tuple[Any, dict[str, Any], str, str], ...] = (
             (A.RecordDecl, self.records, DUPLICATE_RECORD, "record"),
             (A.FlowDecl, self.flows, DUPLICATE_FLOW, "flow"),
             (A.FunctionDecl, self.functions, DUPLICATE_FUNCTION, "function"),
@@ -713,7 +712,7 @@ class Checker:
             self.error(AI_WITHOUT_MODEL, f"ai '{node.name}' has no model", node.name_span)
             return
         if isinstance(model.value, A.Literal) and isinstance(model.value.value, str):
-            name, version = _split_ref(model.value.value)
+            name, version = training.parse_ref(model.value.value)
             self.check_model_ref(name, version, model.span, ai=node.name)
 
     def visit_ModelDecl(self, node: A.ModelDecl) -> None:
@@ -1005,7 +1004,7 @@ class Checker:
         model = next((s for s in ai.settings if s.key == "model"), None)
         if model is None or not isinstance(model.value, A.Literal) or not isinstance(model.value.value, str):
             return
-        name, _ = _split_ref(model.value.value)
+        name, _ = training.parse_ref(model.value.value)
         if self.is_trained_model(name) and not self.has_training:
             self.error(
                 TRAINING_REQUIRED,
@@ -1139,7 +1138,7 @@ class Checker:
 
     def visit_Predict(self, node: A.Predict) -> str:
         span = node.model_span if node.model_span != A.UNKNOWN else node.span
-        name, version = _split_ref(node.model)
+        name, version = training.parse_ref(node.model)
         if not self.has_training:
             self.error(TRAINING_REQUIRED, f"predict with model '{name}' requires the 'training' capability", node.span)
         self.check_model_ref(name, version, span)
@@ -1147,30 +1146,25 @@ class Checker:
         return "map"
 
     # ---- §6 expressions (added)
-    def _with_loop_names(self, names: tuple, visit_body) -> None:
-        """Visit a collection block's body with its names bound, then unbind new ones
-        (namel3ss removes them after the block)."""
-        new = [n for n in names if n not in self.scope]
-        for n in names:
-            self.bind(n)
-        visit_body()
-        for n in new:
-            self.scope.discard(n)
-
+    # A collection block's names are bound for its body, then the new ones are unbound
+    # (namel3ss removes them after the block): Frames.names.
     def visit_ListMap(self, node: A.ListMap) -> str:
         self.visit(node.target)
-        self._with_loop_names((node.var,), lambda: self.visit(node.body))
+        with self.frames.names((node.var,)):
+            self.visit(node.body)
         return "list"
 
     def visit_ListFilter(self, node: A.ListFilter) -> str:
         self.visit(node.target)
-        self._with_loop_names((node.var,), lambda: self.visit(node.predicate))
+        with self.frames.names((node.var,)):
+            self.visit(node.predicate)
         return "list"
 
     def visit_ListReduce(self, node: A.ListReduce) -> None:
         self.visit(node.target)
         self.visit(node.start)
-        self._with_loop_names((node.acc, node.var), lambda: self.visit(node.body))
+        with self.frames.names((node.acc, node.var)):
+            self.visit(node.body)
         return None
 
     def visit_CallBuiltin(self, node: A.CallBuiltin) -> str | None:
@@ -1292,16 +1286,7 @@ def check_program(program: A.Program, *, project_dir: Path | str | None = None) 
     try:
         return Checker(program, project_dir).run()
     except Exception as exc:  # a checker bug must not become a traceback for the user
-        return [
-            Diagnostic(
-                code="internal-error",
-                message=f"The checker failed: {type(exc).__name__}: {exc}",
-                file=program.path,
-                why="This is a bug in n3, not in your program.",
-                fix="Please report it with the program that triggered it.",
-                example="",
-            )
-        ]
+        return [make(INTERNAL_ERROR, f"The checker failed: {type(exc).__name__}: {exc}", A.UNKNOWN, program.path)]
 
 
 # Findings that may only be echoes of a declaration the parser had to drop after a syntax
@@ -1319,7 +1304,7 @@ def check_file(path: str | Path) -> tuple[list[Diagnostic], str]:
     semantic checks still run on what parsed; findings that could merely echo the dropped
     declaration are left out, so a syntax error never brings a cascade of complaints.
     """
-    from n3lang.syntax import parse_file  # type: ignore[attr-defined]
+    from n3lang.syntax import parse_file
 
     program, diagnostics, source = parse_file(str(path))
     diagnostics = list(diagnostics)

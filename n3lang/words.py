@@ -1,8 +1,4 @@
-"""Words shared by every message: the one "did you mean" (bottom layer: imports nothing).
-
-The checker and the interpreter still carry their own copies (the language rewrite will
-move them here); every other module uses these.
-"""
+"""Words shared by every message: the one "did you mean" (bottom layer: imports nothing)."""
 
 from __future__ import annotations
 
@@ -24,4 +20,4 @@ def closest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | 
 def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str:
     """``"; did you mean 'x'?"`` for the closest candidate, or ``""``."""
     match = closest(word, candidates, cutoff)
-    return f"; did you mean {match!r}?" if match else ""
+    return f"; did you mean '{match}'?" if match else ""

@@ -3,7 +3,7 @@
 Every ``import`` in every module of n3lang/ counts, at the top of the file or inside a
 function, so a lazy import cannot slip past the rule. From the bottom up:
 
-    base      n3lang.span (nothing) <- n3lang.ast; n3lang.diagnostics (span only);
+    base      n3lang.span (nothing) <- n3lang.ast <- n3lang.visitor; n3lang.diagnostics (span only);
               leaf helpers json_limits, surrogates, resources, words, vocabulary (no n3lang import
               at all);
               n3lang.codes, the code table, imports the family homes by name and is imported
@@ -31,7 +31,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "n3lang"
 
-BASE = {"n3lang", "n3lang.span", "n3lang.ast", "n3lang.diagnostics", "n3lang.json_limits", "n3lang.words",
+BASE = {"n3lang", "n3lang.span", "n3lang.ast", "n3lang.visitor", "n3lang.diagnostics", "n3lang.json_limits", "n3lang.words",
         "n3lang.vocabulary", "n3lang.surrogates", "n3lang.resources"}
 SEAM = "n3lang.training.interface"
 
@@ -40,6 +40,7 @@ BOTTOM = {
     "n3lang": set(),
     "n3lang.span": set(),
     "n3lang.ast": {"n3lang.span"},
+    "n3lang.visitor": {"n3lang.ast"},  # the walkers' dispatch table and scope frames
     "n3lang.diagnostics": {"n3lang.span"},
     "n3lang.json_limits": set(),
     "n3lang.surrogates": set(),

@@ -146,10 +146,12 @@ def run(app: str, flow_arg: str | None, flow_name: str | None, input_text: str |
         fail([make(LIMIT_ERROR, "The result is nested too deeply to print.", file=app)],
              as_json, {})
     if as_json:
+        assert text is not None  # dumps() always gives text
         click.echo(json_text(text))
         sys.exit(EXIT_OK if outcome.ok else EXIT_USER_ERROR)
     if not outcome.ok:
         assert outcome.error is not None  # a failed run carries its diagnostic
         fail([outcome.error], False, {app: source})
+    assert text is not None  # a run that succeeded has its result displayed
     echo(text)
     sys.exit(EXIT_OK)

@@ -137,6 +137,7 @@ class RuntimeFailure(Exception):
     """A runtime error in the program, catchable by ``try``/``with catch``."""
 
     catchable = True
+    state_path: str | None = None  # the dotted path of an unknown `state.…` read, when that failed
 
     def __init__(self, code: str, message: str, span: Span = UNKNOWN, *, why: str | None = None,
                  fix: str | None = None, example: str | None = None) -> None:

@@ -1,5 +1,6 @@
 """The tree-walking interpreter: ``visit_<NodeClass>`` methods, dispatched through a dict of
-bound methods built once per run.
+bound methods (n3lang.visitor: found once per class, bound once per run); scope frames through
+``self.frames``.
 
 Values are exact decimals (see values.py). Every runtime problem raises a RuntimeFailure with
 the language's message and the span of the failing statement or expression; safety guards
@@ -8,26 +9,40 @@ the language's message and the span of the failing statement or expression; safe
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow, Context
+from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from pathlib import Path
 from typing import Any, Callable
 
 from n3lang import ast as A
-from n3lang.vocabulary import SUPPORTED_SPECS, TYPE_ALIASES, id_field, results_name, state_key
 from n3lang.ast import Span
 from n3lang.diagnostics import DiagnosticError
 from n3lang.runtime import capabilities as caps
 from n3lang.runtime.errors import (
-    ACCESS_ERROR, AI_ERROR, ARITHMETIC_ERROR, ATTRIBUTE_ERROR, BUILTIN_ERROR, CONDITION_ERROR,
-    FUNCTION_ERROR, INDEX_ERROR, LIMIT_ERROR, LOOP_ERROR, NAME_ERROR, RECORD_ERROR, SPEC_ERROR, TYPE_ERROR,
-    GuardFailure, RuntimeFailure,
+    ACCESS_ERROR,
+    AI_ERROR,
+    ARITHMETIC_ERROR,
+    ATTRIBUTE_ERROR,
+    BUILTIN_ERROR,
+    CAPABILITY_ERROR,
+    CONDITION_ERROR,
+    FUNCTION_ERROR,
+    INDEX_ERROR,
+    LIMIT_ERROR,
+    LOOP_ERROR,
+    NAME_ERROR,
+    RECORD_ERROR,
+    SPEC_ERROR,
+    STATE_ERROR,
+    TYPE_ERROR,
+    GuardFailure,
+    RuntimeFailure,
 )
 from n3lang.runtime.limits import Budget, Limits, SizeMeter, clamp_int
-from n3lang.runtime.patterns import PatternProblem, compile_pattern
-from n3lang.runtime.errors import CAPABILITY_ERROR, STATE_ERROR
+from n3lang.runtime.patterns import Pattern, PatternProblem, compile_pattern
 from n3lang.runtime.records import RecordStore, StoreError
 from n3lang.runtime.values import CONTEXT, dumps, is_integral, number_text, short_number, type_name, values_equal
+from n3lang.visitor import Frames, Visitor
+from n3lang.vocabulary import SUPPORTED_SPECS, TYPE_ALIASES, id_field, results_name, state_key
 
 _D = Decimal
 _CONTAINERS = (list, dict)
@@ -44,7 +59,7 @@ def _kind(value: Any) -> str:
     return type_name(value)
 
 
-def _fail(code: str, message: str, span: Span, **extra: str) -> RuntimeFailure:
+def _fail(code: str, message: str, span: Span, **extra: str | None) -> RuntimeFailure:
     return RuntimeFailure(code, message, span, **extra)
 
 
@@ -109,7 +124,7 @@ def _is_text_type(t: A.TypeExpr) -> bool:
     return isinstance(t, A.TypeRef) and t.name in ("text", "string", "str")
 
 
-class Interpreter:
+class Interpreter(Visitor):
     """Runs one flow of a program against a record store."""
 
     def __init__(
@@ -148,15 +163,11 @@ class Interpreter:
         self._dropped_traces = 0
         self._predictors: dict[str, Any] = {}
         self._unique: dict[tuple[str, str], dict] = {}
-        self._patterns: dict[str, re.Pattern] = {}
+        self._patterns: dict[str, Pattern] = {}
         self.state: dict = {}
-        # dispatch: node class -> bound visit method
-        self._visit: dict[type, Callable[[Any], Any]] = {}
-        for name in dir(self):
-            if name.startswith("visit_"):
-                cls = getattr(A, name[6:], None)
-                if isinstance(cls, type):
-                    self._visit[cls] = getattr(self, name)
+        self.frames = Frames(self)  # self.scope is the current frame
+        # dispatch: node class -> bound visit method (the table is found once per class)
+        self._visit: dict[type, Callable[[Any], Any]] = self.dispatch_table()
 
     # ------------------------------------------------------------------ entry points
     def run(self, flow: A.FlowDecl, input_value: Any, state: dict) -> Any:
@@ -426,13 +437,13 @@ class Interpreter:
         for key in [k for k in self._unique if k[0] == record]:
             del self._unique[key]
 
-    def _pattern(self, text: str, span: Span) -> re.Pattern:
+    def _pattern(self, text: str, span: Span) -> Pattern:
         pat = self._patterns.get(text)
         if pat is None:
-            pat = compile_pattern(text)
-            if isinstance(pat, PatternProblem):
-                raise _fail(RECORD_ERROR, pat.message, span, why=pat.why, fix=pat.fix)
-            self._patterns[text] = pat
+            compiled = compile_pattern(text)
+            if isinstance(compiled, PatternProblem):
+                raise _fail(RECORD_ERROR, compiled.message, span, why=compiled.why, fix=compiled.fix)
+            self._patterns[text] = pat = compiled
         return pat
 
     def validate(self, decl: A.RecordDecl, value: Any, span: Span,
@@ -572,20 +583,17 @@ class Interpreter:
 
     def _matching(self, decl: A.RecordDecl, predicate: Any, span: Span, what: str):
         """Yield (id, fields) of records whose predicate is true, fields bound as names."""
-        saved = self.scope
-        env = dict(saved)
         defaults = {f.name: None for f in decl.fields}
         id_field = self.id_field(decl)
         visit = self._visit
         pcls = predicate.__class__
         rows = self._store_call(self.store.scan, span, decl.name)
         self.charge(len(rows) >> 3, span)
-        try:
+        with self.frames.child() as env:
             for rid, data in rows:
                 env.update(defaults)
                 env[id_field] = _D(rid)
                 env.update(data)
-                self.scope = env
                 ok = visit[pcls](predicate)
                 if ok is not True and ok is not False:
                     raise _fail(CONDITION_ERROR, f"{what} condition did not evaluate to true/false.",
@@ -593,8 +601,6 @@ class Interpreter:
                                           f"record, but it must be true or false.")
                 if ok:
                     yield rid, data
-        finally:
-            self.scope = saved
 
     def visit_Find(self, node: A.Find) -> None:
         decl = self._record(node.record, node.span)
@@ -632,18 +638,12 @@ class Interpreter:
         updates = []
         for rid, data in matches:
             new = dict(data)
-            saved = self.scope
-            env = dict(saved)
-            env.update(self.row(decl, rid, data))
-            self.scope = env
-            try:
+            with self.frames.child(self.row(decl, rid, data)):
                 for a in node.assignments:
                     if a.field not in declared:
                         raise _fail(RECORD_ERROR, f"Record '{decl.name}' has no field '{a.field}'",
                                     a.span)
                     new[a.field] = self.eval(a.value)
-            finally:
-                self.scope = saved
             checked = self.validate(decl, new, node.span, rid)
             for (record, field), index in self._unique.items():
                 if record == decl.name:
@@ -700,7 +700,8 @@ class Interpreter:
                                     f"not {_kind(x)}", span)
         predictor = self._predictor(ref, span)
         try:
-            top = [{"label": str(label), "confidence": _confidence(prob)} for label, prob in predictor.ranked(x)]
+            top: list[dict[str, Any]] = [{"label": str(label), "confidence": _confidence(prob)}
+                                         for label, prob in predictor.ranked(x)]
         except DiagnosticError as exc:
             raise self._from_diagnostics(exc, span)
         except Exception as exc:  # a broken model must not crash the run
@@ -1134,16 +1135,16 @@ class Interpreter:
             if name == "map set":
                 self.check_list_size(len(m) + 1, span)
                 self.charge(len(m) >> 5, span)
-                out = dict(m)
-                out[key] = args[2]
-                return self.meter.map_set(m, out, key, span)
+                new_map = dict(m)
+                new_map[key] = args[2]
+                return self.meter.map_set(m, new_map, key, span)
         raise _fail(BUILTIN_ERROR, f"Unknown built-in '{name}'", span)
 
     # ---- §6 expressions (added)
     def _state_path_failure(self, node: A.Attribute, mapping: bool = True) -> None:
         """A missing key under ``state.…``: namel3ss's ``Unknown state path 'a.b'``, at ``state``."""
         path = []
-        cur = node
+        cur: Any = node
         while cur.__class__ is A.Attribute:
             path.append(cur.name)
             cur = cur.obj
@@ -1158,19 +1159,6 @@ class Interpreter:
         failure.state_path = dotted
         raise failure
 
-    def _bind_each(self, names: tuple, body):
-        """Run ``body()`` with loop names bound, restoring what they held before."""
-        scope = self.scope
-        saved = [(n, n in scope, scope.get(n)) for n in names]
-        try:
-            return body()
-        finally:
-            for n, had, old in saved:
-                if had:
-                    scope[n] = old
-                else:
-                    scope.pop(n, None)
-
     def _target_list(self, node: Any, what: str, span: Span) -> list:
         xs = self._visit[node.__class__](node)
         if xs.__class__ is not list:
@@ -1181,23 +1169,19 @@ class Interpreter:
 
     def visit_ListMap(self, node: A.ListMap) -> list:
         xs = self._target_list(node.target, "map", node.span)
-        body, var, visit, scope = node.body, node.var, self._visit, self.scope
-
-        def run():
-            out = []
+        body, var, visit = node.body, node.var, self._visit
+        out = []
+        with self.frames.names((var,)) as scope:
             for x in xs:
                 scope[var] = x
                 out.append(visit[body.__class__](body))
-            return out
-
-        return self._bind_each((var,), run)
+        return out
 
     def visit_ListFilter(self, node: A.ListFilter) -> list:
         xs = self._target_list(node.target, "filter", node.span)
-        pred, var, visit, scope = node.predicate, node.var, self._visit, self.scope
-
-        def run():
-            out = []
+        pred, var, visit = node.predicate, node.var, self._visit
+        out = []
+        with self.frames.names((var,)) as scope:
             for x in xs:
                 scope[var] = x
                 keep = visit[pred.__class__](pred)
@@ -1208,25 +1192,20 @@ class Interpreter:
                                     "evaluates to true or false.")
                 if keep:
                     out.append(x)
-            return out
-
-        return self._bind_each((var,), run)
+        return out
 
     def visit_ListReduce(self, node: A.ListReduce) -> Any:
         xs = self._target_list(node.target, "reduce", node.span)
         acc = self.eval(node.start)
-        body, visit, scope = node.body, self._visit, self.scope
+        body, visit = node.body, self._visit
         acc_name, var = node.acc, node.var
-
-        def run():
-            value = acc
+        value = acc
+        with self.frames.names((acc_name, var)) as scope:
             for x in xs:
                 scope[acc_name] = value
                 scope[var] = x
                 value = visit[body.__class__](body)
-            return value
-
-        return self._bind_each((acc_name, var), run)
+        return value
 
     def visit_CallBuiltin(self, node: A.CallBuiltin) -> Any:
         name, span = node.name, node.span
@@ -1330,20 +1309,16 @@ class Interpreter:
                     raise _fail(FUNCTION_ERROR,
                                 f"Missing function input '{p.name}'", span)
                 local[p.name] = None
-        saved = (self.scope, self.constants, self.last)
         local["input"] = {k: v for k, v in local.items()}
-        self.scope = local
-        self.constants = set()
-        self.last = None
         self.call_stack.append(fn.name)
         try:
-            self.exec_block(fn.body)
-            result = self.last
+            with self.frames.call(local):  # scope, constants and last value of the caller come back after
+                self.exec_block(fn.body)
+                result = self.last
         except _Return as ret:
             result = ret.value
         finally:
             self.call_stack.pop()
-            self.scope, self.constants, self.last = saved
         self._check_outputs(fn, result, span)
         return result
 

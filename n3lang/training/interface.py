@@ -21,6 +21,13 @@ _EXPRESSION_WORDS = {"ListExpr": "a list", "MapExpr": "a map", "Binary": "arithm
                      "Attribute": "a field of a value"}
 
 
+def parse_ref(ref: str) -> tuple[str, str | None]:
+    """``name@version`` -> (name, version); the version is None when absent or empty. The one
+    reader of model references (the registry, inference and the checker all use it)."""
+    name, _, version = ref.partition("@")
+    return name, (version or None)
+
+
 def setting_value(key: str, expr: object) -> object:
     """The plain value of a `model` block setting: a literal (a whole number as an int, any
     other number as a float), or a signed number (-1); any other expression becomes

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -172,7 +172,7 @@ def _tuple_param(params: dict, key: str, default: tuple) -> tuple:
 def trainer_from_params(params: dict, n_classes: int, *, default_kind: str = "cnn",
                         defaults: dict | None = None) -> MediaNetTrainer:
     """A MediaNetTrainer from the pipeline's effective hyperparameters."""
-    d = dict(defaults or {})
+    d: dict[str, Any] = dict(defaults or {})
     kind = str(params.get("network", d.get("network", default_kind)))
     t = MediaNetTrainer(
         kind=kind,

@@ -50,11 +50,13 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from n3lang.training import errors, files, shape
 from n3lang.training.artifacts import fsync_dir
+from n3lang.training.interface import parse_ref as parse_ref  # re-exported: registry.parse_ref
 from n3lang.training.yaml_safe import _LOADER, safe_compose_load
 
 REGISTRY_FILE = "models_registry.yaml"
@@ -81,10 +83,11 @@ def _first_alias(text: str) -> tuple[int, int, str] | None:
         return None
     try:
         for event in yaml.parse(text, Loader=_LOADER):
+            mark: Any = event.start_mark  # the parser sets it on every event
             if isinstance(event, yaml.AliasEvent):
-                return event.start_mark.line + 1, event.start_mark.column + 1, "alias (*name)"
+                return mark.line + 1, mark.column + 1, "alias (*name)"
             if getattr(event, "anchor", None) is not None:
-                return event.start_mark.line + 1, event.start_mark.column + 1, "anchor (&name)"
+                return mark.line + 1, mark.column + 1, "anchor (&name)"
     except yaml.YAMLError:
         return None
     return None
@@ -354,11 +357,6 @@ def read_entries(project_dir: Path) -> list[dict]:
     latest status wins; see the module docstring); [] when there is no registry.
     Raises DiagnosticError (registry-corrupted) naming the line."""
     return fold(read_chain(project_dir))
-
-
-def parse_ref(ref: str) -> tuple[str, str | None]:
-    name, _, version = ref.partition("@")
-    return name, (version or None)
 
 
 def find(entries: list[dict], name: str, version: str | None = None) -> dict | None:

@@ -27,6 +27,7 @@ import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -476,7 +477,7 @@ def settle_leftovers(output_dir: Path, entries: list[dict], project_dir: Path) -
     the commit point), an unregistered one is removed (n3 made it, nothing refers to it).
     Called under the registry lock, where no other run can be inside its commit window.
     Returns what was removed, relative to the project."""
-    removed = []
+    removed: list[str] = []
     if not output_dir.is_dir():
         return removed
     registered = {(Path(project_dir) / str(e.get("artifact_uri", ""))).parent.resolve() for e in entries}
@@ -634,7 +635,8 @@ def _config_of_entry(entry: dict, requested: dict | None = None) -> TrainingConf
                           "the dataset it was trained on", *where,
                           fix="Retrain it under a new name with `n3 train --dataset FILE ...`; entries written by "
                               "`n3 train` always record `dataset`.")
-    c = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+    config = entry.get("config")
+    c: dict[str, Any] = config if isinstance(config, dict) else {}
     values = {"model_base": entry.get("base_model"), "dataset": entry["dataset"], "seed": entry.get("training_seed"),
               "output_name": entry.get("name"), "mode": c.get("mode", entry.get("domain"))}
     for key in ("epochs", "learning_rate", "validation_split", "output_dir", "report_dir"):
