@@ -115,23 +115,9 @@ class Binary:
     at: Span | None = field(default=None, compare=False)
 
 
-# Comparison operators, by their English spelling.
-COMPARE_OPS = (
-    "is",  # also "is equal to"
-    "is not",  # also "is not equal to"
-    "is greater than",
-    "is less than",
-    "is at least",
-    "is at most",
-    "is between",  # operands: (low, high), inclusive
-    "is strictly between",  # operands: (low, high), exclusive
-    "is one of",  # operands: the candidates
-)
-
-
 @dataclass(frozen=True, slots=True)
 class Compare:
-    """An English comparison: op (one of COMPARE_OPS), left, operands (1, 2 or more), at (the ``is``)."""
+    """An English comparison: op (one of vocabulary.COMPARE_OPS), left, operands (1, 2 or more), at (the ``is``)."""
 
     op: str
     left: "Expr"
@@ -159,27 +145,9 @@ class Not:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-# Built-in operations, by name: "list length" (X), "list append" (X, V), "list get" (X, I),
-# "map get" (M, K), "map set" (M, K, V), "map keys" (M), "sum", "min", "max", "mean",
-# "median" (xs).
-BUILTINS = (
-    "list length",
-    "list append",
-    "list get",
-    "map get",
-    "map set",
-    "map keys",
-    "sum",
-    "min",
-    "max",
-    "mean",
-    "median",
-)
-
-
 @dataclass(frozen=True, slots=True)
 class BuiltinCall:
-    """A built-in operation (one of BUILTINS): name, args."""
+    """A built-in operation (one of vocabulary.BUILTINS): name, args."""
 
     name: str
     args: tuple["Expr", ...]
@@ -250,7 +218,8 @@ class ListReduce:
 
 @dataclass(frozen=True, slots=True)
 class CallBuiltin:
-    """A ``name(args)`` call other than the list aggregates (secret, has_role, ...): name, args."""
+    """A ``name(args)`` call other than vocabulary.LIST_BUILTINS (vocabulary.RUN_TIME_BUILTINS or
+    an unknown name, which namel3ss reports when it runs): name, args."""
 
     name: str
     args: tuple["Expr", ...]
@@ -527,12 +496,9 @@ class CapabilitiesDecl:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
-# Record field constraints, by kind, with their argument count:
-# present 0, unique 0, greater_than 1, less_than 1, at_least 1, at_most 1, between 2,
-# integer 0, pattern 1 (text), length_at_least 1, length_at_most 1.
 @dataclass(frozen=True, slots=True)
 class Constraint:
-    """A ``must ...`` constraint on a record field: kind, args."""
+    """A ``must ...`` constraint on a record field: kind (one of vocabulary.CONSTRAINTS), args."""
 
     kind: str
     args: tuple[Expr, ...] = ()

@@ -36,14 +36,17 @@ from n3lang.diagnostics import (
 from n3lang.training import interface as training
 from n3lang.visitor import Frames, Visitor
 from n3lang.vocabulary import (
-    CAPABILITIES as KNOWN_CAPABILITIES,
-)
-from n3lang.vocabulary import (
+    BUILTINS,
     ENFORCED_CAPABILITIES,
+    NUMBER_COMPARISONS,
+    RUN_TIME_BUILTINS,
     SUPPORTED_SPECS,
     TYPE_ALIASES,
     id_field,
     results_name,
+)
+from n3lang.vocabulary import (
+    CAPABILITIES as KNOWN_CAPABILITIES,
 )
 
 # --------------------------------------------------------------------------- language facts
@@ -1074,7 +1077,7 @@ class Checker(Visitor):
 
     def visit_Compare(self, node: A.Compare) -> str:
         kinds = [self.visit(node.left)] + [self.visit(operand) for operand in node.operands]
-        if node.op not in ("is", "is not", "is one of") and any(k is not None and k != "number" for k in kinds):
+        if node.op in NUMBER_COMPARISONS and any(k is not None and k != "number" for k in kinds):
             self.error(TYPE_MISMATCH, "Comparison requires numbers.", node.at or node.span)
         return "boolean"
 
@@ -1102,7 +1105,7 @@ class Checker(Visitor):
     def visit_BuiltinCall(self, node: A.BuiltinCall) -> str | None:
         for arg in node.args:
             self.visit(arg)
-        return _BUILTIN_RESULT.get(node.name)
+        return BUILTINS.get(node.name)
 
     def visit_CallFunction(self, node: A.CallFunction) -> None:
         span = node.name_span if node.name_span != A.UNKNOWN else node.span
@@ -1170,9 +1173,7 @@ class Checker(Visitor):
     def visit_CallBuiltin(self, node: A.CallBuiltin) -> str | None:
         for arg in node.args:
             self.visit(arg)
-        if node.name in ("has_role", "has_permission"):
-            return "boolean"
-        return None
+        return RUN_TIME_BUILTINS.get(node.name)
 
     def check_model_ref(self, name: str, version: str | None, span: A.Span, ai: str | None = None) -> None:
         registered = [e for e in self.registry or () if e.get("name") == name]
@@ -1246,18 +1247,6 @@ class Checker(Visitor):
                     call.span,
                 )
 
-
-_BUILTIN_RESULT = {
-    "list length": "number",
-    "list append": "list",
-    "map set": "map",
-    "map keys": "list",
-    "sum": "number",
-    "min": "number",
-    "max": "number",
-    "mean": "number",
-    "median": "number",
-}
 
 
 class _AnyName(frozenset):

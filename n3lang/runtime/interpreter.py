@@ -42,7 +42,18 @@ from n3lang.runtime.patterns import Pattern, PatternProblem, compile_pattern
 from n3lang.runtime.records import RecordStore, StoreError
 from n3lang.runtime.values import CONTEXT, dumps, is_integral, number_text, short_number, type_name, values_equal
 from n3lang.visitor import Frames, Visitor
-from n3lang.vocabulary import SUPPORTED_SPECS, TYPE_ALIASES, id_field, results_name, state_key
+from n3lang.vocabulary import (
+    LENGTH_CONSTRAINTS,
+    LIST_BUILTINS,
+    NUMBER_COMPARISONS,
+    NUMBER_CONSTRAINTS,
+    SUPPORTED_SPECS,
+    TYPE_ALIASES,
+    constraint_rule,
+    id_field,
+    results_name,
+    state_key,
+)
 
 _D = Decimal
 _CONTAINERS = (list, dict)
@@ -53,10 +64,6 @@ class _Return(Exception):
 
     def __init__(self, value: Any) -> None:
         self.value = value
-
-
-def _kind(value: Any) -> str:
-    return type_name(value)
 
 
 def _fail(code: str, message: str, span: Span, **extra: str | None) -> RuntimeFailure:
@@ -231,7 +238,7 @@ class Interpreter(Visitor):
         if value is True or value is False:
             return value
         raise _fail(CONDITION_ERROR, f"{what} condition did not evaluate to true/false.", span,
-                    why=f"The condition evaluated to {_kind(value)}, but {what.lower()} needs "
+                    why=f"The condition evaluated to {type_name(value)}, but {what.lower()} needs "
                         f"true or false; nothing is truthy in this language.")
 
     def check_list_size(self, n: int, span: Span) -> None:
@@ -249,7 +256,7 @@ class Interpreter(Visitor):
     def whole_number(self, value: Any, what: str, span: Span, code: str = LOOP_ERROR) -> int:
         if value.__class__ is not Decimal or not is_integral(value):
             raise _fail(code, f"{what} must be an integer", span,
-                        why=f"It evaluated to {_kind(value) if value.__class__ is not Decimal else short_number(value)}"
+                        why=f"It evaluated to {type_name(value) if value.__class__ is not Decimal else short_number(value)}"
                             f", but only whole numbers are allowed here.")
         return clamp_int(value)
 
@@ -291,7 +298,7 @@ class Interpreter(Visitor):
         if container.__class__ is not dict:
             path = ".".join(target[:i])
             raise _fail(ATTRIBUTE_ERROR,
-                        f"Cannot set '{'.'.join(target)}' because '{path}' is {_kind(container)}, "
+                        f"Cannot set '{'.'.join(target)}' because '{path}' is {type_name(container)}, "
                         f"not a map", span)
         new = dict(container)
         key = target[i]
@@ -342,7 +349,7 @@ class Interpreter(Visitor):
         items = self.eval(node.iterable)
         if items.__class__ is not list:
             raise _fail(LOOP_ERROR, "For-each expects a list", node.span,
-                        why=f"The value after `in` is {_kind(items)}, but for each walks a list.")
+                        why=f"The value after `in` is {type_name(items)}, but for each walks a list.")
         name = node.name
         scope = self.scope
         body = node.body
@@ -408,7 +415,7 @@ class Interpreter(Visitor):
                     "clause.")
         raise GuardFailure(
             ACCESS_ERROR, f'flow "{flow.name}" requires a boolean condition.', header,
-            why=f"The `requires` expression evaluated to {_kind(allowed)}, not true or false.")
+            why=f"The `requires` expression evaluated to {type_name(allowed)}, not true or false.")
 
     def _check_mutation(self, action: str, record: str, span: Span) -> None:
         """A flow that changes records must declare ``requires`` (checked before the body)."""
@@ -455,7 +462,7 @@ class Interpreter(Visitor):
         """
         if value.__class__ is not dict:
             raise _fail(RECORD_ERROR,
-                        f"Record '{decl.name}' needs a map of fields, not {_kind(value)}", span)
+                        f"Record '{decl.name}' needs a map of fields, not {type_name(value)}", span)
         data = dict(value)
         for f in decl.fields:
             v = value.get(f.name)
@@ -484,52 +491,44 @@ class Interpreter(Visitor):
         kind = c.kind
         if kind == "present":
             if v is None:
-                raise self._field_error(decl, field, "must be present", span)
+                raise self._field_error(decl, field, constraint_rule(kind), span)
             return
         if v is None:
-            if kind in ("greater_than", "less_than", "at_least", "at_most", "between", "integer"):
+            if kind in NUMBER_CONSTRAINTS or kind == "integer":
                 raise self._field_error(decl, field, "must be numeric", span)
-            if kind in ("length_at_least", "length_at_most"):
+            if kind in LENGTH_CONSTRAINTS:
                 raise self._field_error(decl, field, "must be present for length check", span)
             return
         args = [self.eval(a) for a in c.args]
         if kind == "unique":
             ids = self._unique_index(decl.name, field).get(_unique_key(v))
             if ids and (ids - {record_id}):
-                raise self._field_error(decl, field, "must be unique", span)
+                raise self._field_error(decl, field, constraint_rule(kind), span)
             return
-        if kind in ("greater_than", "less_than", "at_least", "at_most", "between"):
-            words = {"greater_than": "be greater than", "less_than": "be less than",
-                     "at_least": "be at least", "at_most": "be at most",
-                     "between": "be between"}[kind]
+        if kind in NUMBER_CONSTRAINTS:
             shown = " and ".join(number_text(a) if a.__class__ is Decimal else str(a) for a in args)
-            rule = f"must {words} {shown}"
+            rule = constraint_rule(kind, shown)
             if v.__class__ is not Decimal or any(a.__class__ is not Decimal for a in args):
                 raise self._field_error(decl, field, rule, span)
-            ok = {"greater_than": lambda: v > args[0], "less_than": lambda: v < args[0],
-                  "at_least": lambda: v >= args[0], "at_most": lambda: v <= args[0],
-                  "between": lambda: args[0] <= v <= args[1]}[kind]()
-            if not ok:
+            if not NUMBER_COMPARISONS[NUMBER_CONSTRAINTS[kind]](v, args):
                 raise self._field_error(decl, field, rule, span)
             return
         if kind == "integer":
             if v.__class__ is not Decimal or not is_integral(v):
-                raise self._field_error(decl, field, "must be an integer", span)
+                raise self._field_error(decl, field, constraint_rule(kind), span)
             return
         if kind == "pattern":
             pattern = args[0] if args else ""
-            rule = f"must match pattern {pattern}"
+            rule = constraint_rule(kind, str(pattern))
             if v.__class__ is not str or self._pattern(str(pattern), span).fullmatch(v) is None:
                 raise self._field_error(decl, field, rule, span)
             return
-        if kind in ("length_at_least", "length_at_most"):
+        if kind in LENGTH_CONSTRAINTS:
             n = args[0] if args else _D(0)
-            shown = number_text(n) if n.__class__ is Decimal else str(n)
-            rule = f"must have length {'at least' if kind == 'length_at_least' else 'at most'} {shown}"
+            rule = constraint_rule(kind, number_text(n) if n.__class__ is Decimal else str(n))
             if v.__class__ not in (str, list, dict) or n.__class__ is not Decimal:
                 raise self._field_error(decl, field, rule, span)
-            size = len(v)
-            if (kind == "length_at_least" and size < n) or (kind == "length_at_most" and size > n):
+            if not NUMBER_COMPARISONS[LENGTH_CONSTRAINTS[kind]](_D(len(v)), (n,)):
                 raise self._field_error(decl, field, rule, span)
             return
         raise _fail(RECORD_ERROR, f"Unknown constraint '{kind}' on field '{field}'", c.span)
@@ -560,7 +559,7 @@ class Interpreter(Visitor):
         value = self.eval(node.value)
         if value.__class__ is not dict:
             raise _fail(RECORD_ERROR, "Create expects a record dictionary of values.", node.span,
-                        why=f"The provided value is {_kind(value)}, but create needs key/value "
+                        why=f"The provided value is {type_name(value)}, but create needs key/value "
                             f"fields to validate and save.",
                         fix="Pass a map (for example, state.order or an input payload).")
         data = self.validate(decl, value, node.span)
@@ -597,7 +596,7 @@ class Interpreter(Visitor):
                 ok = visit[pcls](predicate)
                 if ok is not True and ok is not False:
                     raise _fail(CONDITION_ERROR, f"{what} condition did not evaluate to true/false.",
-                                span, why=f"The `where` condition evaluated to {_kind(ok)} for a "
+                                span, why=f"The `where` condition evaluated to {type_name(ok)} for a "
                                           f"record, but it must be true or false.")
                 if ok:
                     yield rid, data
@@ -697,7 +696,7 @@ class Interpreter(Visitor):
     def _predict(self, ref: str, x: Any, span: Span) -> dict:
         if x.__class__ is not str:
             raise _fail(TYPE_ERROR, f"Model input must be text (a file path for image and audio models), "
-                                    f"not {_kind(x)}", span)
+                                    f"not {type_name(x)}", span)
         predictor = self._predictor(ref, span)
         try:
             top: list[dict[str, Any]] = [{"label": str(label), "confidence": _confidence(prob)}
@@ -911,7 +910,7 @@ class Interpreter(Visitor):
                                 + (f"; its keys are: {', '.join(sorted(obj))}." if obj else "; it is empty."))
         self._state_path_failure(node, mapping=False)
         raise _fail(ATTRIBUTE_ERROR, f"Missing attribute '{node.name}'", node.span,
-                    why=f"The value is {_kind(obj)}, not a map, so it has no attributes.")
+                    why=f"The value is {type_name(obj)}, not a map, so it has no attributes.")
 
     def visit_Index(self, node: A.Index) -> Any:
         obj = self._visit[node.obj.__class__](node.obj)
@@ -922,7 +921,7 @@ class Interpreter(Visitor):
         if obj.__class__ is list:
             if index.__class__ is not Decimal or not is_integral(index):
                 raise _fail(INDEX_ERROR, "List index must be an integer", span,
-                            why=f"The index is {_kind(index) if index.__class__ is not Decimal else short_number(index)}.")
+                            why=f"The index is {type_name(index) if index.__class__ is not Decimal else short_number(index)}.")
             i = clamp_int(index)
             if i < 0 or i >= len(obj):
                 raise _fail(INDEX_ERROR, "List index is out of range", span,
@@ -934,14 +933,14 @@ class Interpreter(Visitor):
                 return obj[index]
             except KeyError:
                 raise _fail(ATTRIBUTE_ERROR, f"Missing attribute '{index}'", span)
-        raise _fail(INDEX_ERROR, f"Cannot index {_kind(obj)}", span,
+        raise _fail(INDEX_ERROR, f"Cannot index {type_name(obj)}", span,
                     why="Only lists can be indexed with [i].")
 
     def visit_Unary(self, node: A.Unary) -> Any:
         v = self._visit[node.operand.__class__](node.operand)
         if v.__class__ is not Decimal:
             raise _fail(TYPE_ERROR, f"Unary '{node.op}' requires a number.", node.span,
-                        why=f"The operand is {_kind(v)}, but arithmetic only works on numbers.")
+                        why=f"The operand is {type_name(v)}, but arithmetic only works on numbers.")
         if node.op == "-":
             return -v
         return v
@@ -973,8 +972,8 @@ class Interpreter(Visitor):
         if b is None:
             # namel3ss words a missing right operand as its unary message (same text).
             raise _fail(TYPE_ERROR, f"Unary '{op}' requires a number.", node.at or node.span,
-                        why=f"The operand is {_kind(a)}, but arithmetic only works on numbers.")
-        raise _fail(TYPE_ERROR, f"Cannot apply '{op}' to {_kind(a)} and {_kind(b)}.", node.at or node.span,
+                        why=f"The operand is {type_name(a)}, but arithmetic only works on numbers.")
+        raise _fail(TYPE_ERROR, f"Cannot apply '{op}' to {type_name(a)} and {type_name(b)}.", node.at or node.span,
                     why="Arithmetic works on numbers, and `+` also joins two texts; "
                         "nothing is converted implicitly.")
 
@@ -1015,18 +1014,9 @@ class Interpreter(Visitor):
             raise _fail(TYPE_ERROR, "Comparison requires numbers.", node.at or node.span,
                         why="Comparisons like `is greater than`, `is at least` or `is between` "
                             "only work on numbers.")
-        if op == "is greater than":
-            return a > args[0]
-        if op == "is less than":
-            return a < args[0]
-        if op == "is at least":
-            return a >= args[0]
-        if op == "is at most":
-            return a <= args[0]
-        if op == "is between":
-            return args[0] <= a <= args[1]
-        if op == "is strictly between":
-            return args[0] < a < args[1]
+        test = NUMBER_COMPARISONS.get(op)
+        if test is not None:
+            return test(a, args)
         raise _fail(TYPE_ERROR, f"Unknown comparison '{op}'", node.span)
 
     def visit_BoolOp(self, node: A.BoolOp) -> bool:
@@ -1046,7 +1036,7 @@ class Interpreter(Visitor):
 
     def _bool_operand(self, op: str, value: Any, span: Span) -> RuntimeFailure:
         return _fail(CONDITION_ERROR, f"Operator '{op}' requires a boolean.", span,
-                     why=f"The operand is {_kind(value)}, but boolean logic only works with "
+                     why=f"The operand is {type_name(value)}, but boolean logic only works with "
                          f"true/false; nothing is truthy in this language.")
 
     def visit_Not(self, node: A.Not) -> bool:
@@ -1063,16 +1053,16 @@ class Interpreter(Visitor):
         args = [visit[a.__class__](a) for a in node.args]
         name = node.name
         span = node.span
-        if name in ("sum", "min", "max", "mean", "median"):
+        if name in LIST_BUILTINS:
             xs = args[0] if args else None
             if xs.__class__ is not list:
-                raise _fail(BUILTIN_ERROR, f"{name} requires a list but got {_kind(xs)}", span)
+                raise _fail(BUILTIN_ERROR, f"{name} requires a list but got {type_name(xs)}", span)
             if not xs:
                 raise _fail(BUILTIN_ERROR, f"{name} cannot operate on an empty list", span)
             for i, x in enumerate(xs):
                 if x.__class__ is not Decimal:
                     raise _fail(BUILTIN_ERROR, f"{name} list item at index {i} must be a number "
-                                               f"but got {_kind(x)}", span)
+                                               f"but got {type_name(x)}", span)
             self.charge(len(xs) >> 5, span)
             try:
                 if name == "sum":
@@ -1104,7 +1094,7 @@ class Interpreter(Visitor):
         if name.startswith("list "):
             xs = args[0]
             if xs.__class__ is not list:
-                raise _fail(BUILTIN_ERROR, f"{name.capitalize()} needs a list but got {_kind(xs)}", span)
+                raise _fail(BUILTIN_ERROR, f"{name.capitalize()} needs a list but got {type_name(xs)}", span)
             if name == "list length":
                 return _D(len(xs))
             if name == "list append":
@@ -1115,18 +1105,18 @@ class Interpreter(Visitor):
                 return self.meter.appended(xs, out, args[1], span)
             if name == "list get":
                 if args[1].__class__ is not Decimal:
-                    raise _fail(INDEX_ERROR, f"List index must be a number but got {_kind(args[1])}", span)
+                    raise _fail(INDEX_ERROR, f"List index must be a number but got {type_name(args[1])}", span)
                 return self._get_index(xs, args[1], span)
         if name.startswith("map "):
             m = args[0]
             if m.__class__ is not dict:
-                raise _fail(BUILTIN_ERROR, f"{name.capitalize()} needs a map but got {_kind(m)}", span)
+                raise _fail(BUILTIN_ERROR, f"{name.capitalize()} needs a map but got {type_name(m)}", span)
             if name == "map keys":
                 self.charge(len(m) >> 5, span)
                 return sorted(m)
             key = args[1]
             if key.__class__ is not str:
-                raise _fail(BUILTIN_ERROR, f"Map key must be text but got {_kind(key)}", span)
+                raise _fail(BUILTIN_ERROR, f"Map key must be text but got {type_name(key)}", span)
             if name == "map get":
                 try:
                     return m[key]
@@ -1301,7 +1291,7 @@ class Interpreter(Visitor):
                 raise _fail(FUNCTION_ERROR,
                             f"Argument '{arg.name}' of function '{fn.name}' must be "
                             f"{type_phrase(p.type)}", arg.span,
-                            why=f"It is {_kind(value)}.")
+                            why=f"It is {type_name(value)}.")
             local[arg.name] = value
         for p in fn.inputs:
             if p.name not in local:
@@ -1331,11 +1321,11 @@ class Interpreter(Visitor):
             if not (result is None and p.optional) and not value_matches(result, p.type, self.records):
                 raise _fail(FUNCTION_ERROR, f"Function '{fn.name}' output '{p.name}' must be "
                                             f"{type_phrase(p.type)}", span,
-                            why=f"The function returned {_kind(result)}.")
+                            why=f"The function returned {type_name(result)}.")
             return
         if result.__class__ is not dict:
             raise _fail(FUNCTION_ERROR, f"Function '{fn.name}' must return a map of its outputs",
-                        span, why=f"It returned {_kind(result)}.")
+                        span, why=f"It returned {type_name(result)}.")
         names = {p.name for p in outs}
         for key in result:
             if key not in names:

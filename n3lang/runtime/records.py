@@ -117,6 +117,8 @@ def _sql_text(value: Any) -> str:
 
 
 def _kind(value: Any) -> str:
+    # Not values.type_name on purpose: this names what SQLite/JSON handed back (a blob, a
+    # JSON object, a real number) in a corrupt-store message, before it is a language value.
     if isinstance(value, Decimal):
         return "a JSON number"
     return {str: "text", int: "an integer", float: "a real number", bytes: "a blob",

@@ -25,6 +25,7 @@ from n3lang.syntax.errors import (
 )
 from n3lang.syntax.lexer import Tok
 from n3lang.syntax.words import RESERVED_WORDS, VALUE_WORDS
+from n3lang.vocabulary import LIST_BUILTINS
 
 
 def _fast(cls):
@@ -129,7 +130,6 @@ Span = _fast(A.Span)
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'"}
 _ESCAPE_RE = re.compile(r"\\(.)", re.S)
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
-_CALL_BUILTINS = frozenset(("sum", "min", "max", "mean", "median"))
 
 
 def _type_words(t) -> str:
@@ -974,8 +974,8 @@ class AstBuilder:
         tok = c[0]
         name = self._name(tok)
         args = tuple(x for x in c[1:-1] if x is not None)
-        if name not in _CALL_BUILTINS:
-            # secret(), has_role(), has_permission() and unknown names: namel3ss resolves
+        if name not in LIST_BUILTINS:
+            # vocabulary.RUN_TIME_BUILTINS and unknown names: namel3ss resolves
             # them when it runs (`Unknown builtin 'x'.` is a run-time error there).
             return N.CallBuiltin(name, args, _span(tok, c[-1]))
         if len(args) != 1:

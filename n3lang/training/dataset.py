@@ -112,7 +112,11 @@ def _target(row: dict, ctx: RowContext, handler) -> tuple[str | None, list[Diagn
 
 
 def json_type_name(value) -> str:
-    """How a JSON value's type reads in a message: "a number", "an object", "null"..."""
+    """How a JSON value's type reads in a message: "a number", "an object", "null"...
+
+    Kept apart from shape.kind_of (YAML's words: an integer, a mapping) and runtime
+    values.type_name (the language's words: number, map): a dataset row is JSON, and its
+    messages use JSON's own names."""
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -23,7 +23,10 @@ _KINDS = ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "
 
 
 def kind_of(value) -> str:
-    """How a YAML/JSON value is named in messages (YAML's words: a mapping, an integer)."""
+    """How a YAML/JSON value is named in messages (YAML's words: a mapping, an integer).
+
+    Kept apart from dataset.json_type_name on purpose: a YAML file can hold dates, sets and
+    binary data that JSON cannot, and its messages say "mapping" as YAML does."""
     if value is None:
         return "null"
     return next((name for types, name in _KINDS if isinstance(value, types)), type(value).__name__)
