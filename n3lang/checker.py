@@ -42,6 +42,7 @@ from n3lang.vocabulary import (
     RUN_TIME_BUILTINS,
     SUPPORTED_SPECS,
     TYPE_ALIASES,
+    TYPE_NAMES,
     id_field,
     results_name,
 )
@@ -50,8 +51,6 @@ from n3lang.vocabulary import (
 )
 
 # --------------------------------------------------------------------------- language facts
-
-BUILTIN_TYPES = ("text", "number", "boolean", "json", "list", "map", "null")
 
 MUTATING = ("Create", "Save", "Update", "Delete")
 RECORD_STATEMENTS = ("Create", "Find", "Update", "Delete", "Save")
@@ -632,10 +631,10 @@ class Checker(Visitor):
         if canonical is not None:
             self.error(NON_CANONICAL_TYPE,
                        f"Type '{texpr.name}' is not canonical; use '{canonical}'.", texpr.span)
-        elif texpr.name not in BUILTIN_TYPES and texpr.name not in self.records:
+        elif texpr.name not in TYPE_NAMES and texpr.name not in self.records:
             self.error(
                 UNKNOWN_TYPE,
-                f"Unknown type '{texpr.name}'" + did_you_mean(texpr.name, (*BUILTIN_TYPES, *self.records)),
+                f"Unknown type '{texpr.name}'" + did_you_mean(texpr.name, (*TYPE_NAMES, *self.records)),
                 texpr.span,
             )
         for arg in texpr.args:

@@ -20,6 +20,11 @@ CAPABILITIES = tuple("""
     responsive_design sandbox service multi_user remote_studio extension_hooks hook_execution
     extension_trust remote_registry""".split())
 
+#: The language's type names (what runtime values.type_name says of a value, and the checker's
+#: static types), each as a message reads it after "is" ("must be a number", "must be text").
+TYPE_NAMES = {"text": "text", "number": "a number", "boolean": "a boolean", "json": "json",
+              "list": "a list", "map": "a map", "null": "null"}
+
 #: Type names namel3ss still accepts, and the canonical name each stands for.
 TYPE_ALIASES = {"string": "text", "str": "text", "int": "number", "integer": "number",
                 "bool": "boolean"}

@@ -16,6 +16,7 @@ import pytest
 from n3lang import ast as A
 from n3lang.checker import check_program
 from n3lang.runtime import run_flow
+from n3lang.runtime.values import type_name
 from n3lang.syntax.parser import parse_source
 from n3lang.syntax.transformer import AstBuilder
 from n3lang.vocabulary import (
@@ -28,6 +29,7 @@ from n3lang.vocabulary import (
     NUMBER_COMPARISONS,
     NUMBER_CONSTRAINTS,
     RUN_TIME_BUILTINS,
+    TYPE_NAMES,
     WORD_BUILTINS,
     constraint_rule,
 )
@@ -205,3 +207,12 @@ def test_each_number_comparison_parses_runs_and_needs_numbers(op):
     program, _ = parse_source(source.replace(op, "is one of" if "between" in op else "is").replace(
         " and 4", ", 4"), "app.ai")
     assert check_program(program) == []  # the equality comparisons take any values
+
+
+# --------------------------------------------------------------------------- type names
+def test_type_name_uses_the_language_type_names():
+    # records._kind, training.shape.kind_of and training.dataset.json_type_name name SQLite,
+    # YAML and JSON values in those formats' own words on purpose; values.type_name is the
+    # language's one helper, and the checker's static types are the same names.
+    names = {type_name(v) for v in ("x", Decimal(1), True, [Decimal(1)], {"a": None}, None)}
+    assert names == set(TYPE_NAMES) - {"json"}

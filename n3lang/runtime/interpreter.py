@@ -49,6 +49,7 @@ from n3lang.vocabulary import (
     NUMBER_CONSTRAINTS,
     SUPPORTED_SPECS,
     TYPE_ALIASES,
+    TYPE_NAMES,
     constraint_rule,
     id_field,
     results_name,
@@ -79,13 +80,9 @@ def type_text(t: A.TypeExpr) -> str:
     return t.name
 
 
-_ARTICLE = {"number": "a number", "boolean": "a boolean", "list": "a list", "map": "a map",
-            "text": "text", "null": "null", "json": "json"}
-
-
 def type_phrase(t: A.TypeExpr) -> str:
     text = type_text(t)
-    return _ARTICLE.get(text, f"of type {text}")
+    return TYPE_NAMES.get(text, f"of type {text}")
 
 
 def value_matches(value: Any, t: A.TypeExpr, records: dict) -> bool:
