@@ -184,11 +184,12 @@ def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = Tr
             _check_inside(project_dir, cfg, key, where)
     if check_registry:
         check_model_dir_free(cfg, output_dir / name / version, project_dir)
-        check_report_files_free(cfg, report_dir, name, version, project_dir)
     # before reading any data: a run must not train for minutes and then fail to write
     _check_output_paths(cfg, {"output_dir": output_dir / name / version,
                               "report_dir": max(report_paths(report_dir, name, version).values(),
                                                 key=lambda p: len(p.name))})
+    if check_registry:  # after the length checks: a too-long name cannot even be looked up
+        check_report_files_free(cfg, report_dir, name, version, project_dir)
     # messages name the file as the user gave it; artifacts record ``display`` (never absolute)
     shown = cfg.dataset if display.startswith("../") and Path(cfg.dataset).is_absolute() else display
     data = dataset_mod.read(ds_path, shown, handler, allow_absolute=Path(cfg.dataset).is_absolute())
@@ -279,7 +280,10 @@ def check_report_files_free(cfg: TrainingConfig, report_dir: Path, name: str, ve
 
     ledger = read_reports_ledger(reports_ledger_path(report_dir, name, version))
     for path in report_paths(report_dir, name, version).values():
-        if not path.exists() and not path.is_symlink():
+        try:
+            if not path.exists() and not path.is_symlink():
+                continue
+        except OSError:  # not even looked up (no permission): writing it fails later, as training-failed
             continue
         if _is_leftover_report(path, ledger):
             continue  # an interrupted run's report: cleaned under the registry lock
