@@ -9,7 +9,11 @@ the registry entry last (the commit point). The model dir carries a ``.n3-uncomm
 marker until its entry is written, so a kill at any moment leaves either no registry entry
 (and a marked leftover that the next commit removes under the lock) or the whole model (whose
 marker, if still there, the next commit drops). A directory without the marker is never
-deleted: n3 did not make it. Outputs stay inside the project unless
+deleted: n3 did not make it. Reports are listed (with their sha256) in a
+``.n3-uncommitted-<name>_<version>`` ledger in report_dir before they are moved in, and the
+ledger goes after the append: an unregistered run's listed reports are removed by the next
+commit, a registered one's kept; any other file at a report path stops the run before
+training (n3 never overwrites it). Outputs stay inside the project unless
 ``allow_outside_project``.
 """
 
@@ -607,9 +611,9 @@ def _test_pause() -> None:
 
 
 def commit(plan: Plan, built: Built) -> dict:
-    """Under the registry lock: name still free -> settle what killed runs left -> model dir
-    into place (still marked UNCOMMITTED) -> reports -> registry entry (the commit point) ->
-    marker removed. A kill before the append leaves a marked, unregistered dir that the next
+    """Under the registry lock: name still free -> settle what killed runs left -> reports
+    ledger -> model dir into place (still marked UNCOMMITTED) -> reports -> registry entry
+    (the commit point) -> marker and ledger removed. A kill before the append leaves a marked, unregistered dir that the next
     commit removes; a kill after it, a registered model whose marker the next commit drops."""
     final = plan.model_dir
     try:
