@@ -9,7 +9,11 @@ the registry entry last (the commit point). The model dir carries a ``.n3-uncomm
 marker until its entry is written, so a kill at any moment leaves either no registry entry
 (and a marked leftover that the next commit removes under the lock) or the whole model (whose
 marker, if still there, the next commit drops). A directory without the marker is never
-deleted: n3 did not make it. Outputs stay inside the project unless
+deleted: n3 did not make it. Reports are listed (with their sha256) in a
+``.n3-uncommitted-<name>_<version>`` ledger in report_dir before they are moved in, and the
+ledger goes after the append: an unregistered run's listed reports are removed by the next
+commit, a registered one's kept; any other file at a report path stops the run before
+training (n3 never overwrites it). Outputs stay inside the project unless
 ``allow_outside_project``.
 """
 
@@ -45,6 +49,9 @@ DEFAULT_REPORT_DIR = "docs/reports"
 DEFAULT_VALIDATION_SPLIT = 0.2
 STAGING_PREFIX = ".staging-"
 UNCOMMITTED = ".n3-uncommitted"  # inside a model dir until its registry entry is written
+# beside the reports in report_dir until the registry entry is written: ".n3-uncommitted-<name>_<version>"
+# lists the report files the run moved in (name -> sha256). Shorter than the longest report name.
+REPORTS_LEDGER_PREFIX = UNCOMMITTED + "-"
 FORMAT = "n3-model/1"
 
 
@@ -185,6 +192,8 @@ def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = Tr
     _check_output_paths(cfg, {"output_dir": output_dir / name / version,
                               "report_dir": max(report_paths(report_dir, name, version).values(),
                                                 key=lambda p: len(p.name))})
+    if check_registry:  # after the length checks: a too-long name cannot even be looked up
+        check_report_files_free(cfg, report_dir, name, version, project_dir)
     # messages name the file as the user gave it; artifacts record ``display`` (never absolute)
     shown = cfg.dataset if display.startswith("../") and Path(cfg.dataset).is_absolute() else display
     data = dataset_mod.read(ds_path, shown, handler, allow_absolute=Path(cfg.dataset).is_absolute())
@@ -228,6 +237,71 @@ def check_model_dir_free(cfg: TrainingConfig, model_dir: Path, project_dir: Path
                       f"{shown} already exists and is not a model n3 registered; n3 never deletes or overwrites "
                       "files it did not make", file, span,
                       fix=f"Move {shown} away (or delete it yourself), or train under another output_name.")
+
+
+def reports_ledger_path(report_dir: Path, name: str, version: str) -> Path:
+    return report_dir / f"{REPORTS_LEDGER_PREFIX}{name}_{version}"
+
+
+def read_reports_ledger(ledger: Path) -> dict | None:
+    """The ledger a run wrote before moving its reports in: {"name", "version", "files":
+    {file name: sha256}}; None when it is missing, a symlink or not one n3 wrote."""
+    from n3lang.training.files import read_limited
+
+    if ledger.is_symlink() or not ledger.is_file():
+        return None
+    try:
+        doc = json.loads(read_limited(ledger, 1 << 20))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not (isinstance(doc, dict) and isinstance(doc.get("name"), str) and isinstance(doc.get("version"), str)
+            and isinstance(doc.get("files"), dict)):
+        return None
+    files = {k: v for k, v in doc["files"].items()
+             if isinstance(k, str) and isinstance(v, str) and k and "/" not in k and k not in (".", "..")}
+    return {"name": doc["name"], "version": doc["version"], "files": files}
+
+
+def _is_leftover_report(path: Path, ledger: dict | None) -> bool:
+    """``path`` is a report file an interrupted n3 run moved in: its ledger lists it with
+    exactly these bytes (a file the user has since put there or edited is theirs)."""
+    if ledger is None or path.is_symlink() or not path.is_file():
+        return False
+    want = ledger["files"].get(path.name)
+    try:
+        return want is not None and artifacts.sha256_file(path) == want
+    except OSError:
+        return False
+
+
+def check_report_files_free(cfg: TrainingConfig, report_dir: Path, name: str, version: str,
+                            project_dir: Path) -> None:
+    """A report file the run would write that already exists and that n3 did not leave behind
+    (not listed, with these bytes, in the reports ledger of an interrupted run) is the user's:
+    n3 never overwrites it, so the run stops before training. (The name is free, so no
+    registered model records a report of this name and version.)"""
+    from n3lang.training.reports import report_paths
+
+    ledger = read_reports_ledger(reports_ledger_path(report_dir, name, version))
+    for path in report_paths(report_dir, name, version).values():
+        try:
+            if not path.exists() and not path.is_symlink():
+                continue
+        except OSError:  # not even looked up (no permission): writing it fails later, as training-failed
+            continue
+        if _is_leftover_report(path, ledger):
+            continue  # an interrupted run's report: cleaned under the registry lock
+        file, span = cfg.where("output_name")
+        shown = os.path.relpath(path, project_dir)
+        raise errors.fail(errors.OUTPUT_NAME_EXISTS,
+                          f"{shown} already exists and n3 did not write it (no registered model records it and "
+                          "it is not left over from an interrupted n3 run); n3 never deletes or overwrites files "
+                          "it did not make", file, span,
+                          why="A training run writes its reports under report_dir; n3 never overwrites a file "
+                              "it did not write, so the run stops before training.",
+                          fix=f"Move {shown} away (or delete it yourself), train under another output_name, or "
+                              "set report_dir to another folder.",
+                          example=f"mv {shown} {shown}.bak")
 
 
 def _check_output_paths(cfg: TrainingConfig, targets: dict[str, Path]) -> None:
@@ -498,6 +572,34 @@ def settle_leftovers(output_dir: Path, entries: list[dict], project_dir: Path) -
     return removed
 
 
+def settle_report_leftovers(report_dir: Path, entries: list[dict], project_dir: Path) -> list[str]:
+    """Reports a killed run left in ``report_dir`` (listed in a reports ledger): a registered
+    run's are adopted (the ledger goes), an unregistered run's are removed -- only the files
+    the ledger lists with the bytes it records, never a symlink or a file since changed --
+    then the ledger goes. Called under the registry lock. Returns what was removed."""
+    removed: list[str] = []
+    if not report_dir.is_dir() or report_dir.is_symlink():
+        return removed
+    for tmp in report_dir.glob(f".{REPORTS_LEDGER_PREFIX}*.tmp"):  # a ledger write cut short
+        if tmp.is_file() and not tmp.is_symlink():
+            tmp.unlink(missing_ok=True)
+    for ledger_path in sorted(report_dir.glob(f"{REPORTS_LEDGER_PREFIX}*")):
+        if ledger_path.name.endswith(".tmp"):
+            continue
+        ledger = read_reports_ledger(ledger_path)
+        if ledger is None:
+            continue  # not one n3 wrote: left alone
+        if registry.find(entries, ledger["name"], ledger["version"]) is None:
+            for file_name in sorted(ledger["files"]):
+                path = report_dir / file_name
+                if _is_leftover_report(path, ledger):
+                    path.unlink()
+                    removed.append(os.path.relpath(path, project_dir))
+        ledger_path.unlink(missing_ok=True)
+    artifacts.fsync_dir(report_dir)
+    return removed
+
+
 def _test_pause() -> None:
     """Tests only (N3_TEST_COMMIT_PAUSE seconds): widen the commit window so a kill test can
     land inside it."""
@@ -509,9 +611,9 @@ def _test_pause() -> None:
 
 
 def commit(plan: Plan, built: Built) -> dict:
-    """Under the registry lock: name still free -> settle what killed runs left -> model dir
-    into place (still marked UNCOMMITTED) -> reports -> registry entry (the commit point) ->
-    marker removed. A kill before the append leaves a marked, unregistered dir that the next
+    """Under the registry lock: name still free -> settle what killed runs left -> reports
+    ledger -> model dir into place (still marked UNCOMMITTED) -> reports -> registry entry
+    (the commit point) -> marker and ledger removed. A kill before the append leaves a marked, unregistered dir that the next
     commit removes; a kill after it, a registered model whose marker the next commit drops."""
     final = plan.model_dir
     try:
@@ -522,11 +624,18 @@ def commit(plan: Plan, built: Built) -> dict:
             for tmp in plan.project_dir.glob(".models_registry.*.tmp"):  # a crashed append's temp file
                 tmp.unlink(missing_ok=True)
             settle_leftovers(plan.output_dir, entries, plan.project_dir)
-            check_model_dir_free(plan.cfg, final, plan.project_dir)  # anything still there is the user's
+            settle_report_leftovers(plan.report_dir, entries, plan.project_dir)
+            # anything still there is the user's (it may have appeared while the model trained)
+            check_model_dir_free(plan.cfg, final, plan.project_dir)
+            check_report_files_free(plan.cfg, plan.report_dir, plan.name, plan.version, plan.project_dir)
+            plan.report_dir.mkdir(parents=True, exist_ok=True)
+            ledger = reports_ledger_path(plan.report_dir, plan.name, plan.version)
+            artifacts.atomic_write(ledger, artifacts.canonical_json({
+                "name": plan.name, "version": plan.version,
+                "files": {src.name: artifacts.sha256_file(src) for src in built.report_files.values()}}))
             final.parent.mkdir(parents=True, exist_ok=True)
             os.rename(built.stage / "model", final)
             artifacts.fsync_dir(final.parent)
-            plan.report_dir.mkdir(parents=True, exist_ok=True)
             for src in built.report_files.values():
                 os.replace(src, plan.report_dir / src.name)
             artifacts.fsync_dir(plan.report_dir)
@@ -535,6 +644,9 @@ def commit(plan: Plan, built: Built) -> dict:
             with contextlib.suppress(OSError):  # registered: a marker left here is dropped by the next commit
                 (final / UNCOMMITTED).unlink(missing_ok=True)
                 artifacts.fsync_dir(final)
+            with contextlib.suppress(OSError):  # likewise the reports ledger
+                ledger.unlink(missing_ok=True)
+                artifacts.fsync_dir(plan.report_dir)
     finally:
         shutil.rmtree(built.stage, ignore_errors=True)
     return entry

@@ -136,6 +136,46 @@ def test_f7_a_model_dir_appearing_during_training_is_not_deleted_at_commit(tmp_p
     assert (plan.model_dir / "keep.txt").read_text() == "x" and staging_left(proj) == []
 
 
+def report_files(proj: Path, name: str) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((proj / "docs" / "reports").glob(f"*_{name}_1.0.0.*"))}
+
+
+def ledgers_left(proj: Path) -> list[str]:
+    return sorted(p.name for p in (proj / "docs" / "reports").glob("*.n3-uncommitted*"))
+
+
+@pytest.mark.parametrize("kind", ["training_metrics_m_v1_1.0.0.json", "training_report_m_v1_1.0.0.html"])
+def test_f7_a_users_file_at_a_report_path_is_never_overwritten(tmp_path, kind):
+    proj = make_project(tmp_path / "p")
+    mine = proj / "docs" / "reports" / kind
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"my own notes\n")
+    r = n3(proj, *train_args("m_v1"))
+    assert_clean_failure(r, "output-name-exists")
+    assert f"docs/reports/{kind} already exists" in r.stderr and "n3 did not write it" in r.stderr
+    assert "Move docs/reports/" in r.stderr and "another output_name" in r.stderr
+    assert mine.read_bytes() == b"my own notes\n"
+    assert sorted(p.name for p in mine.parent.iterdir()) == [kind]
+    assert not (proj / "models").exists() and not (proj / "models_registry.yaml").exists()
+
+
+def test_f7_a_report_file_appearing_during_training_is_not_overwritten_at_commit(tmp_path):
+    from n3lang.diagnostics import DiagnosticError
+    from n3lang.training import config, trainer
+
+    proj = make_project(tmp_path / "p")
+    cfg = config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 1, "output_name": "m_v1"})
+    plan = trainer.prepare(proj, cfg)
+    mine = plan.report_dir / "training_explain_m_v1_1.0.0.json"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("{}")
+    with pytest.raises(DiagnosticError) as exc:
+        trainer.train(plan)
+    assert exc.value.diagnostics[0].code == "output-name-exists"
+    assert mine.read_text() == "{}" and sorted(p.name for p in mine.parent.iterdir()) == [mine.name]
+    assert not plan.model_dir.exists() and staging_left(proj) == []
+
+
 # ------------------------------------------------------------------------------ F8
 def _spawn(cwd: Path, *args, env=None) -> subprocess.Popen:
     e = dict(os.environ)
@@ -200,6 +240,60 @@ def test_f8_a_registered_model_still_marked_is_adopted_not_deleted(tmp_path):
     trainer.train(trainer.prepare(proj, load("b_v1")))
     assert sorted(p.name for p in model.iterdir()) == ["metadata.json", "model.bin"]
     assert [e["name"] for e in registry.read_entries(proj)] == ["a_v1", "b_v1"]
+
+
+def test_f8_sigkill_after_the_reports_are_in_place_blocks_nothing(tmp_path):
+    """Killed once its reports are moved in but before the registry append (the commit window,
+    widened by N3_TEST_COMMIT_PAUSE), a run leaves reports listed in a ledger: the next run of
+    any name removes them, and training the same name again replaces them."""
+    import signal
+    import time
+
+    proj = make_project(tmp_path / "p")
+    for name in ("k_v1", "j_v1"):
+        p = _spawn(proj, *train_args(name), env={"N3_TEST_COMMIT_PAUSE": "2"})
+        last = proj / "docs" / "reports" / f"training_report_{name}_1.0.0.html"
+        deadline = time.monotonic() + 30
+        while not last.exists() and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        assert len(report_files(proj, name)) == 3 and registry.find(registry.read_entries(proj), name) is None
+        assert ledgers_left(proj) == [f".n3-uncommitted-{name}_1.0.0"]  # k_v1's went with j_v1's commit
+    assert report_files(proj, "k_v1") == {}
+    killed = report_files(proj, "j_v1")
+    r = n3(proj, *train_args("j_v1"))
+    assert r.returncode == 0, r.stderr
+    assert len(report_files(proj, "j_v1")) == 3 and report_files(proj, "j_v1") == killed  # deterministic
+    assert ledgers_left(proj) == [] and unregistered_model_dirs(proj) == [] and staging_left(proj) == []
+    assert [e["name"] for e in registry.read_entries(proj)] == ["j_v1"]
+
+
+def test_f8_leftover_reports_are_adopted_when_registered_and_changed_ones_are_kept(tmp_path):
+    from n3lang.training import artifacts, config, trainer
+
+    proj = make_project(tmp_path / "p")
+    load = lambda n: config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 1,  # noqa: E731
+                                  "output_name": n})
+    trainer.train(trainer.prepare(proj, load("a_v1")))
+    reports_dir = proj / "docs" / "reports"
+    a_reports = report_files(proj, "a_v1")
+    # a kill after the append, before the ledger went: adopted
+    (reports_dir / ".n3-uncommitted-a_v1_1.0.0").write_bytes(artifacts.canonical_json(
+        {"name": "a_v1", "version": "1.0.0", "files": {k: artifacts.sha256_bytes(v) for k, v in a_reports.items()}}))
+    # an unregistered run's ledger: its file is removed, the one the user since edited is kept
+    (reports_dir / "training_metrics_g_v1_1.0.0.json").write_text("n3's")
+    (reports_dir / "training_explain_g_v1_1.0.0.json").write_text("edited by the user")
+    (reports_dir / ".n3-uncommitted-g_v1_1.0.0").write_bytes(artifacts.canonical_json(
+        {"name": "g_v1", "version": "1.0.0", "files": {"training_metrics_g_v1_1.0.0.json": artifacts.sha256_bytes(
+            b"n3's"), "training_explain_g_v1_1.0.0.json": artifacts.sha256_bytes(b"n3's original")}}))
+    trainer.train(trainer.prepare(proj, load("b_v1")))
+    assert report_files(proj, "a_v1") == a_reports and ledgers_left(proj) == []
+    assert report_files(proj, "g_v1") == {"training_explain_g_v1_1.0.0.json": b"edited by the user"}
+    # ... and that edited file still blocks training g_v1
+    with pytest.raises(Exception) as exc:
+        trainer.prepare(proj, load("g_v1"))
+    assert exc.value.diagnostics[0].code == "output-name-exists"  # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------------------ F9
