@@ -34,7 +34,6 @@ LIMITS = Limits(max_steps=4000, max_list_length=400)
 
 # Names that may or may not be bound when they are read: `missing` never is.
 NAMES = ["x", "y", "xs", "m", "r", "n", "err", "missing"]
-ATTRS = ["a", "b", "title", "count", "message", "line", "missing"]
 STRINGS = ['"a"', '"b"', '""', "'q'", '"x y"', '"line\\nbreak"']
 
 
@@ -45,7 +44,7 @@ def atom():
         st.sampled_from(STRINGS),
         st.sampled_from(["true", "false", "null"]),
         st.sampled_from(NAMES),
-        st.sampled_from(["input", "input.a", "state.s", "state.s.t", "x.a", "r.title",
+        st.sampled_from(["input", "input.a", "state.s", "state.s.t", "x.a", "r.label",
                          "m.b", "err.message", "xs[0]", "xs[2]", "m.a[1]", "xs[-1]"]),
         st.sampled_from(["list length of list: 1, 2", "list length of xs", "sum(xs)",
                          "max(xs)", "map get m key \"a\"", "map keys m",
@@ -141,11 +140,11 @@ def collection_block(draw, depth: int):
 def statement(draw, depth: int, budget: int, has_record: bool):
     p = pad(depth)
     kinds = ["let", "let", "set", "set_state", "let_block", "let_block_value", "let_collection",
-             "return", "state_with"]
+             "return", "state_with", "empty_list", "calc", "log", "order"]
     if has_record:
-        kinds += ["create"]
+        kinds += ["create", "find", "update", "delete", "save"]
     if budget > 0:
-        kinds += ["if", "repeat", "for", "match", "try"]
+        kinds += ["if", "repeat", "for", "match", "try", "while"]
     kind = draw(st.sampled_from(kinds))
 
     def body(d=depth + 1):
@@ -181,10 +180,42 @@ def statement(draw, depth: int, budget: int, has_record: bool):
             head, lines = draw(block_value(depth, 1))
             return [f"{p}return {head}"] + lines
         return [f"{p}return {draw(EXPR)}"]
+    if kind == "empty_list":
+        return [f"{p}let {draw(NAME)} is list:"]
+    if kind == "calc":
+        names = draw(st.lists(NAME, min_size=1, max_size=2, unique=True))
+        return [f"{p}calc:"] + [f"{p}  {n} = {draw(EXPR)}" for n in names]
+    if kind == "log":
+        level = draw(st.sampled_from(["debug", "info", "warn", "error"]))
+        return [f"{p}log {level} {draw(EXPR)}"]
+    if kind == "order":
+        target = draw(st.sampled_from(["xs", "rows", "state.rows", "missing"]))
+        way = draw(st.sampled_from(["highest to lowest", "lowest to highest"]))
+        lines = [f"{p}let rows is list:", f"{p}  map:", f"{p}    a is 2", f"{p}  map:",
+                 f"{p}    a is {draw(EXPR)}",
+                 f"{p}order {target} by a from {way}"]
+        if draw(st.booleans()):
+            lines.append(f"{p}keep first {draw(st.sampled_from(['1', '0', '5', 'n']))} items")
+        return lines
+    if kind == "find":
+        return [f'{p}find "R" where {draw(st.sampled_from(["count is 1", "label is x", "true", "count is greater than n", "missing"]))}']
+    if kind == "update":
+        fields = [draw(st.sampled_from([f, f'"{f}"'])) for f in
+                  draw(st.lists(st.sampled_from(["label", "count"]), min_size=1, max_size=2, unique=True))]
+        return ([f'{p}update "R" where {draw(st.sampled_from(["true", "count is 1", "label is y"]))} set:']
+                + [f"{p}  {f} is {draw(EXPR)}" for f in fields])
+    if kind == "delete":
+        return [f'{p}delete "R" where {draw(st.sampled_from(["true", "count is 1", "x"]))}']
+    if kind == "save":
+        return [f"{p}set state.r is {draw(st.sampled_from(['m', 'x', 'input']))}", f'{p}save "R"']
+    if kind == "while":
+        cond = draw(st.sampled_from(["n is less than 5", "true", "false", "x", "missing"]))
+        limit = draw(st.sampled_from(["1", "3", "10"]))
+        return [f"{p}repeat while {cond} limit {limit}:"] + body() + [f"{p}  set n is n + 1"]
     if kind == "create":
         target = draw(st.sampled_from(["r", "x"]))
         if draw(st.booleans()):
-            fields = draw(st.lists(st.sampled_from(['title', '"title"', 'count', 'extra']),
+            fields = draw(st.lists(st.sampled_from(['label', '"label"', 'count', 'extra']),
                                    min_size=1, max_size=3, unique=True))
             lines = [f'{p}create "R" with map:']
             lines += [f"{p}  {f} is {draw(EXPR)}" for f in fields]
@@ -218,7 +249,7 @@ def program(draw):
     has_record = draw(st.booleans())
     lines = ['spec is "1.0"', ""]
     if has_record:
-        lines += ['record "R":', "  title text", "  count number"]
+        lines += ['record "R":', "  label text", "  count number"]
         if draw(st.booleans()):
             lines += ["  code text must be present"]
         lines.append("")
@@ -227,10 +258,13 @@ def program(draw):
     # a prelude that binds some names, so reads and indexing often succeed
     prelude = draw(st.lists(st.sampled_from([
         "  let x is 1", "  let xs is list: 1, 2, 3", "  let n is 2",
-        "  let m is map:", "  let y is \"a\""]), max_size=4, unique=True))
+        "  let m is map:", "  let y is \"a\"", "  let r is map:"]), min_size=4, max_size=6,
+        unique=True))
     for line in prelude:
         lines.append(line)
-        if line.endswith("map:"):
+        if line == "  let r is map:":
+            lines += ['    label is "x"', "    count is 1"]
+        elif line.endswith("map:"):
             lines += ['    a is 1', '    "b" is list: 1, 2']
     for _ in range(draw(st.integers(1, 4))):
         lines += draw(statement(1, 2, has_record))
@@ -296,7 +330,11 @@ def run_program(source: str) -> str:
         assert_located(d, source)
     if any(d.is_error for d in checked):
         return "check"
-    result = run_flow(program_, "main", {"a": [1, 2]}, source=source, limits=LIMITS)
+    flows = [d.name for d in program_.declarations if isinstance(d, A.FlowDecl)]
+    if not flows:  # a mutation may have removed the flow header
+        return "no-flow"
+    flow = "main" if "main" in flows else flows[0]  # ... or renamed it
+    result = run_flow(program_, flow, {"a": [1, 2]}, source=source, limits=LIMITS)
     assert isinstance(result, RunResult)
     if result.ok:
         dumps(result.to_json())
