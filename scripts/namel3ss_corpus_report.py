@@ -162,6 +162,8 @@ def main(argv=None) -> int:
     both = [f for f in parses if ours[f]["ok"]]
     core_only = [f for f in parses if core[f]["core"]]
     core_ok = [f for f in core_only if ours[f]["ok"]]
+    core_loads = [f for f in core_only if theirs[f].get("load_ok")]
+    core_ok_loads = [f for f in core_loads if ours[f]["ok"]]
     def figures(subset: set[str], label: str) -> list[str]:
         def n(xs):
             return sum(1 for f in xs if f in subset)
@@ -170,6 +172,8 @@ def main(argv=None) -> int:
             f"{label}namel3ss-parses: {n(parses)}",
             f"{label}core-only (LANGUAGE.md §1–§8, by namel3ss's AST): {n(core_only)}",
             f"{label}core-only that `n3 check` accepts: {n(core_ok)}/{n(core_only)}",
+            f"{label}core-only that namel3ss also loads: {n(core_loads)}; "
+            f"of those `n3 check` accepts: {n(core_ok_loads)}/{n(core_loads)}",
             f"{label}namel3ss-loads (load_project): {n(loads)}",
             f"{label}we-accept: {n(accept)}",
             f"{label}we-accept among namel3ss-parses: {n(both)}/{n(parses)}",
@@ -182,7 +186,13 @@ def main(argv=None) -> int:
     for f in core_only:
         if not ours[f]["ok"]:
             e = ours[f]["error"] or {}
-            rejected_core.append(f"  {f}  {e.get('line')}:{e.get('column')} {e.get('message')}")
+            line = f"  {f}  {e.get('line')}:{e.get('column')} {e.get('message')}"
+            t = theirs.get(f, {})
+            if not t.get("load_ok"):  # e.g. a docs fragment whose records are declared elsewhere
+                le = t.get("load_error") or {}
+                line += (f"  [namel3ss load_project rejects it too: {le.get('line')}:"
+                         f"{le.get('column')} {le.get('message')}]")
+            rejected_core.append(line)
     counts += ["core-only files we reject (our first error):"] + (rejected_core or ["  (none)"])
     print("\n".join(counts))
 
