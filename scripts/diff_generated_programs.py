@@ -8,8 +8,10 @@ those that parse and check here are run by namel3ss (tests/conformance/oracle_na
 {"a": [1, 2]}) and by n3lang. Compared: ok, the error message, result and state. Differences
 already in the conformance corpus are left out unless --keep-known:
   * an attribute after a parenthesised expression, `(m).a`   (s6_paren_attr_*)
-  * `list:` inside parentheses ("Expected tool name")       (s6_paren_inline_list ...)
+  * `list:` inside ( ) or [ ] ("Expected tool name")      (s6_paren_inline_list, s6_index_inline_list)
   * a comma on a calc line                                   (s5_calc_*_comma)
+  * indexing a non-list, `0 ** 0`                             (s6_index_null ..., s6_zero_pow_zero)
+  * `1 is one of [true]` and `repeat while 1`: known, not filtered (s12_one_of_..., s5_repeat_while_not_boolean)
   * a match without otherwise: namel3ss's lowering raises TypeError at load (LANGUAGE.md §12)
 Reduce what remains to a minimal program, add it to tests/conformance/programs/ and record it.
 """
@@ -35,7 +37,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 INPUT = {"a": [1, 2]}
 KNOWN = [
     re.compile(r"\)\.\w"),                      # (expr).attr
-    re.compile(r"\([^()\n]*\blist( of \w+)?:"),  # list: inside parentheses
+    re.compile(r"[([][^()\n]*\blist( of \w+)?:"),  # list: inside ( ) or [ ]
     re.compile(r"^\s+\w+ = .*,", re.M),         # comma on a calc line
 ]
 
