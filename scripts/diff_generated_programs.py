@@ -10,9 +10,10 @@ already in the conformance corpus are left out unless --keep-known:
   * an attribute after a parenthesised expression, `(m).a`   (s6_paren_attr_*)
   * `list:` inside ( ) or [ ] ("Expected tool name")      (s6_paren_inline_list, s6_index_inline_list)
   * a comma on a calc line                                   (s5_calc_*_comma)
-  * indexing a non-list, `0 ** 0`                             (s6_index_null ..., s6_zero_pow_zero)
-  * `1 is one of [true]` and `repeat while 1`: known, not filtered (s12_one_of_..., s5_repeat_while_not_boolean)
   * a match without otherwise: namel3ss's lowering raises TypeError at load (LANGUAGE.md §12)
+Known and in the corpus, but still printed: indexing a non-list (s6_index_null, _text, _map),
+`0 ** 0` (s6_zero_pow_zero), `1 is one of [true]` (s12_one_of_number_vs_boolean), a
+non-boolean `repeat while` condition (s5_repeat_while_not_boolean).
 Reduce what remains to a minimal program, add it to tests/conformance/programs/ and record it.
 """
 
