@@ -930,8 +930,8 @@ class Interpreter(Visitor):
                 return obj[index]
             except KeyError:
                 raise _fail(ATTRIBUTE_ERROR, f"Missing attribute '{index}'", span)
-        raise _fail(INDEX_ERROR, f"Cannot index {type_name(obj)}", span,
-                    why="Only lists can be indexed with [i].")
+        raise _fail(INDEX_ERROR, f"List get needs a list but got {type_name(obj)}", span,
+                    why="Only lists can be indexed with [i].")  # namel3ss's words
 
     def visit_Unary(self, node: A.Unary) -> Any:
         v = self._visit[node.operand.__class__](node.operand)
