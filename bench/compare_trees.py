@@ -5,7 +5,11 @@ code; runs are interleaved (A, B, A, B, ...) so a busy neighbour hits both sides
 medians are reported. Bytecode goes to a private cache per tree (warmed first).
 
   python bench/compare_trees.py /work/wt/before /work/wt/bench --rounds 15
-  python bench/compare_trees.py --loop-worker 200000     # (internal) time run_flow in-process
+  python bench/compare_trees.py --loop-worker 200000     # time run_flow in-process (for callgrind)
+  python bench/compare_trees.py --parse-worker 2 APP.ai  # parse APP.ai twice (for callgrind)
+
+Instruction counts: run the workers (or `python -m n3lang.cli.main check APP.ai`) under
+`valgrind --tool=callgrind` with the same environment, and subtract a shorter run (see RESULTS.md).
 """
 
 from __future__ import annotations
@@ -45,13 +49,15 @@ def loop_worker(n: int, repeats: int) -> None:
 
         if "max_seconds" in Limits.__dataclass_fields__:
             kw["limits"] = Limits(max_seconds=None)
-    times = []
+    times, cpus = [], []
     for _ in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         result = run_flow(program, None, {}, **kw)
         times.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
         assert result.ok, result.error
     print(" ".join(f"{x:.6f}" for x in times))
+    print(" ".join(f"{x:.6f}" for x in cpus))
 
 
 def env_for(tree: str, tmp: Path) -> dict:
@@ -82,7 +88,15 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--loop-worker", type=int)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--parse-worker", type=int)
     args = ap.parse_args()
+    if args.parse_worker is not None:
+        from n3lang.syntax import parse_source
+
+        source = Path(args.trees[0]).read_text(encoding="utf-8")
+        for _ in range(args.parse_worker):
+            parse_source(source, args.trees[0])
+        return
     if args.loop_worker is not None:
         loop_worker(args.loop_worker, args.repeats)
         return
@@ -96,7 +110,8 @@ def main() -> None:
     py = sys.executable
     check = [py, "-m", "n3lang.cli.main", "check", str(app)]
     loop = [py, str(Path(__file__).resolve()), "--loop-worker", "200000", "--repeats", "3"]
-    res = {t: {"check_wall": [], "check_cpu": [], "loop_best": [], "loop_all": []} for t in args.trees}
+    res = {t: {"check_wall": [], "check_cpu": [], "loop_best": [], "loop_all": [], "loop_cpu": []}
+           for t in args.trees}
     for t in args.trees:  # warm the bytecode and parser-table caches
         timed(check, env_for(t, tmp))
     for r in range(args.rounds):
@@ -107,7 +122,9 @@ def main() -> None:
             res[t]["check_wall"].append(wall)
             res[t]["check_cpu"].append(cpu)
             _, _, out = timed(loop, env)
-            loops = [float(x) for x in out.split()]
+            wall_line, cpu_line = out.strip().splitlines()[-2:]
+            loops = [float(x) for x in wall_line.split()]
+            res[t]["loop_cpu"] += [float(x) for x in cpu_line.split()]
             res[t]["loop_best"].append(min(loops))
             res[t]["loop_all"] += loops
     print(f"rounds {args.rounds}, load average {os.getloadavg()}")
@@ -117,7 +134,8 @@ def main() -> None:
               f"(min {min(d['check_wall']) * 1000:.0f}), check CPU median "
               f"{statistics.median(d['check_cpu']) * 1000:.0f} ms (min {min(d['check_cpu']) * 1000:.0f}); "
               f"loop median {statistics.median(d['loop_all']):.3f} s "
-              f"(median of bests {statistics.median(d['loop_best']):.3f}, min {min(d['loop_all']):.3f})")
+              f"(median of bests {statistics.median(d['loop_best']):.3f}, min {min(d['loop_all']):.3f}); "
+              f"loop CPU median {statistics.median(d['loop_cpu']):.3f} s (min {min(d['loop_cpu']):.3f})")
 
 
 if __name__ == "__main__":
