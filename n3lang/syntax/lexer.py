@@ -93,6 +93,9 @@ class Driver:
         self.punct = punct
         self.keywords = keywords  # word -> terminal name, from the grammar
         self.units: dict = {}  # (state below, top state, lookahead) -> top after unit rules
+        #: the whole state stack (a tuple) -> whether EMPTY_BLOCK can really be shifted there;
+        #: asked at the end of most lines, and a file has few distinct stacks (bench/RESULTS.md)
+        self.empty_block: dict[tuple, bool] = {}
         # Filled by each run, for error messages and the depth guard.
         self.prev: Tok | None = None
         self.last: Tok | None = None
@@ -215,7 +218,7 @@ class Driver:
                         continue
                     if line_tokens:
                         if (indent <= levels[-1] and "EMPTY_BLOCK" in states[stack[-1]]
-                                and _can_shift(states, stack, end_state, "EMPTY_BLOCK")):
+                                and self._empty_block_fits(stack)):
                             # `list:` ending its line with no block below: the empty list.
                             feed("EMPTY_BLOCK", Tok("EMPTY_BLOCK", "", line, indent + 1, line, indent + 1))
                         feed("_NL", nl)
@@ -322,7 +325,7 @@ class Driver:
                 if line_tokens > self.max_line_tokens:
                     self.max_line_tokens = line_tokens
                 if ("EMPTY_BLOCK" in states[stack[-1]]
-                        and _can_shift(states, stack, end_state, "EMPTY_BLOCK")):
+                        and self._empty_block_fits(stack)):
                     eof_at = pos - line_start + 1
                     feed("EMPTY_BLOCK", Tok("EMPTY_BLOCK", "", line, eof_at, line, eof_at))
                 assert last is not None  # the line has tokens
@@ -340,6 +343,16 @@ class Driver:
             # For error messages: the tokens around the point where parsing stopped.
             self.prev, self.last = prev, last
             self.line_first, self.prev_line_first = line_first, prev_line_first
+
+    def _empty_block_fits(self, stack: list) -> bool:
+        """_can_shift(EMPTY_BLOCK), memoized on the whole stack (the answer is a function of it)."""
+        key = tuple(stack)
+        fits = self.empty_block.get(key)
+        if fits is None:
+            if len(self.empty_block) > 4096:
+                self.empty_block.clear()
+            fits = self.empty_block[key] = _can_shift(self.states, stack, self.end_state, "EMPTY_BLOCK")
+        return fits
 
 
 # ---- §6 expressions (added): `map/filter/reduce XS with item as n:` collection blocks.
