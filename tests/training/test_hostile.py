@@ -664,7 +664,12 @@ def test_f18_ctrl_c_in_train_exits_130_with_one_line_and_leaves_nothing(tmp_path
     assert line.startswith("Training"), line
     time.sleep(0.3)
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=60)
+    try:  # a hang guard, not a timing bar: a loaded machine can take long to unwind
+        out, err = p.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        raise AssertionError(f"n3 train did not stop within 300 s of Ctrl-C: {err[-2000:]}")
     assert p.returncode == 130, (p.returncode, err)
     assert err.strip() == "n3: interrupted (Ctrl-C)" and "Aborted" not in err and "Traceback" not in err
     assert not (proj / "models_registry.yaml").exists() and staging_left(proj) == []
