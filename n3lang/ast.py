@@ -500,14 +500,18 @@ class Metric:
 class SurfaceStmt:
     """A statement that needs the app surface (LANGUAGE.md §10): ``run agent "a" with input:
     X as y`` (kind "run agent"), ``enqueue job "j" [with input: X]`` ("enqueue job"), ``set
-    theme to "dark"`` ("set theme"). It parses; running it is an error. name: the agent, job
-    or theme; value: the input (or None); target: the `as` name (or None)."""
+    theme to "dark"`` ("set theme"), ``run agents in parallel:`` with ``agent "a" with input:
+    X`` lines, an optional ``merge:`` block and ``as y`` ("run agents"). It parses; running it
+    is an error. name: the agent, job or theme (the agents, comma-separated); value: the input
+    (or None); target: the `as` name (or None); more: the other expressions (parallel inputs,
+    merge settings)."""
 
     kind: str
     name: str
     value: "Expr | None" = None
     target: str | None = None
     span: Span = field(default=UNKNOWN, compare=False)
+    more: "tuple[Expr, ...]" = ()
 
 
 Stmt = Union[

@@ -751,6 +751,8 @@ class Checker(Visitor):
     def visit_SurfaceStmt(self, node: A.SurfaceStmt) -> None:
         if node.value is not None:
             self.visit(node.value)
+        for expr in node.more:
+            self.visit(expr)
         if node.target is not None:
             self.bind(node.target)
 

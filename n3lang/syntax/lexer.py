@@ -411,7 +411,7 @@ def surface_refs(text: str, line: int, column: int) -> list[tuple[str, str, Span
     found = []
     line_start = -(column - 1)
     toks = [(m.lastindex, m.start(m.lastindex), m.end()) for m in _MASTER.finditer(text)
-            if m.lastindex != 9]
+            if m.lastindex is not None and m.lastindex != 9]
     # A reference is `flow`/`record`/`form is` followed by a string (not inside a comment).
     for i, (group, a, b) in enumerate(toks):
         if group == 3:

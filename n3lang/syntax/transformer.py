@@ -503,6 +503,20 @@ class AstBuilder:
         return A.SurfaceStmt("run agent", self._text(c[2]), c[5], self._name(c[8]),
                              _span(c[0], c[8]))
 
+    def run_agents_stmt(self, c):
+        # RUN AGENTS IN PARALLEL parallel_agent+ [merge_block] AS ident
+        entries = [x for x in c[4:-2] if type(x) is tuple and x and x[0] == "agent"]
+        merge = c[-3] if type(c[-3]) is tuple and c[-3] and c[-3][0] == "merge" else ()
+        more = tuple(e[2] for e in entries) + tuple(merge[1:])
+        return A.SurfaceStmt("run agents", ", ".join(e[1] for e in entries), None,
+                             self._name(c[-1]), _span(c[0], c[-1]), more)
+
+    def parallel_agent(self, c):
+        return ("agent", self._text(c[1]), c[4])
+
+    def merge_block(self, c):
+        return ("merge",) + tuple(setting.value for setting in c[1:])
+
     def enqueue_job_stmt(self, c):
         return A.SurfaceStmt("enqueue job", self._text(c[2]), c[5], None,
                              _span(c[0], _last(c, c[2])))
