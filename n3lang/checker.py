@@ -738,7 +738,11 @@ class Checker(Visitor):
                           node.span.column + len(node.kind.split()[0]))
             self.error(SURFACE_NOT_SERVED,
                        f"{node.kind} declarations are accepted but not served by this runtime", head)
+        if node.kind == "capsule":  # a module's exports: declared in the module's other files
+            return
         for ref in node.refs:
+            if "." in ref.name:  # `alias.name`: a member of a module (`use`, §9), not judged here
+                continue
             if ref.kind == "flow" and ref.name not in self.flows:
                 suggestion = did_you_mean(ref.name, self.flows)
                 self.error(UNKNOWN_FLOW, f"Unknown flow '{ref.name}'.", ref.span,

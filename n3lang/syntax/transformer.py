@@ -518,8 +518,10 @@ class AstBuilder:
         return ("merge",) + tuple(setting.value for setting in c[1:])
 
     def enqueue_job_stmt(self, c):
-        return A.SurfaceStmt("enqueue job", self._text(c[2]), c[5], None,
-                             _span(c[0], _last(c, c[2])))
+        # ENQUEUE JOB STRING [AT|AFTER expr] [WITH INPUT expr]: the schedule goes in `more`
+        more = (c[4],) if c[4] is not None else ()
+        return A.SurfaceStmt("enqueue job", self._text(c[2]), c[7], None,
+                             _span(c[0], _last(c, c[2])), more)
 
     def set_theme_stmt(self, c):
         return A.SurfaceStmt("set theme", self._text(c[3]), None, None, _span(c[0], c[3]))
