@@ -465,9 +465,28 @@ class Metric:
     labels: "Expr | None" = None
     span: Span = field(default=UNKNOWN, compare=False)
 
+@dataclass(frozen=True, slots=True)
+class SurfaceStmt:
+    """A statement that needs the app surface (LANGUAGE.md §10): ``run agent "a" with input:
+    X as y`` (kind "run agent"), ``enqueue job "j" [with input: X]`` ("enqueue job"), ``set
+    theme to "dark"`` ("set theme"), ``run agents in parallel:`` with ``agent "a" with input:
+    X`` lines, an optional ``merge:`` block and ``as y`` ("run agents"). It parses; running it
+    is an error. name: the agent, job or theme (the agents, comma-separated); value: the input
+    (or None); target: the `as` name (or None); more: the other expressions (parallel inputs,
+    merge settings)."""
+
+    kind: str
+    name: str
+    value: "Expr | None" = None
+    target: str | None = None
+    span: Span = field(default=UNKNOWN, compare=False)
+    more: "tuple[Expr, ...]" = ()
+
+
 Stmt = Union[
     Let, Set, If, RepeatTimes, RepeatWhile, ForEach, Match, Try, Return, Create, Find, Update,
     Delete, Save, AskAI, LetBlock, SetBlock, Calc, OrderList, KeepFirst, Log, Metric,
+    SurfaceStmt,
 ]
 
 
@@ -590,7 +609,32 @@ class ModelDecl:
     name_span: Span = field(default=UNKNOWN, compare=False)
 
 
-Decl = Union[SpecDecl, CapabilitiesDecl, RecordDecl, FlowDecl, FunctionDecl, AIDecl, ModelDecl]
+@dataclass(frozen=True, slots=True)
+class SurfaceRef:
+    """A name an app-surface declaration refers to: kind ("flow" or "record"), name, span
+    (of the quoted name, inside the declaration's body)."""
+
+    kind: str
+    name: str
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SurfaceDecl:
+    """An app-surface declaration (LANGUAGE.md §10: page, ui, theme, agent, job, ...),
+    accepted with its whole body unparsed: kind (the first word), name (the first quoted
+    name of the header, or None), text (header and body as written), refs (the flows and
+    records it names)."""
+
+    kind: str
+    name: str | None
+    text: str
+    refs: tuple[SurfaceRef, ...] = ()
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+Decl = Union[SpecDecl, CapabilitiesDecl, RecordDecl, FlowDecl, FunctionDecl, AIDecl, ModelDecl,
+             SurfaceDecl]
 
 
 @dataclass(frozen=True, slots=True)

@@ -208,6 +208,19 @@ UNKNOWN_AI = register(
     fix="Declare the ai, or fix the spelling of its name.",
     example='ai "support":\n  model is "supportbot.faq_model_v2"',
 )
+UNKNOWN_FLOW = register(
+    "unknown-flow",
+    why="An app-surface declaration (a page button, a form, a job, ...) refers to a flow by name; the app does not define it.",
+    fix="Define the flow, or fix the spelling of its name (names are case-sensitive).",
+    example='flow "submit":\n  return "ok"\n\npage "home":\n  button "Send":\n    calls flow "submit"',
+)
+SURFACE_NOT_SERVED = register(
+    "surface-not-served",
+    why="namel3ss's app surface (pages, ui, themes, agents, jobs, routes, ...; LANGUAGE.md §10) is accepted so whole apps check, and the flows and records it names are checked, but this runtime serves no UI and runs no agents or jobs.",
+    fix="Nothing is required: `n3 check` and `n3 run` of flows work; serve the app with namel3ss.",
+    example='page "home":\n  title is "Orders"',
+    severity=NOTE,
+)
 UNKNOWN_TYPE = register(
     "unknown-type",
     why="Field and input types are text, number, boolean, json, list, map, null or a declared record name.",
@@ -386,6 +399,7 @@ CHECK_CODES = (
     MISSING_MODEL_SETTING, MUTATION_WITHOUT_REQUIRES, UNREACHABLE_CODE, DUPLICATE_CASE,
     AI_IN_FUNCTION, AI_WITHOUT_MODEL, DUPLICATE_ASSIGNMENT, DEPRECATED_MODEL, FUNCTION_OUTPUT,
     UNTRAINED_AI_MODEL, CONDITION_NOT_BOOLEAN, TYPE_MISMATCH, DIVISION_BY_ZERO, BAD_LOOP_COUNT,
+    UNKNOWN_FLOW, SURFACE_NOT_SERVED,
 )
 
 # --------------------------------------------------------------------------- helpers
@@ -471,6 +485,7 @@ class Checker(Visitor):
         self.models: dict[str, A.ModelDecl] = {}
         self.flows: dict[str, A.FlowDecl] = {}
         self.has_training = False
+        self.surface_kinds: set[str] = set()  # app-surface kinds already noted (§10)
         self.registry: list[dict] | None = None
         # per flow / function
         self.scope: set[str] = set()
@@ -716,6 +731,36 @@ class Checker(Visitor):
         if isinstance(model.value, A.Literal) and isinstance(model.value.value, str):
             name, version = training.parse_ref(model.value.value)
             self.check_model_ref(name, version, model.span, ai=node.name)
+
+    # ---- §10 the app surface: accepted, references checked, one note per kind
+    def visit_SurfaceDecl(self, node: A.SurfaceDecl) -> None:
+        if node.kind not in self.surface_kinds:
+            self.surface_kinds.add(node.kind)
+            head = A.Span(node.span.line, node.span.column, node.span.line,
+                          node.span.column + len(node.kind.split()[0]))
+            self.error(SURFACE_NOT_SERVED,
+                       f"{node.kind} declarations are accepted but not served by this runtime", head)
+        if node.kind == "capsule":  # a module's exports: declared in the module's other files
+            return
+        for ref in node.refs:
+            if "." in ref.name:  # `alias.name`: a member of a module (`use`, §9), not judged here
+                continue
+            if ref.kind == "flow" and ref.name not in self.flows:
+                suggestion = did_you_mean(ref.name, self.flows)
+                self.error(UNKNOWN_FLOW, f"Unknown flow '{ref.name}'.", ref.span,
+                           fix=f"Use a declared flow{suggestion.replace(';', ':', 1)}" if suggestion else None)
+            elif ref.kind == "record" and ref.name not in self.records:
+                suggestion = did_you_mean(ref.name, self.records)
+                self.error(UNKNOWN_RECORD, f"Unknown record '{ref.name}'.", ref.span,
+                           fix=f"Use a declared record{suggestion.replace(';', ':', 1)}" if suggestion else None)
+
+    def visit_SurfaceStmt(self, node: A.SurfaceStmt) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+        for expr in node.more:
+            self.visit(expr)
+        if node.target is not None:
+            self.bind(node.target)
 
     def visit_ModelDecl(self, node: A.ModelDecl) -> None:
         if not self.has_training:

@@ -71,6 +71,8 @@ CODES: dict[str, tuple[str, str]] = {
     "unknown-record": ("check", "A record statement names an undeclared record."),
     "unknown-function": ("check", "`call function` names an undeclared function."),
     "unknown-ai": ("check", "`ask ai` names an undeclared ai."),
+    "unknown-flow": ("check", "An app-surface declaration names an undeclared flow."),
+    "surface-not-served": ("check", "An app-surface declaration (page, agent, job, ...): accepted, not served."),
     "unknown-type": ("check", "A field or input type that is neither built in nor a declared record."),
     "unknown-field": ("check", "An update sets a field the record does not declare."),
     "missing-argument": ("check", "A call leaves out a required function input."),
@@ -117,6 +119,7 @@ CODES: dict[str, tuple[str, str]] = {
     "runtime-flow-error": ("runtime", "`n3 run` cannot tell which flow to run."),
     "runtime-input-error": ("runtime", "The flow input is not a JSON document."),
     "runtime-state-error": ("runtime", "The state file cannot be opened as this runtime's SQLite store."),
+    "runtime-surface-error": ("runtime", "A statement needs the app surface (agents, jobs, themes), which this runtime does not serve."),
     # training
     "training-capability-missing": ("training", "`n3 train` on an app without the `training` capability."),
     "training-app-missing": ("training", "No app.ai here or in any parent directory."),

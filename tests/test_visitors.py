@@ -29,6 +29,7 @@ PARTS = {
     "Constraint": "a field constraint: Checker.check_constraint, Interpreter._check_constraint",
     "FieldDecl": "one field of a RecordDecl, walked by visit_RecordDecl / Interpreter.validate",
     "Param": "a function input or output, walked by visit_FunctionDecl / visit_CallFunction",
+    "SurfaceRef": "a flow or record named by a SurfaceDecl, checked by visit_SurfaceDecl",
     "Setting": "one line of an ai or model block, walked by visit_AIDecl / visit_ModelDecl",
 }
 
@@ -43,6 +44,7 @@ DECLARATIONS = {
     "FunctionDecl": "collected into Interpreter.functions, run by visit_CallFunction",
     "AIDecl": "collected into Interpreter.ais, used by visit_AskAI",
     "ModelDecl": "collected into Interpreter.models, used by visit_Predict / visit_AskAI",
+    "SurfaceDecl": "the app surface (LANGUAGE.md §10) is accepted and checked, never served",
 }
 
 

@@ -131,6 +131,12 @@ STATE_ERROR = register(
     fix="Pass --state a path to a writable file (created on first use) made by `n3 run`.",
     example="n3 run app.ai --state app.db",
 )
+SURFACE_ERROR = register(
+    "runtime-surface-error",
+    why="`run agent`, `enqueue job` and `set theme to` need namel3ss's app surface (agents, jobs, themes: LANGUAGE.md §10), which this runtime accepts but does not serve.",
+    fix="Run the app with namel3ss for these statements, or catch the error with `try` and go on without them.",
+    example='try:\n  run agent "planner" with input: goal as plan\nwith catch err:\n  let plan is "none"',
+)
 
 
 class RuntimeFailure(Exception):

@@ -33,6 +33,7 @@ from n3lang.runtime.errors import (
     RECORD_ERROR,
     SPEC_ERROR,
     STATE_ERROR,
+    SURFACE_ERROR,
     TYPE_ERROR,
     GuardFailure,
     RuntimeFailure,
@@ -841,6 +842,12 @@ class Interpreter(Visitor):
             raise _fail(TYPE_ERROR, "Log fields must be an object", node.span)
         self.trace({"type": "log", "level": node.level, "message": message, "fields": fields})
         self.last = message  # as namel3ss: the logged message is the statement's value
+
+    def visit_SurfaceStmt(self, node: A.SurfaceStmt) -> None:
+        # LANGUAGE.md §10: the statement parses; running it is a located error `try` catches.
+        raise _fail(SURFACE_ERROR,
+                    f"`{node.kind}` needs the app surface, which this runtime does not serve",
+                    node.span)
 
     def visit_Metric(self, node: A.Metric) -> None:
         value = self.eval(node.value) if node.value is not None else None

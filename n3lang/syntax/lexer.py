@@ -22,6 +22,7 @@ from n3lang.syntax.errors import (
     UNTERMINATED_STRING,
 )
 from n3lang.syntax.messages import char_repr
+from n3lang.syntax.words import SURFACE_WORDS
 
 
 class Tok:
@@ -173,153 +174,177 @@ class Driver:
         push_value = values.append
         try:
             # One match per token; a match that does not start where the last one ended
-            # skipped a character no token can start with.
-            for m in _MASTER.finditer(text, pos, n):
-                if m.start() != pos:
-                    pos = _skip_spaces(text, pos, n)
-                    raise _bad_character(text, pos, line, pos - line_start + 1)
-                group = m.lastindex
-                stop = m.end()
-                if group == 1:  # NAME
-                    value = m[1]
-                    ttype = keyword_of.get(value)
-                    if value in _EACH_WORDS and _EACH_WORDS[value] in states[stack[-1]] \
-                            and _with_follows(text, stop, n):
-                        ttype = _EACH_WORDS[value]
-                    elif ttype is None:
-                        ttype = "NAME"
-                    else:
-                        accepts = states[stack[-1]]
-                        if ttype not in accepts and "NAME" in accepts:
-                            ttype = "NAME"
-                    size = len(value)
-                    col = stop - size - line_start + 1
-                    tok = Tok(ttype, value, line, col, line, col + size)
-                elif group == 2:  # punctuation
-                    value = m[2]
-                    size = len(value)
-                    col = stop - size - line_start + 1
-                    ttype = punct[value]
-                    tok = Tok(ttype, value, line, col, line, col + size)
-                elif group == 3:  # NL
-                    value = m[3]
-                    start = stop - len(value)
-                    nl_line = line
-                    nl_col = start - line_start + 1
-                    line += value.count("\n")
-                    line_start = start + value.rfind("\n") + 1
-                    indent = stop - line_start
-                    nl = Tok("_NL", value, nl_line, nl_col, line, indent + 1)
-                    pos = stop
-                    if not started:
-                        if indent:
-                            raise _unexpected_indent(line, indent)
-                        feed("_NL", nl)
-                        continue
-                    if line_tokens:
-                        if (indent <= levels[-1] and "EMPTY_BLOCK" in states[stack[-1]]
-                                and self._empty_block_fits(stack)):
-                            # `list:` ending its line with no block below: the empty list.
-                            feed("EMPTY_BLOCK", Tok("EMPTY_BLOCK", "", line, indent + 1, line, indent + 1))
-                        feed("_NL", nl)
-                        if line_tokens > self.max_line_tokens:
-                            self.max_line_tokens = line_tokens
-                        line_tokens = 0
-                    level = levels[-1]
-                    if indent > level:
-                        levels.append(indent)
-                        if len(levels) > self.max_levels:
-                            self.max_levels = len(levels)
-                        feed("_INDENT", Tok("_INDENT", "", line, indent + 1, line, indent + 1))
-                    elif indent < level:
-                        while indent < levels[-1]:
-                            levels.pop()
-                            mark = Tok("_DEDENT", "", line, indent + 1, line, indent + 1)
-                            feed("_DEDENT", mark)
-                            feed("_NL", mark)
-                        if indent != levels[-1]:
-                            raise LexProblem(
-                                INCONSISTENT_INDENTATION,
-                                f"Inconsistent indentation (got {indent} spaces, "
-                                f"expected {levels[-1]})",
-                                # column 1, as namel3ss reports it: the whole indent is wrong
-                                Span(line, 1, line, indent + 1),
-                            )
-                    prev_line_first = line_first
-                    line_first = None
-                    continue
-                elif group == 4:  # NUMBER
-                    value = m[4]
-                    size = len(value)
-                    col = stop - size - line_start + 1
-                    ttype = "NUMBER"
-                    tok = Tok(ttype, value, line, col, line, col + size)
-                elif group == 5:  # one-line string
-                    value = m[5]
-                    size = len(value)
-                    col = stop - size - line_start + 1
-                    ttype = "STRING"
-                    tok = Tok(ttype, value, line, col, line, col + size)
-                elif group == 7:  # COMMENT
-                    pos = stop
-                    continue
-                elif group == 9:  # END
-                    pos = stop
-                    break
-                elif group == 6:  # triple-quoted string
-                    start = m.start(6)
-                    ttype = "STRING"
-                    value = m[6]
-                    col = start - line_start + 1
-                    breaks = value.count("\n")
-                    if breaks:
-                        end_line = line + breaks
-                        line_start = start + value.rfind("\n") + 1
-                        tok = Tok("STRING", value, line, col, end_line, stop - line_start + 1)
-                        line = end_line
-                    else:
-                        tok = Tok("STRING", value, line, col, line, col + (stop - start))
-                else:  # BQ
-                    start = m.start(8)
-                    col = start - line_start + 1
-                    ttype = "BQ_NAME"
-                    tok = Tok(ttype, m[8], line, col, line, col + (stop - start))
-                pos = stop
-                if line_first is None:
-                    if not started:
-                        started = True
-                        if tok.column != 1:
-                            raise _unexpected_indent(tok.line, tok.column - 1)
-                    line_first = tok
-                line_tokens += 1
-                prev = last
-                last = tok
-                # feed(ttype, tok), inlined: this is the hot path.
-                while True:
-                    action = states[stack[-1]].get(ttype)
-                    kind = action.__class__
-                    if kind is int:
-                        push_state(action)
-                        push_value(tok)
-                        break
-                    if kind is str:
-                        top = units.get((stack[-2], stack[-1], ttype))
-                        if top is None:
-                            feed(ttype, tok)
+            # skipped a character no token can start with. An app-surface block (SURFACE)
+            # is read by its own scan; the token loop then restarts after it.
+            restart = True
+            while restart:
+                restart = False
+                for m in _MASTER.finditer(text, pos, n):
+                    if m.start() != pos:
+                        pos = _skip_spaces(text, pos, n)
+                        raise _bad_character(text, pos, line, pos - line_start + 1)
+                    group = m.lastindex
+                    stop = m.end()
+                    if group == 1:  # NAME
+                        value = m[1]
+                        if (line_first is None and value in SURFACE_WORDS and len(levels) == 1
+                                and "SURFACE" in states[stack[-1]]):
+                            start = m.start(1)
+                            col = start - line_start + 1
+                            if not started:
+                                started = True
+                                if col != 1:
+                                    raise _unexpected_indent(line, col - 1)
+                            stop, end_line, end_start = surface_block(text, start, n, line, line_start)
+                            tok = Tok("SURFACE", text[start:stop], line, col, end_line,
+                                      stop - end_start + 1)
+                            line, line_start = end_line, end_start
+                            line_first = tok
+                            line_tokens += 1
+                            prev = last
+                            last = tok
+                            feed("SURFACE", tok)
+                            pos = stop
+                            restart = True
                             break
-                        stack[-1] = top
+                        ttype = keyword_of.get(value)
+                        if value in _EACH_WORDS and _EACH_WORDS[value] in states[stack[-1]] \
+                                and _with_follows(text, stop, n):
+                            ttype = _EACH_WORDS[value]
+                        elif ttype is None:
+                            ttype = "NAME"
+                        else:
+                            accepts = states[stack[-1]]
+                            if ttype not in accepts and "NAME" in accepts:
+                                ttype = "NAME"
+                        size = len(value)
+                        col = stop - size - line_start + 1
+                        tok = Tok(ttype, value, line, col, line, col + size)
+                    elif group == 2:  # punctuation
+                        value = m[2]
+                        size = len(value)
+                        col = stop - size - line_start + 1
+                        ttype = punct[value]
+                        tok = Tok(ttype, value, line, col, line, col + size)
+                    elif group == 3:  # NL
+                        value = m[3]
+                        start = stop - len(value)
+                        nl_line = line
+                        nl_col = start - line_start + 1
+                        line += value.count("\n")
+                        line_start = start + value.rfind("\n") + 1
+                        indent = stop - line_start
+                        nl = Tok("_NL", value, nl_line, nl_col, line, indent + 1)
+                        pos = stop
+                        if not started:
+                            if indent:
+                                raise _unexpected_indent(line, indent)
+                            feed("_NL", nl)
+                            continue
+                        if line_tokens:
+                            if (indent <= levels[-1] and "EMPTY_BLOCK" in states[stack[-1]]
+                                    and self._empty_block_fits(stack)):
+                                # `list:` ending its line with no block below: the empty list.
+                                feed("EMPTY_BLOCK", Tok("EMPTY_BLOCK", "", line, indent + 1, line, indent + 1))
+                            feed("_NL", nl)
+                            if line_tokens > self.max_line_tokens:
+                                self.max_line_tokens = line_tokens
+                            line_tokens = 0
+                        level = levels[-1]
+                        if indent > level:
+                            levels.append(indent)
+                            if len(levels) > self.max_levels:
+                                self.max_levels = len(levels)
+                            feed("_INDENT", Tok("_INDENT", "", line, indent + 1, line, indent + 1))
+                        elif indent < level:
+                            while indent < levels[-1]:
+                                levels.pop()
+                                mark = Tok("_DEDENT", "", line, indent + 1, line, indent + 1)
+                                feed("_DEDENT", mark)
+                                feed("_NL", mark)
+                            if indent != levels[-1]:
+                                raise LexProblem(
+                                    INCONSISTENT_INDENTATION,
+                                    f"Inconsistent indentation (got {indent} spaces, "
+                                    f"expected {levels[-1]})",
+                                    # column 1, as namel3ss reports it: the whole indent is wrong
+                                    Span(line, 1, line, indent + 1),
+                                )
+                        prev_line_first = line_first
+                        line_first = None
                         continue
-                    if action is None:
-                        raise SyntaxProblem(tok, _expected(states, stack, end_state))
-                    size, origin, callback = action
-                    if size:
-                        args = values[-size:]
-                        del stack[-size:]
-                        del values[-size:]
-                    else:
-                        args = []
-                    push_value(callback(args))
-                    push_state(states[stack[-1]][origin])
+                    elif group == 4:  # NUMBER
+                        value = m[4]
+                        size = len(value)
+                        col = stop - size - line_start + 1
+                        ttype = "NUMBER"
+                        tok = Tok(ttype, value, line, col, line, col + size)
+                    elif group == 5:  # one-line string
+                        value = m[5]
+                        size = len(value)
+                        col = stop - size - line_start + 1
+                        ttype = "STRING"
+                        tok = Tok(ttype, value, line, col, line, col + size)
+                    elif group == 7:  # COMMENT
+                        pos = stop
+                        continue
+                    elif group == 9:  # END
+                        pos = stop
+                        break
+                    elif group == 6:  # triple-quoted string
+                        start = m.start(6)
+                        ttype = "STRING"
+                        value = m[6]
+                        col = start - line_start + 1
+                        breaks = value.count("\n")
+                        if breaks:
+                            end_line = line + breaks
+                            line_start = start + value.rfind("\n") + 1
+                            tok = Tok("STRING", value, line, col, end_line, stop - line_start + 1)
+                            line = end_line
+                        else:
+                            tok = Tok("STRING", value, line, col, line, col + (stop - start))
+                    else:  # BQ
+                        start = m.start(8)
+                        col = start - line_start + 1
+                        ttype = "BQ_NAME"
+                        tok = Tok(ttype, m[8], line, col, line, col + (stop - start))
+                    pos = stop
+                    if line_first is None:
+                        if not started:
+                            started = True
+                            if tok.column != 1:
+                                raise _unexpected_indent(tok.line, tok.column - 1)
+                        line_first = tok
+                    line_tokens += 1
+                    prev = last
+                    last = tok
+                    # feed(ttype, tok), inlined: this is the hot path.
+                    while True:
+                        action = states[stack[-1]].get(ttype)
+                        kind = action.__class__
+                        if kind is int:
+                            push_state(action)
+                            push_value(tok)
+                            break
+                        if kind is str:
+                            top = units.get((stack[-2], stack[-1], ttype))
+                            if top is None:
+                                feed(ttype, tok)
+                                break
+                            stack[-1] = top
+                            continue
+                        if action is None:
+                            raise SyntaxProblem(tok, _expected(states, stack, end_state))
+                        size, origin, callback = action
+                        if size:
+                            args = values[-size:]
+                            del stack[-size:]
+                            del values[-size:]
+                        else:
+                            args = []
+                        push_value(callback(args))
+                        push_state(states[stack[-1]][origin])
             # End of input: close the last line and every open block.
             if line_tokens:
                 if line_tokens > self.max_line_tokens:
@@ -353,6 +378,81 @@ class Driver:
                 self.empty_block.clear()
             fits = self.empty_block[key] = _can_shift(self.states, stack, self.end_state, "EMPTY_BLOCK")
         return fits
+
+
+# ---- §10 the app surface: a top-level block read whole.
+def surface_block(text: str, start: int, n: int, line: int, line_start: int) -> tuple[int, int, int]:
+    """The end of the app-surface block whose first word is at ``start`` (its line begins at
+    ``line_start``): the end of the last token of its header line or of the deeper-indented
+    lines after it. Returns (end, line of end, start of that line). The block is scanned with
+    the token expression, so a bad character or an unterminated string in it is the same
+    error, at the same place, as anywhere else."""
+    pos = start
+    end, end_line, end_start = start, line, line_start
+    for m in _MASTER.finditer(text, start, n):
+        if m.start() != pos:
+            pos = _skip_spaces(text, pos, n)
+            raise _bad_character(text, pos, line, pos - line_start + 1)
+        group = m.lastindex
+        stop = m.end()
+        pos = stop
+        if group == 9:  # END
+            break
+        if group == 3:  # NL: the block goes on while the next code line is indented
+            value = m[3]
+            line += value.count("\n")
+            line_start = stop - len(value) + value.rfind("\n") + 1
+            if stop == line_start:
+                break
+            continue
+        if group == 7:  # a comment is part of the text, not the end
+            continue
+        if group == 6:
+            value = m[6]
+            breaks = value.count("\n")
+            if breaks:
+                line += breaks
+                line_start = m.start(6) + value.rfind("\n") + 1
+        end, end_line, end_start = stop, line, line_start
+    return end, end_line, end_start
+
+
+def surface_refs(text: str, line: int, column: int) -> list[tuple[str, str, Span]]:
+    """The flows and records an app-surface block names (``flow "x"``, also in ``calls flow
+    "x"``; ``record "y"``; ``form is "Rec"``): (kind, quoted name, span), in order; comments
+    and the insides of strings are skipped. ``line``/``column`` place text[0]."""
+    found = []
+    line_start = -(column - 1)
+    toks = [(m.lastindex, m.start(m.lastindex), m.end()) for m in _MASTER.finditer(text)
+            if m.lastindex is not None and m.lastindex != 9]
+    # A reference is `flow`/`record`/`form is` followed by a string (not inside a comment).
+    for i, (group, a, b) in enumerate(toks):
+        if group == 3:
+            chunk = text[a:b]
+            line += chunk.count("\n")
+            line_start = a + chunk.rfind("\n") + 1
+            continue
+        if group == 6:
+            chunk = text[a:b]
+            if "\n" in chunk:
+                line += chunk.count("\n")
+                line_start = a + chunk.rfind("\n") + 1
+            continue
+        if group != 5 or i == 0:
+            continue
+        pg, pa, pb = toks[i - 1]
+        if pg != 1:
+            continue
+        word = text[pa:pb]
+        if word in ("flow", "record"):
+            kind = word
+        elif word == "is" and i >= 2 and toks[i - 2][0] == 1 and text[toks[i - 2][1]:toks[i - 2][2]] == "form":
+            kind = "record"
+        else:
+            continue
+        col = a - line_start + 1
+        found.append((kind, text[a:b], Span(line, col, line, col + (b - a))))
+    return found
 
 
 # ---- §6 expressions (added): `map/filter/reduce XS with item as n:` collection blocks.

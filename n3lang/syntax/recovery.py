@@ -15,6 +15,7 @@ from typing import Callable
 
 from n3lang.diagnostics import Diagnostic
 from n3lang.syntax.errors import UNTERMINATED_STRING
+from n3lang.syntax.words import SURFACE_WORDS
 
 #: ``parse(text, begin, end, first_line)``: (declarations, diagnostics), or (error
 #: diagnostics, None) when text[begin:end] does not parse.
@@ -26,6 +27,8 @@ def declaration_line(tables: dict) -> re.Pattern:
     the start of a file, at column 1."""
     row = tables["states"][tables["start"]]
     words = sorted(word for word, name in tables["keywords"].items() if name in row)
+    if "SURFACE" in row:  # §10: the app-surface words start a declaration too
+        words = sorted(set(words) | SURFACE_WORDS)
     return re.compile(r"^(?:%s)(?!\w)" % "|".join(map(re.escape, words)), re.M)
 
 

@@ -23,7 +23,7 @@ from n3lang.syntax.errors import (
     SYNTAX_ERROR,
     UNSUPPORTED_ESCAPE,
 )
-from n3lang.syntax.lexer import Tok
+from n3lang.syntax.lexer import Tok, surface_refs
 from n3lang.syntax.words import RESERVED_WORDS, VALUE_WORDS
 from n3lang.vocabulary import LIST_BUILTINS
 
@@ -129,6 +129,8 @@ N = _Nodes()
 Span = _fast(A.Span)
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'"}
 _ESCAPE_RE = re.compile(r"\\(.)", re.S)
+#: The name of an app-surface declaration: the first string of its header line.
+_SURFACE_NAME = re.compile(r"""("(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*')""")
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 
@@ -480,6 +482,49 @@ class AstBuilder:
         return N.ModelDecl(
             self._text(c[1]), tuple(c[2:]), _span(c[0], c[-1]), _tok_span(c[1])
         )
+
+    # ---- §10 the app surface
+    def surface_decl(self, c):
+        tok = c[0]
+        text = tok.value
+        kind = text.split(None, 1)[0].rstrip(":")
+        if kind == "team":
+            kind = "team of agents"
+        refs = tuple(
+            A.SurfaceRef(ref_kind, self._text(Tok("STRING", quoted, span.line, span.column,
+                                                   span.end_line, span.end_column)), span)
+            for ref_kind, quoted, span in surface_refs(text, tok.line, tok.column)
+        )
+        m = _SURFACE_NAME.search(text.split("\n", 1)[0])
+        name = m.group(1)[1:-1] if m else None
+        return A.SurfaceDecl(kind, name, text, refs, _tok_span(tok))
+
+    def run_agent_stmt(self, c):
+        return A.SurfaceStmt("run agent", self._text(c[2]), c[5], self._name(c[8]),
+                             _span(c[0], c[8]))
+
+    def run_agents_stmt(self, c):
+        # RUN AGENTS IN PARALLEL parallel_agent+ [merge_block] AS ident
+        entries = [x for x in c[4:-2] if type(x) is tuple and x and x[0] == "agent"]
+        merge = c[-3] if type(c[-3]) is tuple and c[-3] and c[-3][0] == "merge" else ()
+        more = tuple(e[2] for e in entries) + tuple(merge[1:])
+        return A.SurfaceStmt("run agents", ", ".join(e[1] for e in entries), None,
+                             self._name(c[-1]), _span(c[0], c[-1]), more)
+
+    def parallel_agent(self, c):
+        return ("agent", self._text(c[1]), c[4])
+
+    def merge_block(self, c):
+        return ("merge",) + tuple(setting.value for setting in c[1:])
+
+    def enqueue_job_stmt(self, c):
+        # ENQUEUE JOB STRING [AT|AFTER expr] [WITH INPUT expr]: the schedule goes in `more`
+        more = (c[4],) if c[4] is not None else ()
+        return A.SurfaceStmt("enqueue job", self._text(c[2]), c[7], None,
+                             _span(c[0], _last(c, c[2])), more)
+
+    def set_theme_stmt(self, c):
+        return A.SurfaceStmt("set theme", self._text(c[3]), None, None, _span(c[0], c[3]))
 
     def setting(self, c):
         return N.Setting(self._name(c[0]), c[2], _span(c[0], c[2]))

@@ -44,3 +44,14 @@ RESERVED_WORDS: frozenset[str] = frozenset(
 )
 #: Reserved words that are read as values where an expression is expected.
 VALUE_WORDS: frozenset[str] = frozenset(("input", "state"))
+
+#: LANGUAGE.md §10: the top-level words of namel3ss's app surface (its parser's top-level
+#: rules, parser/grammar_table.py, less the ones this runtime parses: spec, capabilities,
+#: record, flow, define, identity, tool, prompt, contract, use, include, ai). A line at column
+#: 1 starting with one of these, where a declaration may start, is read with its indented
+#: body as one SURFACE token: accepted, its references checked, not served.
+SURFACE_WORDS: frozenset[str] = frozenset(
+    """app theme responsive permissions policy packs foreign capsule team agent crud
+    llm_call rag classification classify summarise translate qa cot chain route job page
+    nav_sidebar ui_state ui ui_pack pattern""".split()
+)

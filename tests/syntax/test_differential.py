@@ -15,7 +15,9 @@ from the documented stream shape (grammar/n3.lark, header comment):
   - ``EMPTY_BLOCK`` before the ``_NL`` of a line that opens no block, where lark's parser
     can really shift it (tried on a copy of the interactive parser);
   - ``MAP_EACH``/``FILTER``/``REDUCE`` for map/filter/reduce where the row has them and the
-    word ``with`` follows on the line outside brackets.
+    word ``with`` follows on the line outside brackets;
+  - ``SURFACE`` (LANGUAGE.md §10): a line at column 1 starting with an app-surface word, with
+    the deeper-indented lines after it, is one token carrying its text.
 
 The stock tree is turned into AST nodes by running n3lang's ``AstBuilder`` methods as a lark
 ``Transformer``; the result (declarations with their spans, and the builder's diagnostics)
@@ -43,6 +45,7 @@ from n3lang.resources import data_path  # noqa: E402
 from n3lang.syntax import parse_source  # noqa: E402
 from n3lang.syntax.lexer import Tok  # noqa: E402
 from n3lang.syntax.transformer import AstBuilder  # noqa: E402
+from n3lang.syntax.words import SURFACE_WORDS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -140,7 +143,29 @@ def lines_of(source: str, lark_parser: Lark) -> tuple[list[list[Token]], bool]:
         current.append(Token(ttype, value, m.start(), line, column, end_line, end_column, m.end()))
     if current:
         lines.append(current)
-    return lines, break_first
+    return _surface_lines(source, lines), break_first
+
+
+def _surface_lines(source: str, lines: list[list[Token]]) -> list[list[Token]]:
+    """§10: a line at column 1 starting with an app-surface word, with the deeper lines after
+    it, becomes one SURFACE token (its text: from the word to the end of the last token)."""
+    out: list[list[Token]] = []
+    i = 0
+    while i < len(lines):
+        first = lines[i][0]
+        if first.type == "WORD" and first.column == 1 and first.value in SURFACE_WORDS:
+            j = i + 1
+            while j < len(lines) and lines[j][0].column > 1:
+                j += 1
+            last = lines[j - 1][-1]
+            out.append([Token("SURFACE", source[first.start_pos:last.end_pos], first.start_pos,
+                              first.line, first.column, last.end_line, last.end_column,
+                              last.end_pos)])
+            i = j
+            continue
+        out.append(lines[i])
+        i += 1
+    return out
 
 
 def raw_stream(source: str, lark_parser: Lark):
