@@ -509,30 +509,8 @@ def _can_shift(states, stack, end_state, name: str) -> bool:
 def _expected(states, stack, end_state) -> set[str]:
     """Terminals the parser can really shift next (LALR tables also list lookaheads that
     only lead to a later error after some reductions; those are simulated and dropped)."""
-    found = set()
-    for name in states[stack[-1]]:
-        if not name.isupper():
-            continue
-        sim = list(stack)
-        while True:
-            action = states[sim[-1]].get(name)
-            if action is None:
-                break
-            if action.__class__ is int:
-                found.add(name)
-                break
-            if action.__class__ is str:
-                sim[-1] = states[sim[-2]][action]
-                continue
-            size, origin, _ = action
-            if size:
-                del sim[-size:]
-            goto = states[sim[-1]][origin]
-            if goto == end_state:
-                found.add(name)
-                break
-            sim.append(goto)
-    return found
+    return {name for name in states[stack[-1]]
+            if name.isupper() and _can_shift(states, stack, end_state, name)}
 
 
 def _unexpected_indent(line: int, indent: int) -> LexProblem:

@@ -657,22 +657,29 @@ class AstBuilder:
     def block_end(self, c):
         return True
 
+    def _unique_name(self, step, seen: set, block: str, part: str, thing: str,
+                     example: str) -> None:
+        """namel3ss's error for a name bound twice in one let: or calc: block."""
+        if step.name in seen:
+            self._error(
+                SYNTAX_ERROR,
+                f"Duplicate {block} name '{step.name}'.",
+                Span(step.span.line, step.span.column, step.span.line,
+                     step.span.column + len(step.name)),
+                why=f"Each {block} {'block entry' if block == 'let' else part} must use a unique "
+                    f"name.",
+                fix=f"Remove or rename the duplicate {thing}.",
+                example=example,
+            )
+        seen.add(step.name)
+
     def let_block(self, c):
         lets = []
         seen = set()
         for line in c[1:]:
             for entry in line:
-                if entry.name in seen:
-                    self._error(
-                        SYNTAX_ERROR,
-                        f"Duplicate let name '{entry.name}'.",
-                        Span(entry.span.line, entry.span.column, entry.span.line,
-                             entry.span.column + len(entry.name)),
-                        why="Each let block entry must use a unique name.",
-                        fix="Remove or rename the duplicate declaration.",
-                        example="let:\n  total is 10\n  subtotal is 5",
-                    )
-                seen.add(entry.name)
+                self._unique_name(entry, seen, "let", "entry", "declaration",
+                                  "let:\n  total is 10\n  subtotal is 5")
                 lets.append(entry)
         return N.LetBlock(tuple(lets), _span(c[0], _last(lets, c[1])))
 
@@ -763,17 +770,8 @@ class AstBuilder:
         seen = set()
         for step in c[1:]:
             if type(step) is A.Let:
-                if step.name in seen:
-                    self._error(
-                        SYNTAX_ERROR,
-                        f"Duplicate calc name '{step.name}'.",
-                        Span(step.span.line, step.span.column, step.span.line,
-                             step.span.column + len(step.name)),
-                        why="Each calc assignment must use a unique name.",
-                        fix="Remove or rename the duplicate assignment.",
-                        example="calc:\n  total = 10\n  subtotal = 5",
-                    )
-                seen.add(step.name)
+                self._unique_name(step, seen, "calc", "assignment", "assignment",
+                                  "calc:\n  total = 10\n  subtotal = 5")
             steps.append(step)
         return N.Calc(tuple(steps), _span(c[0], _last(steps, c[1])))
 
