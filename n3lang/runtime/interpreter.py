@@ -1169,7 +1169,7 @@ class Interpreter(Visitor):
             for x in xs:
                 scope[var] = x
                 out.append(visit[body.__class__](body))
-        return out
+        return self.meter.grew(out, node.span)  # items may be shared values (issue 12, F2)
 
     def visit_ListFilter(self, node: A.ListFilter) -> list:
         xs = self._target_list(node.target, "filter", node.span)
@@ -1186,7 +1186,7 @@ class Interpreter(Visitor):
                                     "evaluates to true or false.")
                 if keep:
                     out.append(x)
-        return out
+        return self.meter.grew(out, node.span)
 
     def visit_ListReduce(self, node: A.ListReduce) -> Any:
         xs = self._target_list(node.target, "reduce", node.span)

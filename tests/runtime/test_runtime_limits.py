@@ -213,3 +213,15 @@ def test_f17_flat_chains_are_not_nesting_and_long_ones_stay_safe(n, ok, tmp_path
         assert p.returncode == 0 and json.loads(p.stdout)["result"] == n, p.stdout[-300:]
     else:
         assert p.returncode == 1 and "nesting-too-deep" in p.stdout and "Traceback" not in p.stderr
+
+
+def test_f2_collection_blocks_count_the_values_they_build():
+    """`map xs with item as n:` whose items are a shared value: the result is measured too."""
+    source = ('spec is "1.0"\n\nflow "d":\n  let xs is list: 1\n  repeat up to 19 times:\n'
+              '    set xs is list: xs, xs\n  let four is list: 1, 2, 3, 4\n'
+              '  let ys is map four with item as n:\n    xs\n  return list length of ys\n')
+    program, diagnostics = parse_source(source, "app.ai")
+    assert program is not None and not [d for d in diagnostics if d.is_error]
+    outcome = run_flow(program, None, {})
+    assert not outcome.ok and outcome.error.code == "runtime-limit"
+    assert outcome.error.span.line == 8, outcome.error
