@@ -545,6 +545,18 @@ class RecordDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class IdentityDecl:
+    """``identity "user":`` (§9): name, fields (as a record's), trust_levels (the allowed
+    ``trust_level`` values, or None), name_span."""
+
+    name: str
+    fields: tuple[FieldDecl, ...]
+    trust_levels: tuple[str, ...] | None = None
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class FlowDecl:
     """``flow "name":``: name, body, requires (Expr or None), audited, name_span, purity
     ("pure", "effectful" or None)."""
@@ -634,7 +646,7 @@ class SurfaceDecl:
 
 
 Decl = Union[SpecDecl, CapabilitiesDecl, RecordDecl, FlowDecl, FunctionDecl, AIDecl, ModelDecl,
-             SurfaceDecl]
+             SurfaceDecl, IdentityDecl]
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,6 +145,12 @@ DUPLICATE_MODEL = register(
     fix="Keep one model block per name (use a new name for a new model).",
     example='model "faq_v2":\n  model_base is "gpt-3.5-turbo"\n  dataset is "data/faq.jsonl"',
 )
+DUPLICATE_IDENTITY = register(
+    "duplicate-identity",
+    why="`identity` is the one signed-in user of a run; namel3ss allows one identity block per app.",
+    fix="Keep a single identity declaration.",
+    example='identity "user":\n  role is text',
+)
 DUPLICATE_FIELD = register(
     "duplicate-field",
     why="A record's fields are keys of one map; the same field twice would leave only one of its definitions in force.",
@@ -391,7 +397,7 @@ AI_WITHOUT_MODEL = register(
 CHECK_CODES = (
     MISSING_SPEC, DUPLICATE_SPEC, UNSUPPORTED_SPEC, UNKNOWN_CAPABILITY, DUPLICATE_CAPABILITY,
     UNUSED_CAPABILITY, DUPLICATE_FLOW, DUPLICATE_RECORD, DUPLICATE_FUNCTION, DUPLICATE_AI,
-    DUPLICATE_MODEL, DUPLICATE_FIELD, DUPLICATE_INPUT, DUPLICATE_ARGUMENT, DUPLICATE_SETTING,
+    DUPLICATE_MODEL, DUPLICATE_IDENTITY, DUPLICATE_FIELD, DUPLICATE_INPUT, DUPLICATE_ARGUMENT, DUPLICATE_SETTING,
     UNDEFINED_VARIABLE, SET_UNDECLARED, SET_CONSTANT, UNKNOWN_RECORD, UNKNOWN_FUNCTION,
     UNKNOWN_AI, UNKNOWN_TYPE, UNKNOWN_FIELD, MISSING_ARGUMENT, UNEXPECTED_ARGUMENT,
     RECURSIVE_FUNCTION, STATE_IN_FUNCTION, RECORDS_IN_FUNCTION, INVALID_PATTERN,
@@ -480,6 +486,7 @@ class Checker(Visitor):
         self.project_dir = project_dir
         self.diagnostics: list[Diagnostic] = []
         self.records: dict[str, A.RecordDecl] = {}
+        self.identity: A.IdentityDecl | None = None
         self.functions: dict[str, A.FunctionDecl] = {}
         self.ais: dict[str, A.AIDecl] = {}
         self.models: dict[str, A.ModelDecl] = {}
@@ -620,13 +627,27 @@ class Checker(Visitor):
     def visit_CapabilitiesDecl(self, node: A.CapabilitiesDecl) -> None:
         pass
 
+    def visit_IdentityDecl(self, node: A.IdentityDecl) -> None:
+        if self.identity is None:
+            self.identity = node
+        else:  # namel3ss's words
+            self.error(DUPLICATE_IDENTITY, "Multiple identity declarations found.",
+                       A.Span(node.span.line, node.span.column, node.name_span.end_line,
+                              node.name_span.end_column),
+                       why=f"Only one identity block is allowed per app; the first is on line "
+                           f"{self.identity.span.line}.")
+        self.check_fields(node, "identity")
+
     def visit_RecordDecl(self, node: A.RecordDecl) -> None:
+        self.check_fields(node, "record")
+
+    def check_fields(self, node: A.RecordDecl | A.IdentityDecl, kind: str) -> None:
         seen: dict[str, A.FieldDecl] = {}
         for fld in node.fields:
             if fld.name in seen:
                 self.error(
                     DUPLICATE_FIELD,
-                    f"Duplicate field '{fld.name}' in record '{node.name}' (first on line {seen[fld.name].span.line})",
+                    f"Duplicate field '{fld.name}' in {kind} '{node.name}' (first on line {seen[fld.name].span.line})",
                     fld.span,
                 )
             else:
@@ -655,7 +676,7 @@ class Checker(Visitor):
         for arg in texpr.args:
             self.check_type(arg)
 
-    def check_constraint(self, record: A.RecordDecl, fld: A.FieldDecl, constraint: A.Constraint) -> None:
+    def check_constraint(self, record: A.RecordDecl | A.IdentityDecl, fld: A.FieldDecl, constraint: A.Constraint) -> None:
         if constraint.kind == "pattern" and constraint.args:
             pattern = constraint.args[0]
             if isinstance(pattern, A.Literal) and isinstance(pattern.value, str):

@@ -61,6 +61,7 @@ CODES: dict[str, tuple[str, str]] = {
     "duplicate-function": ("check", "Two functions with one name."),
     "duplicate-ai": ("check", "Two ai blocks with one name."),
     "duplicate-model": ("check", "Two model blocks with one name."),
+    "duplicate-identity": ("check", "More than one identity declaration in an app."),
     "duplicate-field": ("check", "A record field declared twice."),
     "duplicate-input": ("check", "A function input declared twice."),
     "duplicate-argument": ("check", "A function input given twice in one call."),

@@ -44,6 +44,7 @@ DECLARATIONS = {
     "FunctionDecl": "collected into Interpreter.functions, run by visit_CallFunction",
     "AIDecl": "collected into Interpreter.ais, used by visit_AskAI",
     "ModelDecl": "collected into Interpreter.models, used by visit_Predict / visit_AskAI",
+    "IdentityDecl": "Interpreter.__init__ fills its fields, Interpreter.run checks the identity",
     "SurfaceDecl": "the app surface (LANGUAGE.md §10) is accepted and checked, never served",
 }
 

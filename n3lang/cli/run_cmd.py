@@ -41,19 +41,53 @@ def _longest_number(value) -> int:
     return longest
 
 
-def _input_error(message: str) -> Diagnostic:
+def _input_error(message: str, option: str = "--input") -> Diagnostic:
     from n3lang.runtime.errors import INPUT_ERROR
 
-    return make(INPUT_ERROR, message, file="--input")
+    return make(INPUT_ERROR, message, file=option)
 
 
-def read_input(text: str | None):
+def read_identity(text: str | None, environ=None):
+    """The identity (LANGUAGE.md §9): N3_IDENTITY_JSON (a JSON object), else the
+    N3_IDENTITY_<FIELD> variables (lower-cased field names, text values), else --identity
+    (JSON text or @file.json, an object). Returns (dict or None, diagnostic)."""
+    import os
+
+    from n3lang.runtime.values import parse_json_text
+
+    env = os.environ if environ is None else environ
+    raw = env.get("N3_IDENTITY_JSON")
+    if raw:
+        try:
+            value = parse_json_text(raw)
+        except (ValueError, RecursionError) as exc:
+            return None, _input_error(f"Identity JSON is invalid: parsing N3_IDENTITY_JSON failed: {exc}",
+                                      "N3_IDENTITY_JSON")
+        if not isinstance(value, dict):
+            return None, _input_error("Identity JSON is invalid: N3_IDENTITY_JSON is not a JSON object",
+                                      "N3_IDENTITY_JSON")
+        return value, None
+    fields = {key[len("N3_IDENTITY_"):].lower(): v for key, v in env.items()
+              if key.startswith("N3_IDENTITY_") and key != "N3_IDENTITY_JSON"
+              and len(key) > len("N3_IDENTITY_")}
+    if fields:
+        return fields, None
+    if text is None:
+        return None, None
+    value, problem = read_input(text, "--identity")
+    if problem is None and not isinstance(value, dict):
+        return None, _input_error("The identity in --identity is not a JSON object", "--identity")
+    return value, problem
+
+
+def read_input(text: str | None, option: str = "--input"):
     """The flow input from --input: JSON text, or @file.json. Returns (value, diagnostic)."""
     from n3lang.runtime.values import parse_json_text
 
     if text is None:
         return {}, None
-    where = "--input"
+    what = "an identity" if option == "--identity" else "a flow input"
+    where = option
     if text.startswith("@"):
         from n3lang.training import files
 
@@ -62,20 +96,20 @@ def read_input(text: str | None):
             text = files.read_limited(where, MAX_INPUT_BYTES).decode("utf-8")
         except files.TooLarge as exc:
             return None, _input_error(f"Cannot read input file '{where}': it is {exc.size} bytes, over the "
-                                      f"{MAX_INPUT_BYTES}-byte limit of a flow input")
+                                      f"{MAX_INPUT_BYTES}-byte limit of {what}", option)
         except files.NotRegularFile as exc:
-            return None, _input_error(f"Cannot read input file '{where}': it {exc.strerror}")
+            return None, _input_error(f"Cannot read input file '{where}': it {exc.strerror}", option)
         except UnicodeDecodeError as exc:
             return None, _input_error(f"Cannot read input file '{where}': it is not UTF-8 text (byte offset "
-                                      f"{exc.start})")
+                                      f"{exc.start})", option)
         except (OSError, ValueError) as exc:
-            return None, _input_error(f"Cannot read input file '{where}': {getattr(exc, 'strerror', None) or exc}")
+            return None, _input_error(f"Cannot read input file '{where}': {getattr(exc, 'strerror', None) or exc}", option)
     try:
         return parse_json_text(text), None
     except ValueError as exc:
-        return None, _input_error(f"The input in {where} is not valid JSON: {exc}")
+        return None, _input_error(f"The input in {where} is not valid JSON: {exc}", option)
     except RecursionError:
-        return None, _input_error(f"The input in {where} is nested too deeply")
+        return None, _input_error(f"The input in {where} is nested too deeply", option)
 
 
 @click.command()
@@ -86,6 +120,9 @@ def read_input(text: str | None):
                    "as the second argument.")
 @click.option("--input", "input_text", default=None, metavar="JSON|@FILE",
               help="The flow input: JSON text, or @file.json.")
+@click.option("--identity", "identity_text", default=None, metavar="JSON|@FILE",
+              help="The identity (a JSON object, or @file.json) when N3_IDENTITY_JSON and "
+                   "N3_IDENTITY_<FIELD> are not set.")
 @click.option("--state", "state_path", default=None, metavar="FILE",
               help="SQLite file keeping state and records across runs (default: in memory).")
 @click.option("--time-limit", "time_limit", default=2.0, show_default=True, metavar="SECONDS",
@@ -94,7 +131,7 @@ def read_input(text: str | None):
                    "results never depend on it).")
 @json_option
 def run(app: str, flow_arg: str | None, flow_name: str | None, input_text: str | None,
-        state_path: str | None, time_limit: float, as_json: bool) -> None:
+        identity_text: str | None, state_path: str | None, time_limit: float, as_json: bool) -> None:
     """Run a flow of an app (default: ./app.ai) and print its result.
 
     \b
@@ -125,7 +162,11 @@ def run(app: str, flow_arg: str | None, flow_name: str | None, input_text: str |
     if problem is not None:
         fail([problem], as_json, {})
 
-    outcome = run_flow(program, flow_name, value, state_path=state_path, source=source,
+    identity, problem = read_identity(identity_text)
+    if problem is not None:
+        fail([problem], as_json, {})
+
+    outcome = run_flow(program, flow_name, value, state_path=state_path, source=source, identity=identity,
                        project_dir=Path(app).resolve().parent,
                        limits=Limits(max_seconds=time_limit))
     try:

@@ -101,6 +101,7 @@ def run_flow(
     limits: Limits | None = None,
     predictor_loader: Callable[[Path, str], Any] | None = None,
     store: RecordStore | None = None,
+    identity: dict | None = None,
 ) -> RunResult:
     """Run one flow. State and records persist in ``state_path`` (SQLite) when given."""
     file = program.path
@@ -112,6 +113,10 @@ def run_flow(
     except (TypeError, RecursionError) as exc:
         return RunResult(ok=False, error=make(INPUT_ERROR, f"Invalid flow input: {exc}",
                                               A.UNKNOWN, file))
+    try:
+        who = {} if identity is None else from_json(identity)
+    except (TypeError, RecursionError) as exc:
+        return RunResult(ok=False, error=make(INPUT_ERROR, f"Invalid identity: {exc}", A.UNKNOWN, file))
     own_store = store is None
     if own_store:
         try:
@@ -123,7 +128,7 @@ def run_flow(
     assert store is not None
     interp = Interpreter(program, store, limits=limits,
                          project_dir=Path(project_dir) if project_dir is not None else None,
-                         predictor_loader=predictor_loader)
+                         predictor_loader=predictor_loader, identity=who)
     try:
         with localcontext(CONTEXT):
             try:

@@ -157,6 +157,11 @@ class Interpreter(Visitor):
         self.functions = {d.name: d for d in program.of_type(A.FunctionDecl)}
         self.ais = {d.name: d for d in program.of_type(A.AIDecl)}
         self.models = {d.name: d for d in program.of_type(A.ModelDecl)}
+        declared = program.of_type(A.IdentityDecl)
+        self.identity_decl: A.IdentityDecl | None = declared[0] if declared else None
+        if self.identity_decl is not None:  # a declared field that is not given reads as null
+            for fld in self.identity_decl.fields:
+                self.identity.setdefault(fld.name, None)
         self.steps = 0
         self.scope: dict[str, Any] = {}
         self.constants: set[str] = set()
@@ -185,6 +190,8 @@ class Interpreter(Visitor):
             if spec.version not in SUPPORTED_SPECS:
                 raise GuardFailure(SPEC_ERROR, f'Spec version "{spec.version}" is not supported.',
                                    spec.span)
+        if self.identity_decl is not None:
+            self._check_identity(self.identity_decl)
         if flow.requires is not None:
             self._check_requires(flow)
         self.order_target = None
@@ -394,6 +401,31 @@ class Interpreter(Visitor):
     def _no_records_in_functions(self, span: Span) -> None:
         if self.call_stack:
             raise _fail(FUNCTION_ERROR, "Functions cannot access records", span)
+
+    def _check_identity(self, decl: A.IdentityDecl) -> None:
+        """The identity against its declaration (namel3ss's words): given fields of the
+        declared type, ``trust_level`` present and allowed when the declaration lists them."""
+        header = Span(decl.span.line, decl.span.column, decl.name_span.end_line,
+                      decl.name_span.end_column) if decl.name_span.line else decl.span
+        for fld in decl.fields:
+            value = self.identity.get(fld.name)
+            if value is not None and not value_matches(value, fld.type, self.records):
+                raise GuardFailure(
+                    ACCESS_ERROR, f"Identity field '{fld.name}' must be {type_text(fld.type)}.",
+                    header, why="The identity declaration defines a different type for this field.",
+                    fix="Provide a value that matches the declared type.")
+        allowed = decl.trust_levels
+        if allowed is None:
+            return
+        level = self.identity.get("trust_level")
+        if level is None:
+            raise GuardFailure(ACCESS_ERROR, "Identity is missing trust_level.", header,
+                               why=f"Allowed trust levels: {', '.join(allowed)}.",
+                               fix="Provide a trust_level value in the identity.")
+        if level not in allowed:
+            raise GuardFailure(ACCESS_ERROR, f"Identity trust_level '{level if isinstance(level, str) else dumps(level)}' is not allowed.",
+                               header, why=f"Allowed trust levels: {', '.join(allowed)}.",
+                               fix="Provide a trust_level value that matches the declaration.")
 
     def _check_requires(self, flow: A.FlowDecl) -> None:
         """Evaluate the flow's ``requires`` before its body, on the real input and identity.

@@ -22,6 +22,7 @@ _END = frozenset(("_NL", "$END", "_DEDENT"))
 _HEADER = {
     "FLOW": "the flow header",
     "RECORD": "the record header",
+    "IDENTITY": "the identity header",
     "FIELDS": "'fields'",
     "DEFINE": "the function header",
     "INPUT": "'input'",

@@ -326,6 +326,35 @@ class AstBuilder:
             self._text(c[1]), tuple(fields), _span(c[0], _last(c, c[1])), _tok_span(c[1])
         )
 
+    def identity_decl(self, c):
+        fields = []
+        trust = None
+        for item in c[2:]:
+            if type(item) is tuple:
+                fields.extend(item)
+            elif isinstance(item, A.FieldDecl):
+                fields.append(item)
+            elif isinstance(item, list):
+                if trust is not None:  # namel3ss's words
+                    self._error(SYNTAX_ERROR, "Identity trust_level is declared more than once.",
+                                item[0])
+                trust = tuple(item[1:])
+        return N.IdentityDecl(self._text(c[1]), tuple(fields), trust,
+                              _span(c[0], _last([x for x in c if not isinstance(x, list)], c[1])),
+                              _tok_span(c[1]))
+
+    def _trust(self, c):
+        # a list (not a tuple, which is a fields block): the line's span, then the values
+        if self._name(c[0]) != "trust_level":
+            self._error(SYNTAX_ERROR, f"Expected 'trust_level' before 'is one of', found "
+                                      f"'{self._name(c[0])}'", _span(c[0], c[0]))
+        strings = [self._text(t) for t in c if type(t) is Tok and t.type == "STRING"]
+        if not strings:
+            self._error(SYNTAX_ERROR, "trust_level list cannot be empty.", _span(c[0], c[-1]))
+        return [_span(c[0], c[-1]), *strings]
+
+    trust_inline = trust_bracket = trust_block = _trust
+
     def record_braced(self, c):
         fields = tuple(x for x in c if isinstance(x, A.FieldDecl))
         return N.RecordDecl(self._text(c[1]), fields, _span(c[0], c[-1]), _tok_span(c[1]))
