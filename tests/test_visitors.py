@@ -45,6 +45,7 @@ DECLARATIONS = {
     "AIDecl": "collected into Interpreter.ais, used by visit_AskAI",
     "ModelDecl": "collected into Interpreter.models, used by visit_Predict / visit_AskAI",
     "SurfaceDecl": "the app surface (LANGUAGE.md §10) is accepted and checked, never served",
+    "ContractDecl": "collected into Interpreter.contracts, used by visit_CallFlow",
 }
 
 
