@@ -232,6 +232,12 @@ FLOW_CALL_CYCLE = register(
     fix="Break the cycle: move the shared steps into a function or a third flow.",
     example='flow "outer":\n  let r is call flow "inner":\n    input:\n      name is "x"\n    output:\n      result\n  return r',
 )
+PURE_FLOW_CALLS_EFFECTFUL = register(
+    "pure-flow-calls-effectful",
+    why="A pure flow performs no effects, so it may only call flows that are pure too.",
+    fix='Mark the called flow `purity is "pure"` (if it has no effects), or remove `purity is "pure"` from the caller.',
+    example='flow "double": purity is "pure"\n  return map:\n    "result" is input.n * 2',
+)
 SURFACE_NOT_SERVED = register(
     "surface-not-served",
     why="namel3ss's app surface (pages, ui, themes, agents, jobs, routes, ...; LANGUAGE.md §10) is accepted so whole apps check, and the flows and records it names are checked, but this runtime serves no UI and runs no agents or jobs.",
@@ -418,7 +424,7 @@ CHECK_CODES = (
     AI_IN_FUNCTION, AI_WITHOUT_MODEL, DUPLICATE_ASSIGNMENT, DEPRECATED_MODEL, FUNCTION_OUTPUT,
     UNTRAINED_AI_MODEL, CONDITION_NOT_BOOLEAN, TYPE_MISMATCH, DIVISION_BY_ZERO, BAD_LOOP_COUNT,
     UNKNOWN_FLOW, SURFACE_NOT_SERVED, DUPLICATE_CONTRACT, CALL_FLOW_WITHOUT_CONTRACT,
-    FLOW_CALL_CYCLE,
+    FLOW_CALL_CYCLE, PURE_FLOW_CALLS_EFFECTFUL,
 )
 
 # --------------------------------------------------------------------------- helpers
@@ -753,6 +759,10 @@ class Checker(Visitor):
             self.error(UNKNOWN_FLOW, f"Unknown flow '{node.name}'.", span,
                        why="Flow calls must reference declared flows.",
                        fix=f"Use a declared flow{suggestion.replace(';', ':', 1)}" if suggestion else None)
+        elif (self.flow is not None and self.flow.purity == "pure"
+              and self.flows[node.name].purity != "pure"):
+            self.error(PURE_FLOW_CALLS_EFFECTFUL,
+                       f'Pure flow "{self.flow.name}" cannot call effectful flow "{node.name}".', span)
         elif node.name not in self.contracts:
             self.error(CALL_FLOW_WITHOUT_CONTRACT, f'Flow "{node.name}" is missing a contract.', span)
         else:

@@ -45,6 +45,7 @@ CODES: dict[str, tuple[str, str]] = {
     "duplicate-contract": ("check", "Two contract declarations for one flow."),
     "call-flow-without-contract": ("check", "call flow of a flow that has no contract declaration."),
     "flow-call-cycle": ("check", "Flows that call each other (or themselves) with call flow."),
+    "pure-flow-calls-effectful": ("check", "A pure flow that calls a flow not declared pure."),
     "non-canonical-type": ("check", "string, str, int, integer or bool instead of the canonical type name."),
     "legacy-field": ("syntax", "A record field in the older `field \"name\" is type` form."),
     "escaped-identifier": ("syntax", "Backticks that are empty, unclosed, or hold more than a name."),
