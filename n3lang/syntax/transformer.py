@@ -478,6 +478,11 @@ class AstBuilder:
             self._text(c[2]), c[3], c[4], _span(c[0], _last(c, c[2])), _tok_span(c[2])
         )
 
+    def contract_input(self, c):
+        return c[0] if type(c[0]) is tuple else ()
+
+    contract_output = contract_input
+
     def ai_decl(self, c):
         return N.AIDecl(
             self._text(c[1]), tuple(c[2:]), _span(c[0], c[-1]), _tok_span(c[1])
