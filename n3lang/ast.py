@@ -174,6 +174,18 @@ class CallFunction:
 
 
 @dataclass(frozen=True, slots=True)
+class CallFlow:
+    """``call flow "name":`` with an ``input:`` block of arguments and an ``output:`` block of
+    names: name, args, outputs, name_span."""
+
+    name: str
+    args: tuple[Argument, ...]
+    outputs: tuple[str, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Predict:
     """``predict "model[@version]" with EXPR`` (extension): model, input, model_span."""
 
@@ -236,6 +248,7 @@ def position(node) -> Span:
 Expr = Union[
     Literal, ListExpr, MapExpr, Name, Attribute, Index, Unary, Binary, Compare, BoolOp, Not,
     BuiltinCall, CallFunction, Predict, ListMap, ListFilter, ListReduce, CallBuiltin,
+    CallFlow,
 ]
 
 
@@ -593,6 +606,18 @@ class FunctionDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class ContractDecl:
+    """``contract flow "name":`` with input and output fields: name (of the flow), inputs,
+    outputs, name_span."""
+
+    name: str
+    inputs: tuple[Param, ...]
+    outputs: tuple[Param, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Setting:
     """One ``key is EXPR`` line of an ai or model block: key, value."""
 
@@ -646,7 +671,7 @@ class SurfaceDecl:
 
 
 Decl = Union[SpecDecl, CapabilitiesDecl, RecordDecl, FlowDecl, FunctionDecl, AIDecl, ModelDecl,
-             SurfaceDecl, IdentityDecl]
+             SurfaceDecl, IdentityDecl, ContractDecl]
 
 
 @dataclass(frozen=True, slots=True)

@@ -220,6 +220,30 @@ UNKNOWN_FLOW = register(
     fix="Define the flow, or fix the spelling of its name (names are case-sensitive).",
     example='flow "submit":\n  return "ok"\n\npage "home":\n  button "Send":\n    calls flow "submit"',
 )
+DUPLICATE_CONTRACT = register(
+    "duplicate-contract",
+    why="A flow has one contract: `call flow` checks its input and output against it.",
+    fix="Remove one of the contract declarations, or merge their fields.",
+    example='contract flow "greet":\n  input:\n    name is text\n  output:\n    result is text',
+)
+CALL_FLOW_WITHOUT_CONTRACT = register(
+    "call-flow-without-contract",
+    why="`call flow` composes flows through explicit contracts: the called flow's input and output fields must be declared with `contract flow`.",
+    fix="Add a `contract flow` declaration for the called flow.",
+    example='contract flow "inner":\n  input:\n    value is text\n  output:\n    result is text',
+)
+FLOW_CALL_CYCLE = register(
+    "flow-call-cycle",
+    why="namel3ss refuses flows that reach themselves through `call flow`, so composed flows always finish.",
+    fix="Break the cycle: move the shared steps into a function or a third flow.",
+    example='flow "outer":\n  let r is call flow "inner":\n    input:\n      name is "x"\n    output:\n      result\n  return r',
+)
+PURE_FLOW_CALLS_EFFECTFUL = register(
+    "pure-flow-calls-effectful",
+    why="A pure flow performs no effects, so it may only call flows that are pure too.",
+    fix='Mark the called flow `purity is "pure"` (if it has no effects), or remove `purity is "pure"` from the caller.',
+    example='flow "double": purity is "pure"\n  return map:\n    "result" is input.n * 2',
+)
 SURFACE_NOT_SERVED = register(
     "surface-not-served",
     why="namel3ss's app surface (pages, ui, themes, agents, jobs, routes, ...; LANGUAGE.md §10) is accepted so whole apps check, and the flows and records it names are checked, but this runtime serves no UI and runs no agents or jobs.",
@@ -405,7 +429,8 @@ CHECK_CODES = (
     MISSING_MODEL_SETTING, MUTATION_WITHOUT_REQUIRES, UNREACHABLE_CODE, DUPLICATE_CASE,
     AI_IN_FUNCTION, AI_WITHOUT_MODEL, DUPLICATE_ASSIGNMENT, DEPRECATED_MODEL, FUNCTION_OUTPUT,
     UNTRAINED_AI_MODEL, CONDITION_NOT_BOOLEAN, TYPE_MISMATCH, DIVISION_BY_ZERO, BAD_LOOP_COUNT,
-    UNKNOWN_FLOW, SURFACE_NOT_SERVED,
+    UNKNOWN_FLOW, SURFACE_NOT_SERVED, DUPLICATE_CONTRACT, CALL_FLOW_WITHOUT_CONTRACT,
+    FLOW_CALL_CYCLE, PURE_FLOW_CALLS_EFFECTFUL,
 )
 
 # --------------------------------------------------------------------------- helpers
@@ -491,6 +516,8 @@ class Checker(Visitor):
         self.ais: dict[str, A.AIDecl] = {}
         self.models: dict[str, A.ModelDecl] = {}
         self.flows: dict[str, A.FlowDecl] = {}
+        self.contracts: dict[str, A.ContractDecl] = {}
+        self.flow_calls: dict[str, list[A.CallFlow]] = {}
         self.has_training = False
         self.surface_kinds: set[str] = set()  # app-surface kinds already noted (§10)
         self.registry: list[dict] | None = None
@@ -540,6 +567,7 @@ class Checker(Visitor):
         for decl in program.declarations:
             self.visit(decl)
         self.check_recursion()
+        self.check_flow_cycles()
         self.diagnostics.sort(key=sort_key)
         return self.diagnostics
 
@@ -619,6 +647,16 @@ class Checker(Visitor):
                                 f"declared on line {first.span.line}.",
                         )
                     break
+        for contract in program.of_type(A.ContractDecl):
+            if contract.name in self.contracts:
+                self.error(  # namel3ss's words
+                    DUPLICATE_CONTRACT, f"Duplicate contract declaration '{contract.name}'",
+                    contract.span,
+                    why=f"Each flow has one contract; '{contract.name}' has one on line "
+                        f"{self.contracts[contract.name].span.line}.",
+                )
+            else:
+                self.contracts[contract.name] = contract
 
     # ------------------------------------------------------------------ declarations
     def visit_SpecDecl(self, node: A.SpecDecl) -> None:
@@ -699,7 +737,7 @@ class Checker(Visitor):
             self.visit(node.requires)
         if node.purity is not None and node.purity not in ("pure", "effectful"):
             self.error(INVALID_PURITY, "purity must be 'pure' or 'effectful'", node.span)
-        elif node.purity == "pure":
+        elif node.purity == "pure" and node.name not in self.contracts:
             # namel3ss refuses a pure flow without a contract (contracts: LANGUAGE.md §9)
             self.error(PURE_FLOW_WITHOUT_CONTRACT, f'Pure flow "{node.name}" is missing a contract.',
                        node.span)
@@ -713,6 +751,76 @@ class Checker(Visitor):
                 stmt.span,
             )
         self.flow = None
+
+    def visit_ContractDecl(self, node: A.ContractDecl) -> None:
+        if node.name not in self.flows:
+            suggestion = did_you_mean(node.name, self.flows)
+            self.error(UNKNOWN_FLOW, f'Contract references unknown flow "{node.name}".', node.span,
+                       why="Contracts must refer to flows declared in the app.",
+                       fix=f"Use a declared flow{suggestion.replace(';', ':', 1)}" if suggestion else None)
+        for label, params in (("input", node.inputs), ("output", node.outputs)):
+            seen: set[str] = set()
+            for param in params:
+                self.check_type(param.type)
+                if param.name in seen:
+                    self.error(DUPLICATE_INPUT, f"Duplicate {label} field '{param.name}'", param.span)
+                seen.add(param.name)
+
+    def visit_CallFlow(self, node: A.CallFlow) -> str:
+        span = node.span  # namel3ss's place: the `call` word
+        if self.flow is not None:
+            self.flow_calls.setdefault(self.flow.name, []).append(node)
+        given: set[str] = set()
+        for arg in node.args:
+            if arg.name in given:
+                self.error(DUPLICATE_ARGUMENT, f"Duplicate input field '{arg.name}'", arg.span)
+            given.add(arg.name)
+        if node.name not in self.flows:
+            suggestion = did_you_mean(node.name, self.flows)
+            self.error(UNKNOWN_FLOW, f"Unknown flow '{node.name}'.", span,
+                       why="Flow calls must reference declared flows.",
+                       fix=f"Use a declared flow{suggestion.replace(';', ':', 1)}" if suggestion else None)
+        elif (self.flow is not None and self.flow.purity == "pure"
+              and self.flows[node.name].purity != "pure"):
+            self.error(PURE_FLOW_CALLS_EFFECTFUL,
+                       f'Pure flow "{self.flow.name}" cannot call effectful flow "{node.name}".', span)
+        elif node.name not in self.contracts:
+            self.error(CALL_FLOW_WITHOUT_CONTRACT, f'Flow "{node.name}" is missing a contract.', span)
+        else:
+            contract = self.contracts[node.name]
+            inputs = {p.name: p for p in contract.inputs}
+            for arg in node.args:
+                if arg.name not in inputs:
+                    self.error(UNEXPECTED_ARGUMENT, f'Unknown input "{arg.name}".' + did_you_mean(arg.name, inputs),
+                               span, why=f"The contract of flow '{node.name}' does not declare this input.")
+            missing = [p.name for p in contract.inputs if not p.optional and p.name not in given]
+            if missing:
+                self.error(MISSING_ARGUMENT, f"Missing required inputs: {', '.join(missing)}.", span,
+                           why=f"The contract of flow '{node.name}' declares them without `optional`.")
+            outputs = {p.name for p in contract.outputs}
+            for name in node.outputs:
+                if name not in outputs:
+                    self.error(UNEXPECTED_ARGUMENT, f'Unknown output "{name}".' + did_you_mean(name, outputs),
+                               span, why=f"The contract of flow '{node.name}' does not declare this output.")
+        for arg in node.args:
+            self.visit(arg.value)
+        return "map"
+
+    def check_flow_cycles(self) -> None:
+        graph = {f: [c.name for c in calls] for f, calls in self.flow_calls.items()}
+        for caller, calls in self.flow_calls.items():
+            for call in calls:
+                stack, seen = [(call.name, [caller, call.name])], {call.name}
+                while stack:
+                    node, path = stack.pop()
+                    if node == caller:
+                        self.error(FLOW_CALL_CYCLE, "Flow call cycle detected: " + " -> ".join(path),
+                                   call.span)
+                        break
+                    for nxt in graph.get(node, ()):
+                        if nxt not in seen:
+                            seen.add(nxt)
+                            stack.append((nxt, path + [nxt]))
 
     def visit_FunctionDecl(self, node: A.FunctionDecl) -> None:
         self.flow, self.function = None, node

@@ -46,6 +46,7 @@ DECLARATIONS = {
     "ModelDecl": "collected into Interpreter.models, used by visit_Predict / visit_AskAI",
     "IdentityDecl": "Interpreter.__init__ fills its fields, Interpreter.run checks the identity",
     "SurfaceDecl": "the app surface (LANGUAGE.md §10) is accepted and checked, never served",
+    "ContractDecl": "collected into Interpreter.contracts, used by visit_CallFlow",
 }
 
 

@@ -31,6 +31,7 @@ from n3lang.runtime.errors import (
     LOOP_ERROR,
     NAME_ERROR,
     RECORD_ERROR,
+    RUNTIME_ERROR,
     SPEC_ERROR,
     STATE_ERROR,
     SURFACE_ERROR,
@@ -162,6 +163,9 @@ class Interpreter(Visitor):
         if self.identity_decl is not None:  # a declared field that is not given reads as null
             for fld in self.identity_decl.fields:
                 self.identity.setdefault(fld.name, None)
+        self.flows = {d.name: d for d in program.of_type(A.FlowDecl)}
+        self.contracts = {d.name: d for d in program.of_type(A.ContractDecl)}
+        self.flow_stack: list[str] = []  # flows entered by `call flow`, innermost last
         self.steps = 0
         self.scope: dict[str, Any] = {}
         self.constants: set[str] = set()
@@ -1347,6 +1351,101 @@ class Interpreter(Visitor):
             self.call_stack.pop()
         self._check_outputs(fn, result, span)
         return result
+
+    def visit_CallFlow(self, node: A.CallFlow) -> Any:
+        """``call flow "name":``: run the named flow on the ``input:`` map, checked against its
+        contract, and give the ``output:`` fields of its result (LANGUAGE.md §9)."""
+        span = node.span
+        if self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot call flows", span)
+        flow = self.flows.get(node.name)
+        if flow is None:
+            raise _fail(RUNTIME_ERROR, f"Unknown flow '{node.name}'.", span,
+                        why=f"Flow calls must reference declared flows. Flows: "
+                            f"{', '.join(sorted(self.flows)) or 'none'}.")
+        contract = self.contracts.get(node.name)
+        if contract is None:
+            raise _fail(RUNTIME_ERROR, f'Flow "{node.name}" is missing a contract.', span,
+                        why="Composed flows require explicit input and output contracts.")
+        caller = self.flow
+        if caller is not None and caller.purity == "pure" and flow.purity != "pure":
+            raise _fail(RUNTIME_ERROR, f'Pure flow "{caller.name}" cannot call effectful flow '
+                                       f'"{flow.name}"', span)
+        if len(self.flow_stack) >= self.limits.max_call_depth:
+            raise GuardFailure(LIMIT_ERROR, f"Call depth limit hit ({self.limits.max_call_depth} "
+                                            f"nested flow calls).", span,
+                               why=f"call flow \"{node.name}\" was entered "
+                                   f"{self.flow_stack.count(node.name)} times without returning; "
+                                   f"flows that call themselves never finish.")
+        params = {p.name: p for p in contract.inputs}
+        payload: dict[str, Any] = {}
+        for arg in node.args:
+            if arg.name not in params:
+                raise _fail(RUNTIME_ERROR, f"Unknown flow input '{arg.name}'", span,
+                            why=f"The contract of flow '{flow.name}' declares: "
+                                f"{', '.join(params) or 'no inputs'}.")
+            if arg.name in payload:
+                raise _fail(RUNTIME_ERROR, f"Duplicate input field '{arg.name}'", arg.span)
+            payload[arg.name] = self.eval(arg.value)
+        for p in contract.inputs:
+            if p.name not in payload:
+                if not p.optional:
+                    raise _fail(RUNTIME_ERROR, f"Missing flow input '{p.name}'", span)
+                continue
+            value = payload[p.name]
+            if not (value is None and p.optional) and not value_matches(value, p.type, self.records):
+                raise _fail(TYPE_ERROR, f"Flow input '{p.name}' of flow '{flow.name}' must be "
+                                        f"{type_phrase(p.type)}", span,
+                            why=f"It is {type_name(value)}.")
+        saved = (self.flow, self.order_target)
+        state = self.scope.get("state")
+        self.flow_stack.append(flow.name)
+        self.flow = flow
+        try:
+            with self.frames.call({"input": payload, "state": state, "identity": self.identity}):
+                if flow.requires is not None:
+                    self._check_requires(flow)
+                self.order_target = None
+                try:
+                    self.exec_block(flow.body)
+                    result = self.last
+                except _Return as ret:
+                    result = ret.value
+                state = self.scope.get("state")
+        finally:
+            self.flow_stack.pop()
+            self.flow, self.order_target = saved
+        self.scope["state"] = state
+        return self._flow_outputs(flow, contract, node, result)
+
+    def _flow_outputs(self, flow: A.FlowDecl, contract: A.ContractDecl, node: A.CallFlow,
+                      result: Any) -> dict:
+        span = node.span
+        if result.__class__ is not dict:
+            raise _fail(RUNTIME_ERROR, "Flow return must be a map", span,
+                        why=f"Flow '{flow.name}' returned {type_name(result)}.")
+        expected = {p.name: p for p in contract.outputs}
+        for p in contract.outputs:
+            if p.name not in result:
+                if p.optional:
+                    continue
+                raise _fail(RUNTIME_ERROR, f"Missing flow output '{p.name}'", span,
+                            why=f"Flow '{flow.name}' returned a map without it.")
+            v = result[p.name]
+            if not (v is None and p.optional) and not value_matches(v, p.type, self.records):
+                raise _fail(TYPE_ERROR, f"Flow output '{p.name}' of flow '{flow.name}' must be "
+                                        f"{type_phrase(p.type)}", span,
+                            why=f"It is {type_name(v)}.")
+        for key in result:
+            if key not in expected:
+                raise _fail(RUNTIME_ERROR, f"Unknown flow output '{key}'", span,
+                            why=f"The contract of flow '{flow.name}' does not declare it.")
+        selected: dict[str, Any] = {}
+        for name in node.outputs:
+            if name not in result:
+                raise _fail(RUNTIME_ERROR, f"Missing flow output '{name}'", span)
+            selected[name] = result[name]
+        return selected
 
     def _check_outputs(self, fn: A.FunctionDecl, result: Any, span: Span) -> None:
         outs = fn.outputs

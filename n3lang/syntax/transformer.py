@@ -194,7 +194,7 @@ def _is_match_pattern(expr) -> bool:
 
 def _ends_in_block(expr) -> bool:
     """Whether an expression ends with an indented block (map:, list: + block, call function)."""
-    if type(expr) in (A.MapExpr, A.CallFunction):
+    if type(expr) in (A.MapExpr, A.CallFunction, A.CallFlow):
         return True
     if type(expr) is A.ListExpr:
         return expr.span.end_line > expr.span.line or (
@@ -501,6 +501,16 @@ class AstBuilder:
     def param(self, c):
         name, _is, optional, type_ = c
         return N.Param(self._name(name), type_, optional is not None, _span(name, type_))
+
+    def contract_decl(self, c):
+        return N.ContractDecl(
+            self._text(c[2]), c[3], c[4], _span(c[0], _last(c, c[2])), _tok_span(c[2])
+        )
+
+    def contract_input(self, c):
+        return c[0] if type(c[0]) is tuple else ()
+
+    contract_output = contract_input
 
     def ai_decl(self, c):
         return N.AIDecl(
@@ -957,6 +967,16 @@ class AstBuilder:
     def call_function(self, c):
         tok = c[2]
         return N.CallFunction(self._text(tok), tuple(c[3:]), _span(c[0], c[-1]), _tok_span(tok))
+
+    def call_flow(self, c):
+        tok = c[2]
+        return N.CallFlow(self._text(tok), c[3], c[4], _span(c[0], tok), _tok_span(tok))
+
+    def call_flow_input(self, c):
+        return tuple(a for a in c[1:] if type(a) is A.Argument)
+
+    def call_flow_output(self, c):
+        return tuple(self._name(n) for n in c[1:])
 
     def argument(self, c):
         return N.Argument(self._name(c[0]), c[2], _span(c[0], c[2]))
