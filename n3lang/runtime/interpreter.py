@@ -1535,21 +1535,4 @@ def _confidence(value: Any) -> Decimal:
     return Decimal(repr(round(value, 6)))  # huge, infinite or nan: round() and repr() never raise
 
 
-# keep CONTEXT imported for callers that want the exact arithmetic settings
-def value_depth(value: Any, limit: int) -> int:
-    """How deeply lists and maps nest in a value (stops counting past ``limit``), iteratively."""
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:
-        v, d = stack.pop()
-        cls = v.__class__
-        if cls is list or cls is dict:
-            if d > deepest:
-                deepest = d
-                if deepest > limit:
-                    return deepest
-            stack.extend((x, d + 1) for x in (v if cls is list else v.values()))
-    return deepest
-
-
 __all__ = ["Interpreter", "Limits", "CONTEXT", "value_matches", "type_text", "results_name"]
