@@ -196,14 +196,8 @@ class Interpreter(Visitor):
                                    spec.span)
         if self.identity_decl is not None:
             self._check_identity(self.identity_decl)
-        if flow.requires is not None:
-            self._check_requires(flow)
-        self.order_target = None
         try:
-            self.exec_block(flow.body)
-            result = self.last
-        except _Return as ret:
-            result = ret.value
+            result = self._flow_body(flow)
         finally:
             final_state = self.scope.get("state")
             if isinstance(final_state, dict):
@@ -430,6 +424,18 @@ class Interpreter(Visitor):
             raise GuardFailure(ACCESS_ERROR, f"Identity trust_level '{level if isinstance(level, str) else dumps(level)}' is not allowed.",
                                header, why=f"Allowed trust levels: {', '.join(allowed)}.",
                                fix="Provide a trust_level value that matches the declaration.")
+
+    def _flow_body(self, flow: A.FlowDecl) -> Any:
+        """``requires`` first, then the body; the flow's result (its return, else the last
+        value produced). Shared by a run and by `call flow`."""
+        if flow.requires is not None:
+            self._check_requires(flow)
+        self.order_target = None
+        try:
+            self.exec_block(flow.body)
+            return self.last
+        except _Return as ret:
+            return ret.value
 
     def _check_requires(self, flow: A.FlowDecl) -> None:
         """Evaluate the flow's ``requires`` before its body, on the real input and identity.
@@ -1403,14 +1409,7 @@ class Interpreter(Visitor):
         self.flow = flow
         try:
             with self.frames.call({"input": payload, "state": state, "identity": self.identity}):
-                if flow.requires is not None:
-                    self._check_requires(flow)
-                self.order_target = None
-                try:
-                    self.exec_block(flow.body)
-                    result = self.last
-                except _Return as ret:
-                    result = ret.value
+                result = self._flow_body(flow)
                 state = self.scope.get("state")
         finally:
             self.flow_stack.pop()
