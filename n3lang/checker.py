@@ -776,10 +776,11 @@ class Checker(Visitor):
                 self.error(DUPLICATE_ARGUMENT, f"Duplicate input field '{arg.name}'", arg.span)
             given.add(arg.name)
         if node.name not in self.flows:
-            suggestion = did_you_mean(node.name, self.flows)
-            self.error(UNKNOWN_FLOW, f"Unknown flow '{node.name}'.", span,
+            match = words.closest(node.name, self.flows, cutoff=0.6)
+            hint = f' Did you mean "{match}"?' if match else ""  # namel3ss's words
+            self.error(UNKNOWN_FLOW, f'Unknown flow "{node.name}".{hint}', span,
                        why="Flow calls must reference declared flows.",
-                       fix=f"Use a declared flow{suggestion.replace(';', ':', 1)}" if suggestion else None)
+                       fix="Update the call to an existing flow.")
         elif (self.flow is not None and self.flow.purity == "pure"
               and self.flows[node.name].purity != "pure"):
             self.error(PURE_FLOW_CALLS_EFFECTFUL,

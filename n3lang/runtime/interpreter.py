@@ -1366,7 +1366,7 @@ class Interpreter(Visitor):
             raise _fail(FUNCTION_ERROR, "Functions cannot call flows", span)
         flow = self.flows.get(node.name)
         if flow is None:
-            raise _fail(RUNTIME_ERROR, f"Unknown flow '{node.name}'.", span,
+            raise _fail(RUNTIME_ERROR, f'Unknown flow "{node.name}".', span,
                         why=f"Flow calls must reference declared flows. Flows: "
                             f"{', '.join(sorted(self.flows)) or 'none'}.")
         contract = self.contracts.get(node.name)
@@ -1400,9 +1400,9 @@ class Interpreter(Visitor):
                 continue
             value = payload[p.name]
             if not (value is None and p.optional) and not value_matches(value, p.type, self.records):
-                raise _fail(TYPE_ERROR, f"Flow input '{p.name}' of flow '{flow.name}' must be "
-                                        f"{type_phrase(p.type)}", span,
-                            why=f"It is {type_name(value)}.")
+                raise _fail(TYPE_ERROR, f"Expected {type_text(p.type)} but got {type_name(value)}",
+                            span, why=f"Flow input '{p.name}' of flow '{flow.name}' must be "
+                                      f"{type_phrase(p.type)}.")  # namel3ss's words above
         saved = (self.flow, self.order_target)
         state = self.scope.get("state")
         self.flow_stack.append(flow.name)
@@ -1432,9 +1432,9 @@ class Interpreter(Visitor):
                             why=f"Flow '{flow.name}' returned a map without it.")
             v = result[p.name]
             if not (v is None and p.optional) and not value_matches(v, p.type, self.records):
-                raise _fail(TYPE_ERROR, f"Flow output '{p.name}' of flow '{flow.name}' must be "
-                                        f"{type_phrase(p.type)}", span,
-                            why=f"It is {type_name(v)}.")
+                raise _fail(TYPE_ERROR, f"Expected {type_text(p.type)} but got {type_name(v)}",
+                            span, why=f"Flow output '{p.name}' of flow '{flow.name}' must be "
+                                      f"{type_phrase(p.type)}.")  # namel3ss's words above
         for key in result:
             if key not in expected:
                 raise _fail(RUNTIME_ERROR, f"Unknown flow output '{key}'", span,
