@@ -856,7 +856,8 @@ class Checker(Visitor):
         settings = self.check_settings(node, "ai")
         model = settings.get("model")
         if model is None:
-            self.error(AI_WITHOUT_MODEL, f"ai '{node.name}' has no model", node.name_span)
+            self.error(AI_WITHOUT_MODEL, "AI declaration requires a model", node.span,  # namel3ss's words
+                       why=f"ai '{node.name}' has no `model is \"...\"` line.")
             return
         if isinstance(model.value, A.Literal) and isinstance(model.value.value, str):
             name, version = training.parse_ref(model.value.value)
@@ -1136,7 +1137,9 @@ class Checker(Visitor):
             self.error(AI_IN_FUNCTION, "Functions cannot call ai", node.span)
         ai = self.ais.get(node.ai)
         if ai is None:
-            self.error(UNKNOWN_AI, f"Unknown ai '{node.ai}'" + did_you_mean(node.ai, self.ais), node.span)
+            suggestion = did_you_mean(node.ai, self.ais)
+            self.error(UNKNOWN_AI, f"Unknown AI profile '{node.ai}'.", node.span,  # namel3ss's words
+                       fix=f"Use a declared ai{suggestion.replace(';', ':', 1)}" if suggestion else None)
         else:
             self.check_ai_model(ai, node)
         self.visit(node.input)

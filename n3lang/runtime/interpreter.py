@@ -761,14 +761,14 @@ class Interpreter(Visitor):
     def visit_AskAI(self, node: A.AskAI) -> None:
         ai = self.ais.get(node.ai)
         if ai is None:
-            raise _fail(AI_ERROR, f"Unknown ai '{node.ai}'", node.span,
+            raise _fail(AI_ERROR, f"Unknown AI profile '{node.ai}'.", node.span,
                         why=f"No `ai \"{node.ai}\":` block is declared in this app.")
         model = None
         for setting in ai.settings:
             if setting.key == "model":
                 model = self.eval(setting.value)
         if model.__class__ is not str:
-            raise _fail(AI_ERROR, f"ai '{node.ai}' has no model", node.span,
+            raise _fail(AI_ERROR, "AI declaration requires a model", node.span,
                         why="An ai block needs `model is \"<name>\"`.")
         hosted_why = ("This runtime runs only models trained with `n3 train` and recorded in "
                       "the model registry; it does not call hosted ai providers.")

@@ -36,7 +36,8 @@ COMPARED_ON_ERROR = ("message", "line", "column")
 # with the same sidecars inside it as input.json / identity.json / env.json and any other
 # files beside app.ai (.namel3ss/tools.yaml, tools/*.py, modules, included files). Both
 # implementations run a directory program on a fresh copy of it (minus the sidecars), so
-# nothing either writes (.namel3ss/, __pycache__/) lands in the corpus.
+# nothing either writes (.namel3ss/, __pycache__/) lands in the corpus. The copy's path in an
+# error message reads <app_root> on both sides.
 SIDECARS = ("input", "identity", "env")
 
 
@@ -140,7 +141,12 @@ def run_ours(name: str, flow: str | None) -> dict:
     if program_dir(name) is None:
         return _run_ours_at(name, program_path(name), flow)
     with tempfile.TemporaryDirectory(prefix="n3conf-ours-") as tmp:
-        return _run_ours_at(name, copy_program(name, Path(tmp) / name), flow)
+        out = _run_ours_at(name, copy_program(name, Path(tmp) / name), flow)
+        error = out.get("error")
+        if error and isinstance(error.get("message"), str):  # as the recorder does namel3ss's
+            for root in {str(Path(tmp) / name), str((Path(tmp) / name).resolve())}:
+                error["message"] = error["message"].replace(root, "<app_root>")
+        return out
 
 
 def _run_ours_at(name: str, path: Path, flow: str | None) -> dict:

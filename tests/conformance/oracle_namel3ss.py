@@ -137,13 +137,29 @@ def parse_job(job: dict) -> dict:
         os.chdir(here)
 
 
+def _placeholder(out: dict, workdir: Path) -> dict:
+    """The temp dir's path in an error's texts becomes <app_root>, so recordings are stable."""
+    error = out.get("error")
+    if isinstance(error, dict):
+        for key, value in list(error.items()):
+            if isinstance(value, str):
+                for root in {str(workdir.resolve()), str(workdir)}:
+                    value = value.replace(root, "<app_root>")
+                error[key] = value
+    return out
+
+
 def run_job(job: dict) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="n3conf-"))
+    return _placeholder(_run_job_in(job, workdir), workdir)
+
+
+def _run_job_in(job: dict, workdir: Path) -> dict:
     from namel3ss.module_loader import load_project
     from namel3ss.runtime.executor.api import execute_program_flow
     from namel3ss.runtime.store.memory_store import MemoryStore
 
     src = Path(job["path"])
-    workdir = Path(tempfile.mkdtemp(prefix="n3conf-"))
     app = workdir / "app.ai"
     if job.get("dir"):
         skip = set(job.get("skip") or ())
