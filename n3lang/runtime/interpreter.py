@@ -412,6 +412,23 @@ class Interpreter(Visitor):
                     ACCESS_ERROR, f"Identity field '{fld.name}' must be {type_text(fld.type)}.",
                     header, why="The identity declaration defines a different type for this field.",
                     fix="Provide a value that matches the declared type.")
+        # Constraints as a record's, named "identity.<name>" as namel3ss does; `unique`
+        # means nothing for one identity (namel3ss skips it too).
+        as_record = A.RecordDecl(f"identity.{decl.name}", decl.fields, decl.span, decl.name_span)
+        for fld in decl.fields:
+            for c in fld.constraints:
+                if c.kind == "unique":
+                    continue
+                try:
+                    self._check_constraint(as_record, fld.name, self.identity.get(fld.name), c,
+                                           header, None)
+                except GuardFailure:
+                    raise
+                except RuntimeFailure as exc:
+                    raise GuardFailure(
+                        ACCESS_ERROR, f"Identity field '{fld.name}' failed validation.", header,
+                        why=exc.message,
+                        fix="Provide an identity value that satisfies the declared constraint.")
         allowed = decl.trust_levels
         if allowed is None:
             return
