@@ -776,10 +776,11 @@ class Checker(Visitor):
                 self.error(DUPLICATE_ARGUMENT, f"Duplicate input field '{arg.name}'", arg.span)
             given.add(arg.name)
         if node.name not in self.flows:
-            suggestion = did_you_mean(node.name, self.flows)
-            self.error(UNKNOWN_FLOW, f"Unknown flow '{node.name}'.", span,
+            match = words.closest(node.name, self.flows, cutoff=0.6)
+            hint = f' Did you mean "{match}"?' if match else ""  # namel3ss's words
+            self.error(UNKNOWN_FLOW, f'Unknown flow "{node.name}".{hint}', span,
                        why="Flow calls must reference declared flows.",
-                       fix=f"Use a declared flow{suggestion.replace(';', ':', 1)}" if suggestion else None)
+                       fix="Update the call to an existing flow.")
         elif (self.flow is not None and self.flow.purity == "pure"
               and self.flows[node.name].purity != "pure"):
             self.error(PURE_FLOW_CALLS_EFFECTFUL,
@@ -855,7 +856,8 @@ class Checker(Visitor):
         settings = self.check_settings(node, "ai")
         model = settings.get("model")
         if model is None:
-            self.error(AI_WITHOUT_MODEL, f"ai '{node.name}' has no model", node.name_span)
+            self.error(AI_WITHOUT_MODEL, "AI declaration requires a model", node.span,  # namel3ss's words
+                       why=f"ai '{node.name}' has no `model is \"...\"` line.")
             return
         if isinstance(model.value, A.Literal) and isinstance(model.value.value, str):
             name, version = training.parse_ref(model.value.value)
@@ -1135,7 +1137,9 @@ class Checker(Visitor):
             self.error(AI_IN_FUNCTION, "Functions cannot call ai", node.span)
         ai = self.ais.get(node.ai)
         if ai is None:
-            self.error(UNKNOWN_AI, f"Unknown ai '{node.ai}'" + did_you_mean(node.ai, self.ais), node.span)
+            suggestion = did_you_mean(node.ai, self.ais)
+            self.error(UNKNOWN_AI, f"Unknown AI profile '{node.ai}'.", node.span,  # namel3ss's words
+                       fix=f"Use a declared ai{suggestion.replace(';', ':', 1)}" if suggestion else None)
         else:
             self.check_ai_model(ai, node)
         self.visit(node.input)

@@ -18,7 +18,11 @@ Usage:
     python scripts/record_conformance.py --compare -v    # ... with the differences
     python scripts/record_conformance.py --write-known-failures   # regenerate the xfail list
 
-Programs are tests/conformance/programs/NAME.ai; NAME.input.json (optional) is the flow input.
+Programs are tests/conformance/programs/NAME.ai; NAME.input.json (optional) is the flow input,
+NAME.identity.json (optional) the identity (given to both as N3_IDENTITY_JSON), NAME.env.json
+(optional) environment variables (e.g. N3_IDENTITY_ROLE). A directory program is
+programs/NAME/app.ai with input.json / identity.json / env.json inside and any other files
+beside it (.namel3ss/tools.yaml, tools/, modules); it is copied whole for each run.
 A program with several flows runs the flow named "main". Each run uses a fresh temp dir and
 a fresh in-memory record store (tests/conformance/oracle_namel3ss.py does the running, the
 way namel3ss's own tests/spec/test_executable_spec.py does: load_project +
@@ -80,20 +84,29 @@ def run_oracle(ref_python: str, jobs: list[dict]) -> list[dict]:
         return json.loads(out_file.read_text(encoding="utf-8"))
 
 
+def _sidecar_json(name: str, kind: str):
+    path = H.sidecar(name, kind)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
 def record(names: list[str], ref_python: str) -> None:
     jobs = []
     for name in names:
-        sidecar = H.PROGRAMS / f"{name}.input.json"
-        value = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
-        jobs.append({"name": name, "path": str(H.PROGRAMS / f"{name}.ai"), "input": value})
+        jobs.append({"name": name, "path": str(H.program_path(name)),
+                     "input": _sidecar_json(name, "input") or {},
+                     "dir": H.program_dir(name) is not None,
+                     "skip": [f"{kind}.json" for kind in H.SIDECARS],
+                     "env": H.program_env(name)})
     H.EXPECTED.mkdir(parents=True, exist_ok=True)
     for outcome in run_oracle(ref_python, jobs):
         name = outcome.pop("name")
         path = H.EXPECTED / f"{name}.json"
-        sidecar = H.PROGRAMS / f"{name}.input.json"
         doc = {
-            "program": f"{name}.ai",
-            "input": json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else None,
+            "program": H.program_label(name),
+            "input": _sidecar_json(name, "input"),
+            **({"identity": _sidecar_json(name, "identity")}
+               if H.sidecar(name, "identity").exists() else {}),
+            **({"env": _sidecar_json(name, "env")} if H.sidecar(name, "env").exists() else {}),
             **{k: outcome.get(k) for k in ("ok", "phase", "flow", "result", "state", "records",
                                             "error")},
         }

@@ -41,10 +41,10 @@ def _longest_number(value) -> int:
     return longest
 
 
-def _input_error(message: str, option: str = "--input") -> Diagnostic:
+def _input_error(message: str, option: str = "--input", why: str | None = None) -> Diagnostic:
     from n3lang.runtime.errors import INPUT_ERROR
 
-    return make(INPUT_ERROR, message, file=option)
+    return make(INPUT_ERROR, message, file=option, why=why)
 
 
 def read_identity(text: str | None, environ=None):
@@ -61,11 +61,11 @@ def read_identity(text: str | None, environ=None):
         try:
             value = parse_json_text(raw)
         except (ValueError, RecursionError) as exc:
-            return None, _input_error(f"Identity JSON is invalid: parsing N3_IDENTITY_JSON failed: {exc}",
-                                      "N3_IDENTITY_JSON")
+            return None, _input_error("Identity JSON is invalid.", "N3_IDENTITY_JSON",  # namel3ss's words
+                                      why=f"Parsing N3_IDENTITY_JSON failed: {exc}.")
         if not isinstance(value, dict):
-            return None, _input_error("Identity JSON is invalid: N3_IDENTITY_JSON is not a JSON object",
-                                      "N3_IDENTITY_JSON")
+            return None, _input_error("Identity JSON is invalid.", "N3_IDENTITY_JSON",
+                                      why="Parsing N3_IDENTITY_JSON failed: Expected a JSON object.")
         return value, None
     fields = {key[len("N3_IDENTITY_"):].lower(): v for key, v in env.items()
               if key.startswith("N3_IDENTITY_") and key != "N3_IDENTITY_JSON"

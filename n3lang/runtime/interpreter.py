@@ -412,6 +412,23 @@ class Interpreter(Visitor):
                     ACCESS_ERROR, f"Identity field '{fld.name}' must be {type_text(fld.type)}.",
                     header, why="The identity declaration defines a different type for this field.",
                     fix="Provide a value that matches the declared type.")
+        # Constraints as a record's, named "identity.<name>" as namel3ss does; `unique`
+        # means nothing for one identity (namel3ss skips it too).
+        as_record = A.RecordDecl(f"identity.{decl.name}", decl.fields, decl.span, decl.name_span)
+        for fld in decl.fields:
+            for c in fld.constraints:
+                if c.kind == "unique":
+                    continue
+                try:
+                    self._check_constraint(as_record, fld.name, self.identity.get(fld.name), c,
+                                           header, None)
+                except GuardFailure:
+                    raise
+                except RuntimeFailure as exc:
+                    raise GuardFailure(
+                        ACCESS_ERROR, f"Identity field '{fld.name}' failed validation.", header,
+                        why=exc.message,
+                        fix="Provide an identity value that satisfies the declared constraint.")
         allowed = decl.trust_levels
         if allowed is None:
             return
@@ -761,14 +778,14 @@ class Interpreter(Visitor):
     def visit_AskAI(self, node: A.AskAI) -> None:
         ai = self.ais.get(node.ai)
         if ai is None:
-            raise _fail(AI_ERROR, f"Unknown ai '{node.ai}'", node.span,
+            raise _fail(AI_ERROR, f"Unknown AI profile '{node.ai}'.", node.span,
                         why=f"No `ai \"{node.ai}\":` block is declared in this app.")
         model = None
         for setting in ai.settings:
             if setting.key == "model":
                 model = self.eval(setting.value)
         if model.__class__ is not str:
-            raise _fail(AI_ERROR, f"ai '{node.ai}' has no model", node.span,
+            raise _fail(AI_ERROR, "AI declaration requires a model", node.span,
                         why="An ai block needs `model is \"<name>\"`.")
         hosted_why = ("This runtime runs only models trained with `n3 train` and recorded in "
                       "the model registry; it does not call hosted ai providers.")
@@ -1366,7 +1383,7 @@ class Interpreter(Visitor):
             raise _fail(FUNCTION_ERROR, "Functions cannot call flows", span)
         flow = self.flows.get(node.name)
         if flow is None:
-            raise _fail(RUNTIME_ERROR, f"Unknown flow '{node.name}'.", span,
+            raise _fail(RUNTIME_ERROR, f'Unknown flow "{node.name}".', span,
                         why=f"Flow calls must reference declared flows. Flows: "
                             f"{', '.join(sorted(self.flows)) or 'none'}.")
         contract = self.contracts.get(node.name)
@@ -1400,9 +1417,9 @@ class Interpreter(Visitor):
                 continue
             value = payload[p.name]
             if not (value is None and p.optional) and not value_matches(value, p.type, self.records):
-                raise _fail(TYPE_ERROR, f"Flow input '{p.name}' of flow '{flow.name}' must be "
-                                        f"{type_phrase(p.type)}", span,
-                            why=f"It is {type_name(value)}.")
+                raise _fail(TYPE_ERROR, f"Expected {type_text(p.type)} but got {type_name(value)}",
+                            span, why=f"Flow input '{p.name}' of flow '{flow.name}' must be "
+                                      f"{type_phrase(p.type)}.")  # namel3ss's words above
         saved = (self.flow, self.order_target)
         state = self.scope.get("state")
         self.flow_stack.append(flow.name)
@@ -1432,9 +1449,9 @@ class Interpreter(Visitor):
                             why=f"Flow '{flow.name}' returned a map without it.")
             v = result[p.name]
             if not (v is None and p.optional) and not value_matches(v, p.type, self.records):
-                raise _fail(TYPE_ERROR, f"Flow output '{p.name}' of flow '{flow.name}' must be "
-                                        f"{type_phrase(p.type)}", span,
-                            why=f"It is {type_name(v)}.")
+                raise _fail(TYPE_ERROR, f"Expected {type_text(p.type)} but got {type_name(v)}",
+                            span, why=f"Flow output '{p.name}' of flow '{flow.name}' must be "
+                                      f"{type_phrase(p.type)}.")  # namel3ss's words above
         for key in result:
             if key not in expected:
                 raise _fail(RUNTIME_ERROR, f"Unknown flow output '{key}'", span,

@@ -155,8 +155,11 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
             f"'{token.value}'",
             span,
         )
-    if expected == {"INPUT"}:
+    if expected == {"INPUT"} and header_tok is not None and header_tok.type == "DEFINE":
         return f"Expected the 'input:' block first in the function{found}", span
+    if (expected == {"INPUT"} and prev is not None and prev.type == "COLON"
+            and line_first in (None, token)):  # the first line of a `call flow` block
+        return "Expected flow input block", span  # namel3ss's words
     if expected == {"WITH"}:
         return f"Expected 'with catch <name>:' after the 'try:' block{found}", span
     if "FLOW" in expected and "RECORD" in expected:

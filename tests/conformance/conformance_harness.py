@@ -7,7 +7,9 @@ Only our package and the recorded files are needed (no namel3ss).
 from __future__ import annotations
 
 import json
+import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -28,8 +30,68 @@ COMPARED_ON_SUCCESS = ("result", "state", "records")
 COMPARED_ON_ERROR = ("message", "line", "column")
 
 
+# A program is either one file, programs/NAME.ai, with optional sidecars NAME.input.json
+# (the flow input), NAME.identity.json (the identity, a JSON object) and NAME.env.json
+# (environment variables such as N3_IDENTITY_ROLE), or a directory, programs/NAME/app.ai,
+# with the same sidecars inside it as input.json / identity.json / env.json and any other
+# files beside app.ai (.namel3ss/tools.yaml, tools/*.py, modules, included files). Both
+# implementations run a directory program on a fresh copy of it (minus the sidecars), so
+# nothing either writes (.namel3ss/, __pycache__/) lands in the corpus. The copy's path in an
+# error message reads <app_root> on both sides.
+SIDECARS = ("input", "identity", "env")
+
+
 def program_names() -> list[str]:
-    return sorted(p.stem for p in PROGRAMS.glob("*.ai"))
+    files = {p.stem for p in PROGRAMS.glob("*.ai")}
+    dirs = {p.parent.name for p in PROGRAMS.glob("*/app.ai")}
+    return sorted(files | dirs)
+
+
+def program_dir(name: str) -> Path | None:
+    """The folder of a directory program, else None."""
+    folder = PROGRAMS / name
+    return folder if (folder / "app.ai").is_file() else None
+
+
+def program_path(name: str) -> Path:
+    folder = program_dir(name)
+    return folder / "app.ai" if folder is not None else PROGRAMS / f"{name}.ai"
+
+
+def program_label(name: str) -> str:
+    """How expectations name the program: NAME.ai or NAME/app.ai."""
+    return f"{name}/app.ai" if program_dir(name) is not None else f"{name}.ai"
+
+
+def sidecar(name: str, kind: str) -> Path:
+    folder = program_dir(name)
+    return folder / f"{kind}.json" if folder is not None else PROGRAMS / f"{name}.{kind}.json"
+
+
+def copy_program(name: str, dest: Path) -> Path:
+    """Copy a directory program (without its sidecars and caches) into dest; app.ai's path."""
+    import shutil
+
+    folder = program_dir(name)
+    assert folder is not None
+    skip = {f"{kind}.json" for kind in SIDECARS}
+    shutil.copytree(folder, dest, dirs_exist_ok=True,
+                    ignore=lambda d, names: [n for n in names if n == "__pycache__"
+                                             or (Path(d) == folder and n in skip)])
+    return dest / "app.ai"
+
+
+def program_env(name: str) -> dict[str, str]:
+    """The environment a program runs with: its env sidecar, plus its identity sidecar as
+    N3_IDENTITY_JSON (how namel3ss, and n3 run, take an identity; LANGUAGE.md §9)."""
+    env: dict[str, str] = {}
+    path = sidecar(name, "env")
+    if path.exists():
+        env.update({str(k): str(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()})
+    path = sidecar(name, "identity")
+    if path.exists():
+        env["N3_IDENTITY_JSON"] = path.read_text(encoding="utf-8").strip()
+    return env
 
 
 def section_of(name: str) -> str:
@@ -38,10 +100,10 @@ def section_of(name: str) -> str:
 
 
 def read_input(name: str):
-    sidecar = PROGRAMS / f"{name}.input.json"
-    if not sidecar.exists():
+    path = sidecar(name, "input")
+    if not path.exists():
         return {}
-    return json.loads(sidecar.read_text(encoding="utf-8"), parse_float=Decimal, parse_int=Decimal)
+    return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal, parse_int=Decimal)
 
 
 def read_expected(name: str) -> dict:
@@ -74,12 +136,26 @@ def expected_view(expected: dict) -> dict:
 
 def run_ours(name: str, flow: str | None) -> dict:
     """Parse, check and run a program with n3lang; the outcome in the recorder's shape."""
+    import tempfile
+
+    if program_dir(name) is None:
+        return _run_ours_at(name, program_path(name), flow)
+    with tempfile.TemporaryDirectory(prefix="n3conf-ours-") as tmp:
+        out = _run_ours_at(name, copy_program(name, Path(tmp) / name), flow)
+        error = out.get("error")
+        if error and isinstance(error.get("message"), str):  # as the recorder does namel3ss's
+            for root in {str(Path(tmp) / name), str((Path(tmp) / name).resolve())}:
+                error["message"] = error["message"].replace(root, "<app_root>")
+        return out
+
+
+def _run_ours_at(name: str, path: Path, flow: str | None) -> dict:
     from n3lang import ast as A
     from n3lang.checker import check_program
+    from n3lang.cli.run_cmd import read_identity
     from n3lang.runtime import SQLiteStore, run_flow
     from n3lang.syntax.parser import parse_source
 
-    path = PROGRAMS / f"{name}.ai"
     source = path.read_bytes().decode("utf-8")
     program, diagnostics = parse_source(source, str(path))
     errors = [d for d in diagnostics if d.is_error]
@@ -88,10 +164,15 @@ def run_ours(name: str, flow: str | None) -> dict:
     if program is None or errors:
         return {"ok": False, "phase": "load", "error": _error(errors[0]) if errors else
                 {"message": "no program", "line": None, "column": None}}
+    env = program_env(name)
+    identity, problem = read_identity(None, environ=env)  # as n3 run reads the environment
+    if problem is not None:
+        return {"ok": False, "phase": "run", "error": _error(problem)}
     store = SQLiteStore(None)
     try:
-        outcome = run_flow(program, flow, read_input(name), source=source,
-                           project_dir=path.parent, store=store)
+        with _environment({k: v for k, v in env.items() if not k.startswith("N3_IDENTITY_")}):
+            outcome = run_flow(program, flow, read_input(name), source=source,
+                               project_dir=path.parent, store=store, identity=identity)
         if not outcome.ok:
             return {"ok": False, "phase": "run", "error": _error(outcome.error)}
         records = {}
@@ -104,6 +185,21 @@ def run_ours(name: str, flow: str | None) -> dict:
                 "records": records}
     finally:
         store.close()
+
+
+@contextmanager
+def _environment(values: dict[str, str]):
+    """Other variables of the env sidecar (e.g. secrets) set for the run, then restored."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
 
 
 def _error(diagnostic) -> dict:

@@ -5,12 +5,16 @@ the test suite. Reads a JSON job list from the file named by argv[1] and writes 
 outcomes to the file named by argv[2] (namel3ss prints to stdout on its own; files keep the
 channel clean).
 
-Job: {"name", "path", "input", "mode"}; mode "run" (default) loads the project the way
+Job: {"name", "path", "input", "mode", "dir", "skip", "env"}; mode "run" (default) loads the project the way
 namel3ss's own executable spec does (``load_project``) and runs one flow with
 ``execute_program_flow`` on a fresh MemoryStore; mode "parse" runs namel3ss's parser on the
 file's text, then load_project on the file in place (see parse_job).
 In mode "run" each program is copied to a fresh temp dir as app.ai, so artifacts namel3ss writes
-(.namel3ss/, audit/) never land next to the corpus.
+(.namel3ss/, audit/) never land next to the corpus. With "dir" (a directory program), the whole
+folder of `path` is copied (minus the file names in "skip", its sidecars), so .namel3ss/tools.yaml,
+tools/*.py, modules and included files come along. "env" holds environment variables set for
+the run only (N3_IDENTITY_JSON / N3_IDENTITY_<FIELD>: how namel3ss's spec runner supplies an
+identity, through app.spec.json's "env").
 
 Outcome: {"ok", "phase" ("load" | "run"), "flow", "result", "state", "records", "error"}
 with numbers tagged {"$num": "text"} so no value passes through a binary float.
@@ -133,17 +137,41 @@ def parse_job(job: dict) -> dict:
         os.chdir(here)
 
 
+def _placeholder(out: dict, workdir: Path) -> dict:
+    """The temp dir's path in an error's texts becomes <app_root>, so recordings are stable."""
+    error = out.get("error")
+    if isinstance(error, dict):
+        for key, value in list(error.items()):
+            if isinstance(value, str):
+                for root in {str(workdir.resolve()), str(workdir)}:
+                    value = value.replace(root, "<app_root>")
+                error[key] = value
+    return out
+
+
 def run_job(job: dict) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="n3conf-"))
+    return _placeholder(_run_job_in(job, workdir), workdir)
+
+
+def _run_job_in(job: dict, workdir: Path) -> dict:
     from namel3ss.module_loader import load_project
     from namel3ss.runtime.executor.api import execute_program_flow
     from namel3ss.runtime.store.memory_store import MemoryStore
 
     src = Path(job["path"])
-    workdir = Path(tempfile.mkdtemp(prefix="n3conf-"))
     app = workdir / "app.ai"
-    shutil.copyfile(src, app)
+    if job.get("dir"):
+        skip = set(job.get("skip") or ())
+        shutil.copytree(src.parent, workdir, dirs_exist_ok=True,
+                        ignore=lambda d, names: [n for n in names if n == "__pycache__"
+                                                 or (Path(d) == src.parent and n in skip)])
+    else:
+        shutil.copyfile(src, app)
     here = os.getcwd()
     os.chdir(workdir)
+    env = {str(k): str(v) for k, v in (job.get("env") or {}).items()}
+    os.environ.update(env)
     out: dict = {"ok": False, "phase": "load", "flow": None, "result": None, "state": None,
                  "records": None, "error": None}
     signal.alarm(int(job.get("timeout", 30)))
@@ -182,6 +210,8 @@ def run_job(job: dict) -> dict:
         return out
     finally:
         signal.alarm(0)
+        for key in env:
+            os.environ.pop(key, None)
         os.chdir(here)
         shutil.rmtree(workdir, ignore_errors=True)
 

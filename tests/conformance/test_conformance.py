@@ -10,6 +10,7 @@ Summary without pytest: python scripts/record_conformance.py --compare [-v]
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -62,3 +63,23 @@ def test_conformance(name):
         pytest.skip("no expectation recorded")
     verdict = H.compare(name)
     assert verdict.passed, "\n".join([f"{name}.ai differs from namel3ss:"] + verdict.differences)
+
+
+def test_directory_programs_are_found_with_their_files(tmp_path):
+    """A directory program is programs/NAME/app.ai; its copy holds every file beside app.ai
+    (.namel3ss/tools.yaml, tools/) but not its sidecars (input.json, identity.json, env.json)."""
+    name = "s9_spec_tools_call_binding"
+    assert name in NAMES and H.program_path(name) == H.PROGRAMS / name / "app.ai"
+    assert H.program_label(name) == f"{name}/app.ai"
+    app = H.copy_program(name, tmp_path / "copy")
+    copied = sorted(p.relative_to(app.parent).as_posix() for p in app.parent.rglob("*") if p.is_file())
+    assert copied == [".namel3ss/tools.yaml", "app.ai", "tools/__init__.py", "tools/echo.py"]
+    assert H.read_input(name) == {"payload": {"message": "hi"}}
+
+
+def test_identity_and_env_sidecars_become_the_environment():
+    assert H.program_env("s9_spec_identity_defaults") == {"N3_IDENTITY_EMAIL": "user@example.com"}
+    env = H.program_env("s9_identity_field_read")
+    assert list(env) == ["N3_IDENTITY_JSON"]
+    assert json.loads(env["N3_IDENTITY_JSON"]) == {"email": "ada@example.com"}
+    assert H.program_env("s1_crlf") == {}

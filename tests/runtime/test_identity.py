@@ -96,8 +96,17 @@ def test_identity_file_and_env_precedence(tmp_path):
 
 
 def test_a_declared_field_not_given_reads_as_null(tmp_path):
-    result = run(tmp_path, DECLARED, "--identity", '{"role": "admin", "trust_level": "guest"}')
+    unconstrained = DECLARED.replace(" must be present", "")
+    result = run(tmp_path, unconstrained, "--identity", '{"role": "admin", "trust_level": "guest"}')
     assert result.exit_code == 0 and result.output.strip() == "null"
+
+
+def test_field_constraints_are_checked_as_a_records(tmp_path):
+    """namel3ss's words: the identity is validated as record 'identity.<name>'."""
+    result = run(tmp_path, DECLARED, "--identity", '{"role": "admin", "trust_level": "guest"}')
+    assert result.exit_code == 1
+    assert "app.ai:3:1: error: Identity field 'email' failed validation." in result.output
+    assert "Why: Field 'email' in record 'identity.User' must be present" in result.output
 
 
 def test_without_a_declaration_a_missing_field_fails(tmp_path):
@@ -123,12 +132,13 @@ def test_bad_identities(tmp_path, identity, message):
 
 
 def test_trust_level_missing_or_not_allowed(tmp_path):
-    missing = run(tmp_path, DECLARED, "--identity", '{"role": "admin"}')
+    missing = run(tmp_path, DECLARED, "--identity", '{"role": "admin", "email": "e"}')
     assert "Identity is missing trust_level." in missing.output
-    bad = run(tmp_path, DECLARED, "--identity", '{"role": "admin", "trust_level": "root"}')
+    bad = run(tmp_path, DECLARED, "--identity", '{"role": "admin", "email": "e", "trust_level": "root"}')
     assert "Identity trust_level 'root' is not allowed." in bad.output
 
 
 def test_bad_identity_json_env(tmp_path):
     result = run(tmp_path, GUARDED, env={"N3_IDENTITY_JSON": "[1]"})
-    assert result.exit_code == 1 and "not a JSON object" in result.output
+    assert result.exit_code == 1 and "error: Identity JSON is invalid." in result.output
+    assert "Why: Parsing N3_IDENTITY_JSON failed: Expected a JSON object." in result.output

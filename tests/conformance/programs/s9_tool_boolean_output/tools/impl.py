@@ -1,0 +1,2 @@
+def run(payload):
+    return {"even": payload["n"] % 2 == 0}

@@ -1,0 +1,2 @@
+def run(payload):
+    return {"half": payload["n"] / 2}

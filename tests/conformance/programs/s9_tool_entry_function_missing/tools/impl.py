@@ -1,0 +1,2 @@
+def other(payload):
+    return {"message": "x"}

@@ -1,0 +1,2 @@
+def run(payload):
+    raise ValueError("tool broke on " + payload["name"])

@@ -1,0 +1,3 @@
+def run(payload):
+    data = payload["data"]
+    return {"keys": sorted(data), "size": len(data)}

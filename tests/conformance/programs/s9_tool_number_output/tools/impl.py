@@ -1,0 +1,2 @@
+def run(payload):
+    return {"total": payload["a"] + payload["b"]}

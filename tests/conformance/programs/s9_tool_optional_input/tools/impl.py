@@ -1,0 +1,3 @@
+def run(payload):
+    title = payload.get("title")
+    return {"message": ("no title" if title is None else title) + " " + payload["name"]}

@@ -1,0 +1,2 @@
+def run(payload):
+    return {"message": payload["name"]}

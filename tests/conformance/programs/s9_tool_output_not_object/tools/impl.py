@@ -1,0 +1,2 @@
+def run(payload):
+    return ["hi", payload["name"]]

@@ -1,0 +1,2 @@
+def run(payload):
+    return {"greeting text": "Hi " + payload["first name"]}

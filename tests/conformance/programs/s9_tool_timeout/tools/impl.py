@@ -1,0 +1,6 @@
+import time
+
+
+def run(payload):
+    time.sleep(5)
+    return {"message": "late"}
