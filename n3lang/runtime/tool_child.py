@@ -14,6 +14,7 @@ the result are written exactly: a ``Decimal`` the tool returns keeps all its dig
 
 from __future__ import annotations
 
+import faulthandler
 import importlib
 import json
 import os
@@ -43,11 +44,27 @@ def one_line(text: str) -> str:
 
 
 def failure(kind: str, message: str, exc_type: str | None = None) -> dict:
-    return {"ok": False, "kind": kind, "message": one_line(message), "exc_type": exc_type}
+    return {"ok": False, "kind": kind, "message": one_line(message),
+            "exc_type": None if exc_type is None else one_line(exc_type)}
+
+
+def text_of(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # a broken __str__ must not hide the reply
+        return "(the exception's message cannot be shown)"
+
+
+def a(name: str) -> str:
+    return ("an " if name[:1].lower() in "aeiou" else "a ") + name
 
 
 def print_traceback(exc: BaseException, skip: int) -> None:
     """The tool's traceback on stderr (the runner keeps its tail), without this file's frames."""
+    try:
+        sys.stdout.flush()  # what the tool printed before, then its traceback
+    except Exception:
+        pass
     tb = exc.__traceback__
     for _ in range(skip):
         if tb is not None:
@@ -71,16 +88,16 @@ def load(project: str, module_name: str, attr: str) -> object:
             return failure("import", f'no module "{module_name}" in the project folder or the Python path',
                            type(exc).__name__)
         print_traceback(exc, 1)
-        return failure("import", f'importing "{module_name}" failed: {exc}', type(exc).__name__)
+        return failure("import", f'importing "{module_name}" failed: {text_of(exc)}', type(exc).__name__)
     except BaseException as exc:  # the module's own code raised (or called sys.exit) while importing
         print_traceback(exc, 1)
-        return failure("import", f'importing "{module_name}" failed: {type(exc).__name__}: {exc}',
+        return failure("import", f'importing "{module_name}" failed: {type(exc).__name__}: {text_of(exc)}',
                        type(exc).__name__)
     function = getattr(module, attr, None)
     if function is None and not hasattr(module, attr):
         return failure("import", f'module "{module_name}" has no function "{attr}"', "AttributeError")
     if not callable(function):
-        return failure("import", f'"{module_name}:{attr}" is a {type(function).__name__}, not a function',
+        return failure("import", f'"{module_name}:{attr}" is {a(type(function).__name__)}, not a function',
                        "TypeError")
     return function
 
@@ -91,7 +108,10 @@ def where(path: list[str]) -> str:
 
 def check(value: object, depth: int, max_depth: int) -> bool:
     """Raise NotJson unless ``value`` is JSON data; True when it holds a Decimal."""
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        check_text(value, "is")
         return False
     if isinstance(value, int):
         return False
@@ -118,13 +138,21 @@ def check(value: object, depth: int, max_depth: int) -> bool:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise NotJson(f"has the key {key!r} ({type(key).__name__}); JSON keys are text")
+            check_text(key, "has a key that is")
             try:
                 found = check(item, depth + 1, max_depth) or found
             except NotJson as exc:
                 exc.path.insert(0, f"[{json.dumps(key)}]")
                 raise
         return found
-    raise NotJson(f"is a {type(value).__name__}")
+    raise NotJson(f"is {a(type(value).__name__)}")
+
+
+def check_text(text: str, verb: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: JSON can escape it, no reader takes it
+        raise NotJson(f"{verb} text with an unpaired surrogate ({text[exc.start]!r})") from None
 
 
 def encode_exact(value: object) -> str:
@@ -153,17 +181,17 @@ def encode_result(result: object, max_depth: int, max_bytes: int) -> str | dict:
     return '{"ok":true,"result":' + text + "}"
 
 
-def run(request: dict) -> str | dict:
+def run(request: dict, project: str) -> str | dict:
     """Load and call the tool; the reply as JSON text or a failure dict."""
     module_name, _, attr = request["entry"].partition(":")
-    function = load(os.getcwd(), module_name, attr)
+    function = load(project, module_name, attr)
     if isinstance(function, dict):
         return function
     try:
         result = function(request["payload"])  # type: ignore[operator]
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the tool did not finish
         print_traceback(exc, 1)
-        return failure("exception", str(exc), type(exc).__name__)
+        return failure("exception", text_of(exc), type(exc).__name__)
     return encode_result(result, request["max_depth"], request["max_result_bytes"])
 
 
@@ -177,11 +205,16 @@ def main() -> None:
     fd = int(sys.argv[1])
     os.set_inheritable(fd, False)  # programs the tool starts must not hold the reply pipe open
     del sys.argv[1:]
-    request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    faulthandler.enable()  # a crash leaves the Python stack in the output tail
     project = os.getcwd()
     # the project first, instead of the '' that -c puts there
     sys.path[:] = [project] + [p for p in sys.path if p not in ("", project)]
-    reply = run(request)
+    try:
+        request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    except ValueError as exc:  # an integer of over 4300 digits, for this Python
+        reply = failure("protocol", f"the tool's Python cannot read the payload: {exc}")  # type: str | dict
+    else:
+        reply = run(request, project)
     text = reply if isinstance(reply, str) else json.dumps(reply)
     for stream in (sys.stdout, sys.stderr):
         try:

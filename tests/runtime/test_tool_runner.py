@@ -91,6 +91,12 @@ def test_nested_data_and_exact_numbers_round_trip(tmp_path):
     assert {type(n) for n in all_numbers(result)} == {Decimal}
 
 
+def test_a_large_payload_goes_in_whole(tmp_path):
+    root = project(tmp_path, "def main(payload):\n    return [len(payload['text']), payload['text'][-3:]]\n")
+    text = "abc" * 1_000_000
+    assert run(root, payload={"text": text}) == [Decimal(3_000_000), "abc"]
+
+
 def test_the_project_leads_sys_path_and_is_the_working_folder(tmp_path):
     root = project(tmp_path, """
         import os, sys
@@ -210,7 +216,7 @@ IMPORT_CASES = {
     "missing package": ("nothere.tool:main", "ModuleNotFoundError",
                         'no module "nothere.tool" in the project folder or the Python path'),
     "missing function": ("tools.tool:absent", "AttributeError", 'module "tools.tool" has no function "absent"'),
-    "not callable": ("tools.tool:CONSTANT", "TypeError", '"tools.tool:CONSTANT" is a int, not a function'),
+    "not callable": ("tools.tool:CONSTANT", "TypeError", '"tools.tool:CONSTANT" is an int, not a function'),
     "missing dependency": ("tools.needs:main", "ModuleNotFoundError",
                            "importing \"tools.needs\" failed: No module named 'no_such_dependency'"),
     "syntax error": ("tools.broken:main", "SyntaxError", "tools/broken.py, line 1: expected ':'"),
@@ -279,11 +285,13 @@ def test_sys_exit_in_the_tool_is_an_exception(tmp_path):
 
 @pytest.mark.parametrize("value,message", [
     ("{1, 2}", "the tool's result is not JSON data: result is a set"),
-    ("{'a': [1, object()]}", "the tool's result is not JSON data: result[\"a\"][1] is a object"),
+    ("{'a': [1, object()]}", "the tool's result is not JSON data: result[\"a\"][1] is an object"),
     ("{'a': float('nan')}", "the tool's result is not JSON data: result[\"a\"] is the float nan, which JSON cannot hold"),
     ("[Decimal('Infinity')]", "the tool's result is not JSON data: result[0] is Decimal('Infinity'), which JSON "
                               "cannot hold"),
     ("{1: 'one'}", "the tool's result is not JSON data: result has the key 1 (int); JSON keys are text"),
+    ("{'k': 'ok \\udc80'}", "the tool's result is not JSON data: result[\"k\"] is text with an unpaired surrogate "
+                             "('\\udc80')"),
     ("nested(250)", "the tool's result is not JSON data: result" + "[0]" * 200 + " is nested more than 200 levels "
                     "deep (or holds itself)"),
 ])
@@ -305,12 +313,26 @@ def test_a_result_that_is_not_json_data(tmp_path, value, message):
     assert error.message == (message if len(message) <= 300 else message[:297] + "...")
 
 
+def test_a_number_beyond_the_runtimes_range(tmp_path):
+    root = project(tmp_path, "from decimal import Decimal\n\ndef main(payload):\n    return Decimal('1E+1000000')\n")
+    error = failure(root)
+    assert (error.kind, error.message) == ("protocol", "the tool's reply cannot be read: the number 1E+1000000 is "
+                                                       "beyond what this runtime holds (magnitudes from 1e-1000026 "
+                                                       "to 1e999999)")
+
+
 def test_a_result_over_the_size_limit(tmp_path):
     root = project(tmp_path, "def main(payload):\n    return 'x' * 2000\n")
     error = failure(root, max_result_bytes=1000)
     assert (error.kind, error.message) == ("too_large", "the tool's result is 2002 bytes as JSON, over the limit of "
                                                         "1000 bytes")
     assert run(root, max_result_bytes=2002) == "x" * 2000
+
+
+def test_errors_are_reported_whatever_the_size_limit(tmp_path):
+    root = project(tmp_path, "def main(payload):\n    raise ValueError('\N{SNOWMAN}' * 1000)\n")
+    error = failure(root, max_result_bytes=1)
+    assert (error.kind, error.message) == ("exception", "\N{SNOWMAN}" * 297 + "...")
 
 
 def test_a_tool_printing_hundreds_of_megabytes(tmp_path):
@@ -328,7 +350,8 @@ def test_a_tool_printing_hundreds_of_megabytes(tmp_path):
     error = failure(root)
     assert (error.kind, error.message) == ("exception", "after the output")
     assert len(error.output_tail.encode()) <= OUTPUT_TAIL_BYTES
-    assert "the end" in error.output_tail and error.output_tail.rstrip().endswith("RuntimeError: after the output")
+    assert error.output_tail.index("the end") < error.output_tail.index("Traceback")
+    assert error.output_tail.rstrip().endswith("RuntimeError: after the output")
 
 
 def test_a_crashing_child_is_a_protocol_error(tmp_path):
@@ -346,6 +369,7 @@ def test_a_crashing_child_is_a_protocol_error(tmp_path):
     error = failure(root, payload={"how": "segfault"})
     assert (error.kind, error.message) == ("protocol", "the tool's process was killed by SIGSEGV (signal 11) "
                                                        "before replying")
+    assert "Fatal Python error: Segmentation fault" in error.output_tail
 
 
 # -- time ------------------------------------------------------------------------------------
@@ -362,11 +386,13 @@ def test_a_timeout_kills_the_tool_and_its_children(tmp_path):
             time.sleep(30)
         """)
     started = time.monotonic()
-    error = failure(root, timeout_seconds=1)
+    error = failure(root, timeout_seconds=Decimal(1))  # the language's numbers are Decimal
     assert time.monotonic() - started < 30  # it returned instead of waiting for the sleep
     assert (error.kind, error.message) == ("timeout", "the tool did not finish within its time limit of 1 second")
     tool_pid, grandchild_pid = map(int, pids.read_text().split())
-    assert gone(tool_pid) and gone(grandchild_pid)
+    with pytest.raises(ProcessLookupError):  # ended and reaped: no zombie
+        os.kill(tool_pid, 0)
+    assert gone(grandchild_pid)
 
 
 def test_processes_a_tool_leaves_running_are_ended_with_it(tmp_path):
@@ -397,13 +423,13 @@ def fake_python(tmp_path: Path, body: str) -> str:
 
 
 @pytest.mark.parametrize("body,kind,message", [
-    ("os.write(fd, b'x' * 5000)\n", "too_large", "the tool's result is over the limit of 1000 bytes"),
+    ("os.write(fd, b'x' * 20000)\n", "too_large", "the tool's result is over the limit of 1000 bytes"),
     ("os.write(fd, b'{\"ok\": true, \"result\": NaN}')\n", "protocol",
-     "the tool's reply is not JSON data: NaN is not a number in this language"),
+     "the tool's reply cannot be read: NaN is not a number in this language"),
     ("os.write(fd, b'{\"ok\": true, \"result\": ' + b'[' * 300 + b']' * 300 + b'}')\n", "protocol",
      "the tool's result is nested more than 200 levels deep"),
     ("os.write(fd, b'{\"ok\": true, \"result\": 1')\n", "protocol",
-     "the tool's reply is not JSON data: Expecting ',' delimiter: line 1 column 25 (char 24)"),
+     "the tool's reply cannot be read: Expecting ',' delimiter: line 1 column 25 (char 24)"),
     ("os.write(fd, b'{\"ok\": \"yes\"}')\n", "protocol", "the tool's process wrote a reply that is not this runner's"),
     ("os.write(fd, b'\\xff')\n", "protocol",
      "the tool's reply is not UTF-8 text: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"),
