@@ -206,6 +206,10 @@ def main() -> None:
     os.set_inheritable(fd, False)  # programs the tool starts must not hold the reply pipe open
     del sys.argv[1:]
     faulthandler.enable()  # a crash leaves the Python stack in the output tail
+    try:  # so that what the tool printed before a timeout or a crash is not lost in a buffer
+        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    except (AttributeError, ValueError):  # the stream was replaced, or is not a text stream
+        pass
     project = os.getcwd()
     # the project first, instead of the '' that -c puts there
     sys.path[:] = [project] + [p for p in sys.path if p not in ("", project)]

@@ -366,6 +366,7 @@ def test_a_crashing_child_is_a_protocol_error(tmp_path):
         """)
     error = failure(root, payload={"how": "exit"})
     assert (error.kind, error.message) == ("protocol", "the tool's process exited with status 3 before replying")
+    assert error.output_tail == "leaving\n"  # printed lines are not lost in a buffer
     error = failure(root, payload={"how": "segfault"})
     assert (error.kind, error.message) == ("protocol", "the tool's process was killed by SIGSEGV (signal 11) "
                                                        "before replying")
@@ -383,12 +384,14 @@ def test_a_timeout_kills_the_tool_and_its_children(tmp_path):
             child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
             with open({str(pids)!r}, "w") as f:
                 f.write(f"{{os.getpid()}} {{child.pid}}")
+            print("waiting")
             time.sleep(30)
         """)
     started = time.monotonic()
     error = failure(root, timeout_seconds=Decimal(1))  # the language's numbers are Decimal
     assert time.monotonic() - started < 30  # it returned instead of waiting for the sleep
     assert (error.kind, error.message) == ("timeout", "the tool did not finish within its time limit of 1 second")
+    assert error.output_tail == "waiting\n"
     tool_pid, grandchild_pid = map(int, pids.read_text().split())
     with pytest.raises(ProcessLookupError):  # ended and reaped: no zombie
         os.kill(tool_pid, 0)
