@@ -82,6 +82,8 @@ def run_python_tool(project_dir: Path, entry: str, payload: dict, *, timeout_sec
     """Run ``module.path:function`` (entry) from project_dir in a fresh Python process,
     calling function(payload) with payload as plain JSON data, and return the function's
     return value decoded from JSON with numbers as decimal.Decimal. Raises ToolRunError."""
+    if os.name != "posix":
+        raise ToolRunError("start", f"Python tools run only on POSIX systems (Linux, macOS), not on {sys.platform}")
     timeout = float(timeout_seconds)  # the language's numbers are Decimal
     max_bytes = int(max_result_bytes)
     if not 0 < timeout < float("inf"):
@@ -92,8 +94,6 @@ def run_python_tool(project_dir: Path, entry: str, payload: dict, *, timeout_sec
     if not (sep and function.isidentifier() and all(part.isidentifier() for part in module.split("."))):
         raise ToolRunError("import", f'the entry "{entry}" is not of the form "module.path:function"')
     project = Path(project_dir).absolute()
-    if os.name != "posix":
-        raise ToolRunError("start", f"Python tools run only on POSIX systems (Linux, macOS), not on {sys.platform}")
     if not project.is_dir():
         raise ToolRunError("start", f"the project folder {project} does not exist")
     request = _encode_request(entry, payload, max_bytes)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from n3lang.runtime import tool_runner
 from n3lang.runtime.tool_runner import OUTPUT_TAIL_BYTES, ToolRunError, python_for, run_python_tool
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="the tool runner needs POSIX")
@@ -454,3 +455,53 @@ def test_a_payload_that_is_not_json_data(tmp_path):
     error = failure(project(tmp_path, ""), payload={"s": {1, 2}})
     assert (error.kind, error.message) == ("protocol", "the payload is not JSON data: Object of type set is not "
                                                        "JSON serializable")
+
+
+# -- where the system offers less --------------------------------------------------------------
+
+@pytest.mark.parametrize("waitid", [True, False], ids=["older Linux", "macOS"])
+def test_without_pidfd_the_end_is_polled(tmp_path, monkeypatch, waitid):
+    """Linux before 5.3 has no pidfd, macOS neither pidfd nor waitid: the runner looks for the
+    child's end now and then."""
+    monkeypatch.setattr(tool_runner, "_pidfd", lambda pid: None)
+    if not waitid:
+        monkeypatch.delattr(os, "waitid", raising=False)
+    pids = tmp_path / "pids"
+    root = project(tmp_path, f"""
+        import subprocess, sys, time
+
+        def main(payload):
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+            with open({str(pids)!r}, "w") as f:
+                f.write(str(child.pid))
+            if payload["sleep"]:
+                time.sleep(30)
+            return "done"
+        """)
+    assert run(root, payload={"sleep": False}) == "done"  # a grandchild holds the output pipe
+    assert gone(int(pids.read_text()))
+    assert failure(root, payload={"sleep": True}, timeout_seconds=1).kind == "timeout"
+    assert gone(int(pids.read_text()))
+
+
+def test_without_process_groups_the_child_alone_is_killed(tmp_path, monkeypatch):
+    monkeypatch.delattr(os, "killpg")
+    pids = tmp_path / "pids"
+    root = project(tmp_path, f"""
+        import os, time
+
+        def main(payload):
+            with open({str(pids)!r}, "w") as f:
+                f.write(str(os.getpid()))
+            time.sleep(30)
+        """)
+    assert failure(root, timeout_seconds=1).kind == "timeout"
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pids.read_text()), 0)
+
+
+def test_other_systems_are_told_clearly(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "name", "nt")
+    error = failure(tmp_path)
+    assert (error.kind, error.message) == ("start", f"Python tools run only on POSIX systems (Linux, macOS), "
+                                                    f"not on {sys.platform}")
