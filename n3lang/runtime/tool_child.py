@@ -26,11 +26,13 @@ MAX_MESSAGE = 300  # characters of a message (one line) sent back
 
 
 class NotJson(Exception):
-    """A value in the result that JSON cannot hold; ``path`` is filled while unwinding."""
+    """A value in the result that JSON cannot hold; ``path`` is filled while unwinding.
+    ``exc_type`` is what json.dumps would raise: TypeError for a type, ValueError for a value."""
 
-    def __init__(self, problem: str) -> None:
+    def __init__(self, problem: str, exc_type: str = "ValueError") -> None:
         super().__init__(problem)
         self.problem = problem
+        self.exc_type = exc_type
         self.path: list[str] = []
 
 
@@ -103,6 +105,9 @@ def load(project: str, module_name: str, attr: str) -> object:
 
 
 def where(path: list[str]) -> str:
+    """``result["a"][1]``; a deep path keeps its ends (``result[0][0][0]...[0][0]``)."""
+    if len(path) > 8:
+        path = path[:4] + ["..."] + path[-3:]
     return "result" + "".join(path)
 
 
@@ -137,7 +142,7 @@ def check(value: object, depth: int, max_depth: int) -> bool:
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise NotJson(f"has the key {key!r} ({type(key).__name__}); JSON keys are text")
+                raise NotJson(f"has the key {key!r} ({type(key).__name__}); JSON keys are text", "TypeError")
             check_text(key, "has a key that is")
             try:
                 found = check(item, depth + 1, max_depth) or found
@@ -145,7 +150,7 @@ def check(value: object, depth: int, max_depth: int) -> bool:
                 exc.path.insert(0, f"[{json.dumps(key)}]")
                 raise
         return found
-    raise NotJson(f"is {a(type(value).__name__)}")
+    raise NotJson(f"is {a(type(value).__name__)}", "TypeError")
 
 
 def check_text(text: str, verb: str) -> None:
@@ -172,9 +177,10 @@ def encode_result(result: object, max_depth: int, max_bytes: int) -> str | dict:
         exact = check(result, 0, max_depth)
         text = encode_exact(result) if exact else json.dumps(result, allow_nan=False, separators=(",", ":"))
     except NotJson as exc:
-        return failure("protocol", f"the tool's result is not JSON data: {where(exc.path)} {exc.problem}")
+        return failure("exception", f"the tool's result is not JSON data: {where(exc.path)} {exc.problem}",
+                       exc.exc_type)
     except (ValueError, RecursionError) as exc:  # an int of over 4300 digits, say
-        return failure("protocol", f"the tool's result cannot be written as JSON: {exc}")
+        return failure("exception", f"the tool's result cannot be written as JSON: {exc}", type(exc).__name__)
     if len(text) > max_bytes:  # ASCII (json.dumps escapes the rest), so characters are bytes
         return failure("too_large", f"the tool's result is {len(text)} bytes as JSON, over the limit of "
                                     f"{max_bytes} bytes")
