@@ -77,27 +77,19 @@ def print_traceback(exc: BaseException, skip: int) -> None:
         pass
 
 
-def load(project: str, module_name: str, attr: str) -> object:
-    """The tool function, or a failure reply (a dict) saying why it cannot be loaded."""
+def load(module_name: str, attr: str) -> object:
+    """The tool function, or a failure reply (a dict) saying why it cannot be loaded. The
+    message is the exception's own text, as namel3ss gives it ("No module named 'x'")."""
     try:
         module = importlib.import_module(module_name)
-    except SyntaxError as exc:
-        where = os.path.relpath(exc.filename, project) if exc.filename else module_name
-        return failure("import", f"{where}, line {exc.lineno}: {exc.msg}", "SyntaxError")
-    except ModuleNotFoundError as exc:
-        missing = exc.name or ""
-        if missing and (module_name == missing or module_name.startswith(missing + ".")):
-            return failure("import", f'no module "{module_name}" in the project folder or the Python path',
-                           type(exc).__name__)
-        print_traceback(exc, 1)
-        return failure("import", f'importing "{module_name}" failed: {text_of(exc)}', type(exc).__name__)
-    except BaseException as exc:  # the module's own code raised (or called sys.exit) while importing
-        print_traceback(exc, 1)
-        return failure("import", f'importing "{module_name}" failed: {type(exc).__name__}: {text_of(exc)}',
-                       type(exc).__name__)
+    except BaseException as exc:  # the module's own code may raise anything, or call sys.exit
+        missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
+        if not (missing and (module_name == missing or module_name.startswith(missing + "."))):
+            print_traceback(exc, 1)  # not merely absent: where it failed goes to the output tail
+        return failure("import", text_of(exc), type(exc).__name__)
     function = getattr(module, attr, None)
     if function is None and not hasattr(module, attr):
-        return failure("import", f'module "{module_name}" has no function "{attr}"', "AttributeError")
+        return failure("import", f"module '{module_name}' has no attribute '{attr}'", "AttributeError")
     if not callable(function):
         return failure("import", f'"{module_name}:{attr}" is {a(type(function).__name__)}, not a function',
                        "TypeError")
@@ -187,10 +179,10 @@ def encode_result(result: object, max_depth: int, max_bytes: int) -> str | dict:
     return '{"ok":true,"result":' + text + "}"
 
 
-def run(request: dict, project: str) -> str | dict:
+def run(request: dict) -> str | dict:
     """Load and call the tool; the reply as JSON text or a failure dict."""
     module_name, _, attr = request["entry"].partition(":")
-    function = load(project, module_name, attr)
+    function = load(module_name, attr)
     if isinstance(function, dict):
         return function
     try:
@@ -224,7 +216,7 @@ def main() -> None:
     except ValueError as exc:  # an integer of over 4300 digits, for this Python
         reply = failure("protocol", f"the tool's Python cannot read the payload: {exc}")  # type: str | dict
     else:
-        reply = run(request, project)
+        reply = run(request)
     text = reply if isinstance(reply, str) else json.dumps(reply)
     for stream in (sys.stdout, sys.stderr):
         try:
