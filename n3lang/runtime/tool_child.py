@@ -14,13 +14,19 @@ the result are written exactly: a ``Decimal`` the tool returns keeps all its dig
 
 from __future__ import annotations
 
-import faulthandler
-import importlib
-import json
-import os
 import sys
-import traceback
-from decimal import Decimal
+
+# -c put the working folder (the project) first: the project's own json.py or decimal.py must
+# not replace the modules this file needs; main() puts the project back first for the tool
+if sys.path and sys.path[0] == "":
+    del sys.path[0]
+
+import faulthandler  # noqa: E402
+import importlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import traceback  # noqa: E402
+from decimal import Decimal  # noqa: E402
 
 MAX_MESSAGE = 300  # characters of a message (one line) sent back
 

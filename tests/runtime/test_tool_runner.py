@@ -135,6 +135,22 @@ def test_a_broken_venv_python_is_reported_not_skipped(tmp_path):
     assert error.message == f'cannot start Python "{venv_python}": No such file or directory'
 
 
+def test_project_modules_named_like_the_standard_library_do_not_break_the_runner(tmp_path):
+    root = project(tmp_path, """
+        from decimal import Decimal
+
+        def main(payload):
+            if payload["fail"]:
+                raise ValueError("failed")
+            return Decimal("1.5")
+        """)
+    for name in ("json", "decimal", "traceback", "faulthandler"):
+        (root / f"{name}.py").write_text("raise RuntimeError('the project shadows the standard library')\n")
+    assert run(root, payload={"fail": False}) == Decimal("1.5")
+    error = failure(root, payload={"fail": True})
+    assert (error.kind, error.message) == ("exception", "failed") and "Traceback" in error.output_tail
+
+
 def test_the_environment_reaches_the_tool_without_bytecode_writing(tmp_path, monkeypatch):
     monkeypatch.setenv("N3_TOOL_TEST_KEY", "secret-value")
     monkeypatch.setenv("PYTHONSAFEPATH", "1")
