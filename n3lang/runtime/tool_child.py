@@ -29,6 +29,13 @@ import traceback  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
 MAX_MESSAGE = 300  # characters of a message (one line) sent back
+# Python 3.11 refuses str() and int() of integers over 4300 digits; Decimal converts them
+# without that limit, so long integers go through it (the runner reads numbers as Decimal)
+LONG_INT_BITS = 13000  # about 3900 digits
+
+
+def read_int(text: str) -> int:
+    return int(text) if len(text) < 4000 else int(Decimal(text))
 
 
 class NotJson(Exception):
@@ -117,7 +124,7 @@ def check(value: object, depth: int, max_depth: int) -> bool:
         check_text(value, "is")
         return False
     if isinstance(value, int):
-        return False
+        return value.bit_length() > LONG_INT_BITS  # written by encode_exact
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise NotJson(f"is the float {value!r}, which JSON cannot hold")
@@ -162,6 +169,8 @@ def encode_exact(value: object) -> str:
     """JSON text of checked data holding Decimals, each written with all its digits."""
     if isinstance(value, Decimal):
         return str(value)  # finite: digits, an optional fraction and exponent, as JSON writes numbers
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > LONG_INT_BITS:
+        return str(Decimal(value))
     if isinstance(value, dict):
         return "{" + ",".join(json.dumps(k) + ":" + encode_exact(v) for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
@@ -218,8 +227,8 @@ def main() -> None:
     # the project first, instead of the '' that -c puts there
     sys.path[:] = [project] + [p for p in sys.path if p not in ("", project)]
     try:
-        request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-    except ValueError as exc:  # an integer of over 4300 digits, for this Python
+        request = json.loads(sys.stdin.buffer.read().decode("utf-8"), parse_int=read_int)
+    except ValueError as exc:  # not expected: the runner writes the request
         reply = failure("protocol", f"the tool's Python cannot read the payload: {exc}")  # type: str | dict
     else:
         reply = run(request)
