@@ -4,7 +4,7 @@ This file is not imported by n3lang: the runner passes its text to the app's own
 ``-c`` (that Python may be another version, without n3lang installed), so it uses only the
 standard library and no syntax newer than Python 3.7.
 
-Protocol: ``python -c <this file> <fd>`` with cwd the project folder. The request comes on
+Protocol: ``python -c <this file> <fd> <runner pid>`` with cwd the project folder. The request comes on
 stdin as one JSON object ``{"entry", "payload", "max_result_bytes", "max_depth"}``.
 The reply goes to the pipe ``fd``, never to stdout (what the tool prints goes to stdout and
 stderr, which the runner only keeps a tail of), as one JSON object:
@@ -214,8 +214,27 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+def die_with_parent(parent: int) -> None:
+    """On Linux, have the kernel kill this process when the runner's thread ends: the runner
+    kills the tool's group itself, except when it is killed first (SIGKILL, say)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) != 0:  # 1: PR_SET_PDEATHSIG
+            return
+    except Exception:  # no ctypes in this Python: best effort
+        return
+    if os.getppid() != parent:  # the runner was gone before the line above
+        os._exit(1)
+
+
 def main() -> None:
     fd = int(sys.argv[1])
+    die_with_parent(int(sys.argv[2]))
     os.set_inheritable(fd, False)  # programs the tool starts must not hold the reply pipe open
     del sys.argv[1:]
     faulthandler.enable()  # a crash leaves the Python stack in the output tail

@@ -139,7 +139,7 @@ class _Child:
         self.reply_fd, write_fd = os.pipe()
         try:
             self.proc = subprocess.Popen(
-                [python, "-c", _CHILD_SOURCE.read_text(encoding="utf-8"), str(write_fd)],
+                [python, "-c", _CHILD_SOURCE.read_text(encoding="utf-8"), str(write_fd), str(os.getpid())],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 cwd=project, env=_child_env(), pass_fds=(write_fd,), start_new_session=True,
             )

@@ -6,6 +6,7 @@ costs about a tenth of a second here)."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -434,10 +435,10 @@ def test_processes_a_tool_leaves_running_are_ended_with_it(tmp_path):
 # -- the parent's side of the protocol, against fake children --------------------------------
 
 def fake_python(tmp_path: Path, body: str) -> str:
-    """An executable standing in for Python: it gets ``-c SOURCE FD`` and runs ``body``
+    """An executable standing in for Python: it gets ``-c SOURCE FD PID`` and runs ``body``
     with ``fd`` (the reply pipe) bound."""
     path = tmp_path / "fake-python"
-    path.write_text(f"#!{sys.executable}\nimport os, sys\nfd = int(sys.argv[-1])\nsys.stdin.read()\n"
+    path.write_text(f"#!{sys.executable}\nimport os, sys\nfd = int(sys.argv[-2])\nsys.stdin.read()\n"
                     + textwrap.dedent(body))
     path.chmod(0o755)
     return str(path)
@@ -522,3 +523,29 @@ def test_other_systems_are_told_clearly(tmp_path, monkeypatch):
     error = failure(tmp_path)
     assert (error.kind, error.message) == ("start", f"Python tools run only on POSIX systems (Linux, macOS), "
                                                     f"not on {sys.platform}")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_tool_dies_with_a_runner_that_is_killed(tmp_path):
+    pids = tmp_path / "pids"
+    root = project(tmp_path, f"""
+        import os, time
+
+        def main(payload):
+            with open({str(pids)!r}, "w") as f:
+                f.write(str(os.getpid()))
+            time.sleep(30)
+        """)
+    code = ("from n3lang.runtime.tool_runner import run_python_tool\n"
+            f"run_python_tool({str(root)!r}, 'tools.tool:main', {{}}, timeout_seconds=60)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    runner = subprocess.Popen([sys.executable, "-c", code], env=env)
+    try:
+        for _ in range(400):  # until the tool has started
+            if pids.exists() and pids.read_text():
+                break
+            time.sleep(0.05)
+        runner.kill()  # SIGKILL: no finally of the runner runs
+    finally:
+        runner.wait()
+    assert gone(int(pids.read_text()))
