@@ -4,8 +4,8 @@ This file is not imported by n3lang: the runner passes its text to the app's own
 ``-c`` (that Python may be another version, without n3lang installed), so it uses only the
 standard library and no syntax newer than Python 3.7.
 
-Protocol: ``python -c <this file> <fd> <runner pid>`` with cwd the project folder. The request comes on
-stdin as one JSON object ``{"entry", "payload", "max_result_bytes", "max_depth"}``.
+Protocol: ``python -c <this file> <fd> <runner pid>`` with cwd the project folder. The
+request comes on stdin as one JSON object ``{"entry", "payload", "max_result_bytes", "max_depth"}``.
 The reply goes to the pipe ``fd``, never to stdout (what the tool prints goes to stdout and
 stderr, which the runner only keeps a tail of), as one JSON object:
 ``{"ok": true, "result": ...}`` or ``{"ok": false, "kind", "message", "exc_type"}``. Numbers in
@@ -186,7 +186,7 @@ def encode_result(result: object, max_depth: int, max_bytes: int) -> str | dict:
     except NotJson as exc:
         return failure("exception", f"the tool's result is not JSON data: {where(exc.path)} {exc.problem}",
                        exc.exc_type)
-    except (ValueError, RecursionError) as exc:  # an int of over 4300 digits, say
+    except (ValueError, RecursionError) as exc:  # not expected after check(): a recursion limit the tool lowered
         return failure("exception", f"the tool's result cannot be written as JSON: {exc}", type(exc).__name__)
     if len(text) > max_bytes:  # ASCII (json.dumps escapes the rest), so characters are bytes
         return failure("too_large", f"the tool's result is {len(text)} bytes as JSON, over the limit of "

@@ -53,8 +53,10 @@ _MAX_MESSAGE = 300
 class ToolRunError(Exception):
     """A Python tool run that did not give a result. ``kind`` says why (one of :data:`KINDS`):
     "start" (no Python, cannot spawn), "import" (module or function missing, not callable,
-    or its import failed), "exception" (the tool raised), "timeout", "too_large" (result over
-    the limit), "protocol" (the child died, or its result or reply is not JSON data)."""
+    or its import failed), "exception" (the tool raised, or returned something that is not
+    JSON data: exc_type TypeError or ValueError, as json.dumps would raise), "timeout",
+    "too_large" (result over the limit), "protocol" (the child died without a reply, or its
+    reply cannot be read: a number beyond the runtime's range, say)."""
 
     def __init__(self, kind: str, message: str, *, exc_type: str | None = None, output_tail: str = "") -> None:
         super().__init__(message)
