@@ -469,6 +469,12 @@ def test_a_child_that_lingers_after_its_reply_is_ended(tmp_path):
     assert run(project(tmp_path, ""), python=fake_python(tmp_path, body), timeout_seconds=20) == 5
 
 
+def test_a_python_that_ends_without_reading_its_request(tmp_path):
+    false = "/bin/false" if os.path.exists("/bin/false") else "/usr/bin/false"
+    error = failure(project(tmp_path, ""), python=false, payload={"text": "x" * 1_000_000})
+    assert (error.kind, error.message) == ("protocol", "the tool's process exited with status 1 before replying")
+
+
 def test_a_payload_that_is_not_json_data(tmp_path):
     error = failure(project(tmp_path, ""), payload={"s": {1, 2}})
     assert (error.kind, error.message) == ("protocol", "the payload is not JSON data: Object of type set is not "
@@ -549,3 +555,4 @@ def test_a_tool_dies_with_a_runner_that_is_killed(tmp_path):
     finally:
         runner.wait()
     assert gone(int(pids.read_text()))
+
