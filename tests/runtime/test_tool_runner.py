@@ -464,7 +464,8 @@ def test_replies_the_runner_refuses(tmp_path, body, kind, message):
     assert (error.kind, error.message) == (kind, message)
 
 
-def test_a_child_that_lingers_after_its_reply_is_ended(tmp_path):
+def test_a_child_that_lingers_after_its_reply_is_ended(tmp_path, monkeypatch):
+    monkeypatch.setattr(tool_runner, "_EXIT_GRACE", 0.2)
     body = "os.write(fd, b'{\"ok\": true, \"result\": 5}')\nos.close(fd)\nimport time\ntime.sleep(30)\n"
     assert run(project(tmp_path, ""), python=fake_python(tmp_path, body), timeout_seconds=20) == 5
 
@@ -492,19 +493,15 @@ def test_without_pidfd_the_end_is_polled(tmp_path, monkeypatch, waitid):
         monkeypatch.delattr(os, "waitid", raising=False)
     pids = tmp_path / "pids"
     root = project(tmp_path, f"""
-        import subprocess, sys, time
+        import subprocess, sys
 
         def main(payload):
             child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
             with open({str(pids)!r}, "w") as f:
                 f.write(str(child.pid))
-            if payload["sleep"]:
-                time.sleep(30)
             return "done"
         """)
-    assert run(root, payload={"sleep": False}) == "done"  # a grandchild holds the output pipe
-    assert gone(int(pids.read_text()))
-    assert failure(root, payload={"sleep": True}, timeout_seconds=1).kind == "timeout"
+    assert run(root) == "done"  # though a grandchild holds the output pipe
     assert gone(int(pids.read_text()))
 
 
