@@ -17,6 +17,7 @@ from n3lang import ast as A
 from n3lang.ast import Span
 from n3lang.diagnostics import DiagnosticError
 from n3lang.runtime import capabilities as caps
+from n3lang.runtime import tools
 from n3lang.runtime.errors import (
     ACCESS_ERROR,
     AI_ERROR,
@@ -35,6 +36,7 @@ from n3lang.runtime.errors import (
     SPEC_ERROR,
     STATE_ERROR,
     SURFACE_ERROR,
+    TOOL_BINDING_ERROR,
     TYPE_ERROR,
     GuardFailure,
     RuntimeFailure,
@@ -165,6 +167,8 @@ class Interpreter(Visitor):
                 self.identity.setdefault(fld.name, None)
         self.flows = {d.name: d for d in program.of_type(A.FlowDecl)}
         self.contracts = {d.name: d for d in program.of_type(A.ContractDecl)}
+        self.tools = {d.name: d for d in program.of_type(A.ToolDecl)}
+        self._tool_bindings: tuple | None = None  # (bindings or None,) once tools.yaml is read
         self.flow_stack: list[str] = []  # flows entered by `call flow`, innermost last
         self.steps = 0
         self.scope: dict[str, Any] = {}
@@ -792,6 +796,33 @@ class Interpreter(Visitor):
         self.scope[node.binding] = result["label"]
         self.last = result["label"]  # as namel3ss: the answer is the statement's value
         self.trace({"type": "ask_ai", "ai": node.ai, "model": model, "label": result["label"]})
+
+    # ---- §9 tools (runtime/tools.py: bindings, field checks, the process runner)
+    def visit_ToolCall(self, node: A.ToolCall) -> Any:
+        span = node.name_span if node.name_span != A.UNKNOWN else node.span
+        tool = self.tools.get(node.name)
+        if tool is None:  # the checker's error too; namel3ss's words
+            raise _fail(TOOL_BINDING_ERROR, f"Unknown tool '{node.name}'.", span,
+                        why="App does not define this tool.")
+        if self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot call tools", span)
+        payload = {arg.name: self.eval(arg.value) for arg in node.args}
+        event: dict[str, Any] = {"type": "tool_call", "tool": tool.name, "kind": tool.kind,
+                                 "purity": tool.purity}
+        try:
+            tools.require_kind(tool, self.capabilities, span)
+            project = Path(self.project_dir or Path(self.program.path).resolve().parent)
+            if self._tool_bindings is None:
+                self._tool_bindings = (tools.load_bindings(project),)
+            result = tools.call_python_tool(project, tool, payload, self._tool_bindings[0], event)
+        except tools.ToolProblem as problem:
+            self.trace({**event, "status": "error", "error": problem.what})
+            raise problem.at(span) from None
+        except RuntimeFailure as failure:
+            self.trace({**event, "status": "error", "error": failure.message})
+            raise
+        self.trace({**event, "status": "ok"})
+        return result
 
     # ---- §5 statements (added)
     def visit_LetBlock(self, node: A.LetBlock) -> None:
