@@ -494,7 +494,7 @@ def tool_phrase(text: str, pos: int, n: int) -> tuple[int, str] | None:
         m = _PHRASE_TOKENS.match(text, p, n)
         if m is None:
             return None  # end of line, a comment, a bad character: not a tool call
-        kind = m.lastgroup
+        kind = m.lastgroup or ""
         value = m[kind]
         if kind == "p":
             if value == ":":

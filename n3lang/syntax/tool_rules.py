@@ -88,7 +88,7 @@ class ToolRules:
         end = _tok_span(items[-1][1]) if items else _tok_span(head)
         return ("section", head, items, end)
 
-    def tool_decl(self, c):
+    def tool_decl(self, c: list) -> A.ToolDecl:
         tool_tok, name_tok = c[0], c[1]
         name = self._text(name_tok)
         kind: str | None = None
@@ -190,7 +190,7 @@ class ToolRules:
         v = value.span
         return A.ToolArg(name, value, Span(span.line, span.column, v.end_line, v.end_column))
 
-    def tool_call(self, c):
+    def tool_call(self, c: list) -> A.ToolCall:
         tok = c[0]
         args = tuple(a for a in c[1:] if type(a) is A.ToolArg)
         seen: set[str] = set()
