@@ -812,9 +812,13 @@ class Interpreter(Visitor):
         try:
             tools.require_kind(tool, self.capabilities, span)
             project = Path(self.project_dir or Path(self.program.path).resolve().parent)
-            if self._tool_bindings is None:
-                self._tool_bindings = (tools.load_bindings(project),)
-            result = tools.call_python_tool(project, tool, payload, self._tool_bindings[0], event)
+            if tool.kind == "file":
+                result = tools.call_file_tool(project, self.program.path, tool, payload)
+            else:
+                if self._tool_bindings is None:  # read once per run, when a python tool runs
+                    self._tool_bindings = (tools.load_bindings(project),)
+                result = tools.call_python_tool(project, tool, payload, self._tool_bindings[0],
+                                                event)
         except tools.ToolProblem as problem:
             self.trace({**event, "status": "error", "error": problem.what})
             raise problem.at(span) from None

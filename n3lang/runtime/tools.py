@@ -8,8 +8,9 @@ block after (namel3ss's schema_validate.py, word for word); the function itself 
 separate Python process (runtime/tool_runner.py). Every problem is a RuntimeFailure at the
 call, in namel3ss's words, catchable by ``try``.
 
-``http`` and ``file`` tools are declared and checked (capabilities included) but not run:
-calling one is a clear run-time error.
+``file`` tools read and write text files in the app's file scope (runtime/tool_files.py);
+``http`` tools are declared and checked (capabilities included) but not run: calling one is
+a clear run-time error.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from n3lang import ast as A
+from n3lang.runtime import tool_files
 from n3lang.runtime.errors import CAPABILITY_ERROR, TOOL_BINDING_ERROR, TOOL_ERROR, RuntimeFailure
 from n3lang.span import Span
 
@@ -330,6 +332,8 @@ def require_kind(tool: A.ToolDecl, capabilities: frozenset[str], span: Span) -> 
             why="Built-in backend capabilities are deny-by-default.",
             fix="Add the capability to the app capabilities block.",
             example=f"capabilities:\n  {needed}")
+    if tool.kind == "file":
+        return
     raise RuntimeFailure(
         TOOL_BINDING_ERROR, f'This runtime does not run {tool.kind} tools yet ("{tool.name}").',
         span,
@@ -389,6 +393,19 @@ def run_failure(tool: A.ToolDecl, exc: Any, timeout: float, limit_bytes: int) ->
                        "The tool process ended without returning a value: make sure the tool "
                        "returns instead of exiting, and does not close its standard streams.",
                        example)
+
+
+def call_file_tool(project_dir: Path, app_file: str, tool: A.ToolDecl, payload: dict) -> dict:
+    """Run a file tool (runtime/tool_files.py) with namel3ss's checks around it, in its
+    order: the declaration's fields, the input, the operation, the output."""
+    try:
+        tool_files.check_declaration(tool)
+        check_fields(tool, "input", payload)
+        result = tool_files.run_file_tool(project_dir, app_file, tool, payload)
+    except tool_files.FileToolProblem as p:
+        raise ToolProblem(p.code, p.what, p.why, p.fix, p.example) from None
+    check_fields(tool, "output", result)
+    return result
 
 
 def call_python_tool(project_dir: Path, tool: A.ToolDecl, payload: dict,

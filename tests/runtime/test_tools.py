@@ -285,17 +285,99 @@ def test_binding_timeout_ms_wins(tmp_path):
 
 
 @pytest.mark.parametrize("kind,capability", [("http", "http"), ("file", "files")])
-def test_http_and_file_tools_are_not_run(tmp_path, kind, capability):
+def test_without_the_capability_namel3ss_gate_fails_the_call(tmp_path, kind, capability):
     app = GREET_APP.format(extra="").replace("implemented using python", f"implemented using {kind}")
-    make_app(tmp_path, app.replace('spec is "1.0"\n', f'spec is "1.0"\n\ncapabilities:\n  {capability}\n'),
+    make_app(tmp_path, app, binding=None)
+    e = run(tmp_path).error
+    assert (e.code, e.span.line, e.span.column, e.message) == (
+        "runtime-capability-missing", 12, 12,
+        f'Capability "{capability}" is required for tool "greet someone".')
+
+
+def test_http_tools_are_not_run(tmp_path):
+    app = GREET_APP.format(extra="").replace("implemented using python", "implemented using http")
+    make_app(tmp_path, app.replace('spec is "1.0"\n', 'spec is "1.0"\n\ncapabilities:\n  http\n'),
              binding=None)
     e = run(tmp_path).error
     assert (e.code, e.span.line, e.span.column) == ("runtime-tool-binding", 15, 12)
-    assert e.message == f'This runtime does not run {kind} tools yet ("greet someone").'
-    make_app(tmp_path, app, binding=None)  # and without the capability, namel3ss's gate first
-    e = run(tmp_path).error
-    assert (e.code, e.message) == ("runtime-capability-missing",
-                                   f'Capability "{capability}" is required for tool "greet someone".')
+    assert e.message == 'This runtime does not run http tools yet ("greet someone").'
+
+
+FILE_APP = '''spec is "1.0"
+
+capabilities:
+  files
+
+tool "save note":
+  implemented using file
+  input:
+    operation is text
+    path is text
+    content is optional text
+  output:
+    ok is boolean
+    bytes is number
+
+tool "load note":
+  implemented using file
+  input:
+    operation is text
+    path is text
+  output:
+    content is text
+    bytes is number
+
+flow "demo":
+  let w is save note:
+    operation is "write"
+    path is input.path
+    content is "héllo"
+  let r is load note:
+    operation is "read"
+    path is input.path
+  return map:
+    w is w
+    r is r
+'''
+
+
+def test_file_tools_write_and_read_in_the_app_file_scope(tmp_path):
+    """As namel3ss (recorded with the oracle): the file lands in .namel3ss/files/appai/."""
+    make_app(tmp_path, FILE_APP, binding=None)
+    result = run(tmp_path, {"path": "notes/a.txt"})
+    assert result.ok, result.error
+    assert result.result == {"w": {"ok": True, "bytes": 6}, "r": {"content": "héllo", "bytes": 6}}
+    assert (tmp_path / ".namel3ss" / "files" / "appai" / "notes" / "a.txt").read_text("utf-8") == "héllo"
+
+
+@pytest.mark.parametrize("path,message", [
+    ("../x.txt", "File path must be relative to the app file scope"),
+    ("/etc/passwd", "File path must be relative to the app file scope"),
+    ("", "File path must be a non-empty string"),
+    ("out/x.txt", "File path must stay within the app file scope"),
+    ("link.txt", "File path must stay within the app file scope"),
+])
+def test_file_tools_stay_in_their_scope(tmp_path, path, message):
+    make_app(tmp_path, FILE_APP, binding=None)
+    scope = tmp_path / ".namel3ss" / "files" / "appai"
+    scope.mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (scope / "out").symlink_to(outside)
+    (scope / "link.txt").symlink_to(outside / "secret.txt")
+    (outside / "secret.txt").write_text("secret")
+    e = run(tmp_path, {"path": path}).error
+    assert (e.span.line, e.span.column, e.message) == (26, 12, message)
+    assert (outside / "secret.txt").read_text() == "secret"
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+
+
+def test_file_tool_read_of_a_missing_file(tmp_path):
+    app = FILE_APP.replace("  let w is save note:\n    operation is \"write\"\n    path is input.path\n"
+                           "    content is \"héllo\"\n", "  let w is 1\n")
+    make_app(tmp_path, app, binding=None)
+    e = run(tmp_path, {"path": "nothere.txt"}).error
+    assert (e.code, e.span.line, e.message) == ("runtime-tool-error", 27, "File does not exist")
 
 
 def test_n3_run_end_to_end(tmp_path):
