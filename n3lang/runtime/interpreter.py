@@ -9,6 +9,7 @@ the language's message and the span of the failing statement or expression; safe
 
 from __future__ import annotations
 
+import time
 from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from pathlib import Path
 from typing import Any, Callable
@@ -809,18 +810,24 @@ class Interpreter(Visitor):
         payload = {arg.name: self.eval(arg.value) for arg in node.args}
         event: dict[str, Any] = {"type": "tool_call", "tool": tool.name, "kind": tool.kind,
                                  "purity": tool.purity}
+        deadline = self.budget.deadline  # a tool never runs past the run's time limit
+        left = None if deadline is None else deadline - time.monotonic()
         try:
             tools.require_kind(tool, self.capabilities, span)
             project = Path(self.project_dir or Path(self.program.path).resolve().parent)
             if tool.kind == "file":
                 result = tools.call_file_tool(project, self.program.path, tool, payload)
+            elif tool.kind == "http":
+                result = tools.call_http_tool(tool, payload, left)
             else:
                 if self._tool_bindings is None:  # read once per run, when a python tool runs
                     self._tool_bindings = (tools.load_bindings(project),)
                 result = tools.call_python_tool(project, tool, payload, self._tool_bindings[0],
-                                                event)
+                                                event, left)
         except tools.ToolProblem as problem:
             self.trace({**event, "status": "error", "error": problem.what})
+            if deadline is not None and time.monotonic() >= deadline:
+                self.budget.check(self.steps, span)  # the run's time limit: not catchable
             raise problem.at(span) from None
         except RuntimeFailure as failure:
             self.trace({**event, "status": "error", "error": failure.message})

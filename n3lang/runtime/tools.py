@@ -8,9 +8,8 @@ block after (namel3ss's schema_validate.py, word for word); the function itself 
 separate Python process (runtime/tool_runner.py). Every problem is a RuntimeFailure at the
 call, in namel3ss's words, catchable by ``try``.
 
-``file`` tools read and write text files in the app's file scope (runtime/tool_files.py);
-``http`` tools are declared and checked (capabilities included) but not run: calling one is
-a clear run-time error.
+``file`` tools read and write text files in the app's file scope (runtime/tool_files.py),
+``http`` tools make one GET request (runtime/tool_http.py), each behind its capability.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from n3lang import ast as A
-from n3lang.runtime import tool_files
+from n3lang.runtime import tool_files, tool_http
 from n3lang.runtime.errors import CAPABILITY_ERROR, TOOL_BINDING_ERROR, TOOL_ERROR, RuntimeFailure
 from n3lang.span import Span
 
@@ -332,16 +331,6 @@ def require_kind(tool: A.ToolDecl, capabilities: frozenset[str], span: Span) -> 
             why="Built-in backend capabilities are deny-by-default.",
             fix="Add the capability to the app capabilities block.",
             example=f"capabilities:\n  {needed}")
-    if tool.kind == "file":
-        return
-    raise RuntimeFailure(
-        TOOL_BINDING_ERROR, f'This runtime does not run {tool.kind} tools yet ("{tool.name}").',
-        span,
-        why=f"`implemented using {tool.kind}` tools are declared and checked here, but only "
-            f"python tools run: namel3ss runs {tool.kind} tools itself.",
-        fix="Implement the tool in Python (`implemented using python`, bound in "
-            ".namel3ss/tools.yaml), or run the app with namel3ss.",
-        example=tool_example(tool.name))
 
 
 def timeout_of(tool: A.ToolDecl, binding: Binding) -> float:
@@ -408,10 +397,24 @@ def call_file_tool(project_dir: Path, app_file: str, tool: A.ToolDecl, payload: 
     return result
 
 
+def call_http_tool(tool: A.ToolDecl, payload: dict, max_seconds: float | None) -> dict:
+    """Run an http tool (runtime/tool_http.py) with namel3ss's checks around it."""
+    try:
+        tool_http.check_declaration(tool)
+        check_fields(tool, "input", payload)
+        result = tool_http.run_http_tool(tool, payload, max_seconds or float("inf"))
+    except tool_http.HttpToolProblem as p:
+        raise ToolProblem(p.code, p.what, p.why, p.fix, p.example) from None
+    check_fields(tool, "output", result)
+    return result
+
+
 def call_python_tool(project_dir: Path, tool: A.ToolDecl, payload: dict,
-                     bindings: dict[str, Binding] | None, trace: dict) -> Any:
+                     bindings: dict[str, Binding] | None, trace: dict,
+                     max_seconds: float | None = None) -> Any:
     """Run a python tool with a checked payload; return its checked answer. Fills ``trace``
-    (entry, timeout_ms) as it goes. Raises ToolProblem."""
+    (entry, timeout_ms) as it goes; ``max_seconds`` (what is left of the run's time limit)
+    caps the tool's timeout. Raises ToolProblem."""
     from n3lang.runtime import tool_runner  # the process runner: only when a tool runs
 
     binding = resolve_binding(project_dir, tool.name, bindings)
@@ -420,6 +423,8 @@ def call_python_tool(project_dir: Path, tool: A.ToolDecl, payload: dict,
     timeout = timeout_of(tool, binding)
     trace["entry"] = binding.entry
     trace["timeout_ms"] = int(timeout * 1000)
+    if max_seconds is not None:
+        timeout = max(min(timeout, max_seconds), 0.001)
     limit = 8 * 1024 * 1024
     try:
         result = tool_runner.run_python_tool(project_dir, binding.entry, payload,

@@ -9,6 +9,7 @@ among them); the column is the tool phrase's, as namel3ss reports it.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 
 from n3lang.cli.main import cli
 from n3lang.runtime import run_flow
+from n3lang.runtime.limits import Limits
 from n3lang.syntax import parse_source
 
 ECHO_APP = '''spec is "1.0"
@@ -294,13 +296,99 @@ def test_without_the_capability_namel3ss_gate_fails_the_call(tmp_path, kind, cap
         f'Capability "{capability}" is required for tool "greet someone".')
 
 
-def test_http_tools_are_not_run(tmp_path):
-    app = GREET_APP.format(extra="").replace("implemented using python", "implemented using http")
-    make_app(tmp_path, app.replace('spec is "1.0"\n', 'spec is "1.0"\n\ncapabilities:\n  http\n'),
-             binding=None)
-    e = run(tmp_path).error
-    assert (e.code, e.span.line, e.span.column) == ("runtime-tool-binding", 15, 12)
-    assert e.message == 'This runtime does not run http tools yet ("greet someone").'
+HTTP_APP = '''spec is "1.0"
+
+capabilities:
+  http
+
+tool "fetch page":
+  implemented using http
+  input:
+    url is text
+    headers is optional json
+  output:
+    status is number
+    body is text
+    json is json
+
+flow "demo":
+  let fetched is fetch page:
+    url is input.url
+    headers is map:
+      "X-Demo" is "yes"
+  return fetched
+'''
+
+
+@pytest.fixture
+def web():
+    """A web server on localhost: /data answers JSON (echoing the X-Demo header), /text plain
+    text, /redirect-SCHEME a redirect to SCHEME:///etc/passwd, anything else 404."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            if self.path.startswith("/redirect-"):
+                self.send_response(302)
+                self.send_header("Location", self.path[len("/redirect-"):] + ":///etc/passwd")
+                self.end_headers()
+                return
+            if self.path not in ("/data", "/text"):
+                self.send_error(404)
+                return
+            body = (json.dumps({"n": 1.5, "demo": self.headers.get("X-Demo")}) if self.path == "/data"
+                    else "plain words").encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_tool_get(tmp_path, web):
+    make_app(tmp_path, HTTP_APP, binding=None)
+    result = run(tmp_path, {"url": f"{web}/data"})
+    assert result.ok, result.error
+    assert result.result == {"status": 200, "body": '{"n": 1.5, "demo": "yes"}',
+                             "json": {"n": Decimal("1.5"), "demo": "yes"}}
+
+
+@pytest.mark.parametrize("path,message", [
+    ("/text", 'HTTP tool "fetch page" expected JSON output.'),
+    ("/missing", 'HTTP tool "fetch page" request failed: HTTP Error 404: Not Found'),
+    ("/redirect-file", 'HTTP tool "fetch page" request failed: HTTP Error 302: Found - Redirection '
+                       "to url 'file:///etc/passwd' is not allowed"),
+    ("/redirect-ftp", 'HTTP tool "fetch page" request failed: HTTP Error 302: redirect to a non-web '
+                      'address: ftp:///etc/passwd'),
+])
+def test_http_tool_failures(tmp_path, web, path, message):
+    make_app(tmp_path, HTTP_APP, binding=None)
+    e = run(tmp_path, {"url": f"{web}{path}"}).error
+    assert (e.code, e.span.line, e.span.column, e.message) == ("runtime-tool-error", 17, 18, message)
+
+
+def test_http_tool_fetches_web_addresses_only(tmp_path):
+    make_app(tmp_path, HTTP_APP, binding=None)
+    e = run(tmp_path, {"url": "file:///etc/passwd"}).error
+    assert e.message == "HTTP url must start with http:// or https://"
+
+
+def test_a_tool_never_runs_past_the_run_time_limit(tmp_path):
+    greet(tmp_path, "import time\n\ndef run(p):\n    time.sleep(30)\n")
+    source = (tmp_path / "app.ai").read_text()
+    program, _ = parse_source(source, str(tmp_path / "app.ai"))
+    result = run_flow(program, None, None, project_dir=tmp_path, limits=Limits(max_seconds=1))
+    assert (result.error.code, result.error.message) == ("runtime-limit", "Time limit exceeded (1 seconds).")
 
 
 FILE_APP = '''spec is "1.0"
