@@ -64,7 +64,7 @@ class ToolRules:
     # ------------------------------------------------------------------ declaration
     def phrase(self, c):
         """Words of a field name: (text, span)."""
-        text = " ".join(t.value for t in c)
+        text = " ".join(self._text(t) if t.type == "STRING" else t.value for t in c)
         first, last = c[0], c[-1]
         return text, Span(first.line, first.column, last.end_line, last.end_column)
 

@@ -212,3 +212,15 @@ def test_capabilities_declared_clear_the_error():
                         'tool "read it":\n  implemented using file\n  input:\n    path is text\n'
                         '  output:\n    body is text\nflow "f":\n  return 1\n')
     assert not [d for d in found if d.is_error]
+
+
+def test_quoted_field_names_are_phrases_too():
+    # namel3ss joins the values of a phrase's tokens: "full name" names `full name`
+    source = ('tool "greet someone":\n  implemented using python\n  input:\n    "full name" is text\n'
+              '  output:\n    message is text\nflow "f":\n  let r is greet someone:\n'
+              '    "full name" is "x"\n  return r\n')
+    program, found = parse_source('spec is "1.0"\n' + source)
+    assert not [d for d in found if d.is_error]
+    assert program.of_type(A.ToolDecl)[0].inputs[0].name == "full name"
+    assert program.of_type(A.FlowDecl)[0].body[0].value.args[0].name == "full name"
+    assert not check_program(program)
