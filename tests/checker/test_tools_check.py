@@ -224,3 +224,10 @@ def test_quoted_field_names_are_phrases_too():
     assert program.of_type(A.ToolDecl)[0].inputs[0].name == "full name"
     assert program.of_type(A.FlowDecl)[0].body[0].value.args[0].name == "full name"
     assert not check_program(program)
+
+
+@pytest.mark.parametrize("value", ['call tool "x":\n    a is 1', 'call "x"'])
+def test_old_tool_calls_get_namel3ss_message(value):
+    # recorded with the oracle: at the `call` word
+    assert first_error(f'flow "f":\n  let r is {value}\n  return r\n') == \
+        (3, 12, "Old tool syntax is no longer supported.")
