@@ -1379,8 +1379,7 @@ class Checker(Visitor):
 
     def visit_ToolCall(self, node: A.ToolCall) -> str:
         span = node.name_span if node.name_span != A.UNKNOWN else node.span
-        for arg in node.args:
-            self.visit(arg.value)
+        types = [self.visit(arg.value) for arg in node.args]
         if self.function is not None:  # namel3ss's words
             self.error(TOOL_IN_FUNCTION, "Functions cannot call tools", span)
         tool = self.tools.get(node.name)
@@ -1390,14 +1389,15 @@ class Checker(Visitor):
                        **({"fix": f"Did you mean{hint.partition('did you mean')[2]} Otherwise define "
                                   f"the tool locally or import it with a module alias."} if hint else {}))
             return "map"
-        self.check_tool_args(node, tool)
+        self.check_tool_args(node, tool, types)
         return "map"
 
-    def check_tool_args(self, node: A.ToolCall, tool: A.ToolDecl) -> None:
+    def check_tool_args(self, node: A.ToolCall, tool: A.ToolDecl, types: list) -> None:
         """The run-time input checks of namel3ss (schema_validate.py) that the code alone
-        decides: warnings, in its words, since the call fails only when it runs."""
+        decides (``types``: the static type of each field's value, or None): warnings, in
+        its words, since the call fails only when it runs."""
         fields = {f.name: f for f in tool.inputs}
-        for arg in node.args:
+        for arg, actual in zip(node.args, types):
             if arg.name not in fields:
                 hint = did_you_mean(arg.name, fields).partition("did you mean")[2]
                 self.error(TOOL_ARGUMENT,
@@ -1407,7 +1407,6 @@ class Checker(Visitor):
                            **({"fix": f"Did you mean{hint}"} if hint else {}))
                 continue
             expected = fields[arg.name].type
-            actual = self.static_type(arg.value)
             if actual is not None and actual not in _TOOL_TYPE_FITS[expected]:
                 self.error(TOOL_ARGUMENT, f'Tool input field "{arg.name}" must be {expected}.',
                            arg.value.span,
@@ -1420,21 +1419,6 @@ class Checker(Visitor):
                            f'Tool input for "{tool.name}" is missing required field "{f.name}".',
                            node.name_span,
                            why=f'The tool declares "{f.name}" as {f.type}.')
-
-    def static_type(self, expr: Any) -> str | None:
-        """The type of an expression the code alone fixes (a literal), else None."""
-        if isinstance(expr, A.Literal):
-            v = expr.value
-            if v is None:
-                return "null"
-            if isinstance(v, bool):
-                return "boolean"
-            return "number" if isinstance(v, Decimal) else "text"
-        if isinstance(expr, A.ListExpr):
-            return "list"
-        if isinstance(expr, A.MapExpr):
-            return "map"
-        return None
 
     def visit_Predict(self, node: A.Predict) -> str:
         span = node.model_span if node.model_span != A.UNKNOWN else node.span

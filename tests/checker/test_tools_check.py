@@ -189,6 +189,8 @@ def test_the_phrase_is_its_words():
 @pytest.mark.parametrize("lines,line,column,message", [
     ('    nme is "x"\n', 11, 5, 'Tool input for "greet someone" has unknown field "nme".'),
     ('    name is 3\n', 11, 13, 'Tool input field "name" must be text.'),
+    ('    name is 1 + 2\n', 11, 13, 'Tool input field "name" must be text.'),
+    ('    name is list:\n      1\n', 11, 13, 'Tool input field "name" must be text.'),
     ('    name is "x"\n    times is "2"\n', 12, 14, 'Tool input field "times" must be number.'),
     ('', 10, 12, 'Tool input for "greet someone" is missing required field "name".'),
 ])
