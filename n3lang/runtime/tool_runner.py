@@ -39,7 +39,9 @@ MAX_RESULT_DEPTH = 200
 DEFAULT_MAX_RESULT_BYTES = 8 * 1024 * 1024
 
 _CHILD_SOURCE = Path(__file__).with_name("tool_child.py")
-_ENVELOPE_BYTES = 64  # the reply's '{"ok":true,"result":' ... '}' around the result
+# room in the reply for '{"ok":true,"result":' ... '}' around the result, or for an error reply
+# (messages are bounded to 300 characters, each at most 12 bytes as JSON escapes)
+_ENVELOPE_BYTES = 8192
 _REPLY_KINDS = ("import", "exception", "too_large", "protocol")  # what the child may report
 _CHUNK = 64 * 1024
 _POLL_SECONDS = 0.05  # how often to look for the child's end where no pidfd tells it
@@ -51,8 +53,10 @@ _MAX_MESSAGE = 300
 class ToolRunError(Exception):
     """A Python tool run that did not give a result. ``kind`` says why (one of :data:`KINDS`):
     "start" (no Python, cannot spawn), "import" (module or function missing, not callable,
-    or its import failed), "exception" (the tool raised), "timeout", "too_large" (result over
-    the limit), "protocol" (the child died, or its result or reply is not JSON data)."""
+    or its import failed), "exception" (the tool raised, or returned something that is not
+    JSON data: exc_type TypeError or ValueError, as json.dumps would raise), "timeout",
+    "too_large" (result over the limit), "protocol" (the child died without a reply, or its
+    reply cannot be read: a number beyond the runtime's range, say)."""
 
     def __init__(self, kind: str, message: str, *, exc_type: str | None = None, output_tail: str = "") -> None:
         super().__init__(message)
@@ -80,23 +84,25 @@ def run_python_tool(project_dir: Path, entry: str, payload: dict, *, timeout_sec
     """Run ``module.path:function`` (entry) from project_dir in a fresh Python process,
     calling function(payload) with payload as plain JSON data, and return the function's
     return value decoded from JSON with numbers as decimal.Decimal. Raises ToolRunError."""
-    if not timeout_seconds > 0:
+    if os.name != "posix":
+        raise ToolRunError("start", f"Python tools run only on POSIX systems (Linux, macOS), not on {sys.platform}")
+    timeout = float(timeout_seconds)  # the language's numbers are Decimal
+    max_bytes = int(max_result_bytes)
+    if not 0 < timeout < float("inf"):
         raise ValueError(f"timeout_seconds must be positive, not {timeout_seconds!r}")
-    if max_result_bytes <= 0:
+    if max_bytes <= 0:
         raise ValueError(f"max_result_bytes must be positive, not {max_result_bytes!r}")
     module, sep, function = entry.partition(":")
     if not (sep and function.isidentifier() and all(part.isidentifier() for part in module.split("."))):
         raise ToolRunError("import", f'the entry "{entry}" is not of the form "module.path:function"')
     project = Path(project_dir).absolute()
-    if os.name != "posix":
-        raise ToolRunError("start", f"Python tools run only on POSIX systems (Linux, macOS), not on {sys.platform}")
     if not project.is_dir():
         raise ToolRunError("start", f"the project folder {project} does not exist")
-    request = _encode_request(entry, payload, max_result_bytes)
+    request = _encode_request(entry, payload, max_bytes)
     exe = python or python_for(project)
-    child = _Child(exe, project, request, timeout_seconds, max_result_bytes + _ENVELOPE_BYTES)
+    child = _Child(exe, project, request, timeout, max_bytes + _ENVELOPE_BYTES)
     child.run()
-    return child.outcome(timeout_seconds, max_result_bytes)
+    return child.outcome(timeout, max_bytes)
 
 
 def _encode_request(entry: str, payload: dict, max_result_bytes: int) -> bytes:
@@ -113,8 +119,9 @@ def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ in the user's project
     env.setdefault("PYTHONIOENCODING", "utf-8")  # the output tail is read as UTF-8
-    env.pop("PYTHONSAFEPATH", None)  # harmless with -c, but the project must lead sys.path
-    env.pop("PYTHONINSPECT", None)  # would leave the child waiting in an interactive prompt
+    env.pop("PYTHONSAFEPATH", None)  # the child puts the project first; the tool's own scripts
+    # and `python -c`s get the sys.path[0] they expect
+    env.pop("PYTHONINSPECT", None)  # would open an interactive prompt after the reply
     return env
 
 
@@ -134,7 +141,7 @@ class _Child:
         self.reply_fd, write_fd = os.pipe()
         try:
             self.proc = subprocess.Popen(
-                [python, "-c", _CHILD_SOURCE.read_text(encoding="utf-8"), str(write_fd)],
+                [python, "-c", _CHILD_SOURCE.read_text(encoding="utf-8"), str(write_fd), str(os.getpid())],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 cwd=project, env=_child_env(), pass_fds=(write_fd,), start_new_session=True,
             )
@@ -307,7 +314,9 @@ def _decode_reply(data: bytes, tail: str) -> dict[str, Any]:
         reply = values.parse_json_text(text)
     except json_limits.ERRORS as exc:
         problem, _ = json_limits.describe(exc, text)
-        raise ToolRunError("protocol", f"the tool's reply is not JSON data: {problem}", output_tail=tail) from None
+        # a number beyond the runtime's range, say (NaN and broken JSON only come from a child
+        # that is not tool_child.py)
+        raise ToolRunError("protocol", f"the tool's reply cannot be read: {problem}", output_tail=tail) from None
     if isinstance(reply, dict):
         if reply.get("ok") is True and set(reply) == {"ok", "result"}:
             return reply
