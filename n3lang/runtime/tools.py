@@ -318,6 +318,14 @@ def require_kind(tool: A.ToolDecl, capabilities: frozenset[str], span: Span) -> 
     if tool.kind == "python":
         return
     needed = KIND_CAPABILITY.get(tool.kind)
+    if tool.kind == "node":
+        raise RuntimeFailure(
+            TOOL_BINDING_ERROR, f'This runtime does not run node tools ("{tool.name}").', span,
+            why="namel3ss runs `implemented using node` tools with Node.js; this runtime runs "
+                "python, http and file tools.",
+            fix="Implement the tool in Python (`implemented using python`, bound in "
+                ".namel3ss/tools.yaml), or run the app with namel3ss.",
+            example=tool_example(tool.name))
     if needed is None:
         raise RuntimeFailure(
             TOOL_BINDING_ERROR, f'Tool "{tool.name}" has unsupported kind "{tool.kind}".', span,

@@ -475,3 +475,14 @@ def test_n3_run_end_to_end(tmp_path):
                                    json.dumps({"payload": {"message": "hi"}})], catch_exceptions=False)
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout) == {"result": {"payload": {"message": "hi"}}}  # the tool's print is not output
+
+
+@pytest.mark.parametrize("kind,message", [
+    ("node", 'This runtime does not run node tools ("greet someone").'),
+    ("banana", 'Tool "greet someone" has unsupported kind "banana".'),
+])
+def test_kinds_this_runtime_does_not_run(tmp_path, kind, message):
+    app = GREET_APP.format(extra="").replace("implemented using python", f"implemented using {kind}")
+    make_app(tmp_path, app, binding=None)
+    e = run(tmp_path).error
+    assert (e.code, e.span.line, e.span.column, e.message) == ("runtime-tool-binding", 12, 12, message)
