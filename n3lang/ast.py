@@ -186,6 +186,26 @@ class CallFlow:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolArg:
+    """One ``field phrase is EXPR`` line of a tool call: name (the phrase), value."""
+
+    name: str
+    value: "Expr"
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """§9 a tool called by its phrase (``let r is greet someone:`` + argument lines): name,
+    args, name_span (the phrase)."""
+
+    name: str
+    args: tuple[ToolArg, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Predict:
     """``predict "model[@version]" with EXPR`` (extension): model, input, model_span."""
 
@@ -248,7 +268,7 @@ def position(node) -> Span:
 Expr = Union[
     Literal, ListExpr, MapExpr, Name, Attribute, Index, Unary, Binary, Compare, BoolOp, Not,
     BuiltinCall, CallFunction, Predict, ListMap, ListFilter, ListReduce, CallBuiltin,
-    CallFlow,
+    CallFlow, ToolCall,
 ]
 
 
@@ -618,6 +638,33 @@ class ContractDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolField:
+    """One field of a tool's input: or output: block: name (a phrase), type (text, number,
+    boolean or json, aliases resolved), required (False when ``is optional``)."""
+
+    name: str
+    type: str
+    required: bool = True
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDecl:
+    """§9 ``tool "name":``: name, kind (``implemented using``: python, http, file, ...),
+    purity ("pure" or "impure"), timeout_seconds (None: the default), inputs, outputs,
+    name_span."""
+
+    name: str
+    kind: str
+    purity: str
+    timeout_seconds: int | None
+    inputs: tuple[ToolField, ...]
+    outputs: tuple[ToolField, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Setting:
     """One ``key is EXPR`` line of an ai or model block: key, value."""
 
@@ -671,7 +718,7 @@ class SurfaceDecl:
 
 
 Decl = Union[SpecDecl, CapabilitiesDecl, RecordDecl, FlowDecl, FunctionDecl, AIDecl, ModelDecl,
-             SurfaceDecl, IdentityDecl, ContractDecl]
+             SurfaceDecl, IdentityDecl, ContractDecl, ToolDecl]
 
 
 @dataclass(frozen=True, slots=True)

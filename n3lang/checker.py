@@ -417,6 +417,42 @@ AI_WITHOUT_MODEL = register(
     fix="Add a `model is \"<name>\"` line naming a model declared in the app or registered by `n3 train`.",
     example='ai "support":\n  model is "supportbot.faq_model_v2"',
 )
+# ---- §9 tools
+UNKNOWN_TOOL = register(
+    "unknown-tool",
+    why="App does not define this tool.",
+    fix="Define the tool locally or import it with a module alias.",
+    example='use "inventory" as inv',
+)
+DUPLICATE_TOOL = register(
+    "duplicate-tool",
+    why="A tool is called by its name; two declarations with one name would be ambiguous.",
+    fix="Rename or remove one of the tool declarations.",
+    example='tool "greet someone":\n  implemented using python\n  input:\n    name is text\n'
+            '  output:\n    message is text',
+)
+TOOL_CAPABILITY = register(
+    "tool-capability-missing",
+    why="Apps must explicitly enable built-in backend capabilities: an http tool needs `http`, "
+        "a file tool needs `files`.",
+    fix="Add a capabilities block that lists the missing entries.",
+    example="capabilities:\n  http",
+)
+TOOL_IN_FUNCTION = register(
+    "tool-in-function",
+    why="Functions are pure and deterministic: they may not call tools; only flows may.",
+    fix="Call the tool in the flow and pass its result to the function as an input.",
+    example='flow "report":\n  let data is get data:\n    web address is input.url\n'
+            '  return call function "summary":\n    data is data',
+)
+TOOL_ARGUMENT = register(
+    "tool-argument",
+    why="A tool call's fields are checked against the tool's input: block when the call runs "
+        "(unknown fields, missing required fields, wrong types); this call fails whenever it runs.",
+    fix="Give exactly the declared input fields, each with a value of its declared type.",
+    example='let r is greet someone:\n  name is "Ada"',
+    severity=WARNING,  # namel3ss loads the app and fails at the call (LANGUAGE.md §8)
+)
 
 CHECK_CODES = (
     MISSING_SPEC, DUPLICATE_SPEC, UNSUPPORTED_SPEC, UNKNOWN_CAPABILITY, DUPLICATE_CAPABILITY,
@@ -430,8 +466,16 @@ CHECK_CODES = (
     AI_IN_FUNCTION, AI_WITHOUT_MODEL, DUPLICATE_ASSIGNMENT, DEPRECATED_MODEL, FUNCTION_OUTPUT,
     UNTRAINED_AI_MODEL, CONDITION_NOT_BOOLEAN, TYPE_MISMATCH, DIVISION_BY_ZERO, BAD_LOOP_COUNT,
     UNKNOWN_FLOW, SURFACE_NOT_SERVED, DUPLICATE_CONTRACT, CALL_FLOW_WITHOUT_CONTRACT,
-    FLOW_CALL_CYCLE, PURE_FLOW_CALLS_EFFECTFUL,
+    FLOW_CALL_CYCLE, PURE_FLOW_CALLS_EFFECTFUL, UNKNOWN_TOOL, DUPLICATE_TOOL, TOOL_CAPABILITY,
+    TOOL_IN_FUNCTION, TOOL_ARGUMENT,
 )
+
+#: §9 the capability each built-in tool kind needs (namel3ss's program_capabilities.py).
+TOOL_CAPABILITIES = {"http": "http", "file": "files"}
+#: The static types (Checker.static_type) a tool field's type accepts.
+_TOOL_TYPE_FITS = {"text": ("text",), "number": ("number",), "boolean": ("boolean",),
+                   "json": ("list", "map")}
+
 
 # --------------------------------------------------------------------------- helpers
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
@@ -517,6 +561,7 @@ class Checker(Visitor):
         self.models: dict[str, A.ModelDecl] = {}
         self.flows: dict[str, A.FlowDecl] = {}
         self.contracts: dict[str, A.ContractDecl] = {}
+        self.tools: dict[str, A.ToolDecl] = {}
         self.flow_calls: dict[str, list[A.CallFlow]] = {}
         self.has_training = False
         self.surface_kinds: set[str] = set()  # app-surface kinds already noted (§10)
@@ -647,6 +692,15 @@ class Checker(Visitor):
                                 f"declared on line {first.span.line}.",
                         )
                     break
+        for tool in program.of_type(A.ToolDecl):
+            if tool.name in self.tools:  # namel3ss's words, at the second declaration
+                self.error(DUPLICATE_TOOL, f"Duplicate tool declaration '{tool.name}'",
+                           A.Span(tool.span.line, tool.span.column, tool.name_span.end_line,
+                                  tool.name_span.end_column),
+                           why=f"Each tool has one declaration; '{tool.name}' is first declared "
+                               f"on line {self.tools[tool.name].span.line}.")
+            else:
+                self.tools[tool.name] = tool
         for contract in program.of_type(A.ContractDecl):
             if contract.name in self.contracts:
                 self.error(  # namel3ss's words
@@ -1315,6 +1369,60 @@ class Checker(Visitor):
                                    f"without `optional`, and the call does not give it.")
         for arg in node.args:
             self.visit(arg.value)
+
+    # ---- §9 tools
+    def visit_ToolDecl(self, node: A.ToolDecl) -> None:
+        needed = TOOL_CAPABILITIES.get(node.kind)
+        if needed is not None and needed not in self.program.capabilities:
+            self.error(  # namel3ss's words (it names no place: here, the declaration)
+                TOOL_CAPABILITY, f"Missing capabilities: {needed}.",
+                A.Span(node.span.line, node.span.column, node.name_span.end_line,
+                       node.name_span.end_column),
+                example=f"capabilities:\n  {needed}",
+            )
+
+    def visit_ToolCall(self, node: A.ToolCall) -> str:
+        span = node.name_span if node.name_span != A.UNKNOWN else node.span
+        types = [self.visit(arg.value) for arg in node.args]
+        if self.function is not None:  # namel3ss's words
+            self.error(TOOL_IN_FUNCTION, "Functions cannot call tools", span)
+        tool = self.tools.get(node.name)
+        if tool is None:
+            hint = did_you_mean(node.name, self.tools)
+            self.error(UNKNOWN_TOOL, f"Unknown tool '{node.name}'.", span,
+                       **({"fix": f"Did you mean{hint.partition('did you mean')[2]} Otherwise define "
+                                  f"the tool locally or import it with a module alias."} if hint else {}))
+            return "map"
+        self.check_tool_args(node, tool, types)
+        return "map"
+
+    def check_tool_args(self, node: A.ToolCall, tool: A.ToolDecl, types: list) -> None:
+        """The run-time input checks of namel3ss (schema_validate.py) that the code alone
+        decides (``types``: the static type of each field's value, or None): warnings, in
+        its words, since the call fails only when it runs."""
+        fields = {f.name: f for f in tool.inputs}
+        for arg, actual in zip(node.args, types):
+            if arg.name not in fields:
+                hint = did_you_mean(arg.name, fields).partition("did you mean")[2]
+                self.error(TOOL_ARGUMENT,
+                           f'Tool input for "{tool.name}" has unknown field "{arg.name}".',
+                           arg.span, why=f'The tool "{tool.name}" declares no input field '
+                                         f'"{arg.name}".',
+                           **({"fix": f"Did you mean{hint}"} if hint else {}))
+                continue
+            expected = fields[arg.name].type
+            if actual is not None and actual not in _TOOL_TYPE_FITS[expected]:
+                self.error(TOOL_ARGUMENT, f'Tool input field "{arg.name}" must be {expected}.',
+                           arg.value.span,
+                           why=f"The value is {'object' if actual == 'map' else actual}, but the "
+                               f"tool declares {expected}.")
+        given = {arg.name for arg in node.args}
+        for f in tool.inputs:
+            if f.required and f.name not in given:
+                self.error(TOOL_ARGUMENT,
+                           f'Tool input for "{tool.name}" is missing required field "{f.name}".',
+                           node.name_span,
+                           why=f'The tool declares "{f.name}" as {f.type}.')
 
     def visit_Predict(self, node: A.Predict) -> str:
         span = node.model_span if node.model_span != A.UNKNOWN else node.span

@@ -104,6 +104,11 @@ CODES: dict[str, tuple[str, str]] = {
     "bad-loop-count": ("check", "A loop count or limit that is not a suitable whole number."),
     "ai-in-function": ("check", "A function calls an ai."),
     "ai-without-model": ("check", "An ai block without `model is \"...\"`."),
+    "unknown-tool": ("check", "A tool call whose phrase names no declared tool."),
+    "duplicate-tool": ("check", "Two tool declarations with one name."),
+    "tool-capability-missing": ("check", "An http or file tool without the http or files capability."),
+    "tool-in-function": ("check", "A function calls a tool."),
+    "tool-argument": ("check", "A tool call's fields that do not match the tool's input: block."),
     # runtime
     "runtime-error": ("runtime", "The running flow did something the language does not allow."),
     "runtime-type-error": ("runtime", "An operation received a value of the wrong type."),
@@ -124,6 +129,8 @@ CODES: dict[str, tuple[str, str]] = {
     "runtime-flow-error": ("runtime", "`n3 run` cannot tell which flow to run."),
     "runtime-input-error": ("runtime", "The flow input is not a JSON document."),
     "runtime-state-error": ("runtime", "The state file cannot be opened as this runtime's SQLite store."),
+    "runtime-tool-error": ("runtime", "A tool call that failed: bad input or output, the tool raised, timed out or answered badly."),
+    "runtime-tool-binding": ("runtime", "A tool with no usable binding in .namel3ss/tools.yaml, or a tool kind this runtime cannot run."),
     "runtime-surface-error": ("runtime", "A statement needs the app surface (agents, jobs, themes), which this runtime does not serve."),
     # training
     "training-capability-missing": ("training", "`n3 train` on an app without the `training` capability."),

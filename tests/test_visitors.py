@@ -31,6 +31,8 @@ PARTS = {
     "Param": "a function input or output, walked by visit_FunctionDecl / visit_CallFunction",
     "SurfaceRef": "a flow or record named by a SurfaceDecl, checked by visit_SurfaceDecl",
     "Setting": "one line of an ai or model block, walked by visit_AIDecl / visit_ModelDecl",
+    "ToolField": "one field of a ToolDecl: runtime.tools.check_fields reads it",
+    "ToolArg": "one field line of a ToolCall, walked by visit_ToolCall",
 }
 
 # Declarations: the checker visits them; the interpreter collects them in __init__ (records,
@@ -47,6 +49,7 @@ DECLARATIONS = {
     "IdentityDecl": "Interpreter.__init__ fills its fields, Interpreter.run checks the identity",
     "SurfaceDecl": "the app surface (LANGUAGE.md §10) is accepted and checked, never served",
     "ContractDecl": "collected into Interpreter.contracts, used by visit_CallFlow",
+    "ToolDecl": "collected into Interpreter.tools, run by visit_ToolCall (runtime/tools.py)",
 }
 
 

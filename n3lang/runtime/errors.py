@@ -138,6 +138,23 @@ SURFACE_ERROR = register(
     example='try:\n  run agent "planner" with input: goal as plan\nwith catch err:\n  let plan is "none"',
 )
 
+TOOL_ERROR = register(
+    "runtime-tool-error",
+    why="A tool call failed: its fields did not match the tool's input: block, the tool raised "
+        "an error, ran past its timeout, or answered with something its output: block does "
+        "not allow.",
+    fix="Read the message: fix the call's fields, or the tool's code under tools/, or raise "
+        "its `timeout_seconds`. Wrap the call in `try` to go on without it.",
+    example='try:\n  let r is greet someone:\n    name is "Ada"\nwith catch err:\n  let r is "none"',
+)
+TOOL_BINDING_ERROR = register(
+    "runtime-tool-binding",
+    why="A python tool runs the function its binding in .namel3ss/tools.yaml names (or "
+        "tools/<tool_name>.py when there is no tools.yaml); this tool has no usable binding, "
+        "or is of a kind this runtime does not run.",
+    fix="Bind the tool to a function under tools/ in .namel3ss/tools.yaml.",
+    example='tools:\n  "greet someone":\n    kind: "python"\n    entry: "tools.greet:run"',
+)
 
 class RuntimeFailure(Exception):
     """A runtime error in the program, catchable by ``try``/``with catch``."""

@@ -9,6 +9,7 @@ the language's message and the span of the failing statement or expression; safe
 
 from __future__ import annotations
 
+import time
 from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from pathlib import Path
 from typing import Any, Callable
@@ -17,6 +18,7 @@ from n3lang import ast as A
 from n3lang.ast import Span
 from n3lang.diagnostics import DiagnosticError
 from n3lang.runtime import capabilities as caps
+from n3lang.runtime import tools
 from n3lang.runtime.errors import (
     ACCESS_ERROR,
     AI_ERROR,
@@ -35,6 +37,7 @@ from n3lang.runtime.errors import (
     SPEC_ERROR,
     STATE_ERROR,
     SURFACE_ERROR,
+    TOOL_BINDING_ERROR,
     TYPE_ERROR,
     GuardFailure,
     RuntimeFailure,
@@ -165,6 +168,8 @@ class Interpreter(Visitor):
                 self.identity.setdefault(fld.name, None)
         self.flows = {d.name: d for d in program.of_type(A.FlowDecl)}
         self.contracts = {d.name: d for d in program.of_type(A.ContractDecl)}
+        self.tools = {d.name: d for d in program.of_type(A.ToolDecl)}
+        self._tool_bindings: tuple | None = None  # (bindings or None,) once tools.yaml is read
         self.flow_stack: list[str] = []  # flows entered by `call flow`, innermost last
         self.steps = 0
         self.scope: dict[str, Any] = {}
@@ -809,6 +814,43 @@ class Interpreter(Visitor):
         self.scope[node.binding] = result["label"]
         self.last = result["label"]  # as namel3ss: the answer is the statement's value
         self.trace({"type": "ask_ai", "ai": node.ai, "model": model, "label": result["label"]})
+
+    # ---- §9 tools (runtime/tools.py: bindings, field checks, the process runner)
+    def visit_ToolCall(self, node: A.ToolCall) -> Any:
+        span = node.name_span if node.name_span != A.UNKNOWN else node.span
+        tool = self.tools.get(node.name)
+        if tool is None:  # the checker's error too; namel3ss's words
+            raise _fail(TOOL_BINDING_ERROR, f"Unknown tool '{node.name}'.", span,
+                        why="App does not define this tool.")
+        if self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot call tools", span)
+        payload = {arg.name: self.eval(arg.value) for arg in node.args}
+        event: dict[str, Any] = {"type": "tool_call", "tool": tool.name, "kind": tool.kind,
+                                 "purity": tool.purity}
+        deadline = self.budget.deadline  # a tool never runs past the run's time limit
+        left = None if deadline is None else deadline - time.monotonic()
+        try:
+            tools.require_kind(tool, self.capabilities, span)
+            project = Path(self.project_dir or Path(self.program.path).resolve().parent)
+            if tool.kind == "file":
+                result = tools.call_file_tool(project, self.program.path, tool, payload)
+            elif tool.kind == "http":
+                result = tools.call_http_tool(tool, payload, left)
+            else:
+                if self._tool_bindings is None:  # read once per run, when a python tool runs
+                    self._tool_bindings = (tools.load_bindings(project),)
+                result = tools.call_python_tool(project, tool, payload, self._tool_bindings[0],
+                                                event, left)
+        except tools.ToolProblem as problem:
+            self.trace({**event, "status": "error", "error": problem.what})
+            if deadline is not None and time.monotonic() >= deadline:
+                self.budget.check(self.steps, span)  # the run's time limit: not catchable
+            raise problem.at(span) from None
+        except RuntimeFailure as failure:
+            self.trace({**event, "status": "error", "error": failure.message})
+            raise
+        self.trace({**event, "status": "ok"})
+        return result
 
     # ---- §5 statements (added)
     def visit_LetBlock(self, node: A.LetBlock) -> None:

@@ -207,6 +207,25 @@ class Driver:
                             pos = stop
                             restart = True
                             break
+                        if (last is not None and last.type in _TOOL_AFTER
+                                and "TOOL_CALL" in states[stack[-1]]):
+                            # §9 `let r is get data from a web address:`: the phrase up to
+                            # the ':' is one token when the line reads as a tool call.
+                            found = tool_phrase(text, m.start(1), n)
+                            if found is not None:
+                                stop, phrase = found
+                                col = m.start(1) - line_start + 1
+                                tok = Tok("TOOL_CALL", phrase, line, col, line,
+                                          stop - line_start + 1)
+                                if line_first is None:  # pragma: no cover - after `is`/`=`
+                                    line_first = tok
+                                line_tokens += 1
+                                prev = last
+                                last = tok
+                                feed("TOOL_CALL", tok)
+                                pos = stop
+                                restart = True
+                                break
                         ttype = keyword_of.get(value)
                         if value in _EACH_WORDS and _EACH_WORDS[value] in states[stack[-1]] \
                                 and _with_follows(text, stop, n):
@@ -453,6 +472,67 @@ def surface_refs(text: str, line: int, column: int) -> list[tuple[str, str, Span
         col = a - line_start + 1
         found.append((kind, text[a:b], Span(line, col, line, col + (b - a))))
     return found
+
+
+# ---- §9 tool calls: `let r is PHRASE:` (namel3ss's looks_like_tool_call).
+_TOOL_AFTER = frozenset(("IS", "EQUALS"))
+_PHRASE_TOKENS = re.compile(
+    r"""[ ]*(?:(?P<w>[^\W\d]\w*)|(?P<n>[0-9]+(?:\.[0-9]+)?)|(?P<s>"(?:[^"\\\r\n]|\\[^\r\n])*"|'(?:[^'\\\r\n]|\\[^\r\n])*')|(?P<b>`[^`\r\n]+`)|(?P<p>\*\*|[-+*/%()\[\]{}.,:<>|=]))""")
+
+
+def tool_phrase(text: str, pos: int, n: int) -> tuple[int, str] | None:
+    """If the rest of the line from ``pos`` (a word) reads as a tool call the way namel3ss
+    decides (looks_like_tool_call: a ':' later on the line, unless the value starts like
+    `ask`, `call`, `list:`/`list of`/`list length`, `map:`/`map get`, or a map/filter/reduce
+    block; and `predict`, ours), return (end of the phrase's last token, the phrase), else
+    None. The phrase is its words joined by single spaces, a '.' gluing its neighbours, as
+    namel3ss's _phrase_text."""
+    words: list[tuple[str, str]] = []
+    end = pos
+    p = pos
+    while True:
+        m = _PHRASE_TOKENS.match(text, p, n)
+        if m is None:
+            return None  # end of line, a comment, a bad character: not a tool call
+        kind = m.lastgroup or ""
+        value = m[kind]
+        if kind == "p":
+            if value == ":":
+                break
+            if value != ".":
+                # namel3ss's phrase reader stops at other punctuation ("Expected tool
+                # name"); here the line is read as an ordinary expression instead.
+                return None
+        words.append((kind, value))
+        end = m.end()
+        p = end
+    first = words[0][1]
+    following = words[1][1] if len(words) > 1 else ":"
+    if first in ("ask", "call", "predict"):
+        return None
+    if first == "list" and following in (":", "of", "length", "append", "get"):
+        return None
+    if first == "map" and following in (":", "get", "set", "keys"):
+        return None
+    if first in _EACH_WORDS and _with_follows(text, pos + len(first), n):
+        return None
+    parts: list[str] = []
+    for kind, value in words:
+        if kind in ("s", "b"):
+            value = value[1:-1]
+        if value == ".":
+            if parts:
+                parts[-1] += "."
+            else:
+                parts.append(".")
+            continue
+        if not value:
+            continue
+        if parts and parts[-1].endswith("."):
+            parts[-1] += value
+        else:
+            parts.append(value)
+    return end, " ".join(parts)
 
 
 # ---- §6 expressions (added): `map/filter/reduce XS with item as n:` collection blocks.

@@ -130,6 +130,10 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
         and KEYWORD_OF_WORD.get(prev.value) in expected
     ):
         return f"Expected a name before '{prev.value}'", _token_span(prev)
+    if prev is not None and prev.type == "CALL" and "FUNCTION" in expected \
+            and token.value != "pipeline":  # `call pipeline` is namel3ss's, not old syntax
+        # §9 namel3ss's words for `call tool "x"` and other calls that are not function/flow
+        return "Old tool syntax is no longer supported.", _token_span(prev)
     statement = _statement_message(kind, expected, prev, header_tok, at_end)
     if statement is not None:
         return statement, span

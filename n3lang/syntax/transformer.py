@@ -24,6 +24,7 @@ from n3lang.syntax.errors import (
     UNSUPPORTED_ESCAPE,
 )
 from n3lang.syntax.lexer import Tok, surface_refs
+from n3lang.syntax.tool_rules import ToolRules
 from n3lang.syntax.words import RESERVED_WORDS, VALUE_WORDS
 from n3lang.vocabulary import LIST_BUILTINS
 
@@ -215,7 +216,7 @@ def _binary(op: str):
     build.__name__ = f"binary_{op}"
     return build
 
-class AstBuilder:
+class AstBuilder(ToolRules):
     """One method per rule; see the module docstring."""
 
     def __init__(self) -> None:

@@ -17,7 +17,11 @@ from the documented stream shape (grammar/n3.lark, header comment):
   - ``MAP_EACH``/``FILTER``/``REDUCE`` for map/filter/reduce where the row has them and the
     word ``with`` follows on the line outside brackets;
   - ``SURFACE`` (LANGUAGE.md §10): a line at column 1 starting with an app-surface word, with
-    the deeper-indented lines after it, is one token carrying its text.
+    the deeper-indented lines after it, is one token carrying its text;
+  - ``TOOL_CALL`` (§9): after ``is`` or ``=``, where the row has it, the words up to a ':' later
+    on the line are one token carrying the phrase (namel3ss's looks_like_tool_call), unless
+    the value starts like ``ask``, ``call``, ``predict``, ``list:``/``list of``/``list length``,
+    ``map:``/``map get``, or a map/filter/reduce block.
 
 The stock tree is turned into AST nodes by running n3lang's ``AstBuilder`` methods as a lark
 ``Transformer``; the result (declarations with their spans, and the builder's diagnostics)
@@ -202,6 +206,38 @@ def _with_follows(line_rest: list[Token]) -> bool:
     return False
 
 
+def tool_phrase(rest: list[Token]) -> tuple[int, str] | None:
+    """(tokens taken, phrase) when the tokens from a word read as a tool call, else None."""
+    words: list[Token] = []
+    for tok in rest:
+        if tok.type in ("_NL", "_INDENT", "_DEDENT"):
+            return None
+        if tok.value == ":" and tok.type not in ("STRING", "WORD"):
+            break
+        if tok.type not in ("WORD", "NUMBER", "STRING", "BQ_NAME") and tok.value != ".":
+            return None
+        words.append(tok)
+    else:
+        return None
+    first = words[0].value
+    following = words[1].value if len(words) > 1 else ":"
+    if first in ("ask", "call", "predict") \
+            or first == "list" and following in (":", "of", "length", "append", "get") \
+            or first == "map" and following in (":", "get", "set", "keys") \
+            or first in EACH_WORDS and _with_follows(rest[1:]):
+        return None
+    parts: list[str] = []
+    for tok in words:
+        text = tok.value[1:-1] if tok.type in ("STRING", "BQ_NAME") else tok.value
+        if text == ".":
+            parts.append(".") if not parts else parts.__setitem__(-1, parts[-1] + ".")
+        elif parts and parts[-1].endswith("."):
+            parts[-1] += text
+        elif text:
+            parts.append(text)
+    return len(words), " ".join(parts)
+
+
 def stock_tree(source: str):
     """Parse with stock Lark (see the module docstring); the parse tree."""
     lark_parser = stock()
@@ -232,8 +268,22 @@ def stock_tree(source: str):
             stack.append(table[stack[-1]][arg.origin.name][1])
 
     line_tokens = 0
+    skip = 0
+    fed = ""
     for i, tok in enumerate(tokens):
-        if tok.type == "WORD":
+        if skip:
+            skip -= 1
+            continue
+        phrase = None
+        if tok.type == "WORD" and fed in ("IS", "EQUALS") and "TOOL_CALL" in row():
+            phrase = tool_phrase(tokens[i:])
+        if phrase is not None:
+            count, text = phrase
+            end = tokens[i + count - 1]
+            tok = Token("TOOL_CALL", text, tok.start_pos, tok.line, tok.column, end.end_line,
+                        end.end_column, end.end_pos)
+            skip = count - 1
+        elif tok.type == "WORD":
             each = EACH_WORDS.get(tok.value)
             if each is not None and each in row() and _with_follows(tokens[i + 1:]):
                 ttype = each
@@ -248,6 +298,7 @@ def stock_tree(source: str):
                 interactive.feed_token(Token.new_borrow_pos("EMPTY_BLOCK", "", tok))
         line_tokens = 0 if tok.type in ("_NL", "_INDENT", "_DEDENT") else line_tokens + 1
         interactive.feed_token(tok)
+        fed = tok.type
     return interactive.feed_eof()
 
 
@@ -309,6 +360,16 @@ CORNERS = {
     "comments-around": '# hi\n\n  # indented comment\nflow "a":\n\n  return 1\n  # trailing',
     "triple-quoted": 'flow "a":\n  let t is """a\nb with\n  c"""\n  return t\n',
     "keywords-as-names": 'flow "a":\n  let list is 1\n  let one is list + 1\n  return one\n',
+    # §9 tool calls: the phrase is one token after `is`/`=`; map:, list:, collection blocks,
+    # call function stay as they were; a ':' in a string or comment is not a tool call
+    "tool-calls": 'tool "get data from a web address":\n  implemented using python\n'
+    '  timeout_seconds is 5\n  input:\n    web address is text\n    if is optional number\n'
+    '  output:\n    data is json\n\nflow "a":\n  let r is get data   from a web address:\n'
+    '    web address is "x: y"\n    if is 2\n  let:\n    q is get data from a web address:\n'
+    '      web address is "z"\n  calc:\n    w = get data from a web address:\n'
+    '      web address is "w"\n  set w is get data from a web address:\n'
+    '  let m is map:  # a: b\n    a is 1\n  let xs is list:\n    1\n'
+    '  let ys is map xs with item as n:\n    n * 2\n  let t is "a: b"\n  return r\n',
 }
 
 
