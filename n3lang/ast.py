@@ -581,6 +581,88 @@ class FlowDecl:
     span: Span = field(default=UNKNOWN, compare=False)
     name_span: Span = field(default=UNKNOWN, compare=False)
     purity: str | None = None
+    steps: tuple["Step", ...] = ()  # a declarative flow's steps (§9); its body is then empty
+    declarative: bool = False
+
+
+# ---- §9 declarative flows: `flow "name" requires X` (no colon) + an indented body of steps
+@dataclass(frozen=True, slots=True)
+class InputField:
+    """One ``name is type`` line of a declarative flow's ``input`` step: name, type (the
+    canonical type word), type_span."""
+
+    name: str
+    type: str
+    span: Span = field(default=UNKNOWN, compare=False)
+    type_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StepField:
+    """One ``field is EXPR`` line of a create, set or call foreign step: name, value."""
+
+    name: str
+    value: Expr
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StepInput:
+    """``input`` + indented fields: the flow's required input fields."""
+
+    fields: tuple[InputField, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StepRequire:
+    """``require "state.path"``: a gate; a false state value skips the later steps."""
+
+    condition: str
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StepCreate:
+    """``create "Rec"`` + indented field lines: record, fields."""
+
+    record: str
+    fields: tuple[StepField, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StepUpdate:
+    """``update "Rec"`` + ``where "SEL"`` + ``set`` block: record, selector (the text or
+    None), predicate (the selector parsed, None when it does not parse), fields."""
+
+    record: str
+    selector: str | None
+    predicate: Expr | None
+    fields: tuple[StepField, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StepDelete:
+    """``delete "Rec"`` + ``where "SEL"``: record, selector, predicate (as StepUpdate)."""
+
+    record: str
+    selector: str | None
+    predicate: Expr | None
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StepCallForeign:
+    """``call foreign "name"`` + argument lines: name, fields."""
+
+    name: str
+    fields: tuple[StepField, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+Step = Union[StepInput, StepRequire, StepCreate, StepUpdate, StepDelete, StepCallForeign]
 
 
 @dataclass(frozen=True, slots=True)

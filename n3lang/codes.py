@@ -80,6 +80,7 @@ CODES: dict[str, tuple[str, str]] = {
     "surface-not-served": ("check", "An app-surface declaration (page, agent, job, ...): accepted, not served."),
     "unknown-type": ("check", "A field or input type that is neither built in nor a declared record."),
     "unknown-field": ("check", "An update sets a field the record does not declare."),
+    "invalid-step": ("check", "A declarative flow step with a value, selector or type namel3ss refuses."),
     "missing-argument": ("check", "A call leaves out a required function input."),
     "unexpected-argument": ("check", "A call passes an input the function does not declare."),
     "recursive-function": ("check", "A function calls itself, directly or through others."),

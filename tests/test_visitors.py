@@ -31,6 +31,8 @@ PARTS = {
     "Param": "a function input or output, walked by visit_FunctionDecl / visit_CallFunction",
     "SurfaceRef": "a flow or record named by a SurfaceDecl, checked by visit_SurfaceDecl",
     "Setting": "one line of an ai or model block, walked by visit_AIDecl / visit_ModelDecl",
+    "InputField": "one field of a StepInput: Checker.check_steps, Interpreter._check_step_input",
+    "StepField": "one value line of a declarative step, walked by the step's visit",
 }
 
 # Declarations: the checker visits them; the interpreter collects them in __init__ (records,

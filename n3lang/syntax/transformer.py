@@ -25,7 +25,7 @@ from n3lang.syntax.errors import (
 )
 from n3lang.syntax.lexer import Tok, surface_refs
 from n3lang.syntax.words import RESERVED_WORDS, VALUE_WORDS
-from n3lang.vocabulary import LIST_BUILTINS
+from n3lang.vocabulary import LIST_BUILTINS, TYPE_ALIASES
 
 
 def _fast(cls):
@@ -214,6 +214,41 @@ def _binary(op: str):
 
     build.__name__ = f"binary_{op}"
     return build
+
+_INPUT_TYPES = frozenset({"text", "number", "boolean", "json", "list", "map"})
+# The first word(s) of a statement, as namel3ss names them when one stands in a declarative flow
+_STATEMENT_WORDS = {
+    A.Let: "let", A.LetBlock: "let", A.Set: "set", A.SetBlock: "set", A.Return: "return",
+    A.If: "if", A.Match: "match", A.RepeatTimes: "repeat", A.RepeatWhile: "repeat",
+    A.ForEach: "for each", A.Try: "try", A.AskAI: "ask", A.Find: "find", A.Save: "save",
+    A.Calc: "calc", A.OrderList: "order", A.KeepFirst: "keep", A.Log: "log", A.Metric: "metric",
+    A.Create: "create", A.Update: "update", A.Delete: "delete",
+}
+_IMPERATIVE_HINTS = frozenset({"let", "set", "return", "if", "match", "repeat", "for each", "try",
+                               "ask", "run", "parallel", "orchestration", "find", "save"})
+
+
+class _DroppedStep:
+    """A statement that stood where a declarative step belongs (reported, then dropped)."""
+
+    __slots__ = ("span",)
+
+    def __init__(self, span) -> None:
+        self.span = span
+
+
+_STEP_TYPES = (A.StepInput, A.StepRequire, A.StepCreate, A.StepUpdate, A.StepDelete,
+               A.StepCallForeign, _DroppedStep)
+
+
+def _is_step(item) -> bool:
+    return isinstance(item, _STEP_TYPES)
+
+
+def _word_span(span: A.Span, width: int) -> A.Span:
+    """The first ``width`` characters of a span (the keyword that starts a line)."""
+    return Span(span.line, span.column, span.line, span.column + width)
+
 
 class AstBuilder:
     """One method per rule; see the module docstring."""
@@ -479,6 +514,120 @@ class AstBuilder:
                 body.append(item)
         return A.FlowDecl(name, tuple(body), requires, audited, _span(c[0], _last(c, c[1])),
                           _tok_span(c[1]), purity)
+
+    # ---- §9 declarative flows (namel3ss's parser/decl/flow_steps.py, its messages)
+    def flow_declarative(self, c):
+        flow = self.flow_decl([t for t in c if not _is_step(t)])
+        steps = tuple(t for t in c if _is_step(t) and type(t) is not _DroppedStep)
+        inputs = [s for s in steps if type(s) is A.StepInput]
+        for extra in inputs[1:]:
+            self._error(SYNTAX_ERROR, "Flow declares input more than once.", _word_span(extra.span, 5),
+                        why="Declarative flows may only declare a single input block.",
+                        fix="Combine the input fields into one input block.",
+                        example='flow "demo"\n  input\n    name is text')
+        return replace(flow, span=_span(c[0], _last(c, c[1])), steps=steps, declarative=True)
+
+    def step_input(self, c):
+        fields = tuple(c[1:])
+        seen: set = set()
+        for f in fields:
+            if f.name in seen:
+                self._error(SYNTAX_ERROR, f"Input field '{f.name}' is duplicated.",
+                            _word_span(f.span, len(f.name)), why="Input fields must be unique.",
+                            fix="Remove the duplicate or rename it.",
+                            example="input\n  name is text\n  email is text")
+            seen.add(f.name)
+        return A.StepInput(fields, _span(c[0], c[-1]))
+
+    def input_field(self, c):
+        name, _is, type_tok = c
+        word = type_tok.value if type_tok.type != "STRING" else self._text(type_tok)
+        canonical = TYPE_ALIASES.get(word, word)
+        if canonical not in _INPUT_TYPES:
+            self._error(SYNTAX_ERROR, "Expected input field type", _tok_span(type_tok),
+                        why="An input field's type is text, number, boolean, json, list or map.",
+                        fix="Write the field as `<name> is <type>`.", example="input\n  name is text")
+        return A.InputField(self._name(name), canonical, _span(name, type_tok), _tok_span(type_tok))
+
+    def step_require(self, c):
+        return A.StepRequire(self._text(c[1]), _span(c[0], c[1]))
+
+    def step_field(self, c):
+        name, _is, value = c
+        return A.StepField(self._name(name), value, _span(name, value))
+
+    def _step_fields(self, fields, section: str) -> tuple:
+        seen: set = set()
+        for f in fields:
+            if f.name in seen:
+                self._error(SYNTAX_ERROR, f"Field '{f.name}' is duplicated.",
+                            _word_span(f.span, len(f.name)),
+                            why="Each field may only be assigned once per step.",
+                            fix="Remove the duplicate assignment.", example=f'{f.name} is "value"')
+            seen.add(f.name)
+        return tuple(fields)
+
+    def step_create(self, c):
+        fields = self._step_fields([t for t in c[2:] if type(t) is A.StepField], "create")
+        return A.StepCreate(self._text(c[1]), fields, _span(c[0], c[-1]))
+
+    def step_where(self, c):
+        return ("where", self._text(c[1]), c[0])
+
+    def step_set(self, c):
+        return ("set", tuple(c[1:]), c[0])
+
+    def _where(self, parts, kind: str, span: A.Span):
+        wheres = [p for p in parts if p[0] == "where"]
+        if len(wheres) > 1:
+            example = ('update "Order"\n  where "id is 1"\n  set\n    status is "shipped"'
+                       if kind == "Update" else 'delete "Order"\n  where "id is 1"')
+            self._error(SYNTAX_ERROR, f"{kind} step declares where more than once.",
+                        _word_span(span, 6), why=f"Declarative {kind.lower()} steps only allow one selector.",
+                        fix="Keep a single where line.", example=example)
+        return wheres[0][1] if wheres else None
+
+    def step_update(self, c):
+        parts = [t for t in c[2:] if type(t) is tuple]
+        span = _span(c[0], c[1])
+        selector = self._where(parts, "Update", span)
+        sets = [p for p in parts if p[0] == "set"]
+        if len(sets) > 1:
+            self._error(SYNTAX_ERROR, "Update step declares set more than once.", _word_span(span, 6),
+                        why="Update assignments belong in a single set block.",
+                        fix="Keep one set block with all assignments.",
+                        example='update "Order"\n  set\n    status is "shipped"')
+        if not sets:
+            self._error(SYNTAX_ERROR, "Update step is missing a set block.", _word_span(span, 6),
+                        why="Update assignments must be declared under set.",
+                        fix="Add a set block with one or more assignments.",
+                        example='update "Order"\n  set\n    status is "shipped"')
+        fields = self._step_fields([f for p in sets[:1] for f in p[1]], "set")
+        return A.StepUpdate(self._text(c[1]), selector, None, fields, span)
+
+    def step_delete(self, c):
+        span = _span(c[0], c[1])
+        selector = self._where([t for t in c[2:] if type(t) is tuple], "Delete", span)
+        return A.StepDelete(self._text(c[1]), selector, None, span)
+
+    def step_call_foreign(self, c):
+        fields = self._step_fields([t for t in c[3:] if type(t) is A.StepField], "call foreign")
+        return A.StepCallForeign(self._text(c[2]), fields, _span(c[0], _last(c, c[2])))
+
+    def step_statement(self, c):
+        # namel3ss's words for a statement in a declarative flow (flow_steps._raise_unknown_step)
+        stmt = c[0]
+        word = _STATEMENT_WORDS.get(type(stmt), "")
+        at = _word_span(stmt.span, len(word.split()[0]) if word else 1)
+        why = "Declarative flows only allow input, require, create, update, delete, and call foreign."
+        if word in _IMPERATIVE_HINTS:
+            self._error(SYNTAX_ERROR, f"Declarative flows do not support '{word}' steps.", at, why=why,
+                        fix='Use a legacy flow with ":" for imperative statements or rewrite the flow steps.',
+                        example='flow "demo":\n  let count is 1')
+        else:
+            self._error(SYNTAX_ERROR, f"Unknown flow step '{word}'.", at, why=why,
+                        fix="Use one of the supported steps.", example='flow "demo"\n  input\n    name is text')
+        return _DroppedStep(stmt.span)
 
     def function_decl(self, c):
         inputs = c[3]
