@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Union
+from typing import Any, Union
 
 from n3lang.span import UNKNOWN, Span  # noqa: F401  (re-exported: A.Span, A.UNKNOWN)
 
@@ -752,8 +752,30 @@ class SurfaceDecl:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
+# ---- §9 modules (n3lang/syntax/loader.py reads the files they name)
+@dataclass(frozen=True, slots=True)
+class UseDecl:
+    """``use "name" as alias`` (a capsule module: file=False) or ``use module "path.ai" as
+    alias`` (one module file: file=True): module, alias, file, module_span (the string)."""
+
+    module: str
+    alias: str
+    file: bool = False
+    span: Span = field(default=UNKNOWN, compare=False)
+    module_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class IncludeDecl:
+    """``include "file.ai"``: path (as written), path_span."""
+
+    path: str
+    span: Span = field(default=UNKNOWN, compare=False)
+    path_span: Span = field(default=UNKNOWN, compare=False)
+
+
 Decl = Union[SpecDecl, CapabilitiesDecl, RecordDecl, FlowDecl, FunctionDecl, AIDecl, ModelDecl,
-             SurfaceDecl, IdentityDecl, ContractDecl]
+             SurfaceDecl, IdentityDecl, ContractDecl, UseDecl, IncludeDecl]
 
 
 @dataclass(frozen=True, slots=True)
@@ -762,6 +784,17 @@ class Program:
 
     declarations: tuple[Decl, ...]
     path: str = "<input>"
+    #: The file of each declaration, when the program was put together from several files
+    #: (n3lang/syntax/loader.py); empty when every declaration comes from ``path``.
+    origins: tuple[str, ...] = ()
+
+    def file_of(self, decl: Any) -> str:
+        """The file a declaration of this program was read from."""
+        if self.origins:
+            for d, origin in zip(self.declarations, self.origins):
+                if d is decl:
+                    return origin
+        return self.path
 
     def of_type(self, kind: type) -> list:
         """Declarations of one class, in source order."""

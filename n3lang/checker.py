@@ -517,6 +517,10 @@ class Checker(Visitor):
     def __init__(self, program: A.Program, project_dir: Path | str | None = None) -> None:
         self.program = program
         self.file = program.path
+        # the file of each declaration (an app of several files: n3lang/syntax/loader.py)
+        self.files: dict[int, str] = (
+            {id(d): f for d, f in zip(program.declarations, program.origins)}
+            if program.origins else {})
         self.project_dir = project_dir
         self.diagnostics: list[Diagnostic] = []
         self.records: dict[str, A.RecordDecl] = {}
@@ -574,7 +578,9 @@ class Checker(Visitor):
         self.registry, registry_diags = _registry(self.project_dir)
         self.diagnostics.extend(registry_diags)
         for decl in program.declarations:
+            self.file = self.files.get(id(decl), program.path)
             self.visit(decl)
+        self.file = program.path
         self.check_recursion()
         self.check_flow_cycles()
         self.diagnostics.sort(key=sort_key)
@@ -641,6 +647,7 @@ class Checker(Visitor):
             (A.ModelDecl, self.models, DUPLICATE_MODEL, "model"),
         )
         for decl in program.declarations:
+            self.file = self.files.get(id(decl), program.path)
             for kind, table, code, word in tables:
                 if isinstance(decl, kind):
                     first = table.get(decl.name)
@@ -656,7 +663,9 @@ class Checker(Visitor):
                                 f"declared on line {first.span.line}.",
                         )
                     break
+        self.file = program.path
         for contract in program.of_type(A.ContractDecl):
+            self.file = self.files.get(id(contract), program.path)
             if contract.name in self.contracts:
                 self.error(  # namel3ss's words
                     DUPLICATE_CONTRACT, f"Duplicate contract declaration '{contract.name}'",
@@ -666,6 +675,7 @@ class Checker(Visitor):
                 )
             else:
                 self.contracts[contract.name] = contract
+        self.file = program.path
 
     # ------------------------------------------------------------------ declarations
     def visit_SpecDecl(self, node: A.SpecDecl) -> None:
@@ -883,6 +893,12 @@ class Checker(Visitor):
     def visit_StepDelete(self, node: A.StepDelete) -> None:
         pass
 
+    def visit_UseDecl(self, node: A.UseDecl) -> None:
+        pass  # n3lang/syntax/loader.py reads the module
+
+    def visit_IncludeDecl(self, node: A.IncludeDecl) -> None:
+        pass  # n3lang/syntax/loader.py reads the file (and checks the capability)
+
     def visit_ContractDecl(self, node: A.ContractDecl) -> None:
         if node.name not in self.flows:
             suggestion = did_you_mean(node.name, self.flows)
@@ -945,6 +961,7 @@ class Checker(Visitor):
                 while stack:
                     node, path = stack.pop()
                     if node == caller:
+                        self.file = self.files.get(id(self.flows.get(caller)), self.program.path)
                         self.error(FLOW_CALL_CYCLE, "Flow call cycle detected: " + " -> ".join(path),
                                    call.span)
                         break
@@ -1545,6 +1562,7 @@ class Checker(Visitor):
                 if back is None:
                     continue
                 chain = " -> ".join([caller, *back])
+                self.file = self.files.get(id(self.functions.get(caller)), self.program.path)
                 self.error(
                     RECURSIVE_FUNCTION,
                     f"Function '{caller}' cannot call itself" + ("" if len(back) == 1 else f" ({chain})"),
@@ -1616,10 +1634,10 @@ def check_file(path: str | Path) -> tuple[list[Diagnostic], str]:
     semantic checks still run on what parsed; findings that could merely echo the dropped
     declaration are left out, so a syntax error never brings a cascade of complaints.
     """
-    from n3lang.syntax import parse_file
+    from n3lang.syntax.loader import load_project
 
-    program, diagnostics, source = parse_file(str(path))
-    diagnostics = list(diagnostics)
+    project = load_project(path)
+    program, diagnostics, source = project.program, list(project.diagnostics), project.sources[str(path)]
     if program is not None:
         semantic = check_program(program, project_dir=Path(path).resolve().parent)
         if any(d.is_error for d in diagnostics):

@@ -49,6 +49,8 @@ DECLARATIONS = {
     "IdentityDecl": "Interpreter.__init__ fills its fields, Interpreter.run checks the identity",
     "SurfaceDecl": "the app surface (LANGUAGE.md §10) is accepted and checked, never served",
     "ContractDecl": "collected into Interpreter.contracts, used by visit_CallFlow",
+    "UseDecl": "n3lang/syntax/loader.py reads the module before the program runs",
+    "IncludeDecl": "n3lang/syntax/loader.py reads the file before the program runs",
 }
 
 

@@ -108,6 +108,7 @@ def run_flow(
     flow = select_flow(program, flow_name)
     if isinstance(flow, Diagnostic):
         return RunResult(ok=False, error=flow)
+    file = program.file_of(flow)  # a flow of an included file reports errors in that file
     try:
         value = {} if input_value is None else from_json(input_value)
     except (TypeError, RecursionError) as exc:

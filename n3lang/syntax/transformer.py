@@ -250,6 +250,16 @@ def _word_span(span: A.Span, width: int) -> A.Span:
     return Span(span.line, span.column, span.line, span.column + width)
 
 
+def include_path_ok(path: str) -> bool:
+    """An include path as namel3ss's parser accepts it: relative, no '.' or '..' part, .ai."""
+    text = path.strip().replace("\\", "/")
+    if not text or text.startswith("/") or re.match(r"[A-Za-z]:", text):
+        return False
+    parts = [p for p in text.split("/") if p]
+    return bool(parts) and not any(p in (".", "..") for p in parts) and parts[-1].endswith(".ai") \
+        and parts[-1] != ".ai"
+
+
 class AstBuilder:
     """One method per rule; see the module docstring."""
 
@@ -514,6 +524,23 @@ class AstBuilder:
                 body.append(item)
         return A.FlowDecl(name, tuple(body), requires, audited, _span(c[0], _last(c, c[1])),
                           _tok_span(c[1]), purity)
+
+    # ---- §9 modules
+    def use_decl(self, c):
+        return A.UseDecl(self._text(c[1]), self._name(c[3]), False, _span(c[0], c[3]), _tok_span(c[1]))
+
+    def use_module_decl(self, c):
+        return A.UseDecl(self._text(c[2]), self._name(c[4]), True, _span(c[0], c[4]), _tok_span(c[2]))
+
+    def include_decl(self, c):
+        path = self._text(c[1])
+        if not include_path_ok(path):  # namel3ss's parser/decl/includes.py
+            self._error(SYNTAX_ERROR, "include paths must be relative .ai files without '..'.",
+                        _tok_span(c[1]), why="An included file is named by a path relative to the "
+                        "app's folder, and cannot leave it.",
+                        fix="Name a .ai file inside the app's folder.",
+                        example='include "modules/flows.ai"')
+        return A.IncludeDecl(path, _span(c[0], c[1]), _tok_span(c[1]))
 
     # ---- §9 declarative flows (namel3ss's parser/decl/flow_steps.py, its messages)
     def flow_declarative(self, c):
