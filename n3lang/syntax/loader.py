@@ -102,6 +102,7 @@ _KEPT_FROM_INCLUDES = (A.RecordDecl, A.FlowDecl, A.FunctionDecl, A.AIDecl, A.Mod
                        A.ContractDecl, A.SurfaceDecl, A.UseDecl)
 # What a module file may add (namel3ss's runtime/modules: functions, records, tools, pages).
 _MODULE_FILE_KINDS = (A.RecordDecl, A.FunctionDecl, A.SurfaceDecl)
+_LABELS = {"ai": "AI profile"}  # namel3ss's KIND_LABELS, where they differ from the kind
 _NAMED = {A.RecordDecl: "record", A.FlowDecl: "flow", A.FunctionDecl: "function",
           A.AIDecl: "ai", A.ModelDecl: "model"}
 
@@ -129,27 +130,31 @@ class _Loader:
     def error(self, code: str, message: str, span: A.Span, file: str, **texts: Any) -> None:
         self.diagnostics.append(make(code, message, span, file, **texts))
 
-    def target(self, raw: str, span: A.Span, file: str) -> Path | None:
-        """The file ``raw`` names inside the app's folder, or None (reported)."""
+    def target(self, raw: str, span: A.Span, file: str, module: bool = False) -> Path | None:
+        """The file ``raw`` names inside the app's folder, or None (reported in namel3ss's
+        words: its include loader's, or with ``module`` its runtime/modules resolver's)."""
         text = raw.strip().replace("\\", "/")
         candidate = Path(text)
         if not text or candidate.is_absolute() or re.match(r"[A-Za-z]:", text):
-            self.error(MODULE_PATH, "Compile error: include paths must be relative to the root app file.",
-                       span, file)
+            self.error(MODULE_PATH, "Module path must be relative." if module else
+                       "Compile error: include paths must be relative to the root app file.", span, file)
             return None
-        if ".." in candidate.parts:
+        if ".." in candidate.parts and not module:
             self.error(MODULE_PATH, "Compile error: include paths cannot contain '..'.", span, file)
             return None
-        if candidate.suffix != ".ai":
-            self.error(MODULE_PATH, "Compile error: include paths must end with .ai.", span, file)
-            return None
         resolved = (self.root / candidate).resolve()
-        if not resolved.is_relative_to(self.root):  # a symbolic link leading out
-            self.error(MODULE_PATH, "Compile error: include path escapes the project root.", span, file)
+        if not resolved.is_relative_to(self.root):  # '..' or a symbolic link leading out
+            self.error(MODULE_PATH, "Module path escapes the project root." if module else
+                       "Compile error: include path escapes the project root.", span, file)
+            return None
+        if candidate.suffix != ".ai":
+            self.error(MODULE_PATH, "Module path must end with .ai." if module else
+                       "Compile error: include paths must end with .ai.", span, file)
             return None
         if not resolved.is_file():
             rel = resolved.relative_to(self.root).as_posix()
-            self.error(MODULE_NOT_FOUND, f'Compile error: included file not found: "{rel}"', span, file)
+            self.error(MODULE_NOT_FOUND, f"Module file not found at {self.display(resolved)}." if module
+                       else f'Compile error: included file not found: "{rel}"', span, file)
             return None
         return resolved
 
@@ -220,7 +225,7 @@ class _Loader:
     # ------------------------------------------------------------------ use
     def module_file(self, use: A.UseDecl, file: str) -> A.Program | None:
         """`use module "path.ai" as alias`: the file, checked as namel3ss's runtime/modules."""
-        path = self.target(use.module, use.span, file)
+        path = self.target(use.module, use.span, file, module=True)
         if path is None:
             return None
         module = self.read(path, use.span, file)
@@ -241,7 +246,7 @@ class _Loader:
                 self.error(MODULE_CONFLICT, what, getattr(decl, "span", A.UNKNOWN), module.path)
         return module
 
-    def capsule(self, use: A.UseDecl, file: str) -> tuple[list[A.Program], dict[str, set[str]]] | None:
+    def capsule(self, use: A.UseDecl, file: str) -> tuple[list[A.Program], dict[str, set[str]], A.Program] | None:
         """`use "name" as alias`: the module folder's files and its exports by kind."""
         name = use.module
         if not name or "/" in name or "\\" in name or name in (".", "..") or ":" in name:
@@ -279,7 +284,7 @@ class _Loader:
             program = self.read(path, use.span, file)
             if program is not None:
                 programs.append(program)
-        return programs, exports
+        return programs, exports, capsule
 
 
 def _exports(capsule: A.Program) -> dict[str, set[str]]:
@@ -305,7 +310,7 @@ class _Names:
     aliases: dict[str, str]
     exports: dict[str, dict[str, set[str]]]
     file: str
-    problems: list[tuple[str, A.Span, str]] = field(default_factory=list)
+    problems: list[tuple[str, A.Span, str, str | None]] = field(default_factory=list)
 
     def qualify(self, name: str) -> str:
         return f"{self.module}.{name}" if self.module else name
@@ -317,9 +322,17 @@ class _Names:
         if rest and prefix in self.aliases:
             target = self.aliases[prefix]
             if rest not in self.exports.get(target, {}).get(kind, ()):
-                self.problems.append((f"Module '{target}' does not export {kind} '{rest}'.", span,
-                                      self.file))
+                self.problems.append((f"Module '{target}' does not export {_LABELS.get(kind, kind)} "
+                                      f"'{rest}'.", span, self.file, None))
             return f"{target}.{rest}"
+        owners = sorted(m for m, kinds in self.exports.items() if raw in kinds.get(kind, ()))
+        if owners:  # namel3ss's words: a module's name is reached through its alias
+            alias = next((a for a, m in self.aliases.items() if m == owners[0]), None)
+            fix = (f"Use `{alias}.{raw}` with the existing alias." if alias else
+                   f'Add `use "{owners[0]}" as {owners[0][:3]}` and qualify the reference.')
+            self.problems.append((f"Unqualified reference to {_LABELS.get(kind, kind)} '{raw}'.",
+                                  span, self.file, fix))
+            return f"{owners[0]}.{raw}"
         return raw
 
 
@@ -426,7 +439,7 @@ def _join_uses(loader: _Loader, program: A.Program, decls: list, origins: list) 
     use_files = {id(d): f for d, f in zip(decls, origins) if isinstance(d, A.UseDecl)}
     aliases: dict[str, str] = {}
     exports: dict[str, dict[str, set[str]]] = {}
-    capsules: list[tuple[str, list[A.Program]]] = []
+    capsules: list[tuple[str, list[A.Program], A.Program]] = []
     for use in uses:
         file = use_files[id(use)]
         if use.alias in aliases and aliases[use.alias] != use.module:
@@ -437,8 +450,15 @@ def _join_uses(loader: _Loader, program: A.Program, decls: list, origins: list) 
             module_file = loader.module_file(use, file)
             if module_file is None:
                 continue
+            taken = {(type(d), d.name) for d in decls if isinstance(d, (A.RecordDecl, A.FunctionDecl))}
             for part in module_file.declarations:
                 if isinstance(part, (A.RecordDecl, A.FunctionDecl)):
+                    if (type(part), part.name) in taken:  # namel3ss's merge_modules
+                        word = "record" if isinstance(part, A.RecordDecl) else "function"
+                        loader.error(MODULE_CONFLICT, f"{word} name {part.name} already exists.",
+                                     part.span, module_file.path,
+                                     why="Module imports cannot overwrite existing names.")
+                        continue
                     decls.append(part)
                     origins.append(module_file.path)
             continue
@@ -447,9 +467,9 @@ def _join_uses(loader: _Loader, program: A.Program, decls: list, origins: list) 
         loaded = loader.capsule(use, file)
         if loaded is None:
             continue
-        programs, exported = loaded
+        programs, exported, capsule = loaded
         exports[use.module] = exported
-        capsules.append((use.module, programs))
+        capsules.append((use.module, programs, capsule))
     if not capsules:
         return
     # the app's own references to alias.Name, then each capsule's names
@@ -459,13 +479,16 @@ def _join_uses(loader: _Loader, program: A.Program, decls: list, origins: list) 
     for i, (decl, origin) in enumerate(zip(decls, origins)):
         if origin == program.path or not isinstance(decl, A.UseDecl):
             decls[i] = rebuild(decl, fn)
-    for module, programs in capsules:
+    for module, programs, capsule in capsules:
         local = _definitions(programs)
+        broken = {p.path for p in programs} & {d.file for d in loader.diagnostics if d.is_error}
+        header = next((d.span for d in capsule.of_type(A.SurfaceDecl) if d.kind == "capsule"),
+                      A.UNKNOWN)
         for kind, names in exports[module].items():
-            for name in sorted(names - local.get(kind, set())):
+            for name in sorted(names - local.get(kind, set())) if not broken else ():
+                # (a file with a syntax error may have lost the declaration: not reported then)
                 loader.error(MODULE_EXPORT, f"Exported {kind} '{name}' not found in module '{module}'.",
-                             A.UNKNOWN, str(Path(programs[0].path).parent / "capsule.ai")
-                             if programs else program.path)
+                             header, capsule.path)
         for prog in programs:
             own = {u.alias: u.module for u in prog.of_type(A.UseDecl) if u.module in exports}
             resolver = _Names(module, local, own, exports, prog.path)
@@ -475,8 +498,8 @@ def _join_uses(loader: _Loader, program: A.Program, decls: list, origins: list) 
                     continue
                 decls.append(rebuild(part, fn))
                 origins.append(prog.path)
-            for message, span, file in resolver.problems:
-                loader.error(MODULE_EXPORT, message, span, file)
-    for message, span, file in app_names.problems:
-        loader.error(MODULE_EXPORT, message, span, file)
+            for message, span, file, fix in resolver.problems:
+                loader.error(MODULE_EXPORT, message, span, file, fix=fix)
+    for message, span, file, fix in app_names.problems:
+        loader.error(MODULE_EXPORT, message, span, file, fix=fix)
 
