@@ -158,7 +158,7 @@ def run_flow(
             except RuntimeFailure as failure:
                 _quiet_rollback(store)
                 return RunResult(ok=False, state=interp.state, traces=interp.finish_traces(),
-                                 error=failure.to_diagnostic(file))
+                                 error=failure.to_diagnostic(failure.file or file))
             except RecursionError:
                 _quiet_rollback(store)
                 guard = GuardFailure(LIMIT_ERROR, "The program is nested too deeply to run.",

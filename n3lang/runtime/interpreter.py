@@ -1440,10 +1440,19 @@ class Interpreter(Visitor):
                 result = self.last
         except _Return as ret:
             result = ret.value
+        except RuntimeFailure as failure:
+            self._locate(failure, fn)
+            raise
         finally:
             self.call_stack.pop()
         self._check_outputs(fn, result, span)
         return result
+
+    def _locate(self, failure: RuntimeFailure, decl: Any) -> None:
+        """Name the file of the function or flow a failure happened in, when the app was put
+        together from several files (§9), unless a deeper call named it already."""
+        if failure.file is None and self.program.origins:
+            failure.file = self.program.file_of(decl)
 
     def visit_CallFlow(self, node: A.CallFlow) -> Any:
         """``call flow "name":``: run the named flow on the ``input:`` map, checked against its
@@ -1498,6 +1507,9 @@ class Interpreter(Visitor):
             with self.frames.call({"input": payload, "state": state, "identity": self.identity}):
                 result = self._flow_body(flow)
                 state = self.scope.get("state")
+        except RuntimeFailure as failure:
+            self._locate(failure, flow)
+            raise
         finally:
             self.flow_stack.pop()
             self.flow, self.order_target = saved

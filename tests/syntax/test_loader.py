@@ -220,3 +220,19 @@ def test_a_missing_module_is_an_error_at_the_use(tmp_path):
 def test_a_module_name_is_one_folder(tmp_path, name):
     path = capsule_app(tmp_path, USE_INV.replace('"inv"', f'"{name}"'))
     assert problems(path)[0] == ("app.ai", 3, 1, "error", "Module path escapes the project root.")
+
+
+def test_a_run_time_error_in_a_module_function_names_the_module_file(tmp_path):
+    common = COMMON.replace("  return x * 2\n", "  return x / 0\n")
+    path = app(tmp_path, {"app.ai": USE_COMMON, "modules/common.ai": common})
+    error = run(path, "main")["error"]
+    assert (os.path.relpath(error["file"], tmp_path), error["line"], error["column"], error["message"]) == (
+        "modules/common.ai", 7, 12, "Division by zero.")
+
+
+def test_a_run_time_error_in_an_included_flow_names_the_included_file(tmp_path):
+    path = app(tmp_path, {"app.ai": INCLUDES + 'include "a.ai"\n',
+                          "a.ai": 'flow "boom":\n  return 1 / 0\n'})
+    error = run(path, "boom")["error"]
+    assert (os.path.relpath(error["file"], tmp_path), error["line"], error["message"]) == (
+        "a.ai", 2, "Division by zero.")
