@@ -125,6 +125,7 @@ class _Loader:
         self.sources: dict[str, str] = {}
         self.total = 0
         self.files = 0
+        self.over = False
 
     # ------------------------------------------------------------------ plumbing
     def error(self, code: str, message: str, span: A.Span, file: str, **texts: Any) -> None:
@@ -167,6 +168,9 @@ class _Loader:
         self.files += 1
         self.total += size
         if self.files > MAX_FILES or self.total > MAX_TOTAL_BYTES:
+            if self.over:
+                return None  # reported once
+            self.over = True
             self.error(MODULE_LIMIT, f"The app brings in too many files or too much text (at most "
                                      f"{MAX_FILES} files, {MAX_TOTAL_BYTES >> 20} MiB).", span, file)
             return None

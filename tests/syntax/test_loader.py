@@ -236,3 +236,13 @@ def test_a_run_time_error_in_an_included_flow_names_the_included_file(tmp_path):
     error = run(path, "boom")["error"]
     assert (os.path.relpath(error["file"], tmp_path), error["line"], error["message"]) == (
         "a.ai", 2, "Division by zero.")
+
+
+def test_the_number_of_files_is_bounded(tmp_path, monkeypatch):
+    import n3lang.syntax.loader as loader
+
+    monkeypatch.setattr(loader, "MAX_FILES", 2)
+    path = app(tmp_path, {"app.ai": INCLUDES + 'include "a.ai"\ninclude "b.ai"\ninclude "c.ai"\ninclude "d.ai"\n',
+                          "a.ai": "", "b.ai": "", "c.ai": "", "d.ai": ""})
+    assert problems(path) == [("app.ai", 8, 1, "error", "The app brings in too many files or too much "
+                               "text (at most 2 files, 16 MiB).")]
