@@ -705,6 +705,8 @@ class AstBuilder:
         kind = text.split(None, 1)[0].rstrip(":")
         if kind == "team":
             kind = "team of agents"
+        elif kind == "use":  # `use preset "..."`, `use plugin "..."` (the lexer's _SURFACE_USE)
+            kind = " ".join(text.split(None, 2)[:2])
         refs = tuple(
             A.SurfaceRef(ref_kind, self._text(Tok("STRING", quoted, span.line, span.column,
                                                    span.end_line, span.end_column)), span)

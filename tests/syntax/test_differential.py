@@ -153,7 +153,10 @@ def _surface_lines(source: str, lines: list[list[Token]]) -> list[list[Token]]:
     i = 0
     while i < len(lines):
         first = lines[i][0]
-        if first.type == "WORD" and first.column == 1 and first.value in SURFACE_WORDS:
+        second = lines[i][1] if len(lines[i]) > 1 else None
+        surface_use = (first.value == "use" and second is not None and second.type == "WORD"
+                       and second.value in ("preset", "plugin"))  # not a module: §10
+        if first.type == "WORD" and first.column == 1 and (first.value in SURFACE_WORDS or surface_use):
             j = i + 1
             while j < len(lines) and lines[j][0].column > 1:
                 j += 1

@@ -246,3 +246,11 @@ def test_the_number_of_files_is_bounded(tmp_path, monkeypatch):
                           "a.ai": "", "b.ai": "", "c.ai": "", "d.ai": ""})
     assert problems(path) == [("app.ai", 8, 1, "error", "The app brings in too many files or too much "
                                "text (at most 2 files, 16 MiB).")]
+
+
+def test_use_preset_and_use_plugin_are_app_surface_not_modules(tmp_path):
+    path = app(tmp_path, {"app.ai": 'spec is "1.0"\n\nuse preset "rag_chat":\n  title is "Assistant"\n\n'
+                                    'use plugin "charts"\n\nflow "x":\n  return 1\n'})
+    assert problems(path) == []
+    kinds = [d.kind for d in load_project(path).program.declarations if hasattr(d, "kind")]
+    assert kinds == ["use preset", "use plugin"]
