@@ -756,13 +756,16 @@ class SurfaceDecl:
 @dataclass(frozen=True, slots=True)
 class UseDecl:
     """``use "name" as alias`` (a capsule module: file=False) or ``use module "path.ai" as
-    alias`` (one module file: file=True): module, alias, file, module_span (the string)."""
+    alias`` (one module file: file=True) with optional ``only:`` / ``allow override:``
+    blocks: module, alias, file, module_span (the string), only, allow_override."""
 
     module: str
     alias: str
     file: bool = False
     span: Span = field(default=UNKNOWN, compare=False)
     module_span: Span = field(default=UNKNOWN, compare=False)
+    only: tuple[str, ...] = ()  # `only:` categories (functions, records, tools, pages, jobs)
+    allow_override: tuple[str, ...] = ()  # `allow override:` categories
 
 
 @dataclass(frozen=True, slots=True)

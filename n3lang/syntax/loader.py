@@ -438,6 +438,31 @@ def _join_includes(loader: _Loader, program: A.Program, decls: list, origins: li
             origins.append(child.path)
 
 
+def _merge_module_file(loader: _Loader, use: A.UseDecl, module: A.Program, decls: list,
+                       origins: list) -> None:
+    """A module file's functions and records (those ``only:`` selects) join the app; a name
+    the app has already is an error unless ``allow override:`` names its category, then the
+    module's declaration replaces it (namel3ss's runtime/modules/merge.py)."""
+    wanted = set(use.only or ("functions", "records", "tools", "pages"))
+    for part in module.declarations:
+        if not isinstance(part, (A.RecordDecl, A.FunctionDecl)):
+            continue
+        word = "record" if isinstance(part, A.RecordDecl) else "function"
+        if word + "s" not in wanted:
+            continue
+        existing = next((i for i, d in enumerate(decls) if type(d) is type(part) and d.name == part.name), None)
+        if existing is not None:
+            if word + "s" not in use.allow_override:
+                loader.error(MODULE_CONFLICT, f"{word} name {part.name} already exists.", part.span,
+                             module.path, why="Module imports cannot overwrite existing names.",
+                             fix=f"Allow override for {word} or rename the {word}.",
+                             example=f'use module "{use.module}" as {use.alias}\nallow override:\n  {word}s')
+                continue
+            del decls[existing], origins[existing]
+        decls.append(part)
+        origins.append(module.path)
+
+
 def _join_uses(loader: _Loader, program: A.Program, decls: list, origins: list) -> None:
     uses = [d for d in decls if isinstance(d, A.UseDecl)]
     use_files = {id(d): f for d, f in zip(decls, origins) if isinstance(d, A.UseDecl)}
@@ -454,17 +479,7 @@ def _join_uses(loader: _Loader, program: A.Program, decls: list, origins: list) 
             module_file = loader.module_file(use, file)
             if module_file is None:
                 continue
-            taken = {(type(d), d.name) for d in decls if isinstance(d, (A.RecordDecl, A.FunctionDecl))}
-            for part in module_file.declarations:
-                if isinstance(part, (A.RecordDecl, A.FunctionDecl)):
-                    if (type(part), part.name) in taken:  # namel3ss's merge_modules
-                        word = "record" if isinstance(part, A.RecordDecl) else "function"
-                        loader.error(MODULE_CONFLICT, f"{word} name {part.name} already exists.",
-                                     part.span, module_file.path,
-                                     why="Module imports cannot overwrite existing names.")
-                        continue
-                    decls.append(part)
-                    origins.append(module_file.path)
+            _merge_module_file(loader, use, module_file, decls, origins)
             continue
         if use.module in exports:
             continue

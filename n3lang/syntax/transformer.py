@@ -215,6 +215,8 @@ def _binary(op: str):
     build.__name__ = f"binary_{op}"
     return build
 
+_USE_CATEGORIES = {w: plural for plural in ("functions", "records", "tools", "pages", "jobs")
+                   for w in (plural, plural[:-1])}
 _INPUT_TYPES = frozenset({"text", "number", "boolean", "json", "list", "map"})
 # The first word(s) of a statement, as namel3ss names them when one stands in a declarative flow
 _STATEMENT_WORDS = {
@@ -530,7 +532,43 @@ class AstBuilder:
         return A.UseDecl(self._text(c[1]), self._name(c[3]), False, _span(c[0], c[3]), _tok_span(c[1]))
 
     def use_module_decl(self, c):
-        return A.UseDecl(self._text(c[2]), self._name(c[4]), True, _span(c[0], c[4]), _tok_span(c[2]))
+        blocks: dict[str, tuple] = {}
+        for label, header, categories in c[5:]:
+            if label in blocks:
+                self._error(SYNTAX_ERROR, f"Use module has more than one {label} block.", _tok_span(header),
+                            why=f"Each use module statement can declare {label} once.",
+                            fix=f"Keep a single {label} block after the use statement.")
+                continue
+            blocks[label] = categories
+        return A.UseDecl(self._text(c[2]), self._name(c[4]), True, _span(c[0], c[4]), _tok_span(c[2]),
+                         blocks.get("only", ()), blocks.get("allow override", ()))
+
+    def _use_block(self, label: str, header, names) -> tuple:
+        # namel3ss's parser/decl/use.py: categories, their words and messages
+        categories: list[str] = []
+        for tok in names:
+            word = _USE_CATEGORIES.get(self._name(tok))
+            if word is None:
+                self._error(SYNTAX_ERROR, "Use module block has an unknown category.", _tok_span(tok),
+                            why="Only functions, records, tools, pages, and jobs are supported.",
+                            fix="Use one of the supported categories.", example="only:\n  functions\n  records")
+            elif word in categories:
+                self._error(SYNTAX_ERROR, f"Duplicate category in {label}.", _tok_span(tok),
+                            why="Each category can appear once.", fix="Keep each category once in the list.")
+            else:
+                categories.append(word)
+        if not names:
+            self._error(SYNTAX_ERROR, f"{label} block is empty.", _tok_span(header),
+                        why="Each block must list at least one category.", fix="Add one or more categories.",
+                        example=f"{label}:\n  functions")
+        return (label, header, tuple(categories))
+
+    def use_only(self, c):
+        return self._use_block("only", c[0], [t for t in c[1:] if type(t) is Tok and t.type != "RSQB"])
+
+    def use_allow(self, c):
+        return self._use_block("allow override", c[0],
+                               [t for t in c[2:] if type(t) is Tok and t.type != "RSQB"])
 
     def include_decl(self, c):
         path = self._text(c[1])

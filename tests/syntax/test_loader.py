@@ -254,3 +254,40 @@ def test_use_preset_and_use_plugin_are_app_surface_not_modules(tmp_path):
     assert problems(path) == []
     kinds = [d.kind for d in load_project(path).program.declarations if hasattr(d, "kind")]
     assert kinds == ["use preset", "use plugin"]
+
+
+OVERRIDE_APP = ('spec is "1.0"\n\nuse module "modules/common.ai" as common\nonly:\n  functions\n'
+                'allow override:\n  functions\n\ndefine function "double":\n  input:\n    x is number\n'
+                '  return x * 3\n\nflow "main": requires true\n  let d is call function "double":\n'
+                '    x is 4\n  return d\n')
+
+
+def test_allow_override_lets_the_module_replace_a_name(tmp_path):
+    path = app(tmp_path, {"app.ai": OVERRIDE_APP, "modules/common.ai": COMMON})
+    assert problems(path) == []
+    assert run(path, "main")["result"] == 8  # the module's double (namel3ss: 8 too)
+
+
+def test_without_allow_override_a_name_clash_is_an_error(tmp_path):
+    path = app(tmp_path, {"app.ai": OVERRIDE_APP.replace("allow override:\n  functions\n", ""),
+                          "modules/common.ai": COMMON})
+    assert problems(path) == [("modules/common.ai", 4, 1, "error", "function name double already exists.")]
+
+
+def test_only_selects_categories(tmp_path):
+    source = USE_COMMON.replace("as common\n", "as common\nonly: [records]\n")
+    path = app(tmp_path, {"app.ai": source, "modules/common.ai": COMMON})
+    assert [p[4] for p in problems(path) if p[3] == "error"] == ["Unknown function 'double'"]
+
+
+@pytest.mark.parametrize("block, where, message", [
+    ("only:\n  stuff\n", (5, 3), "Use module block has an unknown category."),
+    ("only: [functions, function]\n", (4, 19), "Duplicate category in only."),
+    ("only: []\n", (4, 1), "only block is empty."),
+    ("only:\n  records\nonly:\n  functions\n", (6, 1), "Use module has more than one only block."),
+])
+def test_use_module_blocks(block, where, message):
+    from n3lang.syntax.parser import parse_source
+
+    _, diagnostics = parse_source('spec is "1.0"\n\nuse module "m.ai" as m\n' + block)
+    assert [(d.span.line, d.span.column, d.message) for d in diagnostics] == [(*where, message)]
