@@ -8,6 +8,8 @@ like ``_NL`` never reach the user. ``hint_for`` gives the fix and example of the
 
 from __future__ import annotations
 
+import difflib
+
 from n3lang.ast import Span
 from n3lang.syntax.words import KEYWORD_OF_WORD, KEYWORDS, PUNCTUATION
 
@@ -130,6 +132,12 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
         and KEYWORD_OF_WORD.get(prev.value) in expected
     ):
         return f"Expected a name before '{prev.value}'", _token_span(prev)
+    if kind == "NAME" and "REQUIRE" in expected and "INPUT" in expected:
+        # a word where a declarative flow's step belongs (namel3ss's flow_steps.py words)
+        steps = ("input", "require", "create", "update", "delete", "call foreign")
+        close = difflib.get_close_matches(token.value, steps, n=1, cutoff=0.6)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        return f"Unknown flow step '{token.value}'.{hint}", span
     statement = _statement_message(kind, expected, prev, header_tok, at_end)
     if statement is not None:
         return statement, span

@@ -177,3 +177,11 @@ def test_check_warns_about_a_mutating_declarative_flow_without_requires():
     warnings = [(d.span.line, d.message) for d in check_program(program)
                 if d.code == "mutation-without-requires"]
     assert warnings == [(8, "Flow 'main' creates records but declares no 'requires'")]
+
+
+@pytest.mark.parametrize("line, message", [
+    ("  foo\n", "Unknown flow step 'foo'."),
+    ('  creat "Note"\n', "Unknown flow step 'creat'. Did you mean 'create'?"),
+])
+def test_an_unknown_word_where_a_step_belongs(line, message):
+    assert problems(NOTE + 'flow "main" requires true\n' + line) == [(8, 3, message)]
