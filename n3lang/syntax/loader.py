@@ -201,8 +201,10 @@ class _Loader:
                     continue
                 rel = path.relative_to(self.root).as_posix()
                 if rel in visiting or path == self.app.resolve():
+                    # the app file included again includes, in turn, the file being read
+                    # (namel3ss's chain: a.ai -> app.ai -> a.ai)
                     chain = [*visiting[visiting.index(rel):], rel] if rel in visiting else [
-                        *visiting, rel]
+                        *visiting, rel, (visiting or [rel])[0]]
                     self.error(MODULE_CYCLE, f"Compile error: include cycle detected: {' -> '.join(chain)}",
                                inc.span, prog.path)
                     continue

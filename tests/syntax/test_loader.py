@@ -115,7 +115,12 @@ def test_a_cycle_is_reported_at_the_include_that_closes_it(tmp_path):
 
 def test_including_the_app_file_is_a_cycle(tmp_path):
     path = app(tmp_path, {"app.ai": INCLUDES + 'include "a.ai"\n', "a.ai": 'include "app.ai"\n'})
-    assert problems(path) == [("a.ai", 1, 1, "error", "Compile error: include cycle detected: a.ai -> app.ai")]
+    assert problems(path) == [("a.ai", 1, 1, "error", "Compile error: include cycle detected: a.ai -> app.ai -> a.ai")]
+
+
+def test_the_app_including_itself_is_a_cycle(tmp_path):
+    path = app(tmp_path, {"app.ai": INCLUDES + 'include "app.ai"\n'})
+    assert problems(path) == [("app.ai", 6, 1, "error", "Compile error: include cycle detected: app.ai -> app.ai")]
 
 
 def test_a_repeated_include_is_ignored_with_a_warning(tmp_path):
