@@ -102,6 +102,16 @@ _KEPT_FROM_INCLUDES = (A.RecordDecl, A.FlowDecl, A.FunctionDecl, A.AIDecl, A.Mod
                        A.ContractDecl, A.SurfaceDecl, A.UseDecl)
 # What a module file may add (namel3ss's runtime/modules: functions, records, tools, pages).
 _MODULE_FILE_KINDS = (A.RecordDecl, A.FunctionDecl, A.SurfaceDecl)
+# What a capsule module may not declare (namel3ss's module_loader words).
+_APP_ONLY = {
+    "IdentityDecl": "Identity declarations are only allowed in app.ai.",
+    "team of agents": "Team of agents is only allowed in app.ai.",
+    "app": "App declarations are not allowed inside modules.",
+    "theme": "Theme declarations are not allowed inside modules.",
+    "ui": "UI declarations are not allowed inside modules.",
+    "ui_state": "ui_state declarations are not allowed inside modules.",
+    "permissions": "permissions declarations are not allowed inside modules.",
+}
 _LABELS = {"ai": "AI profile"}  # namel3ss's KIND_LABELS, where they differ from the kind
 _NAMED = {A.RecordDecl: "record", A.FlowDecl: "flow", A.FunctionDecl: "function",
           A.AIDecl: "ai", A.ModelDecl: "model"}
@@ -465,6 +475,33 @@ def _merge_module_file(loader: _Loader, use: A.UseDecl, module: A.Program, decls
         origins.append(module.path)
 
 
+def _load_capsule(loader: _Loader, use: A.UseDecl, file: str, exports: dict, capsules: list,
+                  stack: list[str]) -> None:
+    """A capsule and, depth first, the capsules its files use (a cycle is an error at the
+    `use` that closes it, in namel3ss's words)."""
+    if use.module in stack:
+        chain = " -> ".join([*stack[stack.index(use.module):], use.module])
+        loader.error(MODULE_CYCLE, "Circular module import detected.", use.span, file,
+                     why=f"Modules form a cycle: {chain}.",
+                     fix="Remove the cycle by extracting shared code into a separate module.")
+        return
+    if use.module in exports:
+        return
+    loaded = loader.capsule(use, file)
+    if loaded is None:
+        return
+    programs, exported, capsule = loaded
+    exports[use.module] = exported
+    for prog in programs:
+        for inner in prog.of_type(A.UseDecl):
+            if inner.file:
+                loader.error(MODULE_CONFLICT, "Use module is not allowed inside capsule modules.",
+                             inner.span, prog.path, fix="Move use module statements to app.ai.")
+                continue
+            _load_capsule(loader, inner, prog.path, exports, capsules, [*stack, use.module])
+    capsules.append((use.module, programs, capsule))
+
+
 def _join_uses(loader: _Loader, program: A.Program, decls: list, origins: list) -> None:
     uses = [d for d in decls if isinstance(d, A.UseDecl)]
     use_files = {id(d): f for d, f in zip(decls, origins) if isinstance(d, A.UseDecl)}
@@ -483,19 +520,13 @@ def _join_uses(loader: _Loader, program: A.Program, decls: list, origins: list) 
                 continue
             _merge_module_file(loader, use, module_file, decls, origins)
             continue
-        if use.module in exports:
-            continue
-        loaded = loader.capsule(use, file)
-        if loaded is None:
-            continue
-        programs, exported, capsule = loaded
-        exports[use.module] = exported
-        capsules.append((use.module, programs, capsule))
+        _load_capsule(loader, use, file, exports, capsules, [])
     if not capsules:
         return
     # the app's own references to alias.Name, then each capsule's names
-    app_names = _Names(None, _definitions([program]), {a: m for a, m in aliases.items()
-                                                        if m in exports}, exports, program.path)
+    joined = replace(program, declarations=tuple(decls))
+    app_names = _Names(None, _definitions([joined]), {a: m for a, m in aliases.items()
+                                                      if m in exports}, exports, program.path)
     fn = _rename(app_names)
     for i, (decl, origin) in enumerate(zip(decls, origins)):
         if origin == program.path or not isinstance(decl, A.UseDecl):
@@ -515,8 +546,19 @@ def _join_uses(loader: _Loader, program: A.Program, decls: list, origins: list) 
             resolver = _Names(module, local, own, exports, prog.path)
             fn = _rename(resolver)
             for part in prog.declarations:
-                if isinstance(part, (A.SpecDecl, A.CapabilitiesDecl, A.UseDecl, A.IncludeDecl)):
+                # (namel3ss keeps the contracts of the app file only: a module's are dropped)
+                if isinstance(part, (A.SpecDecl, A.CapabilitiesDecl, A.UseDecl, A.IncludeDecl,
+                                     A.ContractDecl)):
                     continue
+                refused = _APP_ONLY.get(part.kind if isinstance(part, A.SurfaceDecl) else
+                                        type(part).__name__)
+                if refused is not None:
+                    loader.error(MODULE_CONFLICT, refused, part.span, prog.path,
+                                 fix="Move the declaration to app.ai.")
+                    continue
+                if isinstance(part, A.SurfaceDecl) and part.kind == "page" and \
+                        part.name not in exports[module].get("page", ()):
+                    continue  # namel3ss keeps a module's exported pages only
                 decls.append(rebuild(part, fn))
                 origins.append(prog.path)
             for message, span, file, fix in resolver.problems:

@@ -296,3 +296,37 @@ def test_use_module_blocks(block, where, message):
 
     _, diagnostics = parse_source('spec is "1.0"\n\nuse module "m.ai" as m\n' + block)
     assert [(d.span.line, d.span.column, d.message) for d in diagnostics] == [(*where, message)]
+
+
+def two_capsules(tmp_path, b_logic: str) -> Path:
+    return app(tmp_path, {
+        "app.ai": 'spec is "1.0"\n\nuse "a" as a\n\nflow "main":\n  return 1\n',
+        "modules/a/capsule.ai": 'spec is "1.0"\n\ncapsule "a":\n  exports:\n    flow "fa"\n',
+        "modules/a/logic.ai": 'spec is "1.0"\n\nuse "b" as bb\n\nflow "fa":\n  return 1\n',
+        "modules/b/capsule.ai": 'spec is "1.0"\n\ncapsule "b":\n  exports:\n    flow "fb"\n',
+        "modules/b/logic.ai": b_logic})
+
+
+def test_capsules_that_use_each_other(tmp_path):
+    path = two_capsules(tmp_path, 'spec is "1.0"\n\nuse "a" as aa\n\nflow "fb":\n  return 2\n')
+    found = problems(path)
+    assert found == [("modules/b/logic.ai", 3, 1, "error", "Circular module import detected.")]
+    diagnostics, _ = check_file(path)
+    assert diagnostics[0].why == "Modules form a cycle: a -> b -> a."
+
+
+def test_a_capsule_declares_no_identity(tmp_path):
+    path = two_capsules(tmp_path, 'spec is "1.0"\n\nidentity "u":\n  role is text\n\nflow "fb":\n  return 2\n')
+    assert problems(path) == [("modules/b/logic.ai", 3, 1, "error",
+                               "Identity declarations are only allowed in app.ai.")]
+
+
+def test_a_capsules_contracts_are_dropped_as_namel3ss_does(tmp_path):
+    path = two_capsules(tmp_path, 'spec is "1.0"\n\nflow "fb":\n  return 2\n')
+    (tmp_path / "app.ai").write_text(
+        'spec is "1.0"\n\nuse "a" as a\n\nflow "main":\n  let r is call flow "a.fa":\n    input:\n'
+        '      q is 1\n    output:\n      v\n  return r\n', encoding="utf-8")
+    (tmp_path / "modules/a/logic.ai").write_text(
+        'spec is "1.0"\n\ncontract flow "fa":\n  input:\n    q is number\n  output:\n    v is number\n\n'
+        'flow "fa":\n  return map:\n    v is input.q + 1\n', encoding="utf-8")
+    assert problems(path) == [("app.ai", 6, 12, "error", 'Flow "a.fa" is missing a contract.')]
