@@ -153,7 +153,11 @@ class _Loader:
         if ".." in candidate.parts and not module:
             self.error(MODULE_PATH, "Compile error: include paths cannot contain '..'.", span, file)
             return None
-        resolved = (self.root / candidate).resolve()
+        try:
+            resolved = (self.root / candidate).resolve()
+        except (OSError, ValueError, RuntimeError):  # a NUL byte, a loop of symbolic links
+            self.error(MODULE_PATH, f"Cannot use the path {raw!r}.", span, file)
+            return None
         if not resolved.is_relative_to(self.root):  # '..' or a symbolic link leading out
             self.error(MODULE_PATH, "Module path escapes the project root." if module else
                        "Compile error: include path escapes the project root.", span, file)
@@ -396,6 +400,15 @@ def _rename(names: _Names) -> Callable[[Any], Any]:
 # ---------------------------------------------------------------------------- entry point
 def load_project(path: str | Path) -> Project:
     """Read the app file and every file it includes or uses; never raises."""
+    try:
+        return _load_project(path)
+    except (OSError, ValueError, RuntimeError) as exc:  # a file system that fails under us
+        program, diagnostics, source = parse_file(str(path))
+        problem = make(MODULE_PATH, f"Cannot read the app's files: {exc}", A.UNKNOWN, str(path))
+        return Project(program, [*diagnostics, problem], {str(path): source})
+
+
+def _load_project(path: str | Path) -> Project:
     app = Path(path)
     program, diagnostics, source = parse_file(str(path))
     project = Project(program, list(diagnostics), {str(path): source})

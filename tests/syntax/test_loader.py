@@ -330,3 +330,10 @@ def test_a_capsules_contracts_are_dropped_as_namel3ss_does(tmp_path):
         'spec is "1.0"\n\ncontract flow "fa":\n  input:\n    q is number\n  output:\n    v is number\n\n'
         'flow "fa":\n  return map:\n    v is input.q + 1\n', encoding="utf-8")
     assert problems(path) == [("app.ai", 6, 12, "error", 'Flow "a.fa" is missing a contract.')]
+
+
+def test_a_loop_of_symbolic_links_is_an_error_not_a_traceback(tmp_path):
+    path = app(tmp_path, {"app.ai": INCLUDES + 'include "loop1.ai"\n'})
+    (tmp_path / "loop1.ai").symlink_to("loop2.ai")
+    (tmp_path / "loop2.ai").symlink_to("loop1.ai")
+    assert problems(path) == [("app.ai", 6, 1, "error", "Cannot use the path 'loop1.ai'.")]
