@@ -95,11 +95,11 @@ DUPLICATE_INCLUDE = register(
     severity=WARNING,
 )
 
-# Declarations an included file adds to the app (namel3ss's includes_expand.py): not its
-# spec, capabilities or identity; pages and ui only in the app file (checked apart).
+# What an included file adds to the app (namel3ss's includes_expand.py): not its spec,
+# capabilities or identity; pages and ui only in the app file (checked apart).
 _ROOT_ONLY_SURFACE = frozenset({"page", "ui", "theme", "app", "ui_state", "permissions"})
-_KEPT_FROM_INCLUDES = (A.RecordDecl, A.FlowDecl, A.FunctionDecl, A.AIDecl, A.ModelDecl,
-                       A.ContractDecl, A.SurfaceDecl, A.UseDecl)
+# Everything else an included file declares joins the app (tools, prompts, ... as they come).
+_DROPPED_FROM_INCLUDES = (A.SpecDecl, A.CapabilitiesDecl, A.IdentityDecl, A.IncludeDecl)
 # What a module file may add (namel3ss's runtime/modules: functions, records, tools, pages).
 _MODULE_FILE_KINDS = (A.RecordDecl, A.FunctionDecl, A.SurfaceDecl)
 # What a capsule module may not declare (namel3ss's module_loader words).
@@ -115,6 +115,21 @@ _APP_ONLY = {
 _LABELS = {"ai": "AI profile"}  # namel3ss's KIND_LABELS, where they differ from the kind
 _NAMED = {A.RecordDecl: "record", A.FlowDecl: "flow", A.FunctionDecl: "function",
           A.AIDecl: "ai", A.ModelDecl: "model"}
+
+
+def _name_span(decl: Any) -> A.Span:
+    span = getattr(decl, "name_span", A.UNKNOWN)
+    return span if span != A.UNKNOWN else decl.span
+
+
+def _kind_of(decl: Any) -> str | None:
+    """The kind of a named declaration, for names declared twice across files: record, flow,
+    function, ai, model, or the class's word for declarations added later (tool, prompt)."""
+    kind = _NAMED.get(type(decl))
+    if kind is None and not isinstance(decl, (A.SurfaceDecl, A.UseDecl, A.ContractDecl)) \
+            and isinstance(getattr(decl, "name", None), str):
+        kind = type(decl).__name__.removesuffix("Decl").lower()
+    return kind
 
 
 @dataclass
@@ -437,7 +452,7 @@ def _join_includes(loader: _Loader, program: A.Program, decls: list, origins: li
     seen: dict[tuple[str, str], str] = {}
     decl: Any
     for decl in program.declarations:
-        kind = _NAMED.get(type(decl))
+        kind = _kind_of(decl)
         if kind is not None:
             seen[(kind, decl.name)] = loader.app.name
     for child, inc in loader.includes(program):
@@ -447,16 +462,15 @@ def _join_includes(loader: _Loader, program: A.Program, decls: list, origins: li
                 loader.error(MODULE_CONFLICT, "Compile error: only the root file may define 'ui' "
                              f'and \'pages\'. Found in "{rel}"', decl.span, child.path)
                 continue
-            if not isinstance(decl, _KEPT_FROM_INCLUDES):
+            if isinstance(decl, _DROPPED_FROM_INCLUDES):
                 continue
-            kind = _NAMED.get(type(decl))
+            kind = _kind_of(decl)
             if kind is not None:
-                assert isinstance(decl, (A.RecordDecl, A.FlowDecl, A.FunctionDecl, A.AIDecl, A.ModelDecl))
                 previous = seen.get((kind, decl.name))
                 if previous is not None:
                     loader.error(MODULE_CONFLICT, f"Compile error: duplicate declaration '{decl.name}' "
                                  f'found in "{rel}" (already defined in "{previous}")',
-                                 decl.name_span if decl.name_span.line else decl.span, child.path)
+                                 _name_span(decl), child.path)
                     continue
                 seen[(kind, decl.name)] = rel
             decls.append(decl)
