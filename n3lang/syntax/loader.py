@@ -100,8 +100,18 @@ DUPLICATE_INCLUDE = register(
 _ROOT_ONLY_SURFACE = frozenset({"page", "ui", "theme", "app", "ui_state", "permissions"})
 # Everything else an included file declares joins the app (tools, prompts, ... as they come).
 _DROPPED_FROM_INCLUDES = (A.SpecDecl, A.CapabilitiesDecl, A.IdentityDecl, A.IncludeDecl)
-# What a module file may add (namel3ss's runtime/modules: functions, records, tools, pages).
-_MODULE_FILE_KINDS = (A.RecordDecl, A.FunctionDecl, A.SurfaceDecl)
+# What a module file may not declare (namel3ss's runtime/modules/validate.py words); of the
+# rest, its functions, records, tools and pages join the app.
+_NOT_IN_MODULE_FILES = {
+    "FlowDecl": "Flows are not allowed in modules.",
+    "UseDecl": "Module files cannot import other modules.",
+    "IdentityDecl": "Identity is not allowed in modules.",
+    "ContractDecl": "Contracts are not allowed in modules.",
+    "AIDecl": "AI and agent declarations are not allowed in modules.",
+    "agent": "AI and agent declarations are not allowed in modules.",
+    "app": "App declaration is not allowed in modules.",
+    "capsule": "Capsule declaration is not allowed in modules.",
+}
 # What a capsule module may not declare (namel3ss's module_loader words).
 _APP_ONLY = {
     "IdentityDecl": "Identity declarations are only allowed in app.ai.",
@@ -267,18 +277,10 @@ class _Loader:
         if module is None:
             return None
         for decl in module.declarations:
-            if isinstance(decl, (A.SpecDecl, A.CapabilitiesDecl)):
-                continue
-            if isinstance(decl, A.SurfaceDecl) and decl.kind in ("page", "tool"):
-                continue
-            if not isinstance(decl, _MODULE_FILE_KINDS) or isinstance(decl, A.SurfaceDecl):
-                what = {A.FlowDecl: "Flows are not allowed in modules.",
-                        A.UseDecl: "Module files cannot import other modules.",
-                        A.IdentityDecl: "Identity is not allowed in modules.",
-                        A.ContractDecl: "Contracts are not allowed in modules.",
-                        A.AIDecl: "AI and agent declarations are not allowed in modules."}.get(
-                    type(decl), "Modules only define functions, records, tools, and pages.")
-                self.error(MODULE_CONFLICT, what, getattr(decl, "span", A.UNKNOWN), module.path)
+            kind = decl.kind if isinstance(decl, A.SurfaceDecl) else type(decl).__name__
+            what = _NOT_IN_MODULE_FILES.get(kind)
+            if what is not None:
+                self.error(MODULE_CONFLICT, what, decl.span, module.path)
         return module
 
     def capsule(self, use: A.UseDecl, file: str) -> tuple[list[A.Program], dict[str, set[str]], A.Program] | None:
@@ -479,17 +481,19 @@ def _join_includes(loader: _Loader, program: A.Program, decls: list, origins: li
 
 def _merge_module_file(loader: _Loader, use: A.UseDecl, module: A.Program, decls: list,
                        origins: list) -> None:
-    """A module file's functions and records (those ``only:`` selects) join the app; a name
+    """A module file's functions, records, tools and pages (those ``only:`` selects) join the
+    app; a name
     the app has already is an error unless ``allow override:`` names its category, then the
     module's declaration replaces it (namel3ss's runtime/modules/merge.py)."""
     wanted = set(use.only or ("functions", "records", "tools", "pages"))
+    part: Any
     for part in module.declarations:
-        if not isinstance(part, (A.RecordDecl, A.FunctionDecl)):
+        word = "page" if isinstance(part, A.SurfaceDecl) and part.kind == "page" else _kind_of(part)
+        if word not in ("record", "function", "tool", "page") or word + "s" not in wanted:
             continue
-        word = "record" if isinstance(part, A.RecordDecl) else "function"
-        if word + "s" not in wanted:
-            continue
-        existing = next((i for i, d in enumerate(decls) if type(d) is type(part) and d.name == part.name), None)
+        existing = next((i for i, d in enumerate(decls) if type(d) is type(part)
+                         and getattr(d, "kind", None) == getattr(part, "kind", None)
+                         and d.name == part.name), None)
         if existing is not None:
             if word + "s" not in use.allow_override:
                 loader.error(MODULE_CONFLICT, f"{word} name {part.name} already exists.", part.span,

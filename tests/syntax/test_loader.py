@@ -337,3 +337,10 @@ def test_a_loop_of_symbolic_links_is_an_error_not_a_traceback(tmp_path):
     (tmp_path / "loop1.ai").symlink_to("loop2.ai")
     (tmp_path / "loop2.ai").symlink_to("loop1.ai")
     assert problems(path) == [("app.ai", 6, 1, "error", "Cannot use the path 'loop1.ai'.")]
+
+
+def test_a_module_files_pages_join_the_app(tmp_path):
+    path = app(tmp_path, {"app.ai": USE_COMMON, "modules/common.ai": COMMON + 'page "stock":\n  title is "x"\n'})
+    assert problems(path) == []
+    pages = [d.name for d in load_project(path).program.declarations if getattr(d, "kind", None) == "page"]
+    assert pages == ["stock"]
