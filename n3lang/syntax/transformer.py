@@ -685,7 +685,13 @@ class AstBuilder:
         word = _STATEMENT_WORDS.get(type(stmt), "")
         at = _word_span(stmt.span, len(word.split()[0]) if word else 1)
         why = "Declarative flows only allow input, require, create, update, delete, and call foreign."
-        if word in _IMPERATIVE_HINTS:
+        if word in ("create", "update", "delete"):  # the statement form, e.g. `create "X" with ...`
+            self._error(SYNTAX_ERROR, f"Expected newline after {word} header", at,
+                        why=f"In a declarative flow, `{word} \"Record\"` ends its line; its fields "
+                            "follow, indented.",
+                        fix='Use a flow with ":" for the statement form, or write the step form.',
+                        example='flow "demo" requires true\n  create "Note"\n    title is "x"')
+        elif word in _IMPERATIVE_HINTS:
             self._error(SYNTAX_ERROR, f"Declarative flows do not support '{word}' steps.", at, why=why,
                         fix='Use a legacy flow with ":" for imperative statements or rewrite the flow steps.',
                         example='flow "demo":\n  let count is 1')

@@ -120,6 +120,8 @@ def test_call_foreign_names_an_undeclared_tool():
     ("  return 3\n", "Declarative flows do not support 'return' steps."),
     ("  let x is 2\n", "Declarative flows do not support 'let' steps."),
     ("  calc:\n    a = 1\n", "Unknown flow step 'calc'."),
+    # namel3ss places this one at the `with` (10:17); here it is at the statement
+    ('  create "Note" with map:\n    n is 1\n  as x\n', "Expected newline after create header"),
 ])
 def test_statements_are_not_steps(step, message):
     source = NOTE + 'flow "main" requires true\n  create "Note"\n    n is 1\n' + step
