@@ -344,3 +344,15 @@ def test_a_module_files_pages_join_the_app(tmp_path):
     assert problems(path) == []
     pages = [d.name for d in load_project(path).program.declarations if getattr(d, "kind", None) == "page"]
     assert pages == ["stock"]
+
+
+def test_n3_check_shows_the_included_files_line(tmp_path, monkeypatch):
+    app(tmp_path, {"app.ai": INCLUDES + 'include "modules/flows.ai"\n',
+                   "modules/flows.ai": 'flow "broken":\n  let x is\n'})
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "app.ai"], catch_exceptions=False)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[:3] == ["modules/flows.ai:2:11: error: Unexpected expression [syntax-error]",
+                         "   2 |   let x is", "     |           ^"]
+    assert lines[-1] == "app.ai: failed (1 error)"
