@@ -539,12 +539,24 @@ def _join_uses(loader: _Loader, program: A.Program, decls: list, origins: list) 
     aliases: dict[str, str] = {}
     exports: dict[str, dict[str, set[str]]] = {}
     capsules: list[tuple[str, list[A.Program], A.Program]] = []
+    modules: dict[tuple[bool, str], str] = {}  # (file?, module) -> alias
+    file_aliases: dict[str, str] = {}
     for use in uses:
         file = use_files[id(use)]
-        if use.alias in aliases and aliases[use.alias] != use.module:
-            loader.error(MODULE_CONFLICT, f"Alias '{use.alias}' is already used in App.", use.span, file)
+        # namel3ss's words: static._normalize_uses for capsules, runtime/modules for files
+        table = file_aliases if use.file else aliases
+        if use.alias in table and table[use.alias] != use.module:
+            loader.error(MODULE_CONFLICT, f"Alias {use.alias} is already used." if use.file else
+                         f"Alias '{use.alias}' is already used in App.", use.span, file,
+                         fix="Pick a different alias for the second module.")
             continue
-        aliases[use.alias] = use.module
+        if modules.get((use.file, use.module), use.alias) != use.alias:
+            loader.error(MODULE_CONFLICT, f"Module {use.module} is imported more than once." if use.file
+                         else f"Module '{use.module}' is imported more than once.", use.span, file,
+                         fix="Remove the duplicate use statement.")
+            continue
+        modules[(use.file, use.module)] = use.alias
+        table[use.alias] = use.module
         if use.file:
             module_file = loader.module_file(use, file)
             if module_file is None:

@@ -356,3 +356,14 @@ def test_n3_check_shows_the_included_files_line(tmp_path, monkeypatch):
     assert lines[:3] == ["modules/flows.ai:2:11: error: Unexpected expression [syntax-error]",
                          "   2 |   let x is", "     |           ^"]
     assert lines[-1] == "app.ai: failed (1 error)"
+
+
+def test_aliases_and_modules_are_used_once(tmp_path):
+    path = app(tmp_path, {
+        "app.ai": 'spec is "1.0"\n\nuse module "modules/common.ai" as c\nuse module "modules/common.ai" as d\n'
+                  'use module "modules/other.ai" as c\n\nflow "main":\n  return 1\n',
+        "modules/common.ai": 'record "I":\n  n is number\n', "modules/other.ai": 'record "J":\n  n is number\n'})
+    assert problems(path) == [
+        ("app.ai", 4, 1, "error", "Module modules/common.ai is imported more than once."),
+        ("app.ai", 5, 1, "error", "Alias c is already used."),
+    ]
