@@ -367,3 +367,19 @@ def test_aliases_and_modules_are_used_once(tmp_path):
         ("app.ai", 4, 1, "error", "Module modules/common.ai is imported more than once."),
         ("app.ai", 5, 1, "error", "Alias c is already used."),
     ]
+
+
+def test_n3_train_sees_a_model_block_of_an_included_file(tmp_path, monkeypatch):
+    import shutil
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "supportbot"
+    shutil.copytree(example / "data", tmp_path / "data")
+    text = (example / "app.ai").read_text(encoding="utf-8")
+    start, end = text.index('model "supportbot'), text.index('ai "support"')
+    app(tmp_path, {"app.ai": text[:start].replace("  training\n", "  training\n  composition.includes\n")
+                   + 'include "models.ai"\n\n' + text[end:],
+                   "models.ai": text[start:end]})
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["train", "app.ai", "--dry-run", "--json"], catch_exceptions=False)
+    payload = json.loads(result.output)
+    assert payload["ok"] and [p["name"] for p in payload["plans"]] == ["supportbot.faq_model_v2"]
