@@ -302,7 +302,8 @@ class _Loader:
                            f"packages/{name}/capsule.ai.",
                        fix=f"Create modules/{name}/capsule.ai or install the package.")
             return None
-        if not folder.is_relative_to(self.root):
+        if not folder.is_relative_to(self.root) or \
+                not (folder / "capsule.ai").resolve().is_relative_to(self.root):
             self.error(MODULE_PATH, "Module path escapes the project root.", use.span, file)
             return None
         capsule = self.read(folder / "capsule.ai", use.span, file)

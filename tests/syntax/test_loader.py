@@ -383,3 +383,16 @@ def test_n3_train_sees_a_model_block_of_an_included_file(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["train", "app.ai", "--dry-run", "--json"], catch_exceptions=False)
     payload = json.loads(result.output)
     assert payload["ok"] and [p["name"] for p in payload["plans"]] == ["supportbot.faq_model_v2"]
+
+
+def test_a_capsule_folder_or_file_leading_out_is_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "capsule.ai").write_text(CAPSULE, encoding="utf-8")
+    (outside / "logic.ai").write_text(LOGIC, encoding="utf-8")
+    path = app(tmp_path / "app", {"app.ai": USE_INV, "modules/x/logic.ai": LOGIC})
+    (tmp_path / "app/modules/inv").symlink_to(outside)
+    (tmp_path / "app/modules/x/capsule.ai").symlink_to(outside / "capsule.ai")
+    assert problems(path)[0] == ("app.ai", 3, 1, "error", "Module path escapes the project root.")
+    path.write_text(USE_INV.replace('"inv"', '"x"'), encoding="utf-8")
+    assert problems(path)[0] == ("app.ai", 3, 1, "error", "Module path escapes the project root.")
