@@ -222,7 +222,9 @@ class _Loader:
     def display(self, path: Path) -> str:
         """How a file of the app is named in diagnostics: as the app file is, plus its path."""
         rel = path.relative_to(self.root).as_posix()
-        return str(Path(self.app).parent / rel) if str(self.app.parent) != "." else rel
+        if self.app.parent.resolve() != self.root:  # the app file is a link: name the real place
+            return str(path)
+        return str(self.app.parent / rel) if str(self.app.parent) != "." else rel
 
     # ------------------------------------------------------------------ includes
     def includes(self, program: A.Program) -> list[tuple[A.Program, A.IncludeDecl]]:

@@ -396,3 +396,13 @@ def test_a_capsule_folder_or_file_leading_out_is_refused(tmp_path):
     assert problems(path)[0] == ("app.ai", 3, 1, "error", "Module path escapes the project root.")
     path.write_text(USE_INV.replace('"inv"', '"x"'), encoding="utf-8")
     assert problems(path)[0] == ("app.ai", 3, 1, "error", "Module path escapes the project root.")
+
+
+def test_an_app_file_that_is_a_link_includes_from_its_real_folder(tmp_path):
+    real = tmp_path / "real"
+    app(real, {"app.ai": INCLUDES + 'include "a.ai"\n', "a.ai": FLOWS})
+    (tmp_path / "link").mkdir()
+    (tmp_path / "link" / "app.ai").symlink_to(real / "app.ai")
+    project = load_project(tmp_path / "link" / "app.ai")
+    assert [d for d in project.diagnostics if d.is_error] == []
+    assert "add" in [getattr(d, "name", None) for d in project.program.declarations]
