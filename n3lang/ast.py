@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Union
+from typing import Any, Union
 
 from n3lang.span import UNKNOWN, Span  # noqa: F401  (re-exported: A.Span, A.UNKNOWN)
 
@@ -601,6 +601,88 @@ class FlowDecl:
     span: Span = field(default=UNKNOWN, compare=False)
     name_span: Span = field(default=UNKNOWN, compare=False)
     purity: str | None = None
+    steps: tuple["Step", ...] = ()  # a declarative flow's steps (§9); its body is then empty
+    declarative: bool = False
+
+
+# ---- §9 declarative flows: `flow "name" requires X` (no colon) + an indented body of steps
+@dataclass(frozen=True, slots=True)
+class InputField:
+    """One ``name is type`` line of a declarative flow's ``input`` step: name, type (the
+    canonical type word), type_span."""
+
+    name: str
+    type: str
+    span: Span = field(default=UNKNOWN, compare=False)
+    type_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StepField:
+    """One ``field is EXPR`` line of a create, set or call foreign step: name, value."""
+
+    name: str
+    value: Expr
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StepInput:
+    """``input`` + indented fields: the flow's required input fields."""
+
+    fields: tuple[InputField, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StepRequire:
+    """``require "state.path"``: a gate; a false state value skips the later steps."""
+
+    condition: str
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StepCreate:
+    """``create "Rec"`` + indented field lines: record, fields."""
+
+    record: str
+    fields: tuple[StepField, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StepUpdate:
+    """``update "Rec"`` + ``where "SEL"`` + ``set`` block: record, selector (the text or
+    None), predicate (the selector parsed, None when it does not parse), fields."""
+
+    record: str
+    selector: str | None
+    predicate: Expr | None
+    fields: tuple[StepField, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StepDelete:
+    """``delete "Rec"`` + ``where "SEL"``: record, selector, predicate (as StepUpdate)."""
+
+    record: str
+    selector: str | None
+    predicate: Expr | None
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StepCallForeign:
+    """``call foreign "name"`` + argument lines: name, fields."""
+
+    name: str
+    fields: tuple[StepField, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+Step = Union[StepInput, StepRequire, StepCreate, StepUpdate, StepDelete, StepCallForeign]
 
 
 @dataclass(frozen=True, slots=True)
@@ -717,8 +799,33 @@ class SurfaceDecl:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
+# ---- §9 modules (n3lang/syntax/loader.py reads the files they name)
+@dataclass(frozen=True, slots=True)
+class UseDecl:
+    """``use "name" as alias`` (a capsule module: file=False) or ``use module "path.ai" as
+    alias`` (one module file: file=True) with optional ``only:`` / ``allow override:``
+    blocks: module, alias, file, module_span (the string), only, allow_override."""
+
+    module: str
+    alias: str
+    file: bool = False
+    span: Span = field(default=UNKNOWN, compare=False)
+    module_span: Span = field(default=UNKNOWN, compare=False)
+    only: tuple[str, ...] = ()  # `only:` categories (functions, records, tools, pages, jobs)
+    allow_override: tuple[str, ...] = ()  # `allow override:` categories
+
+
+@dataclass(frozen=True, slots=True)
+class IncludeDecl:
+    """``include "file.ai"``: path (as written), path_span."""
+
+    path: str
+    span: Span = field(default=UNKNOWN, compare=False)
+    path_span: Span = field(default=UNKNOWN, compare=False)
+
+
 Decl = Union[SpecDecl, CapabilitiesDecl, RecordDecl, FlowDecl, FunctionDecl, AIDecl, ModelDecl,
-             SurfaceDecl, IdentityDecl, ContractDecl, ToolDecl]
+             SurfaceDecl, IdentityDecl, ContractDecl, ToolDecl, UseDecl, IncludeDecl]
 
 
 @dataclass(frozen=True, slots=True)
@@ -727,6 +834,17 @@ class Program:
 
     declarations: tuple[Decl, ...]
     path: str = "<input>"
+    #: The file of each declaration, when the program was put together from several files
+    #: (n3lang/syntax/loader.py); empty when every declaration comes from ``path``.
+    origins: tuple[str, ...] = ()
+
+    def file_of(self, decl: Any) -> str:
+        """The file a declaration of this program was read from."""
+        if self.origins:
+            for d, origin in zip(self.declarations, self.origins):
+                if d is decl:
+                    return origin
+        return self.path
 
     def of_type(self, kind: type) -> list:
         """Declarations of one class, in source order."""

@@ -16,6 +16,7 @@ Rules worth knowing (they are the ones a reader of an app can apply by eye):
 
 from __future__ import annotations
 
+import difflib
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -256,6 +257,14 @@ UNKNOWN_TYPE = register(
     why="Field and input types are text, number, boolean, json, list, map, null or a declared record name.",
     fix="Use one of the built-in types or declare the record.",
     example='record "User":\n  name text\n  tags list<text>',
+)
+INVALID_STEP = register(
+    "invalid-step",
+    why="A declarative flow's steps take literal values or input bindings, and selectors of the "
+        "form <field> is <literal>, matching the record's field types (namel3ss checks this when "
+        "the app loads).",
+    fix='Use a literal or input.<field> for each value, and a selector like `where "id is 1"`.',
+    example='flow "add note" requires true\n  input\n    title is text\n  create "Note"\n    title is input.title',
 )
 UNKNOWN_FIELD = register(
     "unknown-field",
@@ -552,6 +561,10 @@ class Checker(Visitor):
     def __init__(self, program: A.Program, project_dir: Path | str | None = None) -> None:
         self.program = program
         self.file = program.path
+        # the file of each declaration (an app of several files: n3lang/syntax/loader.py)
+        self.files: dict[int, str] = (
+            {id(d): f for d, f in zip(program.declarations, program.origins)}
+            if program.origins else {})
         self.project_dir = project_dir
         self.diagnostics: list[Diagnostic] = []
         self.records: dict[str, A.RecordDecl] = {}
@@ -610,7 +623,9 @@ class Checker(Visitor):
         self.registry, registry_diags = _registry(self.project_dir)
         self.diagnostics.extend(registry_diags)
         for decl in program.declarations:
+            self.file = self.files.get(id(decl), program.path)
             self.visit(decl)
+        self.file = program.path
         self.check_recursion()
         self.check_flow_cycles()
         self.diagnostics.sort(key=sort_key)
@@ -677,6 +692,7 @@ class Checker(Visitor):
             (A.ModelDecl, self.models, DUPLICATE_MODEL, "model"),
         )
         for decl in program.declarations:
+            self.file = self.files.get(id(decl), program.path)
             for kind, table, code, word in tables:
                 if isinstance(decl, kind):
                     first = table.get(decl.name)
@@ -693,6 +709,7 @@ class Checker(Visitor):
                         )
                     break
         for tool in program.of_type(A.ToolDecl):
+            self.file = self.files.get(id(tool), program.path)
             if tool.name in self.tools:  # namel3ss's words, at the second declaration
                 self.error(DUPLICATE_TOOL, f"Duplicate tool declaration '{tool.name}'",
                            A.Span(tool.span.line, tool.span.column, tool.name_span.end_line,
@@ -701,7 +718,9 @@ class Checker(Visitor):
                                f"on line {self.tools[tool.name].span.line}.")
             else:
                 self.tools[tool.name] = tool
+        self.file = program.path
         for contract in program.of_type(A.ContractDecl):
+            self.file = self.files.get(id(contract), program.path)
             if contract.name in self.contracts:
                 self.error(  # namel3ss's words
                     DUPLICATE_CONTRACT, f"Duplicate contract declaration '{contract.name}'",
@@ -711,6 +730,7 @@ class Checker(Visitor):
                 )
             else:
                 self.contracts[contract.name] = contract
+        self.file = program.path
 
     # ------------------------------------------------------------------ declarations
     def visit_SpecDecl(self, node: A.SpecDecl) -> None:
@@ -795,16 +815,144 @@ class Checker(Visitor):
             # namel3ss refuses a pure flow without a contract (contracts: LANGUAGE.md §9)
             self.error(PURE_FLOW_WITHOUT_CONTRACT, f'Pure flow "{node.name}" is missing a contract.',
                        node.span)
-        self.visit_block(node.body)
+        if node.declarative:
+            self.check_steps(node)
+        else:
+            self.visit_block(node.body)
         if self.first_mutation is not None and node.requires is None:
             stmt = self.first_mutation
-            verb = {"Create": "creates", "Save": "saves", "Update": "updates", "Delete": "deletes"}[type(stmt).__name__]
+            verb = {"Create": "creates", "Save": "saves", "Update": "updates", "Delete": "deletes",
+                    "StepCreate": "creates", "StepUpdate": "updates",
+                    "StepDelete": "deletes"}[type(stmt).__name__]
             self.error(
                 MUTATION_WITHOUT_REQUIRES,
                 f"Flow '{node.name}' {verb} records but declares no 'requires'",
                 stmt.span,
             )
         self.flow = None
+
+    # ---- §9 declarative flows: namel3ss's load-time checks (flow_contract/steps.py), its words
+    def check_steps(self, flow: A.FlowDecl) -> None:
+        inputs: dict[str, A.InputField] = {}
+        for step in flow.steps:
+            self.visit(step)
+            if isinstance(step, A.StepInput):
+                if not inputs:
+                    inputs = {f.name: f for f in step.fields}
+                continue
+            if not isinstance(step, (A.StepCreate, A.StepUpdate, A.StepDelete)):
+                continue
+            if self.first_mutation is None:
+                self.first_mutation = step
+            record = self.check_record(step)
+            if record is None:
+                continue
+            if isinstance(step, A.StepCreate):
+                self.check_step_values(step.fields, record, inputs, "Create")
+                continue
+            if step.selector is None:
+                verb = "Update" if isinstance(step, A.StepUpdate) else "Delete"
+                self.error(INVALID_STEP, f"{verb} step is missing a where selector.", step.span,
+                           why=f"Declarative {verb.lower()}s require a selector to target records.",
+                           fix='Add a where line like `where "id is 1"`.')
+            else:
+                self.check_selector(step, record)
+            if isinstance(step, A.StepUpdate):
+                self.check_step_values(step.fields, record, inputs, "Update")
+
+    def check_selector(self, step: A.StepUpdate | A.StepDelete, record: A.RecordDecl) -> None:
+        expr, at = step.predicate, step.span
+        why = "Declarative selectors are limited to <field> is <value>."
+        if expr is None:
+            self.error(INVALID_STEP, "Selector string is invalid.", at,
+                       why="Selectors must be simple comparisons like <field> is <value>.")
+        elif type(expr) is not A.Compare:
+            self.error(INVALID_STEP, "Selector must be a comparison.", at, why=why)
+        elif expr.op != "is":
+            self.error(INVALID_STEP, "Selector must be an equality comparison.", at, why=why)
+        elif type(expr.left) is not A.Name:
+            self.error(INVALID_STEP, "Selector must compare a field name.", at,
+                       why="Declarative selectors require a record field on the left side.")
+        else:
+            declared = self.step_field(record, expr.left.name, at)
+            if declared is None:
+                return
+            value = expr.operands[0]
+            wanted = _field_type(declared)
+            if type(value) is not A.Literal or value.value is None:
+                self.error(INVALID_STEP, "Selector value must be a literal.", at,
+                           why="Declarative selectors use literal values only.")
+            elif wanted != "json" and _literal_type(value.value) != wanted:
+                self.error(INVALID_STEP, f"Selector value for {record.name}.{expr.left.name} must be {wanted}.",
+                           at, why="Selector values must match the field type.",
+                           fix=f"Provide a {wanted} literal.")
+
+    def step_field(self, record: A.RecordDecl, name: str, at: A.Span) -> A.FieldDecl | None:
+        """The record's field ``name``; reported (namel3ss's words) when it has none."""
+        found = next((f for f in record.fields if f.name == name), None)
+        if found is None:
+            names = [f.name for f in record.fields]
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hint = f' Did you mean "{close[0]}"?' if close else ""
+            self.error(UNKNOWN_FIELD, f"Unknown field '{name}' in record '{record.name}'.{hint}", at,
+                       why="Field assignments must match declared record fields.",
+                       fix="Use a field declared on the record.")
+        return found
+
+    def check_step_values(self, fields: tuple[A.StepField, ...], record: A.RecordDecl,
+                          inputs: dict[str, A.InputField], verb: str) -> None:
+        for item in fields:
+            declared = self.step_field(record, item.name, item.span)
+            if declared is None:
+                continue
+            value = item.value
+            if type(value) is A.Literal:
+                if value.value is None:
+                    self.error(INVALID_STEP, "Null values are not allowed in declarative flows.", item.span,
+                               why="Declarative values must be text, number, or boolean literals.",
+                               fix="Provide a non-null literal or an input binding.")
+                    continue
+                got = _literal_type(value.value)
+            elif type(value) is A.Attribute and type(value.obj) is A.Name and value.obj.name == "input":
+                source = inputs.get(value.name)
+                if source is None:
+                    self.error(INVALID_STEP, f"Input field '{value.name}' is not declared.", item.span,
+                               why="Input bindings must match fields in the input block.",
+                               fix="Add the field to input or update the binding.")
+                    continue
+                got = source.type
+            else:
+                self.error(INVALID_STEP, "Declarative values must be literals or input bindings.", item.span,
+                           why="Expressions, state references, and function calls are not supported.",
+                           fix="Use a string/number/boolean literal or input.<field>.")
+                continue
+            wanted = _field_type(declared)
+            if wanted != "json" and got != wanted:
+                self.error(INVALID_STEP, f"{record.name}.{item.name} expects {wanted} but got {got}.",
+                           item.span, why=f"{verb} values must match the record field type.",
+                           fix=f"Provide a {wanted} value or change the field type.")
+
+    def visit_StepInput(self, node: A.StepInput) -> None:
+        pass
+
+    def visit_StepRequire(self, node: A.StepRequire) -> None:
+        pass
+
+    def visit_StepCreate(self, node: A.StepCreate) -> None:
+        for item in node.fields:
+            self.visit(item.value)
+
+    visit_StepUpdate = visit_StepCreate
+    visit_StepCallForeign = visit_StepCreate
+
+    def visit_StepDelete(self, node: A.StepDelete) -> None:
+        pass
+
+    def visit_UseDecl(self, node: A.UseDecl) -> None:
+        pass  # n3lang/syntax/loader.py reads the module
+
+    def visit_IncludeDecl(self, node: A.IncludeDecl) -> None:
+        pass  # n3lang/syntax/loader.py reads the file (and checks the capability)
 
     def visit_ContractDecl(self, node: A.ContractDecl) -> None:
         if node.name not in self.flows:
@@ -869,6 +1017,7 @@ class Checker(Visitor):
                 while stack:
                     node, path = stack.pop()
                     if node == caller:
+                        self.file = self.files.get(id(self.flows.get(caller)), self.program.path)
                         self.error(FLOW_CALL_CYCLE, "Flow call cycle detected: " + " -> ".join(path),
                                    call.span)
                         break
@@ -1526,12 +1675,32 @@ class Checker(Visitor):
                 if back is None:
                     continue
                 chain = " -> ".join([caller, *back])
+                self.file = self.files.get(id(self.functions.get(caller)), self.program.path)
                 self.error(
                     RECURSIVE_FUNCTION,
                     f"Function '{caller}' cannot call itself" + ("" if len(back) == 1 else f" ({chain})"),
                     call.span,
                 )
 
+
+
+def _literal_type(value: Any) -> str:
+    """namel3ss's type word of a literal value (type_name_for_value)."""
+    if value is True or value is False:
+        return "boolean"
+    if isinstance(value, Decimal):
+        return "number"
+    return "text" if isinstance(value, str) else "null"
+
+
+def _field_type(declared: A.FieldDecl) -> str:
+    """A record field's type as namel3ss's schema names it (aliases canonical)."""
+    t = declared.type
+    if type(t) is A.TypeRef and not t.args:
+        return TYPE_ALIASES.get(t.name, t.name)
+    if isinstance(t, A.UnionType):
+        return "union"
+    return f"{t.name}<...>"
 
 
 class _AnyName(frozenset):
@@ -1578,10 +1747,10 @@ def check_file(path: str | Path) -> tuple[list[Diagnostic], str]:
     semantic checks still run on what parsed; findings that could merely echo the dropped
     declaration are left out, so a syntax error never brings a cascade of complaints.
     """
-    from n3lang.syntax import parse_file
+    from n3lang.syntax.loader import load_project
 
-    program, diagnostics, source = parse_file(str(path))
-    diagnostics = list(diagnostics)
+    project = load_project(path)
+    program, diagnostics, source = project.program, list(project.diagnostics), project.sources[str(path)]
     if program is not None:
         semantic = check_program(program, project_dir=Path(path).resolve().parent)
         if any(d.is_error for d in diagnostics):

@@ -23,6 +23,7 @@ from n3lang.diagnostics import REGISTERED_BY, REGISTRY, CodeInfo
 FAMILIES = {
     "internal": "n3lang.diagnostics",
     "syntax": "n3lang.syntax.errors",
+    "module": "n3lang.syntax.loader",
     "check": "n3lang.checker",
     "runtime": "n3lang.runtime.errors",
     "training": "n3lang.training.errors",
@@ -35,6 +36,15 @@ CODES: dict[str, tuple[str, str]] = {
     "internal-error": ("internal", "A bug in n3: a stage failed unexpectedly (reported instead of a traceback)."),
     # syntax
     "syntax-error": ("syntax", "A word or symbol where the grammar does not allow it."),
+    # modules and includes (§9; n3lang/syntax/loader.py)
+    "module-not-found": ("module", "An included file or used module that does not exist."),
+    "module-path": ("module", "An include or module path that is absolute, has '..', leaves the app's folder or is not .ai."),
+    "module-cycle": ("module", "Files that include each other."),
+    "module-capability": ("module", "include without the composition.includes capability."),
+    "module-conflict": ("module", "A name declared in two files, or a declaration a module or included file may not hold."),
+    "module-limit": ("module", "Includes nested too deeply, or too many or too large files."),
+    "module-export": ("module", "A name a module does not export (or exports without declaring it)."),
+    "duplicate-include": ("module", "A file included twice (the second include is ignored)."),
     "unsupported-character": ("syntax", "A character that is not part of the language (tabs included)."),
     "unsupported-escape": ("syntax", "A backslash escape inside a string that has no meaning."),
     "unterminated-string": ("syntax", "A string that does not close on its line."),
@@ -80,6 +90,7 @@ CODES: dict[str, tuple[str, str]] = {
     "surface-not-served": ("check", "An app-surface declaration (page, agent, job, ...): accepted, not served."),
     "unknown-type": ("check", "A field or input type that is neither built in nor a declared record."),
     "unknown-field": ("check", "An update sets a field the record does not declare."),
+    "invalid-step": ("check", "A declarative flow step with a value, selector or type namel3ss refuses."),
     "missing-argument": ("check", "A call leaves out a required function input."),
     "unexpected-argument": ("check", "A call passes an input the function does not declare."),
     "recursive-function": ("check", "A function calls itself, directly or through others."),

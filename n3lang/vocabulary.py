@@ -30,7 +30,7 @@ TYPE_ALIASES = {"string": "text", "str": "text", "int": "number", "integer": "nu
                 "bool": "boolean"}
 
 #: The capabilities this runtime enforces; the others are accepted and noted as unused.
-ENFORCED_CAPABILITIES = frozenset(("training", "http", "files", "secrets"))
+ENFORCED_CAPABILITIES = frozenset(("training", "http", "files", "secrets", "composition.includes"))
 
 
 def results_name(record: str) -> str:

@@ -33,6 +33,8 @@ PARTS = {
     "Setting": "one line of an ai or model block, walked by visit_AIDecl / visit_ModelDecl",
     "ToolField": "one field of a ToolDecl: runtime.tools.check_fields reads it",
     "ToolArg": "one field line of a ToolCall, walked by visit_ToolCall",
+    "InputField": "one field of a StepInput: Checker.check_steps, Interpreter._check_step_input",
+    "StepField": "one value line of a declarative step, walked by the step's visit",
 }
 
 # Declarations: the checker visits them; the interpreter collects them in __init__ (records,
@@ -50,6 +52,8 @@ DECLARATIONS = {
     "SurfaceDecl": "the app surface (LANGUAGE.md §10) is accepted and checked, never served",
     "ContractDecl": "collected into Interpreter.contracts, used by visit_CallFlow",
     "ToolDecl": "collected into Interpreter.tools, run by visit_ToolCall (runtime/tools.py)",
+    "UseDecl": "n3lang/syntax/loader.py reads the module before the program runs",
+    "IncludeDecl": "n3lang/syntax/loader.py reads the file before the program runs",
 }
 
 

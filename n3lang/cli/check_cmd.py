@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, echo, json_option, print_json
+from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, echo, json_option, print_json, read_sources
 from n3lang.diagnostics import NOTE, WARNING, Diagnostic, render
 
 
@@ -38,7 +38,8 @@ def summary_line(path: str, diagnostics: list[Diagnostic]) -> str:
 
 def render_check(path: str, diagnostics: list[Diagnostic], source: str) -> str:
     """The whole human output of `n3 check`: each diagnostic, then the summary line."""
-    blocks = [render(d, source if d.file == path else None) for d in diagnostics]
+    others = read_sources([d for d in diagnostics if d.file != path])  # included files (§9)
+    blocks = [render(d, source if d.file == path else others.get(d.file)) for d in diagnostics]
     blocks.append(summary_line(path, diagnostics))
     return "\n\n".join(blocks)
 

@@ -146,17 +146,17 @@ def run(app: str, flow_arg: str | None, flow_name: str | None, input_text: str |
         flow_name = flow_arg
     from n3lang.runtime import Limits, run_flow
     from n3lang.runtime.values import display, dumps
-    from n3lang.syntax import parse_file
+    from n3lang.syntax.loader import load_project
 
-    program, diagnostics, source = parse_file(app)
-    diagnostics = list(diagnostics)
+    project = load_project(app)  # the app file and the files it includes or uses (§9)
+    program, diagnostics, source = project.program, list(project.diagnostics), project.sources[app]
     if program is not None and not any(d.is_error for d in diagnostics):
         from n3lang.checker import check_program
 
         diagnostics.extend(check_program(program, project_dir=Path(app).resolve().parent))
     errors = [d for d in diagnostics if d.is_error]
     if program is None or errors:
-        fail(errors or diagnostics, as_json, {app: source})
+        fail(errors or diagnostics, as_json, project.sources)
 
     value, problem = read_input(input_text)
     if problem is not None:
@@ -192,7 +192,7 @@ def run(app: str, flow_arg: str | None, flow_name: str | None, input_text: str |
         sys.exit(EXIT_OK if outcome.ok else EXIT_USER_ERROR)
     if not outcome.ok:
         assert outcome.error is not None  # a failed run carries its diagnostic
-        fail([outcome.error], False, {app: source})
+        fail([outcome.error], False, project.sources)
     assert text is not None  # a run that succeeded has its result displayed
     echo(text)
     sys.exit(EXIT_OK)

@@ -128,10 +128,15 @@ def train(app, config_file, as_json, dry_run, verify_ref, model_name, allow_outs
     cwd = Path.cwd()
     dirs = [cwd]
     try:
-        from n3lang.syntax import parse_file
+        from n3lang.syntax.loader import load_project
         from n3lang.training import app as app_mod
 
-        info = app_mod.resolve_app(app, cwd, parse_file)
+        def parse_app(path: Path):
+            """The app with the files it includes or uses (§9): model blocks there count too."""
+            loaded = load_project(path)
+            return loaded.program, loaded.diagnostics, loaded.sources.get(str(path), "")
+
+        info = app_mod.resolve_app(app, cwd, parse_app)
         project = info.project_dir
         dirs = [project, cwd]
         if verify_ref:

@@ -108,6 +108,7 @@ def run_flow(
     flow = select_flow(program, flow_name)
     if isinstance(flow, Diagnostic):
         return RunResult(ok=False, error=flow)
+    file = program.file_of(flow)  # a flow of an included file reports errors in that file
     try:
         value = {} if input_value is None else from_json(input_value)
     except (TypeError, RecursionError) as exc:
@@ -157,7 +158,7 @@ def run_flow(
             except RuntimeFailure as failure:
                 _quiet_rollback(store)
                 return RunResult(ok=False, state=interp.state, traces=interp.finish_traces(),
-                                 error=failure.to_diagnostic(file))
+                                 error=failure.to_diagnostic(failure.file or file))
             except RecursionError:
                 _quiet_rollback(store)
                 guard = GuardFailure(LIMIT_ERROR, "The program is nested too deeply to run.",

@@ -161,6 +161,7 @@ class RuntimeFailure(Exception):
 
     catchable = True
     state_path: str | None = None  # the dotted path of an unknown `state.…` read, when that failed
+    file: str | None = None  # the file of the flow or function it happened in, when not the run's
 
     def __init__(self, code: str, message: str, span: Span = UNKNOWN, *, why: str | None = None,
                  fix: str | None = None, example: str | None = None) -> None:

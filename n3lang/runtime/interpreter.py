@@ -90,6 +90,13 @@ def type_phrase(t: A.TypeExpr) -> str:
     return TYPE_NAMES.get(text, f"of type {text}")
 
 
+def _has_input_type(value: Any, word: str) -> bool:
+    """namel3ss's require_type for a declarative flow's input field."""
+    if word == "json":
+        return True  # any value read from JSON input is a JSON value
+    return type_name(value) == word
+
+
 def value_matches(value: Any, t: A.TypeExpr, records: dict) -> bool:
     """Does a runtime value have a declared type?"""
     if isinstance(t, A.UnionType):
@@ -453,11 +460,91 @@ class Interpreter(Visitor):
         if flow.requires is not None:
             self._check_requires(flow)
         self.order_target = None
+        if flow.declarative:
+            self._run_steps(flow)
+            return self.last
         try:
             self.exec_block(flow.body)
             return self.last
         except _Return as ret:
             return ret.value
+
+    # ---- §9 declarative flows (namel3ss's runtime/flow/runner.py): the input fields are
+    # required and typed; each step runs as the statement it stands for; a `require` gate on
+    # a false state value skips the steps after it (until a later gate passes)
+    def _run_steps(self, flow: A.FlowDecl) -> None:
+        inputs = next((s for s in flow.steps if type(s) is A.StepInput), None)
+        if inputs is not None:
+            self._check_step_input(inputs, flow)
+        blocked = False
+        for step in flow.steps:
+            self.steps += 1
+            if self.steps > self.max_steps:
+                self._budget_exceeded(step.span)
+            if type(step) is A.StepRequire:
+                blocked = self._gate(step.condition) is False
+            elif not blocked:
+                self._visit[step.__class__](step)
+
+    def _check_step_input(self, inputs: A.StepInput, flow: A.FlowDecl) -> None:
+        payload = self.scope.get("input")
+        if payload.__class__ is not dict:
+            raise _fail(TYPE_ERROR, "Flow input payload is not a JSON object.", flow.span,
+                        why="Declarative flows expect input to be a dictionary of field values.",
+                        fix="Provide a JSON object with the required fields.")
+        for fld in inputs.fields:
+            if fld.name not in payload:
+                raise _fail(RUNTIME_ERROR, f"Flow input is missing '{fld.name}'.", fld.span,
+                            why="Declarative flow inputs are required.",
+                            fix="Provide the missing field in the input payload.")
+            value = payload[fld.name]
+            if not _has_input_type(value, fld.type):
+                raise _fail(TYPE_ERROR, f"Expected {fld.type} but got {type_name(value)}", fld.span)
+
+    def _gate(self, condition: str) -> bool | None:
+        """A `require` gate: the truth of a ``state.`` path (Python's, as namel3ss's gates.py),
+        None when it is not a state path or the path is missing (the steps then run)."""
+        if not condition.startswith("state."):
+            return None
+        value: Any = self.scope.get("state")
+        path = [p for p in condition.split(".")[1:] if p]
+        if not path:
+            return None
+        for key in path:
+            if value.__class__ is not dict or key not in value:
+                return None
+            value = value[key]
+        return bool(value)
+
+    def visit_StepInput(self, node: A.StepInput) -> None:
+        pass  # checked before the first step
+
+    def visit_StepRequire(self, node: A.StepRequire) -> None:
+        pass  # a gate: _run_steps evaluates it
+
+    def visit_StepCreate(self, node: A.StepCreate) -> None:
+        values = A.MapExpr(tuple(A.MapEntry(f.name, f.value, f.span) for f in node.fields), node.span)
+        self.visit_Create(A.Create(node.record, values, "_", node.span))
+
+    def visit_StepUpdate(self, node: A.StepUpdate) -> None:
+        predicate = self._selector(node)
+        sets = tuple(A.Assignment(f.name, f.value, f.span) for f in node.fields)
+        self.visit_Update(A.Update(node.record, predicate, sets, node.span))
+
+    def visit_StepDelete(self, node: A.StepDelete) -> None:
+        self.visit_Delete(A.Delete(node.record, self._selector(node), node.span))
+
+    def _selector(self, node: A.StepUpdate | A.StepDelete) -> Any:
+        if node.predicate is None:  # `n3 check` reports it; a direct run_flow still stops here
+            raise _fail(RUNTIME_ERROR, "Selector string is invalid.", node.span,
+                        why="Selectors must be simple comparisons like <field> is <value>.")
+        return node.predicate
+
+    def visit_StepCallForeign(self, node: A.StepCallForeign) -> None:
+        raise _fail(RUNTIME_ERROR, f'Tool "{node.name}" is not declared.', node.span,
+                    why="Declarative flows can only call declared foreign functions, and this "
+                        "runtime has no foreign function declarations.",
+                    fix="Call a tool from a flow with ':' instead.")
 
     def _check_requires(self, flow: A.FlowDecl) -> None:
         """Evaluate the flow's ``requires`` before its body, on the real input and identity.
@@ -1412,10 +1499,19 @@ class Interpreter(Visitor):
                 result = self.last
         except _Return as ret:
             result = ret.value
+        except RuntimeFailure as failure:
+            self._locate(failure, fn)
+            raise
         finally:
             self.call_stack.pop()
         self._check_outputs(fn, result, span)
         return result
+
+    def _locate(self, failure: RuntimeFailure, decl: Any) -> None:
+        """Name the file of the function or flow a failure happened in, when the app was put
+        together from several files (§9), unless a deeper call named it already."""
+        if failure.file is None and self.program.origins:
+            failure.file = self.program.file_of(decl)
 
     def visit_CallFlow(self, node: A.CallFlow) -> Any:
         """``call flow "name":``: run the named flow on the ``input:`` map, checked against its
@@ -1470,6 +1566,9 @@ class Interpreter(Visitor):
             with self.frames.call({"input": payload, "state": state, "identity": self.identity}):
                 result = self._flow_body(flow)
                 state = self.scope.get("state")
+        except RuntimeFailure as failure:
+            self._locate(failure, flow)
+            raise
         finally:
             self.flow_stack.pop()
             self.flow, self.order_target = saved

@@ -7,6 +7,8 @@ from decimal import Decimal
 from n3lang import ast as A
 
 _SPANS = ("span", "name_span", "model_span")
+#: Fields left out at these values (added to a node later; older dumps stay as they were).
+_QUIET = {"declarative": False}
 
 
 def dump(node, spans: bool = True) -> str:
@@ -38,6 +40,8 @@ def _dump(node, depth, out, spans, label):
         if name in _SPANS:
             continue
         value = getattr(node, name)
+        if name in _QUIET and value is _QUIET[name]:
+            continue
         if _is_node(value):
             children.append((name, value))
         elif isinstance(value, tuple) and any(_is_node(v) for v in value):

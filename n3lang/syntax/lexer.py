@@ -187,7 +187,9 @@ class Driver:
                     stop = m.end()
                     if group == 1:  # NAME
                         value = m[1]
-                        if (line_first is None and value in SURFACE_WORDS and len(levels) == 1
+                        if (line_first is None and len(levels) == 1
+                                and (value in SURFACE_WORDS
+                                     or value == "use" and _SURFACE_USE.match(text, m.end(1)))
                                 and "SURFACE" in states[stack[-1]]):
                             start = m.start(1)
                             col = start - line_start + 1
@@ -537,6 +539,8 @@ def tool_phrase(text: str, pos: int, n: int) -> tuple[int, str] | None:
 
 # ---- §6 expressions (added): `map/filter/reduce XS with item as n:` collection blocks.
 _EACH_WORDS = {"map": "MAP_EACH", "filter": "FILTER", "reduce": "REDUCE"}
+# `use preset "rag_chat":` and `use plugin "charts"` are app surface (§10), not modules (§9)
+_SURFACE_USE = re.compile(r"[ ]+(?:preset|plugin)\b")
 _LINE_TOKENS = re.compile(r"""("(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*'|[\w]+|[()\[\]]|\r?\n|\#)""")
 
 

@@ -8,6 +8,8 @@ like ``_NL`` never reach the user. ``hint_for`` gives the fix and example of the
 
 from __future__ import annotations
 
+import difflib
+
 from n3lang.ast import Span
 from n3lang.syntax.words import KEYWORD_OF_WORD, KEYWORDS, PUNCTUATION
 
@@ -134,6 +136,12 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
             and token.value != "pipeline":  # `call pipeline` is namel3ss's, not old syntax
         # §9 namel3ss's words for `call tool "x"` and other calls that are not function/flow
         return "Old tool syntax is no longer supported.", _token_span(prev)
+    if kind == "NAME" and "REQUIRE" in expected and "INPUT" in expected:
+        # a word where a declarative flow's step belongs (namel3ss's flow_steps.py words)
+        steps = ("input", "require", "create", "update", "delete", "call foreign")
+        close = difflib.get_close_matches(token.value, steps, n=1, cutoff=0.6)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        return f"Unknown flow step '{token.value}'.{hint}", span
     statement = _statement_message(kind, expected, prev, header_tok, at_end)
     if statement is not None:
         return statement, span
@@ -151,6 +159,10 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
     if at_end and "COLON" in expected and "NUMBER" not in expected:
         return f"Expected ':' after {header or prev_word}", span
     if expected and expected <= {"_INDENT"}:
+        if prev is not None and prev.type == "STRING" and header_tok is not None \
+                and header_tok.type in ("CREATE", "UPDATE", "DELETE"):
+            # a declarative flow's step without its block (namel3ss's flow_steps.py words)
+            return f"Expected indented {header_tok.value.lower()} block", span
         return f"Expected an indented block after {header or prev_word}", span
     if kind in ("LESSTHAN", "MORETHAN") and kind not in expected:
         word = "less" if kind == "LESSTHAN" else "greater"

@@ -34,6 +34,7 @@ from n3lang.syntax.errors import (
 from n3lang.syntax.lexer import SIGNIFICANT_SKIP, Driver, LexProblem, SyntaxProblem
 from n3lang.syntax.recovery import MAX_ERRORS_PER_DECLARATION, declaration_line, recover
 from n3lang.syntax.reductions import reduce_action
+from n3lang.syntax.selectors import with_selectors
 from n3lang.syntax.tables import load_tables
 from n3lang.syntax.transformer import AstBuilder
 
@@ -131,7 +132,10 @@ def _parse_source(source, path):
                 gc.unfreeze()
                 gc.enable()
     diagnostics.sort(key=lambda d: (d.span.line, d.span.column))
-    return _Program(tuple(decls), path), diagnostics
+    program = _Program(tuple(decls), path)
+    if any(type(d) is A.FlowDecl and d.declarative for d in decls):
+        program = with_selectors(program, lambda text: _parse_source(text, path))
+    return program, diagnostics
 
 
 def _parse_part(driver, builder, text, begin, end, line, *, path):

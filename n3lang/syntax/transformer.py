@@ -26,7 +26,7 @@ from n3lang.syntax.errors import (
 from n3lang.syntax.lexer import Tok, surface_refs
 from n3lang.syntax.tool_rules import ToolRules
 from n3lang.syntax.words import RESERVED_WORDS, VALUE_WORDS
-from n3lang.vocabulary import LIST_BUILTINS
+from n3lang.vocabulary import LIST_BUILTINS, TYPE_ALIASES
 
 
 def _fast(cls):
@@ -215,6 +215,53 @@ def _binary(op: str):
 
     build.__name__ = f"binary_{op}"
     return build
+
+_USE_CATEGORIES = {w: plural for plural in ("functions", "records", "tools", "pages", "jobs")
+                   for w in (plural, plural[:-1])}
+_INPUT_TYPES = frozenset({"text", "number", "boolean", "json", "list", "map"})
+# The first word(s) of a statement, as namel3ss names them when one stands in a declarative flow
+_STATEMENT_WORDS = {
+    A.Let: "let", A.LetBlock: "let", A.Set: "set", A.SetBlock: "set", A.Return: "return",
+    A.If: "if", A.Match: "match", A.RepeatTimes: "repeat", A.RepeatWhile: "repeat",
+    A.ForEach: "for each", A.Try: "try", A.AskAI: "ask", A.Find: "find", A.Save: "save",
+    A.Calc: "calc", A.OrderList: "order", A.KeepFirst: "keep", A.Log: "log", A.Metric: "metric",
+    A.Create: "create", A.Update: "update", A.Delete: "delete",
+}
+_IMPERATIVE_HINTS = frozenset({"let", "set", "return", "if", "match", "repeat", "for each", "try",
+                               "ask", "run", "parallel", "orchestration", "find", "save"})
+
+
+class _DroppedStep:
+    """A statement that stood where a declarative step belongs (reported, then dropped)."""
+
+    __slots__ = ("span",)
+
+    def __init__(self, span) -> None:
+        self.span = span
+
+
+_STEP_TYPES = (A.StepInput, A.StepRequire, A.StepCreate, A.StepUpdate, A.StepDelete,
+               A.StepCallForeign, _DroppedStep)
+
+
+def _is_step(item) -> bool:
+    return isinstance(item, _STEP_TYPES)
+
+
+def _word_span(span: A.Span, width: int) -> A.Span:
+    """The first ``width`` characters of a span (the keyword that starts a line)."""
+    return Span(span.line, span.column, span.line, span.column + width)
+
+
+def include_path_ok(path: str) -> bool:
+    """An include path as namel3ss's parser accepts it: relative, no '.' or '..' part, .ai."""
+    text = path.strip().replace("\\", "/")
+    if not text or text.startswith("/") or re.match(r"[A-Za-z]:", text):
+        return False
+    parts = [p for p in text.split("/") if p]
+    return bool(parts) and not any(p in (".", "..") for p in parts) and parts[-1].endswith(".ai") \
+        and parts[-1] != ".ai"
+
 
 class AstBuilder(ToolRules):
     """One method per rule; see the module docstring."""
@@ -481,6 +528,179 @@ class AstBuilder(ToolRules):
         return A.FlowDecl(name, tuple(body), requires, audited, _span(c[0], _last(c, c[1])),
                           _tok_span(c[1]), purity)
 
+    # ---- §9 modules
+    def use_decl(self, c):
+        return A.UseDecl(self._text(c[1]), self._name(c[3]), False, _span(c[0], c[3]), _tok_span(c[1]))
+
+    def use_module_decl(self, c):
+        blocks: dict[str, tuple] = {}
+        for label, header, categories in c[5:]:
+            if label in blocks:
+                self._error(SYNTAX_ERROR, f"Use module has more than one {label} block.", _tok_span(header),
+                            why=f"Each use module statement can declare {label} once.",
+                            fix=f"Keep a single {label} block after the use statement.")
+                continue
+            blocks[label] = categories
+        return A.UseDecl(self._text(c[2]), self._name(c[4]), True, _span(c[0], c[4]), _tok_span(c[2]),
+                         blocks.get("only", ()), blocks.get("allow override", ()))
+
+    def _use_block(self, label: str, header, names) -> tuple:
+        # namel3ss's parser/decl/use.py: categories, their words and messages
+        categories: list[str] = []
+        for tok in names:
+            word = _USE_CATEGORIES.get(self._name(tok))
+            if word is None:
+                self._error(SYNTAX_ERROR, "Use module block has an unknown category.", _tok_span(tok),
+                            why="Only functions, records, tools, pages, and jobs are supported.",
+                            fix="Use one of the supported categories.", example="only:\n  functions\n  records")
+            elif word in categories:
+                self._error(SYNTAX_ERROR, f"Duplicate category in {label}.", _tok_span(tok),
+                            why="Each category can appear once.", fix="Keep each category once in the list.")
+            else:
+                categories.append(word)
+        if not names:
+            self._error(SYNTAX_ERROR, f"{label} block is empty.", _tok_span(header),
+                        why="Each block must list at least one category.", fix="Add one or more categories.",
+                        example=f"{label}:\n  functions")
+        return (label, header, tuple(categories))
+
+    def use_only(self, c):
+        return self._use_block("only", c[0], [t for t in c[1:] if type(t) is Tok and t.type != "RSQB"])
+
+    def use_allow(self, c):
+        return self._use_block("allow override", c[0],
+                               [t for t in c[2:] if type(t) is Tok and t.type != "RSQB"])
+
+    def include_decl(self, c):
+        path = self._text(c[1])
+        if not include_path_ok(path):  # namel3ss's parser/decl/includes.py
+            self._error(SYNTAX_ERROR, "include paths must be relative .ai files without '..'.",
+                        _tok_span(c[1]), why="An included file is named by a path relative to the "
+                        "app's folder, and cannot leave it.",
+                        fix="Name a .ai file inside the app's folder.",
+                        example='include "modules/flows.ai"')
+        return A.IncludeDecl(path, _span(c[0], c[1]), _tok_span(c[1]))
+
+    # ---- §9 declarative flows (namel3ss's parser/decl/flow_steps.py, its messages)
+    def flow_declarative(self, c):
+        flow = self.flow_decl([t for t in c if not _is_step(t)])
+        steps = tuple(t for t in c if _is_step(t) and type(t) is not _DroppedStep)
+        inputs = [s for s in steps if type(s) is A.StepInput]
+        for extra in inputs[1:]:
+            self._error(SYNTAX_ERROR, "Flow declares input more than once.", _word_span(extra.span, 5),
+                        why="Declarative flows may only declare a single input block.",
+                        fix="Combine the input fields into one input block.",
+                        example='flow "demo"\n  input\n    name is text')
+        return replace(flow, span=_span(c[0], _last(c, c[1])), steps=steps, declarative=True)
+
+    def step_input(self, c):
+        fields = tuple(c[1:])
+        seen: set = set()
+        for f in fields:
+            if f.name in seen:
+                self._error(SYNTAX_ERROR, f"Input field '{f.name}' is duplicated.",
+                            _word_span(f.span, len(f.name)), why="Input fields must be unique.",
+                            fix="Remove the duplicate or rename it.",
+                            example="input\n  name is text\n  email is text")
+            seen.add(f.name)
+        return A.StepInput(fields, _span(c[0], c[-1]))
+
+    def input_field(self, c):
+        name, _is, type_tok = c
+        word = type_tok.value if type_tok.type != "STRING" else self._text(type_tok)
+        canonical = TYPE_ALIASES.get(word, word)
+        if canonical not in _INPUT_TYPES:
+            self._error(SYNTAX_ERROR, "Expected input field type", _tok_span(type_tok),
+                        why="An input field's type is text, number, boolean, json, list or map.",
+                        fix="Write the field as `<name> is <type>`.", example="input\n  name is text")
+        return A.InputField(self._name(name), canonical, _span(name, type_tok), _tok_span(type_tok))
+
+    def step_require(self, c):
+        return A.StepRequire(self._text(c[1]), _span(c[0], c[1]))
+
+    def step_field(self, c):
+        name, _is, value = c
+        return A.StepField(self._name(name), value, _span(name, value))
+
+    def _step_fields(self, fields, section: str) -> tuple:
+        seen: set = set()
+        for f in fields:
+            if f.name in seen:
+                self._error(SYNTAX_ERROR, f"Field '{f.name}' is duplicated.",
+                            _word_span(f.span, len(f.name)),
+                            why="Each field may only be assigned once per step.",
+                            fix="Remove the duplicate assignment.", example=f'{f.name} is "value"')
+            seen.add(f.name)
+        return tuple(fields)
+
+    def step_create(self, c):
+        fields = self._step_fields([t for t in c[2:] if type(t) is A.StepField], "create")
+        return A.StepCreate(self._text(c[1]), fields, _span(c[0], c[-1]))
+
+    def step_where(self, c):
+        return ("where", self._text(c[1]), c[0])
+
+    def step_set(self, c):
+        return ("set", tuple(c[1:]), c[0])
+
+    def _where(self, parts, kind: str, span: A.Span):
+        wheres = [p for p in parts if p[0] == "where"]
+        if len(wheres) > 1:
+            example = ('update "Order"\n  where "id is 1"\n  set\n    status is "shipped"'
+                       if kind == "Update" else 'delete "Order"\n  where "id is 1"')
+            self._error(SYNTAX_ERROR, f"{kind} step declares where more than once.",
+                        _word_span(span, 6), why=f"Declarative {kind.lower()} steps only allow one selector.",
+                        fix="Keep a single where line.", example=example)
+        return wheres[0][1] if wheres else None
+
+    def step_update(self, c):
+        parts = [t for t in c[2:] if type(t) is tuple]
+        span = _span(c[0], c[1])
+        selector = self._where(parts, "Update", span)
+        sets = [p for p in parts if p[0] == "set"]
+        if len(sets) > 1:
+            self._error(SYNTAX_ERROR, "Update step declares set more than once.", _word_span(span, 6),
+                        why="Update assignments belong in a single set block.",
+                        fix="Keep one set block with all assignments.",
+                        example='update "Order"\n  set\n    status is "shipped"')
+        if not sets:
+            self._error(SYNTAX_ERROR, "Update step is missing a set block.", _word_span(span, 6),
+                        why="Update assignments must be declared under set.",
+                        fix="Add a set block with one or more assignments.",
+                        example='update "Order"\n  set\n    status is "shipped"')
+        fields = self._step_fields([f for p in sets[:1] for f in p[1]], "set")
+        return A.StepUpdate(self._text(c[1]), selector, None, fields, span)
+
+    def step_delete(self, c):
+        span = _span(c[0], c[1])
+        selector = self._where([t for t in c[2:] if type(t) is tuple], "Delete", span)
+        return A.StepDelete(self._text(c[1]), selector, None, span)
+
+    def step_call_foreign(self, c):
+        fields = self._step_fields([t for t in c[3:] if type(t) is A.StepField], "call foreign")
+        return A.StepCallForeign(self._text(c[2]), fields, _span(c[0], _last(c, c[2])))
+
+    def step_statement(self, c):
+        # namel3ss's words for a statement in a declarative flow (flow_steps._raise_unknown_step)
+        stmt = c[0]
+        word = _STATEMENT_WORDS.get(type(stmt), "")
+        at = _word_span(stmt.span, len(word.split()[0]) if word else 1)
+        why = "Declarative flows only allow input, require, create, update, delete, and call foreign."
+        if word in ("create", "update", "delete"):  # the statement form, e.g. `create "X" with ...`
+            self._error(SYNTAX_ERROR, f"Expected newline after {word} header", at,
+                        why=f"In a declarative flow, `{word} \"Record\"` ends its line; its fields "
+                            "follow, indented.",
+                        fix='Use a flow with ":" for the statement form, or write the step form.',
+                        example='flow "demo" requires true\n  create "Note"\n    title is "x"')
+        elif word in _IMPERATIVE_HINTS:
+            self._error(SYNTAX_ERROR, f"Declarative flows do not support '{word}' steps.", at, why=why,
+                        fix='Use a legacy flow with ":" for imperative statements or rewrite the flow steps.',
+                        example='flow "demo":\n  let count is 1')
+        else:
+            self._error(SYNTAX_ERROR, f"Unknown flow step '{word}'.", at, why=why,
+                        fix="Use one of the supported steps.", example='flow "demo"\n  input\n    name is text')
+        return _DroppedStep(stmt.span)
+
     def function_decl(self, c):
         inputs = c[3]
         outputs = c[4] or ()
@@ -530,6 +750,8 @@ class AstBuilder(ToolRules):
         kind = text.split(None, 1)[0].rstrip(":")
         if kind == "team":
             kind = "team of agents"
+        elif kind == "use":  # `use preset "..."`, `use plugin "..."` (the lexer's _SURFACE_USE)
+            kind = " ".join(text.split(None, 2)[:2])
         refs = tuple(
             A.SurfaceRef(ref_kind, self._text(Tok("STRING", quoted, span.line, span.column,
                                                    span.end_line, span.end_column)), span)

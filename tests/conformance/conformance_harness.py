@@ -154,10 +154,10 @@ def _run_ours_at(name: str, path: Path, flow: str | None) -> dict:
     from n3lang.checker import check_program
     from n3lang.cli.run_cmd import read_identity
     from n3lang.runtime import SQLiteStore, run_flow
-    from n3lang.syntax.parser import parse_source
+    from n3lang.syntax.loader import load_project
 
-    source = path.read_bytes().decode("utf-8")
-    program, diagnostics = parse_source(source, str(path))
+    project = load_project(path)  # as n3 check and n3 run: the files it includes or uses too
+    program, diagnostics, source = project.program, project.diagnostics, project.sources[str(path)]
     errors = [d for d in diagnostics if d.is_error]
     if program is not None and not errors:
         errors = [d for d in check_program(program, project_dir=path.parent) if d.is_error]

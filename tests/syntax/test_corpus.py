@@ -66,4 +66,4 @@ def test_recovery_keeps_the_declarations_that_parse() -> None:
     )
     assert len(diagnostics) == 2
     names = [getattr(d, "name", None) for d in program.declarations]
-    assert names == [None, "b", "R"]
+    assert names == [None, "a", "b", "R"]

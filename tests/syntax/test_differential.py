@@ -48,6 +48,7 @@ from n3lang import ast as A  # noqa: E402
 from n3lang.resources import data_path  # noqa: E402
 from n3lang.syntax import parse_source  # noqa: E402
 from n3lang.syntax.lexer import Tok  # noqa: E402
+from n3lang.syntax.selectors import with_selectors  # noqa: E402
 from n3lang.syntax.transformer import AstBuilder  # noqa: E402
 from n3lang.syntax.words import SURFACE_WORDS  # noqa: E402
 
@@ -157,7 +158,10 @@ def _surface_lines(source: str, lines: list[list[Token]]) -> list[list[Token]]:
     i = 0
     while i < len(lines):
         first = lines[i][0]
-        if first.type == "WORD" and first.column == 1 and first.value in SURFACE_WORDS:
+        second = lines[i][1] if len(lines[i]) > 1 else None
+        surface_use = (first.value == "use" and second is not None and second.type == "WORD"
+                       and second.value in ("preset", "plugin"))  # not a module: §10
+        if first.type == "WORD" and first.column == 1 and (first.value in SURFACE_WORDS or surface_use):
             j = i + 1
             while j < len(lines) and lines[j][0].column > 1:
                 j += 1
@@ -323,7 +327,11 @@ def stock_parse(source: str, path: str) -> tuple[A.Program, list]:
     builder._bare_state = {}
     builder.path = path
     decls = Bridge(builder).transform(stock_tree(source))
-    return A.Program(tuple(decls), path), sorted(builder.diagnostics, key=lambda d: (d.span.line, d.span.column))
+    program = A.Program(tuple(decls), path)
+    if any(type(d) is A.FlowDecl and d.declarative for d in decls):
+        # declarative steps' `where "..."` selectors are parsed after the file, as ours does
+        program = with_selectors(program, lambda text: stock_parse(text, path))
+    return program, sorted(builder.diagnostics, key=lambda d: (d.span.line, d.span.column))
 
 
 # ----------------------------------------------------------------------------- programs
