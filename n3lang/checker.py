@@ -366,9 +366,10 @@ DEPRECATED_MODEL = register(
 )
 FUNCTION_OUTPUT = register(
     "function-output",
-    why="A function with an output: block returns a map holding exactly those outputs (one output may be returned as a plain value).",
+    why="A function with an output: block returns a map holding exactly those outputs.",
     fix="Return a map whose keys are the declared outputs.",
     example='define function "stats":\n  input:\n    xs is list<number>\n  output:\n    total is number\n    mean is number\n  return map:\n    total is sum(xs)\n    mean is mean(xs)',
+    severity=WARNING,
 )
 UNTRAINED_AI_MODEL = register(
     "untrained-ai-model",
@@ -410,6 +411,24 @@ AI_IN_FUNCTION = register(
     why="Functions are pure and deterministic: they may not call an ai; only flows may.",
     fix="Ask the ai in the flow and pass its answer to the function as an input.",
     example='flow "answer":\n  ask ai "support" with input: input.question as reply\n  return reply',
+)
+IMPURE_FUNCTION = register(
+    "impure-function",
+    why="Functions are pure: they see only their inputs, so they may not read identity, call built-ins such as secret(), or call flows or tools; only flows may.",
+    fix="Do that work in the flow and pass the value to the function as an input.",
+    example='flow "greet":\n  let role is identity.role\n  return call function "label":\n    role is role',
+)
+FUNCTION_WITHOUT_RETURN = register(
+    "function-without-return",
+    why="A function gives its result with `return`; a body without any `return` has no result.",
+    fix="End the function with `return EXPR`.",
+    example='define function "double":\n  input:\n    x is number\n  return x * 2',
+)
+ARGUMENT_TYPE = register(
+    "argument-type",
+    why="Each argument of a function call must have the type its input declares.",
+    fix="Pass a value of the declared type, or change the input's type.",
+    example='call function "double":\n  x is 21',
 )
 AI_WITHOUT_MODEL = register(
     "ai-without-model",
@@ -485,6 +504,37 @@ def _always_returns(stmt: Any) -> bool:
     if isinstance(stmt, A.Try):
         return _block_returns(stmt.body) and _block_returns(stmt.catch_body)
     return False
+
+
+def _has_return(body: Iterable[Any]) -> bool:
+    """namel3ss's test of a function body: a `return` anywhere in it (in a branch, a loop,
+    a case or a try), whether or not every path reaches one."""
+    for stmt in body:
+        if isinstance(stmt, A.Return):
+            return True
+        if isinstance(stmt, A.If) and (_has_return(stmt.then_body) or _has_return(stmt.else_body)):
+            return True
+        if isinstance(stmt, (A.RepeatTimes, A.RepeatWhile, A.ForEach)) and _has_return(stmt.body):
+            return True
+        if isinstance(stmt, A.Match) and (any(_has_return(case.body) for case in stmt.cases)
+                                          or _has_return(stmt.otherwise or ())):
+            return True
+        if isinstance(stmt, A.Try) and (_has_return(stmt.body) or _has_return(stmt.catch_body)):
+            return True
+    return False
+
+
+def _header(node: Any) -> A.Span:
+    """The header of a declaration: from its first word to the end of its quoted name."""
+    s, n = node.span, node.name_span
+    return A.Span(s.line, s.column, n.end_line, n.end_column) if n != A.UNKNOWN else s
+
+
+def _simple_type(t: Any) -> str | None:
+    """A declared type namel3ss checks arguments against (text, number, ...), else None."""
+    if isinstance(t, A.TypeRef) and not t.args and t.name in ("text", "number", "boolean", "list", "map", "json"):
+        return str(t.name)
+    return None
 
 
 def _block_returns(body: Iterable[Any]) -> bool:
@@ -768,6 +818,8 @@ class Checker(Visitor):
 
     def visit_CallFlow(self, node: A.CallFlow) -> str:
         span = node.span  # namel3ss's place: the `call` word
+        if self.function is not None:
+            self.error(IMPURE_FUNCTION, "Functions cannot call flows", span)
         if self.flow is not None:
             self.flow_calls.setdefault(self.flow.name, []).append(node)
         given: set[str] = set()
@@ -831,7 +883,9 @@ class Checker(Visitor):
             if param.name in seen:
                 self.error(DUPLICATE_INPUT, f"Duplicate input '{param.name}' in function '{node.name}'", param.span)
             seen[param.name] = param
-        self.scope = {"input", *seen}
+        if not _has_return(node.body):
+            self.error(FUNCTION_WITHOUT_RETURN, f'Function "{node.name}" must return a value', _header(node))
+        self.scope = set(seen)  # only the inputs: `input`, `state` and `identity` are not there
         self.reported = set()
         self.constants = {}
         self.calls.setdefault(node.name, [])
@@ -884,6 +938,10 @@ class Checker(Visitor):
                            fix=f"Use a declared record{suggestion.replace(';', ':', 1)}" if suggestion else None)
 
     def visit_SurfaceStmt(self, node: A.SurfaceStmt) -> None:
+        if self.function is not None and node.kind in ("run agent", "run agents"):
+            self.error(AI_IN_FUNCTION, "Functions cannot call ai or agents", node.span)
+        elif self.function is not None and node.kind == "set theme":
+            self.error(STATE_IN_FUNCTION, "Functions cannot change state", node.span)
         if node.value is not None:
             self.visit(node.value)
         for expr in node.more:
@@ -930,7 +988,11 @@ class Checker(Visitor):
         if name in self.scope or name in self.fields:
             return
         if name == "state" and self.function is not None:
-            self.error(STATE_IN_FUNCTION, "Functions cannot access state", span)
+            self.error(STATE_IN_FUNCTION, "Functions cannot read state", span)
+            self.scope.add(name)
+            return
+        if name == "identity" and self.function is not None:
+            self.error(IMPURE_FUNCTION, "Functions cannot access identity", span)
             self.scope.add(name)
             return
         self.error(
@@ -944,7 +1006,7 @@ class Checker(Visitor):
     def check_record(self, stmt: Any) -> A.RecordDecl | None:
         kind = type(stmt).__name__
         if self.function is not None:
-            self.error(RECORDS_IN_FUNCTION, "Functions cannot access records", stmt.span)
+            self.error(RECORDS_IN_FUNCTION, "Functions cannot read or write records", stmt.span)
         elif kind in MUTATING and self.first_mutation is None:
             self.first_mutation = stmt
         record = self.records.get(stmt.record)
@@ -1075,25 +1137,24 @@ class Checker(Visitor):
         self.visit_block(node.catch_body)
 
     def visit_Return(self, node: A.Return) -> None:
+        # A warning in our words: namel3ss finds these when the call runs, at the call.
         self.visit(node.value)
         func = self.function
         if func is None or not func.outputs:
             return
         value = node.value
         names = {p.name for p in func.outputs}
-        if isinstance(value, A.MapExpr):  # the runtime reads any map as a map of outputs
+        if isinstance(value, A.MapExpr):
             for entry in value.entries:
                 if entry.key not in names:
-                    self.error(
-                        FUNCTION_OUTPUT,
-                        f"Function '{func.name}' returned unknown output '{entry.key}'" + did_you_mean(entry.key, names),
-                        entry.span,
-                    )
+                    self.error(FUNCTION_OUTPUT,
+                               f"Function '{func.name}' returned unknown output '{entry.key}'" + did_you_mean(entry.key, names),
+                               entry.span)
             given = {e.key for e in value.entries}
             for p in func.outputs:
                 if not p.optional and p.name not in given:
                     self.error(FUNCTION_OUTPUT, f"Function '{func.name}' is missing output '{p.name}'", node.span)
-        elif len(func.outputs) > 1 and isinstance(value, (A.Literal, A.ListExpr)):
+        elif isinstance(value, (A.Literal, A.ListExpr)):
             self.error(FUNCTION_OUTPUT, f"Function '{func.name}' must return a map of its outputs", node.span)
 
     def visit_Create(self, node: A.Create) -> None:
@@ -1132,7 +1193,7 @@ class Checker(Visitor):
 
     def visit_AskAI(self, node: A.AskAI) -> None:
         if self.function is not None:
-            self.error(AI_IN_FUNCTION, "Functions cannot call ai", node.span)
+            self.error(AI_IN_FUNCTION, "Functions cannot call ai or agents", node.span)
         ai = self.ais.get(node.ai)
         if ai is None:
             self.error(UNKNOWN_AI, f"Unknown ai '{node.ai}'" + did_you_mean(node.ai, self.ais), node.span)
@@ -1281,36 +1342,58 @@ class Checker(Visitor):
         return BUILTINS.get(node.name)
 
     def visit_CallFunction(self, node: A.CallFunction) -> None:
-        span = node.name_span if node.name_span != A.UNKNOWN else node.span
+        # namel3ss's places: a repeated argument at its line, everything else at the `call` word
+        span = _header(node)
         func = self.functions.get(node.name)
         if self.function is not None:
             self.calls.setdefault(self.function.name, []).append(node)
         if func is None:
-            self.error(UNKNOWN_FUNCTION, f"Unknown function '{node.name}'" + did_you_mean(node.name, self.functions), span)
+            suggestion = did_you_mean(node.name, self.functions)
+            self.error(UNKNOWN_FUNCTION, f"Unknown function '{node.name}'.", span,
+                       fix=f"Use a declared function{suggestion.replace(';', ':', 1)}" if suggestion else None)
         else:
             inputs = {p.name: p for p in func.inputs}
-            given: set[str] = set()
+            given: dict[str, A.Argument] = {}
             for arg in node.args:
                 if arg.name in given:
-                    self.error(
-                        DUPLICATE_ARGUMENT,
-                        f"Argument '{arg.name}' is given twice for function '{func.name}'",
-                        arg.span,
-                    )
-                elif arg.name not in inputs:
-                    self.error(
-                        UNEXPECTED_ARGUMENT,
-                        f"Unknown argument '{arg.name}' for function '{func.name}'" + did_you_mean(arg.name, inputs),
-                        arg.span,
-                    )
-                given.add(arg.name)
+                    self.error(DUPLICATE_ARGUMENT, f"Duplicate function argument '{arg.name}'", arg.span)
+                else:
+                    given[arg.name] = arg
             for param in func.inputs:
-                if not param.optional and param.name not in given:
-                    self.error(MISSING_ARGUMENT, f"Missing function input '{param.name}'", node.span,
-                               why=f"Function '{func.name}' declares the input '{param.name}' "
-                                   f"without `optional`, and the call does not give it.")
+                passed = given.get(param.name)
+                if passed is None:
+                    if not param.optional:
+                        self.error(MISSING_ARGUMENT, f"Missing function input '{param.name}'", span,
+                                   why=f"Function '{func.name}' declares the input '{param.name}' "
+                                       f"without `optional`, and the call does not give it.")
+                    continue
+                got = self.visit_literal_type(passed.value)
+                want = _simple_type(param.type)
+                if got is not None and want is not None and got != want \
+                        and not (got == "null" and param.optional) and want != "json":
+                    self.error(ARGUMENT_TYPE, f"Expected {want} but got {got}", span,
+                               why=f"The input '{param.name}' of function '{func.name}' is {want}.")
+            for name in given:
+                if name not in inputs:
+                    self.error(UNEXPECTED_ARGUMENT, f"Unknown function input '{name}'" + did_you_mean(name, inputs),
+                               span)
         for arg in node.args:
             self.visit(arg.value)
+
+    def visit_literal_type(self, expr: Any) -> str | None:
+        """The type of a literal argument (a literal, a list or map expression), else None."""
+        if isinstance(expr, A.Literal):
+            v = expr.value
+            if v is None:
+                return "null"
+            if isinstance(v, bool):
+                return "boolean"
+            return "text" if isinstance(v, str) else "number"
+        if isinstance(expr, A.ListExpr):
+            return "list"
+        if isinstance(expr, A.MapExpr):
+            return "map"
+        return None
 
     def visit_Predict(self, node: A.Predict) -> str:
         span = node.model_span if node.model_span != A.UNKNOWN else node.span
@@ -1344,6 +1427,8 @@ class Checker(Visitor):
         return None
 
     def visit_CallBuiltin(self, node: A.CallBuiltin) -> str | None:
+        if self.function is not None:
+            self.error(IMPURE_FUNCTION, "Functions cannot call builtins", node.span)
         for arg in node.args:
             self.visit(arg)
         return RUN_TIME_BUILTINS.get(node.name)
@@ -1392,34 +1477,31 @@ class Checker(Visitor):
 
     # ------------------------------------------------------------------ whole-program
     def check_recursion(self) -> None:
+        """namel3ss's walk of the call graph: a function reached again while its own calls are
+        being followed is reported once, at its header."""
         graph = {f: [c.name for c in calls if c.name in self.functions] for f, calls in self.calls.items()}
+        visiting: list[str] = []
+        visited: set[str] = set()
+        reported: set[str] = set()
 
-        def path_back(start: str, goal: str) -> list[str] | None:
-            stack, seen = [(start, [start])], {start}
-            while stack:
-                node, path = stack.pop()
-                if node == goal:
-                    return path
-                for nxt in reversed(graph.get(node, ())):
-                    if nxt not in seen:
-                        seen.add(nxt)
-                        stack.append((nxt, path + [nxt]))
-            return None
+        def visit(name: str) -> None:
+            if name in visiting:
+                if name not in reported:
+                    reported.add(name)
+                    chain = " -> ".join([*visiting[visiting.index(name):], name])
+                    self.error(RECURSIVE_FUNCTION, "Function recursion is not allowed",
+                               _header(self.functions[name]), why=f"The calls go round: {chain}.")
+                return
+            if name in visited:
+                return
+            visiting.append(name)
+            for target in graph.get(name, ()):
+                visit(target)
+            visiting.pop()
+            visited.add(name)
 
-        for caller, calls in self.calls.items():
-            for call in calls:
-                if call.name not in self.functions:
-                    continue
-                back = path_back(call.name, caller)
-                if back is None:
-                    continue
-                chain = " -> ".join([caller, *back])
-                self.error(
-                    RECURSIVE_FUNCTION,
-                    f"Function '{caller}' cannot call itself" + ("" if len(back) == 1 else f" ({chain})"),
-                    call.span,
-                )
-
+        for name in self.functions:
+            visit(name)
 
 
 class _AnyName(frozenset):

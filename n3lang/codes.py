@@ -104,6 +104,9 @@ CODES: dict[str, tuple[str, str]] = {
     "bad-loop-count": ("check", "A loop count or limit that is not a suitable whole number."),
     "ai-in-function": ("check", "A function calls an ai."),
     "ai-without-model": ("check", "An ai block without `model is \"...\"`."),
+    "impure-function": ("check", "A function reads identity or calls a built-in, a flow or a tool."),
+    "function-without-return": ("check", "A function body with no `return`."),
+    "argument-type": ("check", "A literal function argument of the wrong type."),
     # runtime
     "runtime-error": ("runtime", "The running flow did something the language does not allow."),
     "runtime-type-error": ("runtime", "An operation received a value of the wrong type."),

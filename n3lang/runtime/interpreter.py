@@ -397,8 +397,8 @@ class Interpreter(Visitor):
         return decl
 
     def _no_records_in_functions(self, span: Span) -> None:
-        if self.call_stack:
-            raise _fail(FUNCTION_ERROR, "Functions cannot access records", span)
+        if self.call_stack:  # namel3ss's words (its load-time check, which always comes first)
+            raise _fail(FUNCTION_ERROR, "Functions cannot read or write records", span)
 
     def _check_identity(self, decl: A.IdentityDecl) -> None:
         """The identity against its declaration (namel3ss's words): given fields of the
@@ -924,7 +924,9 @@ class Interpreter(Visitor):
         except KeyError:
             pass
         if node.name == "state" and self.call_stack:
-            raise _fail(FUNCTION_ERROR, "Functions cannot access state", node.span)
+            raise _fail(FUNCTION_ERROR, "Functions cannot read state", node.span)
+        if node.name == "identity" and self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot access identity", node.span)
         raise _fail(NAME_ERROR, f"Unknown variable '{node.name}'", node.span,
                     why="Names must be bound with `let` (or be `input`, `state`, a loop variable) "
                         "before they are used.")
@@ -1245,6 +1247,8 @@ class Interpreter(Visitor):
 
     def visit_CallBuiltin(self, node: A.CallBuiltin) -> Any:
         name, span = node.name, node.span
+        if self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot call builtins", span)
         if name == "secret":
             if "secrets" not in self.capabilities:
                 raise _fail(CAPABILITY_ERROR, "Secrets capability is not enabled.", span,
@@ -1308,51 +1312,54 @@ class Interpreter(Visitor):
 
     # ------------------------------------------------------------------ functions
     def visit_CallFunction(self, node: A.CallFunction) -> Any:
+        """``call function "name":`` in namel3ss's order: repeated arguments, then each input
+        (missing, then its type), then unknown arguments; the result is what ``return`` gives."""
         fn = self.functions.get(node.name)
         span = node.span
         if fn is None:
-            raise _fail(FUNCTION_ERROR, f"Unknown function '{node.name}'", span,
+            raise _fail(FUNCTION_ERROR, f"Unknown function '{node.name}'.", span,
                         why=f"No `define function \"{node.name}\":` is declared. Functions: "
                             f"{', '.join(sorted(self.functions)) or 'none'}.")
         if node.name in self.call_stack:
-            raise _fail(FUNCTION_ERROR, f"Function '{node.name}' cannot call itself", span,
-                        why="Recursion is not allowed; use a loop instead.")
+            head = Span(fn.span.line, fn.span.column, fn.name_span.end_line, fn.name_span.end_column)
+            raise _fail(FUNCTION_ERROR, "Function recursion is not allowed", head,
+                        why=f"'{node.name}' is already running: "
+                            f"{' -> '.join([*self.call_stack, node.name])}.")
         if len(self.call_stack) >= self.limits.max_call_depth:
             raise GuardFailure(LIMIT_ERROR, f"Call depth limit hit ({self.limits.max_call_depth} "
                                             f"nested calls).", span)
-        params = {p.name: p for p in fn.inputs}
-        local: dict[str, Any] = {}
+        given: dict[str, Any] = {}
         for arg in node.args:
-            p = params.get(arg.name)
-            if p is None:
-                raise _fail(FUNCTION_ERROR,
-                            f"Unknown argument '{arg.name}' for function '{fn.name}'", arg.span,
-                            why=f"Inputs of '{fn.name}': {', '.join(params) or 'none'}.")
-            if arg.name in local:
-                raise _fail(FUNCTION_ERROR,
-                            f"Argument '{arg.name}' is given twice for function '{fn.name}'",
-                            arg.span)
-            value = self.eval(arg.value)
-            if not (value is None and p.optional) and not value_matches(value, p.type, self.records):
-                raise _fail(FUNCTION_ERROR,
-                            f"Argument '{arg.name}' of function '{fn.name}' must be "
-                            f"{type_phrase(p.type)}", arg.span,
-                            why=f"It is {type_name(value)}.")
-            local[arg.name] = value
+            if arg.name in given:
+                raise _fail(FUNCTION_ERROR, f"Duplicate function argument '{arg.name}'", arg.span)
+            given[arg.name] = self.eval(arg.value)
+        local: dict[str, Any] = {}
         for p in fn.inputs:
-            if p.name not in local:
+            if p.name not in given:
                 if not p.optional:
-                    raise _fail(FUNCTION_ERROR,
-                                f"Missing function input '{p.name}'", span)
-                local[p.name] = None
-        local["input"] = {k: v for k, v in local.items()}
+                    raise _fail(FUNCTION_ERROR, f"Missing function input '{p.name}'", span)
+                local[p.name] = None  # an optional input not passed reads as null
+                continue
+            value = given[p.name]
+            if not (value is None and p.optional) and not value_matches(value, p.type, self.records):
+                raise _fail(FUNCTION_ERROR, f"Expected {type_text(p.type)} but got {type_name(value)}",
+                            span, why=f"The input '{p.name}' of function '{fn.name}' is "
+                                      f"{type_phrase(p.type)}.")
+            local[p.name] = value
+        for name in given:
+            if name not in local:
+                raise _fail(FUNCTION_ERROR, f"Unknown function input '{name}'", span,
+                            why=f"Inputs of '{fn.name}': "
+                                f"{', '.join(p.name for p in fn.inputs) or 'none'}.")
         self.call_stack.append(fn.name)
         try:
             with self.frames.call(local):  # scope, constants and last value of the caller come back after
                 self.exec_block(fn.body)
-                result = self.last
         except _Return as ret:
             result = ret.value
+        else:
+            raise _fail(FUNCTION_ERROR, f'Function "{fn.name}" ended without return', span,
+                        why="The body finished without reaching a `return`.")
         finally:
             self.call_stack.pop()
         self._check_outputs(fn, result, span)
@@ -1447,34 +1454,28 @@ class Interpreter(Visitor):
         return selected
 
     def _check_outputs(self, fn: A.FunctionDecl, result: Any, span: Span) -> None:
+        """With an ``output:`` block the result is a map of exactly those outputs (namel3ss's
+        checks and words, at the call)."""
         outs = fn.outputs
         if not outs:
             return
-        if len(outs) == 1 and result.__class__ is not dict:
-            p = outs[0]
-            if not (result is None and p.optional) and not value_matches(result, p.type, self.records):
-                raise _fail(FUNCTION_ERROR, f"Function '{fn.name}' output '{p.name}' must be "
-                                            f"{type_phrase(p.type)}", span,
-                            why=f"The function returned {type_name(result)}.")
-            return
         if result.__class__ is not dict:
-            raise _fail(FUNCTION_ERROR, f"Function '{fn.name}' must return a map of its outputs",
-                        span, why=f"It returned {type_name(result)}.")
-        names = {p.name for p in outs}
-        for key in result:
-            if key not in names:
-                raise _fail(FUNCTION_ERROR, f"Function '{fn.name}' returned unknown output '{key}'",
-                            span)
+            raise _fail(FUNCTION_ERROR, "Function return must be a map", span,
+                        why=f"Function '{fn.name}' declares outputs but returned {type_name(result)}.")
         for p in outs:
-            v = result.get(p.name)
-            if v is None:
+            if p.name not in result:
                 if not p.optional:
-                    raise _fail(FUNCTION_ERROR,
-                                f"Function '{fn.name}' is missing output '{p.name}'", span)
+                    raise _fail(FUNCTION_ERROR, f"Missing function output '{p.name}'", span)
                 continue
-            if not value_matches(v, p.type, self.records):
-                raise _fail(FUNCTION_ERROR, f"Function '{fn.name}' output '{p.name}' must be "
-                                            f"{type_phrase(p.type)}", span)
+            v = result[p.name]
+            if not (v is None and p.optional) and not value_matches(v, p.type, self.records):
+                raise _fail(FUNCTION_ERROR, f"Expected {type_text(p.type)} but got {type_name(v)}",
+                            span, why=f"The output '{p.name}' of function '{fn.name}' is "
+                                      f"{type_phrase(p.type)}.")
+        names = {p.name for p in outs}
+        extra = sorted(k for k in result if k not in names)
+        if extra:
+            raise _fail(FUNCTION_ERROR, f"Unknown function output '{extra[0]}'", span)
 
 
 # ---------------------------------------------------------------------- arithmetic helpers
