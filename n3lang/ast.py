@@ -627,8 +627,31 @@ class Setting:
 
 
 @dataclass(frozen=True, slots=True)
+class ExposedTool:
+    """One ``expose "tool name"`` line of an ai's ``tools:`` block: name."""
+
+    name: str
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class AIDecl:
-    """``ai "name":`` with settings (e.g. ``model is "..."``): name, settings, name_span."""
+    """``ai "name":`` with settings (e.g. ``model is "..."``): name, settings, name_span,
+    tools (the ``expose`` lines of ``tools:`` blocks), memory (the ``memory:`` block's settings,
+    None without one)."""
+
+    name: str
+    settings: tuple[Setting, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+    tools: tuple[ExposedTool, ...] = ()
+    memory: tuple[Setting, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PromptDecl:
+    """``prompt "name":`` with ``version``, ``text`` and ``description`` settings: name,
+    settings, name_span."""
 
     name: str
     settings: tuple[Setting, ...]
@@ -671,7 +694,7 @@ class SurfaceDecl:
 
 
 Decl = Union[SpecDecl, CapabilitiesDecl, RecordDecl, FlowDecl, FunctionDecl, AIDecl, ModelDecl,
-             SurfaceDecl, IdentityDecl, ContractDecl]
+             SurfaceDecl, IdentityDecl, ContractDecl, PromptDecl]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, TypeGuard
 
 from n3lang import ast as A
 from n3lang import words
@@ -33,6 +33,7 @@ from n3lang.diagnostics import (
     register,
     sort_key,
 )
+from n3lang.syntax.words import RESERVED_WORDS
 from n3lang.training import interface as training
 from n3lang.visitor import Frames, Visitor
 from n3lang.vocabulary import (
@@ -430,6 +431,18 @@ ARGUMENT_TYPE = register(
     fix="Pass a value of the declared type, or change the input's type.",
     example='call function "double":\n  x is 21',
 )
+INVALID_AI = register(
+    "invalid-ai",
+    why="An ai block takes `model`, `provider` and `system_prompt` as quoted text, a `tools:` block of `expose \"tool\"` lines and a `memory:` block (short_term: a whole number; semantic, profile: true or false).",
+    fix="Fix or remove the line.",
+    example='ai "assistant":\n  model is "gpt-4o-mini"\n  provider is "openai"\n  memory:\n    short_term is 5',
+)
+INVALID_PROMPT = register(
+    "invalid-prompt",
+    why="A prompt block has a name made of letters, digits and `_`, and exactly one `version` (like \"1.0\") and one non-empty `text`, optionally a `description`, all quoted text; prompt names are unique.",
+    fix="Fix or remove the line, or add the missing one.",
+    example='prompt "summary_prompt":\n  version is "1.0.0"\n  text is "Summarise the input."\n  description is "Short summary."',
+)
 AI_WITHOUT_MODEL = register(
     "ai-without-model",
     why="`ask ai` runs the model the ai names; an ai block without `model is \"...\"` has nothing to run.",
@@ -524,6 +537,21 @@ def _has_return(body: Iterable[Any]) -> bool:
     return False
 
 
+#: The keys of an ai block (namel3ss's parser/decl/ai.py) and its providers.
+AI_KEYS = ("model", "provider", "system_prompt")
+AI_PROVIDERS = ("mock", "ollama", "openai", "anthropic", "gemini", "mistral", "huggingface",
+                "local_runner", "vision_gen", "speech", "third_party_apis")
+#: The keys of a prompt block, its names and versions (namel3ss's compiler/prompts.py).
+PROMPT_KEYS = ("version", "text", "description")
+_PROMPT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PROMPT_VERSION = re.compile(r"^\d+\.\d+(?:\.\d+)?$")
+
+
+def _is_text(expr: Any) -> TypeGuard[A.Literal]:
+    """A quoted string literal (namel3ss reads these settings as STRING tokens)."""
+    return isinstance(expr, A.Literal) and isinstance(expr.value, str)
+
+
 def _header(node: Any) -> A.Span:
     """The header of a declaration: from its first word to the end of its quoted name."""
     s, n = node.span, node.name_span
@@ -564,6 +592,7 @@ class Checker(Visitor):
         self.identity: A.IdentityDecl | None = None
         self.functions: dict[str, A.FunctionDecl] = {}
         self.ais: dict[str, A.AIDecl] = {}
+        self.prompts: dict[str, A.PromptDecl] = {}  # the first of each name
         self.models: dict[str, A.ModelDecl] = {}
         self.flows: dict[str, A.FlowDecl] = {}
         self.contracts: dict[str, A.ContractDecl] = {}
@@ -674,6 +703,8 @@ class Checker(Visitor):
         self.has_training = "training" in seen
 
     def collect_declarations(self, program: A.Program) -> None:
+        for prompt in program.of_type(A.PromptDecl):
+            self.prompts.setdefault(prompt.name, prompt)
         tables: tuple[tuple[Any, dict[str, Any], str, str], ...] = (
             (A.RecordDecl, self.records, DUPLICATE_RECORD, "record"),
             (A.FlowDecl, self.flows, DUPLICATE_FLOW, "flow"),
@@ -907,13 +938,102 @@ class Checker(Visitor):
 
     def visit_AIDecl(self, node: A.AIDecl) -> None:
         settings = self.check_settings(node, "ai")
+        head = A.Span(node.span.line, node.span.column, node.span.line, node.span.column + 2)
+        for key, setting in settings.items():
+            if key not in AI_KEYS:
+                self.error(INVALID_AI, "Unknown field in AI declaration", setting.span,
+                           why=f"An ai block takes {', '.join(AI_KEYS)}, a `tools:` block and a `memory:` block.")
+            elif not _is_text(setting.value):
+                self.error(INVALID_AI, f"Expected {key} string", setting.value.span)
+        provider = settings.get("provider")
+        if provider is not None and _is_text(provider.value) \
+                and str(provider.value.value).lower() not in AI_PROVIDERS:
+            self.error(INVALID_AI, f"Unknown AI provider '{str(provider.value.value).lower()}'", head,
+                       why=f"Providers: {', '.join(AI_PROVIDERS)}.")
+        self.check_exposed_tools(node)
+        self.check_memory(node)
         model = settings.get("model")
         if model is None:
-            self.error(AI_WITHOUT_MODEL, f"ai '{node.name}' has no model", node.name_span)
+            self.error(AI_WITHOUT_MODEL, "AI declaration requires a model", head)
             return
         if isinstance(model.value, A.Literal) and isinstance(model.value.value, str):
             name, version = training.parse_ref(model.value.value)
             self.check_model_ref(name, version, model.span, ai=node.name)
+
+    def check_exposed_tools(self, node: A.AIDecl) -> None:
+        """`expose` names each tool once; the tools must be declared (once this language
+        has tool declarations: ``declared_tools`` is the hook)."""
+        seen: set[str] = set()
+        tools = self.declared_tools()
+        for tool in node.tools:
+            if tool.name in seen:
+                self.error(INVALID_AI, f"Duplicate tool exposure '{tool.name}'", tool.span)
+                continue
+            seen.add(tool.name)
+            if tools is not None and tool.name not in tools:
+                self.error(INVALID_AI, f"AI '{node.name}' exposes unknown tool '{tool.name}'" + did_you_mean(tool.name, tools),
+                           tool.span)
+
+    def declared_tools(self) -> set[str] | None:
+        """The names of the app's `tool` declarations; None while the AST has no ToolDecl
+        (tools are §9's other half): then exposed tools are not checked against anything."""
+        tool_decl = getattr(A, "ToolDecl", None)
+        if tool_decl is None:
+            return None
+        return {t.name for t in self.program.of_type(tool_decl)}
+
+    def check_memory(self, node: A.AIDecl) -> None:
+        """namel3ss's memory fields: short_term a whole number >= 0, semantic and profile booleans."""
+        for setting in node.memory or ():
+            value = setting.value
+            lit = value.value if isinstance(value, A.Literal) else None
+            if setting.key == "short_term":
+                if not isinstance(value, A.Literal) or not isinstance(lit, Decimal):
+                    self.error(INVALID_AI, "short_term must be a number literal", value.span)
+                elif lit != lit.to_integral_value() or lit < 0:
+                    self.error(INVALID_AI, "short_term must be a non-negative integer", value.span)
+            elif setting.key in ("semantic", "profile"):
+                if not isinstance(lit, bool):
+                    self.error(INVALID_AI, f"{setting.key} must be true/false literal", value.span)
+            else:
+                self.error(INVALID_AI, "Unknown memory field", setting.span,
+                           why="A memory block takes short_term, semantic and profile.")
+
+    def visit_PromptDecl(self, node: A.PromptDecl) -> None:
+        head = A.Span(node.span.line, node.span.column, node.span.line, node.span.column + 6)
+        if not _PROMPT_NAME.match(node.name) or node.name in RESERVED_WORDS:
+            self.error(INVALID_PROMPT, f'Prompt name "{node.name}" is not valid.', head,
+                       why="Prompt names use simple identifiers.")
+        first = self.prompts.get(node.name)
+        if first is not None and first is not node:
+            self.error(INVALID_PROMPT, f'Prompt "{node.name}" is declared more than once.', head,
+                       why=f"Prompt names must be unique (first on line {first.span.line}).")
+        seen: dict[str, A.Setting] = {}
+        for setting in node.settings:
+            key = setting.key
+            if key not in PROMPT_KEYS:
+                self.error(INVALID_PROMPT, f"Unknown prompt field '{key}'.", setting.span,
+                           why="Prompt blocks only allow version, text, and description.")
+                continue
+            if key in seen:
+                self.error(INVALID_PROMPT, f"Prompt declares {key} more than once.", setting.span,
+                           why="Each prompt field may only be declared once.")
+                continue
+            seen[key] = setting
+            if not _is_text(setting.value):
+                what = {"text": "prompt text", "version": "version", "description": "description"}[key]
+                self.error(INVALID_PROMPT, f"Expected {what} string", setting.value.span)
+        version, text = seen.get("version"), seen.get("text")
+        if version is None:
+            self.error(INVALID_PROMPT, "Prompt is missing a version", head)
+        elif _is_text(version.value) and not _PROMPT_VERSION.match(str(version.value.value).strip()):
+            self.error(INVALID_PROMPT, f'Prompt "{node.name}" has an invalid version.', head,
+                       why="Prompt versions must look like 1.0 or 1.0.0.")
+        if text is None:
+            self.error(INVALID_PROMPT, "Prompt is missing text", head)
+        elif _is_text(text.value) and not str(text.value.value).strip():
+            self.error(INVALID_PROMPT, f'Prompt "{node.name}" is missing text.', head,
+                       why="Prompt text must be a non-empty string.")
 
     # ---- §10 the app surface: accepted, references checked, one note per kind
     def visit_SurfaceDecl(self, node: A.SurfaceDecl) -> None:
@@ -1367,7 +1487,7 @@ class Checker(Visitor):
                                    why=f"Function '{func.name}' declares the input '{param.name}' "
                                        f"without `optional`, and the call does not give it.")
                     continue
-                got = self.visit_literal_type(passed.value)
+                got = self.literal_type(passed.value)
                 want = _simple_type(param.type)
                 if got is not None and want is not None and got != want \
                         and not (got == "null" and param.optional) and want != "json":
@@ -1380,7 +1500,7 @@ class Checker(Visitor):
         for arg in node.args:
             self.visit(arg.value)
 
-    def visit_literal_type(self, expr: Any) -> str | None:
+    def literal_type(self, expr: Any) -> str | None:
         """The type of a literal argument (a literal, a list or map expression), else None."""
         if isinstance(expr, A.Literal):
             v = expr.value

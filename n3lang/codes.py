@@ -104,6 +104,8 @@ CODES: dict[str, tuple[str, str]] = {
     "bad-loop-count": ("check", "A loop count or limit that is not a suitable whole number."),
     "ai-in-function": ("check", "A function calls an ai."),
     "ai-without-model": ("check", "An ai block without `model is \"...\"`."),
+    "invalid-ai": ("check", "An ai block line namel3ss refuses (unknown key, value not text, memory field, tool exposure)."),
+    "invalid-prompt": ("check", "A prompt block that is incomplete or malformed, or a prompt name declared twice."),
     "impure-function": ("check", "A function reads identity or calls a built-in, a flow or a tool."),
     "function-without-return": ("check", "A function body with no `return`."),
     "argument-type": ("check", "A literal function argument of the wrong type."),

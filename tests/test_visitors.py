@@ -31,6 +31,7 @@ PARTS = {
     "Param": "a function input or output, walked by visit_FunctionDecl / visit_CallFunction",
     "SurfaceRef": "a flow or record named by a SurfaceDecl, checked by visit_SurfaceDecl",
     "Setting": "one line of an ai or model block, walked by visit_AIDecl / visit_ModelDecl",
+    "ExposedTool": "one `expose` line of an ai's tools: block, checked by visit_AIDecl",
 }
 
 # Declarations: the checker visits them; the interpreter collects them in __init__ (records,
@@ -47,6 +48,7 @@ DECLARATIONS = {
     "IdentityDecl": "Interpreter.__init__ fills its fields, Interpreter.run checks the identity",
     "SurfaceDecl": "the app surface (LANGUAGE.md §10) is accepted and checked, never served",
     "ContractDecl": "collected into Interpreter.contracts, used by visit_CallFlow",
+    "PromptDecl": "checked only: prompts are text an ai provider would use; none runs here",
 }
 
 

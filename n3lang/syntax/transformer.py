@@ -513,8 +513,34 @@ class AstBuilder:
     contract_output = contract_input
 
     def ai_decl(self, c):
+        settings, tools, memory = [], [], None
+        for item in c[2:]:
+            if type(item) is A.Setting:
+                settings.append(item)
+            elif item[0] == "tools":
+                tools.extend(item[1])
+            else:  # ("memory", settings): the last block counts, as in namel3ss
+                memory = item[1] if memory is None else memory + item[1]
         return N.AIDecl(
-            self._text(c[1]), tuple(c[2:]), _span(c[0], c[-1]), _tok_span(c[1])
+            self._text(c[1]), tuple(settings), _span(c[0], _last(c, c[1])), _tok_span(c[1]),
+            tuple(tools), memory,
+        )
+
+    def ai_tools(self, c):
+        return ("tools", tuple(x for x in c[1:] if type(x) is A.ExposedTool))
+
+    def ai_expose(self, c):
+        parts = c[1:]
+        if len(parts) == 1 and parts[0].type == "STRING":
+            return N.ExposedTool(self._text(parts[0]), _tok_span(parts[0]))
+        return N.ExposedTool(".".join(self._name(p) for p in parts), _span(parts[0], parts[-1]))
+
+    def ai_memory(self, c):
+        return ("memory", tuple(x for x in c[1:] if type(x) is A.Setting))
+
+    def prompt_decl(self, c):
+        return N.PromptDecl(
+            self._text(c[1]), tuple(c[2:]), _span(c[0], _last(c, c[1])), _tok_span(c[1])
         )
 
     def model_decl(self, c):
