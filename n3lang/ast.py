@@ -405,12 +405,15 @@ class Save:
 
 @dataclass(frozen=True, slots=True)
 class AskAI:
-    """``ask ai "name" with input: EXPR as x``: ai, input, binding."""
+    """``ask ai "name" with input: EXPR as x``: ai, input, binding, mode (how the input is
+    given: "text", "image", "audio" or "structured"), stream (``stream: true``)."""
 
     ai: str
     input: Expr
     binding: str
     span: Span = field(default=UNKNOWN, compare=False)
+    mode: str = "text"
+    stream: bool = False
 
 
 

@@ -716,7 +716,21 @@ class AstBuilder:
         return N.Save(self._text(c[1]), _span(c[0], c[1]))
 
     def ask_stmt(self, c):
-        return N.AskAI(self._text(c[2]), c[5], self._var(c[-1]), _span(c[0], c[-1]))
+        stream = c[4] if c[4] is not None else False
+        mode, value = c[5]
+        return N.AskAI(self._text(c[2]), value, self._var(c[-1]), _span(c[0], c[-1]), mode, stream)
+
+    def ask_stream(self, c):
+        return any(type(t) is Tok and t.type == "TRUE" for t in c)
+
+    def ask_input(self, c):
+        return (c[0].value if c[0] is not None else "text", c[-1])
+
+    def ask_structured(self, c):
+        return ("structured", c[-1])
+
+    def ask_mode(self, c):
+        return c[0]
 
     # ---- §5 statements (added)
     def block_end(self, c):
