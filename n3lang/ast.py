@@ -174,6 +174,18 @@ class CallFunction:
 
 
 @dataclass(frozen=True, slots=True)
+class CallPipeline:
+    """``call pipeline "name":`` with ``input:`` arguments and ``output:`` names (namel3ss's
+    built-in ingestion/retrieval pipelines; not run here): name, args, outputs, name_span."""
+
+    name: str
+    args: tuple[Argument, ...]
+    outputs: tuple[str, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class CallFlow:
     """``call flow "name":`` with an ``input:`` block of arguments and an ``output:`` block of
     names: name, args, outputs, name_span."""
@@ -248,7 +260,7 @@ def position(node) -> Span:
 Expr = Union[
     Literal, ListExpr, MapExpr, Name, Attribute, Index, Unary, Binary, Compare, BoolOp, Not,
     BuiltinCall, CallFunction, Predict, ListMap, ListFilter, ListReduce, CallBuiltin,
-    CallFlow,
+    CallFlow, CallPipeline,
 ]
 
 
@@ -482,6 +494,15 @@ class Metric:
     span: Span = field(default=UNKNOWN, compare=False)
 
 @dataclass(frozen=True, slots=True)
+class FlowAI:
+    """A flow's ``ai:`` metadata block (model, prompt, dataset): settings. Metadata for the
+    app surface: checked, nothing runs."""
+
+    settings: tuple["Setting", ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class SurfaceStmt:
     """A statement that needs the app surface (LANGUAGE.md §10): ``run agent "a" with input:
     X as y`` (kind "run agent"), ``enqueue job "j" [with input: X]`` ("enqueue job"), ``set
@@ -502,7 +523,7 @@ class SurfaceStmt:
 Stmt = Union[
     Let, Set, If, RepeatTimes, RepeatWhile, ForEach, Match, Try, Return, Create, Find, Update,
     Delete, Save, AskAI, LetBlock, SetBlock, Calc, OrderList, KeepFirst, Log, Metric,
-    SurfaceStmt,
+    SurfaceStmt, FlowAI,
 ]
 
 

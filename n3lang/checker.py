@@ -544,6 +544,7 @@ AI_PROVIDERS = ("mock", "ollama", "openai", "anthropic", "gemini", "mistral", "h
 #: The keys of a prompt block, its names and versions (namel3ss's compiler/prompts.py).
 PROMPT_KEYS = ("version", "text", "description")
 _PROMPT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PROMPT_REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _PROMPT_VERSION = re.compile(r"^\d+\.\d+(?:\.\d+)?$")
 
 
@@ -1056,6 +1057,51 @@ class Checker(Visitor):
                 suggestion = did_you_mean(ref.name, self.records)
                 self.error(UNKNOWN_RECORD, f"Unknown record '{ref.name}'.", ref.span,
                            fix=f"Use a declared record{suggestion.replace(';', ':', 1)}" if suggestion else None)
+
+    def visit_CallPipeline(self, node: A.CallPipeline) -> str:
+        span = _header(node)
+        if self.function is not None:
+            self.error(IMPURE_FUNCTION, "Functions cannot call pipelines", span)
+        if "pipeline" not in self.surface_kinds:
+            self.surface_kinds.add("pipeline")
+            self.error(SURFACE_NOT_SERVED, "call pipeline is accepted but not run by this runtime", span)
+        seen: set[str] = set()
+        for arg in node.args:
+            if arg.name in seen:
+                self.error(DUPLICATE_ARGUMENT, f"Duplicate input field '{arg.name}'", arg.span)
+            seen.add(arg.name)
+            self.visit(arg.value)
+        return "map"
+
+    def visit_FlowAI(self, node: A.FlowAI) -> None:
+        """A flow's `ai:` block (namel3ss's parser/decl/flow_ai.py, compiler/prompts.py): model
+        and prompt required, dataset optional; a prompt written as a name must be declared."""
+        head = A.Span(node.span.line, node.span.column, node.span.line, node.span.column + 2)
+        seen: dict[str, A.Setting] = {}
+        for setting in node.settings:
+            key = setting.key
+            if key not in ("model", "prompt", "dataset"):
+                self.error(INVALID_AI, f"Unknown ai field '{key}'.", setting.span,
+                           why="AI blocks only allow model, prompt, and dataset.")
+                continue
+            if key in seen:
+                self.error(INVALID_AI, f"AI block declares {key} more than once.", setting.span)
+                continue
+            seen[key] = setting
+            if key == "prompt":
+                self.visit(setting.value)
+            elif not _is_text(setting.value):
+                self.error(INVALID_AI, f"Expected {key} string", setting.value.span)
+        if "model" not in seen:
+            self.error(INVALID_AI, "AI block requires a model", head)
+        if "prompt" not in seen:
+            self.error(INVALID_AI, "AI block requires a prompt", head)
+            return
+        prompt = seen["prompt"].value
+        if _is_text(prompt) and _PROMPT_REF.match(str(prompt.value)) and prompt.value not in self.prompts:
+            self.error(INVALID_PROMPT, f'Prompt "{prompt.value}" is not defined.', head,
+                       why="Prompt references must match a prompt declaration.",
+                       fix="Add a prompt block with that name or use a longer prompt string.")
 
     def visit_SurfaceStmt(self, node: A.SurfaceStmt) -> None:
         if self.function is not None and node.kind in ("run agent", "run agents"):

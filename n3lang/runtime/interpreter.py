@@ -891,6 +891,14 @@ class Interpreter(Visitor):
                     f"`{node.kind}` needs the app surface, which this runtime does not serve",
                     node.span)
 
+    def visit_CallPipeline(self, node: A.CallPipeline) -> Any:
+        # namel3ss's built-in ingestion/retrieval pipelines are not part of this runtime
+        raise _fail(SURFACE_ERROR, f"`call pipeline \"{node.name}\"` needs namel3ss's pipelines, "
+                                   f"which this runtime does not run", node.span)
+
+    def visit_FlowAI(self, node: A.FlowAI) -> None:
+        """A flow's `ai:` block is metadata (for the app surface): running past it does nothing."""
+
     def visit_Metric(self, node: A.Metric) -> None:
         value = self.eval(node.value) if node.value is not None else None
         labels = self.eval(node.labels) if node.labels is not None else None

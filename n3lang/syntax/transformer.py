@@ -194,7 +194,7 @@ def _is_match_pattern(expr) -> bool:
 
 def _ends_in_block(expr) -> bool:
     """Whether an expression ends with an indented block (map:, list: + block, call function)."""
-    if type(expr) in (A.MapExpr, A.CallFunction, A.CallFlow):
+    if type(expr) in (A.MapExpr, A.CallFunction, A.CallFlow, A.CallPipeline):
         return True
     if type(expr) is A.ListExpr:
         return expr.span.end_line > expr.span.line or (
@@ -587,6 +587,12 @@ class AstBuilder:
         more = (c[4],) if c[4] is not None else ()
         return A.SurfaceStmt("enqueue job", self._text(c[2]), c[7], None,
                              _span(c[0], _last(c, c[2])), more)
+
+    def tick_stmt(self, c):
+        return A.SurfaceStmt("tick", "", c[1], None, _span(c[0], c[1]))
+
+    def flow_ai_stmt(self, c):
+        return N.FlowAI(tuple(x for x in c[1:] if type(x) is A.Setting), _span(c[0], c[-1]))
 
     def set_theme_stmt(self, c):
         return A.SurfaceStmt("set theme", self._text(c[3]), None, None, _span(c[0], c[3]))
@@ -1011,6 +1017,10 @@ class AstBuilder:
     def call_flow(self, c):
         tok = c[2]
         return N.CallFlow(self._text(tok), c[3], c[4], _span(c[0], tok), _tok_span(tok))
+
+    def call_pipeline(self, c):
+        tok = c[2]
+        return N.CallPipeline(self._text(tok), c[3], c[4], _span(c[0], tok), _tok_span(tok))
 
     def call_flow_input(self, c):
         return tuple(a for a in c[1:] if type(a) is A.Argument)
