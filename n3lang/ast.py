@@ -494,6 +494,29 @@ class Metric:
     span: Span = field(default=UNKNOWN, compare=False)
 
 @dataclass(frozen=True, slots=True)
+class ParallelTask:
+    """One task of a ``parallel:`` block: name (``run "name":``, or ``step_N`` for a plain
+    statement), body."""
+
+    name: str
+    body: tuple["Stmt", ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Parallel:
+    """``parallel:`` with tasks and an optional ``merge:`` block: tasks, merge (the ``policy``
+    expression, or None), merge_span. Tasks run one by one, in name order, each on a copy
+    of the locals; their local changes are merged; the value is the list of their results."""
+
+    tasks: tuple[ParallelTask, ...]
+    merge: "Expr | None" = None
+    span: Span = field(default=UNKNOWN, compare=False)
+    merge_span: Span = field(default=UNKNOWN, compare=False)
+    merge_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FlowAI:
     """A flow's ``ai:`` metadata block (model, prompt, dataset): settings. Metadata for the
     app surface: checked, nothing runs."""
@@ -523,7 +546,7 @@ class SurfaceStmt:
 Stmt = Union[
     Let, Set, If, RepeatTimes, RepeatWhile, ForEach, Match, Try, Return, Create, Find, Update,
     Delete, Save, AskAI, LetBlock, SetBlock, Calc, OrderList, KeepFirst, Log, Metric,
-    SurfaceStmt, FlowAI,
+    SurfaceStmt, FlowAI, Parallel,
 ]
 
 

@@ -443,6 +443,12 @@ INVALID_PROMPT = register(
     fix="Fix or remove the line, or add the missing one.",
     example='prompt "summary_prompt":\n  version is "1.0.0"\n  text is "Summarise the input."\n  description is "Short summary."',
 )
+INVALID_PARALLEL = register(
+    "invalid-parallel",
+    why="A `parallel:` block names each task once and may end with a `merge:` block holding only `policy is \"conflict\"`, `\"precedence\"` or `\"override\"`; functions may not use it.",
+    fix="Rename the task, or fix the merge block.",
+    example='parallel:\n  run "alpha":\n    let a is 1\n  run "beta":\n    let b is 2\n  merge:\n    policy is "precedence"',
+)
 AI_WITHOUT_MODEL = register(
     "ai-without-model",
     why="`ask ai` runs the model the ai names; an ai block without `model is \"...\"` has nothing to run.",
@@ -1072,6 +1078,35 @@ class Checker(Visitor):
             seen.add(arg.name)
             self.visit(arg.value)
         return "map"
+
+    def visit_Parallel(self, node: A.Parallel) -> None:
+        """namel3ss's parser/stmt/parallel.py and runtime plan: unique task names, a merge
+        block of one literal policy; the tasks' bodies are checked in the flow's scope."""
+        if self.function is not None:
+            self.error(INVALID_PARALLEL, "Functions cannot use parallel blocks", node.span)
+        seen: set[str] = set()
+        for task in sorted(node.tasks, key=lambda t: t.name):
+            if task.name in seen:
+                self.error(INVALID_PARALLEL, "Parallel task names must be unique", task.span)
+            seen.add(task.name)
+        if node.merge_keys:
+            where = node.merge_span
+            for key in node.merge_keys:
+                if key != "policy":
+                    self.error(INVALID_PARALLEL, f"Unknown merge field '{key}'.", where)
+            if len(node.merge_keys) != len(set(node.merge_keys)):
+                self.error(INVALID_PARALLEL, "Merge field 'policy' is declared more than once.", where)
+            policy = node.merge
+            if policy is None:
+                self.error(INVALID_PARALLEL, "Merge field 'policy' is required.", where)
+            elif not isinstance(policy, A.Literal):
+                self.error(INVALID_PARALLEL, "Merge field 'policy' must be a literal value.", policy.span)
+            elif not isinstance(policy.value, str) or not policy.value:
+                self.error(INVALID_PARALLEL, "Merge field 'policy' must be a non-empty string.", policy.span)
+            elif policy.value not in ("conflict", "precedence", "override"):
+                self.error(INVALID_PARALLEL, f"Unknown merge policy '{policy.value}'.", policy.span)
+        for task in node.tasks:
+            self.visit_block(task.body)
 
     def visit_FlowAI(self, node: A.FlowAI) -> None:
         """A flow's `ai:` block (namel3ss's parser/decl/flow_ai.py, compiler/prompts.py): model

@@ -31,6 +31,7 @@ PARTS = {
     "Param": "a function input or output, walked by visit_FunctionDecl / visit_CallFunction",
     "SurfaceRef": "a flow or record named by a SurfaceDecl, checked by visit_SurfaceDecl",
     "Setting": "one line of an ai or model block, walked by visit_AIDecl / visit_ModelDecl",
+    "ParallelTask": "one task of a Parallel block, walked by visit_Parallel",
     "ExposedTool": "one `expose` line of an ai's tools: block, checked by visit_AIDecl",
 }
 

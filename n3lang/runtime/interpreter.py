@@ -896,6 +896,68 @@ class Interpreter(Visitor):
         raise _fail(SURFACE_ERROR, f"`call pipeline \"{node.name}\"` needs namel3ss's pipelines, "
                                    f"which this runtime does not run", node.span)
 
+    def visit_Parallel(self, node: A.Parallel) -> None:
+        """namel3ss's parallel block (runtime/executor/parallel): the tasks run one after the
+        other in name order, each on a copy of the locals; a task's `return` ends only that
+        task; the locals the tasks change are merged by the policy (conflict by default: two
+        tasks may not change one local); the block's value is the list of the tasks' values."""
+        if self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot use parallel blocks", node.span)
+        policy = self.eval(node.merge) if node.merge is not None else "conflict"
+        base = dict(self.scope)
+        base_constants = set(self.constants)
+        merged, constants = dict(base), set(base_constants)
+        written: dict[str, str] = {}
+        values: list[Any] = []
+        for task in sorted(node.tasks, key=lambda t: t.name):
+            for stmt in task.body:
+                self._parallel_allowed(stmt)
+            task_scope = dict(base)
+            with self.frames.call(task_scope):
+                self.constants = set(base_constants)
+                try:
+                    self.exec_block(task.body)
+                    value = self.last
+                except _Return as ret:
+                    value = ret.value
+                task_constants = self.constants
+                task_scope = self.scope
+            values.append(value)
+            for name in sorted(task_scope):
+                if name in base and base[name] == task_scope[name]:  # namel3ss's test of a change
+                    continue
+                if name in written:
+                    if policy == "conflict":
+                        raise _fail(RUNTIME_ERROR, f"Parallel tasks cannot write the same local: {name}",
+                                    task.span, why=f"Task '{written[name]}' already changed it.",
+                                    fix="Use another name in one task, or add `merge:` with "
+                                        "`policy is \"precedence\"` or `\"override\"`.")
+                    if policy == "precedence":
+                        continue
+                written[name] = task.name
+                merged[name] = task_scope[name]
+            constants |= task_constants - base_constants
+        self.scope.clear()
+        self.scope.update(merged)
+        self.constants = constants
+        self.last = self.meter.grew(values, node.span)
+
+    def _parallel_allowed(self, stmt: Any) -> None:
+        """namel3ss's checks before a task runs (runtime/executor/parallel/isolation.py)."""
+        kind = stmt.__class__
+        if kind is A.Parallel:
+            raise _fail(RUNTIME_ERROR, "Nested parallel blocks are not allowed", stmt.span)
+        if (kind is A.Set and stmt.target[0] == "state") or \
+                (kind is A.SetBlock and any(s.target[0] == "state" for s in stmt.sets)):
+            raise _fail(RUNTIME_ERROR, "Parallel tasks cannot change state", stmt.span)
+        if kind in (A.Create, A.Save, A.Update, A.Delete):
+            raise _fail(RUNTIME_ERROR, "Parallel tasks cannot write records", stmt.span)
+        if kind is A.SurfaceStmt and stmt.kind == "set theme":
+            raise _fail(RUNTIME_ERROR, "Parallel tasks cannot change theme", stmt.span)
+        for body in _child_blocks(stmt):
+            for child in body:
+                self._parallel_allowed(child)
+
     def visit_FlowAI(self, node: A.FlowAI) -> None:
         """A flow's `ai:` block is metadata (for the app surface): running past it does nothing."""
 
@@ -1488,6 +1550,20 @@ class Interpreter(Visitor):
 
 # ---------------------------------------------------------------------- arithmetic helpers
 _WIDE = 5_000  # the most digits a remainder may need before we call the number too large
+
+
+def _child_blocks(stmt: Any) -> tuple:
+    """The statement blocks directly inside a statement (if, loops, match, try)."""
+    kind = stmt.__class__
+    if kind is A.If:
+        return (stmt.then_body, stmt.else_body)
+    if kind in (A.RepeatTimes, A.RepeatWhile, A.ForEach):
+        return (stmt.body,)
+    if kind is A.Match:
+        return tuple(case.body for case in stmt.cases) + ((stmt.otherwise,) if stmt.otherwise else ())
+    if kind is A.Try:
+        return (stmt.body, stmt.catch_body)
+    return ()
 
 
 def decimal_mod(a: Decimal, b: Decimal) -> Decimal:

@@ -572,7 +572,7 @@ class AstBuilder:
         # RUN AGENTS IN PARALLEL parallel_agent+ [merge_block] AS ident
         entries = [x for x in c[4:-2] if type(x) is tuple and x and x[0] == "agent"]
         merge = c[-3] if type(c[-3]) is tuple and c[-3] and c[-3][0] == "merge" else ()
-        more = tuple(e[2] for e in entries) + tuple(merge[1:])
+        more = tuple(e[2] for e in entries) + tuple(s.value for s in (merge[1] if merge else ()))
         return A.SurfaceStmt("run agents", ", ".join(e[1] for e in entries), None,
                              self._name(c[-1]), _span(c[0], c[-1]), more)
 
@@ -580,13 +580,32 @@ class AstBuilder:
         return ("agent", self._text(c[1]), c[4])
 
     def merge_block(self, c):
-        return ("merge",) + tuple(setting.value for setting in c[1:])
+        return ("merge", tuple(x for x in c[1:] if type(x) is A.Setting), _span(c[0], c[0]))
 
     def enqueue_job_stmt(self, c):
         # ENQUEUE JOB STRING [AT|AFTER expr] [WITH INPUT expr]: the schedule goes in `more`
         more = (c[4],) if c[4] is not None else ()
         return A.SurfaceStmt("enqueue job", self._text(c[2]), c[7], None,
                              _span(c[0], _last(c, c[2])), more)
+
+    def parallel_stmt(self, c):
+        tasks, merge, merge_span, keys = [], None, A.UNKNOWN, ()
+        for item in c[1:]:
+            if type(item) is A.ParallelTask:
+                tasks.append(item)
+            elif type(item) is tuple and item and item[0] == "step":
+                tasks.append(A.ParallelTask(f"step_{len(tasks) + 1}", (item[1],), item[1].span))
+            elif type(item) is tuple and item and item[0] == "merge":
+                merge_span = item[2]
+                keys = tuple(setting.key for setting in item[1])
+                merge = next((st.value for st in item[1] if st.key == "policy"), None)
+        return N.Parallel(tuple(tasks), merge, _span(c[0], c[0]), merge_span, keys)
+
+    def parallel_task(self, c):
+        return N.ParallelTask(self._text(c[1]), c[-1], _span(c[0], c[1]))
+
+    def parallel_step(self, c):
+        return ("step", c[0])
 
     def tick_stmt(self, c):
         return A.SurfaceStmt("tick", "", c[1], None, _span(c[0], c[1]))
