@@ -596,12 +596,14 @@ class FieldDecl:
 
 @dataclass(frozen=True, slots=True)
 class RecordDecl:
-    """``record "Name":`` with fields: name, fields, name_span."""
+    """``record "Name":`` with fields: name, fields, name_span, tenant_keys (its ``tenant_key is
+    identity.x`` lines, as settings: namel3ss scopes the rows by them)."""
 
     name: str
     fields: tuple[FieldDecl, ...]
     span: Span = field(default=UNKNOWN, compare=False)
     name_span: Span = field(default=UNKNOWN, compare=False)
+    tenant_keys: tuple["Setting", ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

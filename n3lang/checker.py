@@ -449,6 +449,12 @@ INVALID_PARALLEL = register(
     fix="Rename the task, or fix the merge block.",
     example='parallel:\n  run "alpha":\n    let a is 1\n  run "beta":\n    let b is 2\n  merge:\n    policy is "precedence"',
 )
+INVALID_TENANT_KEY = register(
+    "invalid-tenant-key",
+    why="A record's tenant_key must reference identity.<field>, once: namel3ss keeps each tenant's rows apart by that value.",
+    fix="Write one `tenant_key is identity.<field>` line.",
+    example='record "Order":\n  tenant_key is identity.organization_id\n  total number',
+)
 AI_WITHOUT_MODEL = register(
     "ai-without-model",
     why="`ask ai` runs the model the ai names; an ai block without `model is \"...\"` has nothing to run.",
@@ -552,6 +558,15 @@ PROMPT_KEYS = ("version", "text", "description")
 _PROMPT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PROMPT_REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _PROMPT_VERSION = re.compile(r"^\d+\.\d+(?:\.\d+)?$")
+
+
+def _identity_path(expr: Any) -> bool:
+    """`identity.a.b`: attributes over the name identity."""
+    if not isinstance(expr, A.Attribute):
+        return False
+    while isinstance(expr, A.Attribute):
+        expr = expr.obj
+    return isinstance(expr, A.Name) and expr.name == "identity"
 
 
 def _is_text(expr: Any) -> TypeGuard[A.Literal]:
@@ -766,6 +781,14 @@ class Checker(Visitor):
 
     def visit_RecordDecl(self, node: A.RecordDecl) -> None:
         self.check_fields(node, "record")
+        for i, line in enumerate(node.tenant_keys):  # namel3ss's ir/lowering/records.py
+            key = line.value
+            if i:
+                self.error(INVALID_TENANT_KEY, "Record declares tenant_key more than once.", line.span)
+            elif isinstance(key, A.Name) and key.name == "identity":
+                self.error(INVALID_TENANT_KEY, "tenant_key must point to an identity field.", key.span)
+            elif not _identity_path(key):
+                self.error(INVALID_TENANT_KEY, "tenant_key is not an identity path.", key.span)
 
     def check_fields(self, node: A.RecordDecl | A.IdentityDecl, kind: str) -> None:
         seen: dict[str, A.FieldDecl] = {}

@@ -394,6 +394,12 @@ class Interpreter(Visitor):
             known = ", ".join(sorted(self.records)) or "none"
             raise _fail(RECORD_ERROR, f"Unknown record '{name}'.", span,
                         why=f"No `record \"{name}\":` is declared. Records declared: {known}.")
+        if decl.tenant_keys:  # namel3ss scopes such rows per tenant; this store does not
+            raise _fail(RECORD_ERROR, f"Record '{name}' is tenant-scoped (tenant_key), which this "
+                                      f"runtime does not support", span,
+                        why="namel3ss keeps each tenant's rows apart by the identity value the "
+                            "tenant_key names; this runtime's record store has no tenants.",
+                        fix="Remove the tenant_key line to use the record without tenants.")
         return decl
 
     def _no_records_in_functions(self, span: Span) -> None:

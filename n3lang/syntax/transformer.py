@@ -172,6 +172,16 @@ def _last(items, default):
     return default
 
 
+class _TenantKey:
+    """A record's ``tenant_key is EXPR`` line, until record_decl takes it: expr, span."""
+
+    __slots__ = ("expr", "span")
+
+    def __init__(self, expr, span) -> None:
+        self.expr = expr
+        self.span = span
+
+
 class Seq:
     """The children of an inlined helper rule (``_x``, ``x*``, ``x+``); lark splices them."""
 
@@ -316,15 +326,22 @@ class AstBuilder:
     def record_decl(self, c):
         # RECORD STRING [VERSION STRING] [SHARED] then the fields; version and shared are
         # accepted and have no effect here (namel3ss's persistence hints).
-        fields = []
+        fields, tenant_keys = [], []
         for item in c[2:]:
             if type(item) is tuple:
                 fields.extend(item)
             elif isinstance(item, A.FieldDecl):
                 fields.append(item)
+            elif type(item) is _TenantKey:
+                tenant_keys.append(A.Setting("tenant_key", item.expr, item.span))
         return N.RecordDecl(
-            self._text(c[1]), tuple(fields), _span(c[0], _last(c, c[1])), _tok_span(c[1])
+            self._text(c[1]), tuple(fields),
+            _span(c[0], _last(c, c[1])),
+            _tok_span(c[1]), tuple(tenant_keys),
         )
+
+    def tenant_key(self, c):
+        return _TenantKey(c[2], _span(c[0], c[2]))
 
     def identity_decl(self, c):
         fields = []
