@@ -374,7 +374,7 @@ class AstBuilder:
 
     def record_braced(self, c):
         fields = tuple(x for x in c if isinstance(x, A.FieldDecl))
-        return N.RecordDecl(self._text(c[1]), fields, _span(c[0], c[-1]), _tok_span(c[1]))
+        return N.RecordDecl(self._text(c[1]), fields, _span(c[0], c[-1]), _tok_span(c[1]), ())
 
     def fields_block(self, c):
         return tuple(c[1:])
