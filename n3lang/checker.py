@@ -556,6 +556,9 @@ AI_PROVIDERS = ("mock", "ollama", "openai", "anthropic", "gemini", "mistral", "h
 #: The keys of a prompt block, its names and versions (namel3ss's compiler/prompts.py).
 PROMPT_KEYS = ("version", "text", "description")
 _PROMPT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: namel3ss's AI flow declarations (parser/decl/ai_flow.py), app-surface words here.
+AI_FLOW_KINDS = ("llm_call", "rag", "classification", "classify", "summarise", "translate", "qa", "cot", "chain")
+_AI_FLOW_PROMPT = re.compile(r"""^( *)prompt is ("[^"\\]*"|'[^'\\]*')\s*(?:#.*)?$""")
 _PROMPT_REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _PROMPT_VERSION = re.compile(r"^\d+\.\d+(?:\.\d+)?$")
 
@@ -1073,6 +1076,8 @@ class Checker(Visitor):
                           node.span.column + len(node.kind.split()[0]))
             self.error(SURFACE_NOT_SERVED,
                        f"{node.kind} declarations are accepted but not served by this runtime", head)
+        if node.kind in AI_FLOW_KINDS:
+            self.check_ai_flow_prompt(node)
         if node.kind == "capsule":  # a module's exports: declared in the module's other files
             return
         for ref in node.refs:
@@ -1130,6 +1135,24 @@ class Checker(Visitor):
                 self.error(INVALID_PARALLEL, f"Unknown merge policy '{policy.value}'.", policy.span)
         for task in node.tasks:
             self.visit_block(task.body)
+
+    def check_ai_flow_prompt(self, node: A.SurfaceDecl) -> None:
+        """An AI flow declaration (`llm_call "x":` ...) whose `prompt is "name"` line names a
+        prompt: it must be declared (namel3ss's compiler/prompts.py, at the declaration)."""
+        lines = node.text.split("\n")
+        depth = next((len(ln) - len(ln.lstrip(" ")) for ln in lines[1:] if ln.strip()
+                      and not ln.lstrip().startswith("#")), None)
+        for line in lines[1:]:
+            m = _AI_FLOW_PROMPT.match(line)
+            if m is None or len(m.group(1)) != depth:
+                continue
+            name = m.group(2)[1:-1]
+            if _PROMPT_REF.match(name) and name not in self.prompts:
+                head = A.Span(node.span.line, node.span.column, node.span.line,
+                              node.span.column + len(node.kind.split()[0]))
+                self.error(INVALID_PROMPT, f'Prompt "{name}" is not defined.', head,
+                           why="Prompt references must match a prompt declaration.",
+                           fix="Add a prompt block with that name or use a longer prompt string.")
 
     def visit_FlowAI(self, node: A.FlowAI) -> None:
         """A flow's `ai:` block (namel3ss's parser/decl/flow_ai.py, compiler/prompts.py): model
