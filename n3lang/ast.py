@@ -174,6 +174,18 @@ class CallFunction:
 
 
 @dataclass(frozen=True, slots=True)
+class CallPipeline:
+    """``call pipeline "name":`` with ``input:`` arguments and ``output:`` names (namel3ss's
+    built-in ingestion/retrieval pipelines; not run here): name, args, outputs, name_span."""
+
+    name: str
+    args: tuple[Argument, ...]
+    outputs: tuple[str, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class CallFlow:
     """``call flow "name":`` with an ``input:`` block of arguments and an ``output:`` block of
     names: name, args, outputs, name_span."""
@@ -268,7 +280,7 @@ def position(node) -> Span:
 Expr = Union[
     Literal, ListExpr, MapExpr, Name, Attribute, Index, Unary, Binary, Compare, BoolOp, Not,
     BuiltinCall, CallFunction, Predict, ListMap, ListFilter, ListReduce, CallBuiltin,
-    CallFlow, ToolCall,
+    CallFlow, ToolCall, CallPipeline,
 ]
 
 
@@ -425,12 +437,15 @@ class Save:
 
 @dataclass(frozen=True, slots=True)
 class AskAI:
-    """``ask ai "name" with input: EXPR as x``: ai, input, binding."""
+    """``ask ai "name" with input: EXPR as x``: ai, input, binding, mode (how the input is
+    given: "text", "image", "audio" or "structured"), stream (``stream: true``)."""
 
     ai: str
     input: Expr
     binding: str
     span: Span = field(default=UNKNOWN, compare=False)
+    mode: str = "text"
+    stream: bool = False
 
 
 
@@ -499,6 +514,38 @@ class Metric:
     span: Span = field(default=UNKNOWN, compare=False)
 
 @dataclass(frozen=True, slots=True)
+class ParallelTask:
+    """One task of a ``parallel:`` block: name (``run "name":``, or ``step_N`` for a plain
+    statement), body."""
+
+    name: str
+    body: tuple["Stmt", ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Parallel:
+    """``parallel:`` with tasks and an optional ``merge:`` block: tasks, merge (the ``policy``
+    expression, or None), merge_span. Tasks run one by one, in name order, each on a copy
+    of the locals; their local changes are merged; the value is the list of their results."""
+
+    tasks: tuple[ParallelTask, ...]
+    merge: "Expr | None" = None
+    span: Span = field(default=UNKNOWN, compare=False)
+    merge_span: Span = field(default=UNKNOWN, compare=False)
+    merge_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FlowAI:
+    """A flow's ``ai:`` metadata block (model, prompt, dataset): settings. Metadata for the
+    app surface: checked, nothing runs."""
+
+    settings: tuple["Setting", ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class SurfaceStmt:
     """A statement that needs the app surface (LANGUAGE.md §10): ``run agent "a" with input:
     X as y`` (kind "run agent"), ``enqueue job "j" [with input: X]`` ("enqueue job"), ``set
@@ -519,7 +566,7 @@ class SurfaceStmt:
 Stmt = Union[
     Let, Set, If, RepeatTimes, RepeatWhile, ForEach, Match, Try, Return, Create, Find, Update,
     Delete, Save, AskAI, LetBlock, SetBlock, Calc, OrderList, KeepFirst, Log, Metric,
-    SurfaceStmt,
+    SurfaceStmt, FlowAI, Parallel,
 ]
 
 
@@ -569,12 +616,14 @@ class FieldDecl:
 
 @dataclass(frozen=True, slots=True)
 class RecordDecl:
-    """``record "Name":`` with fields: name, fields, name_span."""
+    """``record "Name":`` with fields: name, fields, name_span, tenant_keys (its ``tenant_key is
+    identity.x`` lines, as settings: namel3ss scopes the rows by them)."""
 
     name: str
     fields: tuple[FieldDecl, ...]
     span: Span = field(default=UNKNOWN, compare=False)
     name_span: Span = field(default=UNKNOWN, compare=False)
+    tenant_keys: tuple["Setting", ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -756,8 +805,31 @@ class Setting:
 
 
 @dataclass(frozen=True, slots=True)
+class ExposedTool:
+    """One ``expose "tool name"`` line of an ai's ``tools:`` block: name."""
+
+    name: str
+    span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class AIDecl:
-    """``ai "name":`` with settings (e.g. ``model is "..."``): name, settings, name_span."""
+    """``ai "name":`` with settings (e.g. ``model is "..."``): name, settings, name_span,
+    tools (the ``expose`` lines of ``tools:`` blocks), memory (the ``memory:`` block's settings,
+    None without one)."""
+
+    name: str
+    settings: tuple[Setting, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+    tools: tuple[ExposedTool, ...] = ()
+    memory: tuple[Setting, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PromptDecl:
+    """``prompt "name":`` with ``version``, ``text`` and ``description`` settings: name,
+    settings, name_span."""
 
     name: str
     settings: tuple[Setting, ...]
@@ -825,7 +897,8 @@ class IncludeDecl:
 
 
 Decl = Union[SpecDecl, CapabilitiesDecl, RecordDecl, FlowDecl, FunctionDecl, AIDecl, ModelDecl,
-             SurfaceDecl, IdentityDecl, ContractDecl, ToolDecl, UseDecl, IncludeDecl]
+             SurfaceDecl, IdentityDecl, ContractDecl, ToolDecl, UseDecl, IncludeDecl,
+             PromptDecl]
 
 
 @dataclass(frozen=True, slots=True)

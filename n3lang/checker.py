@@ -20,7 +20,7 @@ import difflib
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, TypeGuard
 
 from n3lang import ast as A
 from n3lang import words
@@ -34,6 +34,7 @@ from n3lang.diagnostics import (
     register,
     sort_key,
 )
+from n3lang.syntax.words import RESERVED_WORDS
 from n3lang.training import interface as training
 from n3lang.visitor import Frames, Visitor
 from n3lang.vocabulary import (
@@ -375,9 +376,10 @@ DEPRECATED_MODEL = register(
 )
 FUNCTION_OUTPUT = register(
     "function-output",
-    why="A function with an output: block returns a map holding exactly those outputs (one output may be returned as a plain value).",
+    why="A function with an output: block returns a map holding exactly those outputs.",
     fix="Return a map whose keys are the declared outputs.",
     example='define function "stats":\n  input:\n    xs is list<number>\n  output:\n    total is number\n    mean is number\n  return map:\n    total is sum(xs)\n    mean is mean(xs)',
+    severity=WARNING,
 )
 UNTRAINED_AI_MODEL = register(
     "untrained-ai-model",
@@ -419,6 +421,48 @@ AI_IN_FUNCTION = register(
     why="Functions are pure and deterministic: they may not call an ai; only flows may.",
     fix="Ask the ai in the flow and pass its answer to the function as an input.",
     example='flow "answer":\n  ask ai "support" with input: input.question as reply\n  return reply',
+)
+IMPURE_FUNCTION = register(
+    "impure-function",
+    why="Functions are pure: they see only their inputs, so they may not read identity, call built-ins such as secret(), or call flows or tools; only flows may.",
+    fix="Do that work in the flow and pass the value to the function as an input.",
+    example='flow "greet":\n  let role is identity.role\n  return call function "label":\n    role is role',
+)
+FUNCTION_WITHOUT_RETURN = register(
+    "function-without-return",
+    why="A function gives its result with `return`; a body without any `return` has no result.",
+    fix="End the function with `return EXPR`.",
+    example='define function "double":\n  input:\n    x is number\n  return x * 2',
+)
+ARGUMENT_TYPE = register(
+    "argument-type",
+    why="Each argument of a function call must have the type its input declares.",
+    fix="Pass a value of the declared type, or change the input's type.",
+    example='call function "double":\n  x is 21',
+)
+INVALID_AI = register(
+    "invalid-ai",
+    why="An ai block takes `model`, `provider` and `system_prompt` as quoted text, a `tools:` block of `expose \"tool\"` lines and a `memory:` block (short_term: a whole number; semantic, profile: true or false).",
+    fix="Fix or remove the line.",
+    example='ai "assistant":\n  model is "gpt-4o-mini"\n  provider is "openai"\n  memory:\n    short_term is 5',
+)
+INVALID_PROMPT = register(
+    "invalid-prompt",
+    why="A prompt block has a name made of letters, digits and `_`, and exactly one `version` (like \"1.0\") and one non-empty `text`, optionally a `description`, all quoted text; prompt names are unique.",
+    fix="Fix or remove the line, or add the missing one.",
+    example='prompt "summary_prompt":\n  version is "1.0.0"\n  text is "Summarise the input."\n  description is "Short summary."',
+)
+INVALID_PARALLEL = register(
+    "invalid-parallel",
+    why="A `parallel:` block names each task once and may end with a `merge:` block holding only `policy is \"conflict\"`, `\"precedence\"` or `\"override\"`; functions may not use it.",
+    fix="Rename the task, or fix the merge block.",
+    example='parallel:\n  run "alpha":\n    let a is 1\n  run "beta":\n    let b is 2\n  merge:\n    policy is "precedence"',
+)
+INVALID_TENANT_KEY = register(
+    "invalid-tenant-key",
+    why="A record's tenant_key must reference identity.<field>, once: namel3ss keeps each tenant's rows apart by that value.",
+    fix="Write one `tenant_key is identity.<field>` line.",
+    example='record "Order":\n  tenant_key is identity.organization_id\n  total number',
 )
 AI_WITHOUT_MODEL = register(
     "ai-without-model",
@@ -540,6 +584,65 @@ def _always_returns(stmt: Any) -> bool:
     return False
 
 
+def _has_return(body: Iterable[Any]) -> bool:
+    """namel3ss's test of a function body: a `return` anywhere in it (in a branch, a loop,
+    a case or a try), whether or not every path reaches one."""
+    for stmt in body:
+        if isinstance(stmt, A.Return):
+            return True
+        if isinstance(stmt, A.If) and (_has_return(stmt.then_body) or _has_return(stmt.else_body)):
+            return True
+        if isinstance(stmt, (A.RepeatTimes, A.RepeatWhile, A.ForEach)) and _has_return(stmt.body):
+            return True
+        if isinstance(stmt, A.Match) and (any(_has_return(case.body) for case in stmt.cases)
+                                          or _has_return(stmt.otherwise or ())):
+            return True
+        if isinstance(stmt, A.Try) and (_has_return(stmt.body) or _has_return(stmt.catch_body)):
+            return True
+    return False
+
+
+#: The keys of an ai block (namel3ss's parser/decl/ai.py) and its providers.
+AI_KEYS = ("model", "provider", "system_prompt")
+AI_PROVIDERS = ("mock", "ollama", "openai", "anthropic", "gemini", "mistral", "huggingface",
+                "local_runner", "vision_gen", "speech", "third_party_apis")
+#: The keys of a prompt block, its names and versions (namel3ss's compiler/prompts.py).
+PROMPT_KEYS = ("version", "text", "description")
+_PROMPT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: namel3ss's AI flow declarations (parser/decl/ai_flow.py), app-surface words here.
+AI_FLOW_KINDS = ("llm_call", "rag", "classification", "classify", "summarise", "translate", "qa", "cot", "chain")
+_AI_FLOW_PROMPT = re.compile(r"""^( *)prompt is ("[^"\\]*"|'[^'\\]*')\s*(?:#.*)?$""")
+_PROMPT_REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_PROMPT_VERSION = re.compile(r"^\d+\.\d+(?:\.\d+)?$")
+
+
+def _identity_path(expr: Any) -> bool:
+    """`identity.a.b`: attributes over the name identity."""
+    if not isinstance(expr, A.Attribute):
+        return False
+    while isinstance(expr, A.Attribute):
+        expr = expr.obj
+    return isinstance(expr, A.Name) and expr.name == "identity"
+
+
+def _is_text(expr: Any) -> TypeGuard[A.Literal]:
+    """A quoted string literal (namel3ss reads these settings as STRING tokens)."""
+    return isinstance(expr, A.Literal) and isinstance(expr.value, str)
+
+
+def _header(node: Any) -> A.Span:
+    """The header of a declaration: from its first word to the end of its quoted name."""
+    s, n = node.span, node.name_span
+    return A.Span(s.line, s.column, n.end_line, n.end_column) if n != A.UNKNOWN else s
+
+
+def _simple_type(t: Any) -> str | None:
+    """A declared type namel3ss checks arguments against (text, number, ...), else None."""
+    if isinstance(t, A.TypeRef) and not t.args and t.name in ("text", "number", "boolean", "list", "map", "json"):
+        return str(t.name)
+    return None
+
+
 def _block_returns(body: Iterable[Any]) -> bool:
     return any(_always_returns(s) for s in body)
 
@@ -571,6 +674,7 @@ class Checker(Visitor):
         self.identity: A.IdentityDecl | None = None
         self.functions: dict[str, A.FunctionDecl] = {}
         self.ais: dict[str, A.AIDecl] = {}
+        self.prompts: dict[str, A.PromptDecl] = {}  # the first of each name
         self.models: dict[str, A.ModelDecl] = {}
         self.flows: dict[str, A.FlowDecl] = {}
         self.contracts: dict[str, A.ContractDecl] = {}
@@ -684,6 +788,8 @@ class Checker(Visitor):
         self.has_training = "training" in seen
 
     def collect_declarations(self, program: A.Program) -> None:
+        for prompt in program.of_type(A.PromptDecl):
+            self.prompts.setdefault(prompt.name, prompt)
         tables: tuple[tuple[Any, dict[str, Any], str, str], ...] = (
             (A.RecordDecl, self.records, DUPLICATE_RECORD, "record"),
             (A.FlowDecl, self.flows, DUPLICATE_FLOW, "flow"),
@@ -699,9 +805,10 @@ class Checker(Visitor):
                     if first is None:
                         table[decl.name] = decl
                     else:
-                        self.error(  # namel3ss's words: "Duplicate flow name 'demo'."
+                        self.error(  # namel3ss's words, e.g. "Duplicate flow name 'demo'."
                             code,
-                            f"Duplicate {word} name '{decl.name}'.",
+                            f"Duplicate function declaration '{decl.name}'" if word == "function"
+                            else f"Duplicate {word} name '{decl.name}'.",
                             A.Span(decl.span.line, decl.span.column, decl.name_span.end_line,
                                    decl.name_span.end_column),
                             why=f"Each {word} has one declaration; '{decl.name}' is first "
@@ -752,6 +859,14 @@ class Checker(Visitor):
 
     def visit_RecordDecl(self, node: A.RecordDecl) -> None:
         self.check_fields(node, "record")
+        for i, line in enumerate(node.tenant_keys):  # namel3ss's ir/lowering/records.py
+            key = line.value
+            if i:
+                self.error(INVALID_TENANT_KEY, "Record declares tenant_key more than once.", line.span)
+            elif isinstance(key, A.Name) and key.name == "identity":
+                self.error(INVALID_TENANT_KEY, "tenant_key must point to an identity field.", key.span)
+            elif not _identity_path(key):
+                self.error(INVALID_TENANT_KEY, "tenant_key is not an identity path.", key.span)
 
     def check_fields(self, node: A.RecordDecl | A.IdentityDecl, kind: str) -> None:
         seen: dict[str, A.FieldDecl] = {}
@@ -970,6 +1085,8 @@ class Checker(Visitor):
 
     def visit_CallFlow(self, node: A.CallFlow) -> str:
         span = node.span  # namel3ss's place: the `call` word
+        if self.function is not None:
+            self.error(IMPURE_FUNCTION, "Functions cannot call flows", span)
         if self.flow is not None:
             self.flow_calls.setdefault(self.flow.name, []).append(node)
         given: set[str] = set()
@@ -1035,7 +1152,9 @@ class Checker(Visitor):
             if param.name in seen:
                 self.error(DUPLICATE_INPUT, f"Duplicate input '{param.name}' in function '{node.name}'", param.span)
             seen[param.name] = param
-        self.scope = {"input", *seen}
+        if not _has_return(node.body):
+            self.error(FUNCTION_WITHOUT_RETURN, f'Function "{node.name}" must return a value', _header(node))
+        self.scope = set(seen)  # only the inputs: `input`, `state` and `identity` are not there
         self.reported = set()
         self.constants = {}
         self.calls.setdefault(node.name, [])
@@ -1057,14 +1176,101 @@ class Checker(Visitor):
 
     def visit_AIDecl(self, node: A.AIDecl) -> None:
         settings = self.check_settings(node, "ai")
+        head = A.Span(node.span.line, node.span.column, node.span.line, node.span.column + 2)
+        for key, setting in settings.items():
+            if key not in AI_KEYS:
+                self.error(INVALID_AI, "Unknown field in AI declaration", setting.span,
+                           why=f"An ai block takes {', '.join(AI_KEYS)}, a `tools:` block and a `memory:` block.")
+            elif not _is_text(setting.value):
+                self.error(INVALID_AI, f"Expected {key} string", setting.value.span)
+        provider = settings.get("provider")
+        if provider is not None and _is_text(provider.value) \
+                and str(provider.value.value).lower() not in AI_PROVIDERS:
+            self.error(INVALID_AI, f"Unknown AI provider '{str(provider.value.value).lower()}'", head,
+                       why=f"Providers: {', '.join(AI_PROVIDERS)}.")
+        self.check_exposed_tools(node)
+        self.check_memory(node)
         model = settings.get("model")
         if model is None:
-            self.error(AI_WITHOUT_MODEL, "AI declaration requires a model", node.span,  # namel3ss's words
+            self.error(AI_WITHOUT_MODEL, "AI declaration requires a model", head,
                        why=f"ai '{node.name}' has no `model is \"...\"` line.")
             return
         if isinstance(model.value, A.Literal) and isinstance(model.value.value, str):
             name, version = training.parse_ref(model.value.value)
             self.check_model_ref(name, version, model.span, ai=node.name)
+
+    def check_exposed_tools(self, node: A.AIDecl) -> None:
+        """`expose` names each tool once, and only declared tools."""
+        seen: set[str] = set()
+        tools = self.declared_tools()
+        for tool in node.tools:
+            if tool.name in seen:
+                self.error(INVALID_AI, f"Duplicate tool exposure '{tool.name}'", tool.span)
+                continue
+            seen.add(tool.name)
+            if tool.name not in tools:  # namel3ss's words, at the ai's header
+                hint = did_you_mean(tool.name, tools)
+                self.error(UNKNOWN_TOOL, f"Unknown tool '{tool.name}'.", _header(node),
+                           why=f"ai '{node.name}' exposes '{tool.name}' (line {tool.span.line}), "
+                               "but the app declares no such tool.",
+                           fix=f"Declare the tool{hint or ''}, or remove the `expose` line.")
+
+    def declared_tools(self) -> set[str]:
+        """The names of the app's `tool` declarations."""
+        return {t.name for t in self.program.of_type(A.ToolDecl)}
+
+    def check_memory(self, node: A.AIDecl) -> None:
+        """namel3ss's memory fields: short_term a whole number >= 0, semantic and profile booleans."""
+        for setting in node.memory or ():
+            value = setting.value
+            lit = value.value if isinstance(value, A.Literal) else None
+            if setting.key == "short_term":
+                if not isinstance(value, A.Literal) or not isinstance(lit, Decimal):
+                    self.error(INVALID_AI, "short_term must be a number literal", value.span)
+                elif lit != lit.to_integral_value() or lit < 0:
+                    self.error(INVALID_AI, "short_term must be a non-negative integer", value.span)
+            elif setting.key in ("semantic", "profile"):
+                if not isinstance(lit, bool):
+                    self.error(INVALID_AI, f"{setting.key} must be true/false literal", value.span)
+            else:
+                self.error(INVALID_AI, "Unknown memory field", setting.span,
+                           why="A memory block takes short_term, semantic and profile.")
+
+    def visit_PromptDecl(self, node: A.PromptDecl) -> None:
+        head = A.Span(node.span.line, node.span.column, node.span.line, node.span.column + 6)
+        if not _PROMPT_NAME.match(node.name) or node.name in RESERVED_WORDS:
+            self.error(INVALID_PROMPT, f'Prompt name "{node.name}" is not valid.', head,
+                       why="Prompt names use simple identifiers.")
+        first = self.prompts.get(node.name)
+        if first is not None and first is not node:
+            self.error(INVALID_PROMPT, f'Prompt "{node.name}" is declared more than once.', head,
+                       why=f"Prompt names must be unique (first on line {first.span.line}).")
+        seen: dict[str, A.Setting] = {}
+        for setting in node.settings:
+            key = setting.key
+            if key not in PROMPT_KEYS:
+                self.error(INVALID_PROMPT, f"Unknown prompt field '{key}'.", setting.span,
+                           why="Prompt blocks only allow version, text, and description.")
+                continue
+            if key in seen:
+                self.error(INVALID_PROMPT, f"Prompt declares {key} more than once.", setting.span,
+                           why="Each prompt field may only be declared once.")
+                continue
+            seen[key] = setting
+            if not _is_text(setting.value):
+                what = {"text": "prompt text", "version": "version", "description": "description"}[key]
+                self.error(INVALID_PROMPT, f"Expected {what} string", setting.value.span)
+        version, text = seen.get("version"), seen.get("text")
+        if version is None:
+            self.error(INVALID_PROMPT, "Prompt is missing a version", head)
+        elif _is_text(version.value) and not _PROMPT_VERSION.match(str(version.value.value).strip()):
+            self.error(INVALID_PROMPT, f'Prompt "{node.name}" has an invalid version.', head,
+                       why="Prompt versions must look like 1.0 or 1.0.0.")
+        if text is None:
+            self.error(INVALID_PROMPT, "Prompt is missing text", head)
+        elif _is_text(text.value) and not str(text.value.value).strip():
+            self.error(INVALID_PROMPT, f'Prompt "{node.name}" is missing text.', head,
+                       why="Prompt text must be a non-empty string.")
 
     # ---- §10 the app surface: accepted, references checked, one note per kind
     def visit_SurfaceDecl(self, node: A.SurfaceDecl) -> None:
@@ -1074,6 +1280,8 @@ class Checker(Visitor):
                           node.span.column + len(node.kind.split()[0]))
             self.error(SURFACE_NOT_SERVED,
                        f"{node.kind} declarations are accepted but not served by this runtime", head)
+        if node.kind in AI_FLOW_KINDS:
+            self.check_ai_flow_prompt(node)
         if node.kind == "capsule":  # a module's exports: declared in the module's other files
             return
         for ref in node.refs:
@@ -1088,7 +1296,103 @@ class Checker(Visitor):
                 self.error(UNKNOWN_RECORD, f"Unknown record '{ref.name}'.", ref.span,
                            fix=f"Use a declared record{suggestion.replace(';', ':', 1)}" if suggestion else None)
 
+    def visit_CallPipeline(self, node: A.CallPipeline) -> str:
+        span = _header(node)
+        if self.function is not None:
+            self.error(IMPURE_FUNCTION, "Functions cannot call pipelines", span)
+        if "pipeline" not in self.surface_kinds:
+            self.surface_kinds.add("pipeline")
+            self.error(SURFACE_NOT_SERVED, "call pipeline is accepted but not run by this runtime", span)
+        seen: set[str] = set()
+        for arg in node.args:
+            if arg.name in seen:
+                self.error(DUPLICATE_ARGUMENT, f"Duplicate input field '{arg.name}'", arg.span)
+            seen.add(arg.name)
+            self.visit(arg.value)
+        return "map"
+
+    def visit_Parallel(self, node: A.Parallel) -> None:
+        """namel3ss's parser/stmt/parallel.py and runtime plan: unique task names, a merge
+        block of one literal policy; the tasks' bodies are checked in the flow's scope."""
+        if self.function is not None:
+            self.error(INVALID_PARALLEL, "Functions cannot use parallel blocks", node.span)
+        seen: set[str] = set()
+        for task in sorted(node.tasks, key=lambda t: t.name):
+            if task.name in seen:
+                self.error(INVALID_PARALLEL, "Parallel task names must be unique", task.span)
+            seen.add(task.name)
+        if node.merge_keys:
+            where = node.merge_span
+            for key in node.merge_keys:
+                if key != "policy":
+                    self.error(INVALID_PARALLEL, f"Unknown merge field '{key}'.", where)
+            if len(node.merge_keys) != len(set(node.merge_keys)):
+                self.error(INVALID_PARALLEL, "Merge field 'policy' is declared more than once.", where)
+            policy = node.merge
+            if policy is None:
+                self.error(INVALID_PARALLEL, "Merge field 'policy' is required.", where)
+            elif not isinstance(policy, A.Literal):
+                self.error(INVALID_PARALLEL, "Merge field 'policy' must be a literal value.", policy.span)
+            elif not isinstance(policy.value, str) or not policy.value:
+                self.error(INVALID_PARALLEL, "Merge field 'policy' must be a non-empty string.", policy.span)
+            elif policy.value not in ("conflict", "precedence", "override"):
+                self.error(INVALID_PARALLEL, f"Unknown merge policy '{policy.value}'.", policy.span)
+        for task in node.tasks:
+            self.visit_block(task.body)
+
+    def check_ai_flow_prompt(self, node: A.SurfaceDecl) -> None:
+        """An AI flow declaration (`llm_call "x":` ...) whose `prompt is "name"` line names a
+        prompt: it must be declared (namel3ss's compiler/prompts.py, at the declaration)."""
+        lines = node.text.split("\n")
+        depth = next((len(ln) - len(ln.lstrip(" ")) for ln in lines[1:] if ln.strip()
+                      and not ln.lstrip().startswith("#")), None)
+        for line in lines[1:]:
+            m = _AI_FLOW_PROMPT.match(line)
+            if m is None or len(m.group(1)) != depth:
+                continue
+            name = m.group(2)[1:-1]
+            if _PROMPT_REF.match(name) and name not in self.prompts:
+                head = A.Span(node.span.line, node.span.column, node.span.line,
+                              node.span.column + len(node.kind.split()[0]))
+                self.error(INVALID_PROMPT, f'Prompt "{name}" is not defined.', head,
+                           why="Prompt references must match a prompt declaration.",
+                           fix="Add a prompt block with that name or use a longer prompt string.")
+
+    def visit_FlowAI(self, node: A.FlowAI) -> None:
+        """A flow's `ai:` block (namel3ss's parser/decl/flow_ai.py, compiler/prompts.py): model
+        and prompt required, dataset optional; a prompt written as a name must be declared."""
+        head = A.Span(node.span.line, node.span.column, node.span.line, node.span.column + 2)
+        seen: dict[str, A.Setting] = {}
+        for setting in node.settings:
+            key = setting.key
+            if key not in ("model", "prompt", "dataset"):
+                self.error(INVALID_AI, f"Unknown ai field '{key}'.", setting.span,
+                           why="AI blocks only allow model, prompt, and dataset.")
+                continue
+            if key in seen:
+                self.error(INVALID_AI, f"AI block declares {key} more than once.", setting.span)
+                continue
+            seen[key] = setting
+            if key == "prompt":
+                self.visit(setting.value)
+            elif not _is_text(setting.value):
+                self.error(INVALID_AI, f"Expected {key} string", setting.value.span)
+        if "model" not in seen:
+            self.error(INVALID_AI, "AI block requires a model", head)
+        if "prompt" not in seen:
+            self.error(INVALID_AI, "AI block requires a prompt", head)
+            return
+        prompt = seen["prompt"].value
+        if _is_text(prompt) and _PROMPT_REF.match(str(prompt.value)) and prompt.value not in self.prompts:
+            self.error(INVALID_PROMPT, f'Prompt "{prompt.value}" is not defined.', head,
+                       why="Prompt references must match a prompt declaration.",
+                       fix="Add a prompt block with that name or use a longer prompt string.")
+
     def visit_SurfaceStmt(self, node: A.SurfaceStmt) -> None:
+        if self.function is not None and node.kind in ("run agent", "run agents"):
+            self.error(AI_IN_FUNCTION, "Functions cannot call ai or agents", node.span)
+        elif self.function is not None and node.kind == "set theme":
+            self.error(STATE_IN_FUNCTION, "Functions cannot change state", node.span)
         if node.value is not None:
             self.visit(node.value)
         for expr in node.more:
@@ -1135,7 +1439,11 @@ class Checker(Visitor):
         if name in self.scope or name in self.fields:
             return
         if name == "state" and self.function is not None:
-            self.error(STATE_IN_FUNCTION, "Functions cannot access state", span)
+            self.error(STATE_IN_FUNCTION, "Functions cannot read state", span)
+            self.scope.add(name)
+            return
+        if name == "identity" and self.function is not None:
+            self.error(IMPURE_FUNCTION, "Functions cannot access identity", span)
             self.scope.add(name)
             return
         self.error(
@@ -1149,7 +1457,7 @@ class Checker(Visitor):
     def check_record(self, stmt: Any) -> A.RecordDecl | None:
         kind = type(stmt).__name__
         if self.function is not None:
-            self.error(RECORDS_IN_FUNCTION, "Functions cannot access records", stmt.span)
+            self.error(RECORDS_IN_FUNCTION, "Functions cannot read or write records", stmt.span)
         elif kind in MUTATING and self.first_mutation is None:
             self.first_mutation = stmt
         record = self.records.get(stmt.record)
@@ -1280,25 +1588,24 @@ class Checker(Visitor):
         self.visit_block(node.catch_body)
 
     def visit_Return(self, node: A.Return) -> None:
+        # A warning in our words: namel3ss finds these when the call runs, at the call.
         self.visit(node.value)
         func = self.function
         if func is None or not func.outputs:
             return
         value = node.value
         names = {p.name for p in func.outputs}
-        if isinstance(value, A.MapExpr):  # the runtime reads any map as a map of outputs
+        if isinstance(value, A.MapExpr):
             for entry in value.entries:
                 if entry.key not in names:
-                    self.error(
-                        FUNCTION_OUTPUT,
-                        f"Function '{func.name}' returned unknown output '{entry.key}'" + did_you_mean(entry.key, names),
-                        entry.span,
-                    )
+                    self.error(FUNCTION_OUTPUT,
+                               f"Function '{func.name}' returned unknown output '{entry.key}'" + did_you_mean(entry.key, names),
+                               entry.span)
             given = {e.key for e in value.entries}
             for p in func.outputs:
                 if not p.optional and p.name not in given:
                     self.error(FUNCTION_OUTPUT, f"Function '{func.name}' is missing output '{p.name}'", node.span)
-        elif len(func.outputs) > 1 and isinstance(value, (A.Literal, A.ListExpr)):
+        elif isinstance(value, (A.Literal, A.ListExpr)):
             self.error(FUNCTION_OUTPUT, f"Function '{func.name}' must return a map of its outputs", node.span)
 
     def visit_Create(self, node: A.Create) -> None:
@@ -1337,7 +1644,7 @@ class Checker(Visitor):
 
     def visit_AskAI(self, node: A.AskAI) -> None:
         if self.function is not None:
-            self.error(AI_IN_FUNCTION, "Functions cannot call ai", node.span)
+            self.error(AI_IN_FUNCTION, "Functions cannot call ai or agents", node.span)
         ai = self.ais.get(node.ai)
         if ai is None:
             suggestion = did_you_mean(node.ai, self.ais)
@@ -1488,34 +1795,41 @@ class Checker(Visitor):
         return BUILTINS.get(node.name)
 
     def visit_CallFunction(self, node: A.CallFunction) -> None:
-        span = node.name_span if node.name_span != A.UNKNOWN else node.span
+        # namel3ss's places: a repeated argument at its line, everything else at the `call` word
+        span = _header(node)
         func = self.functions.get(node.name)
         if self.function is not None:
             self.calls.setdefault(self.function.name, []).append(node)
         if func is None:
-            self.error(UNKNOWN_FUNCTION, f"Unknown function '{node.name}'" + did_you_mean(node.name, self.functions), span)
+            suggestion = did_you_mean(node.name, self.functions)
+            self.error(UNKNOWN_FUNCTION, f"Unknown function '{node.name}'.", span,
+                       fix=f"Use a declared function{suggestion.replace(';', ':', 1)}" if suggestion else None)
         else:
             inputs = {p.name: p for p in func.inputs}
-            given: set[str] = set()
+            given: dict[str, A.Argument] = {}
             for arg in node.args:
                 if arg.name in given:
-                    self.error(
-                        DUPLICATE_ARGUMENT,
-                        f"Argument '{arg.name}' is given twice for function '{func.name}'",
-                        arg.span,
-                    )
-                elif arg.name not in inputs:
-                    self.error(
-                        UNEXPECTED_ARGUMENT,
-                        f"Unknown argument '{arg.name}' for function '{func.name}'" + did_you_mean(arg.name, inputs),
-                        arg.span,
-                    )
-                given.add(arg.name)
+                    self.error(DUPLICATE_ARGUMENT, f"Duplicate function argument '{arg.name}'", arg.span)
+                else:
+                    given[arg.name] = arg
             for param in func.inputs:
-                if not param.optional and param.name not in given:
-                    self.error(MISSING_ARGUMENT, f"Missing function input '{param.name}'", node.span,
-                               why=f"Function '{func.name}' declares the input '{param.name}' "
-                                   f"without `optional`, and the call does not give it.")
+                passed = given.get(param.name)
+                if passed is None:
+                    if not param.optional:
+                        self.error(MISSING_ARGUMENT, f"Missing function input '{param.name}'", span,
+                                   why=f"Function '{func.name}' declares the input '{param.name}' "
+                                       f"without `optional`, and the call does not give it.")
+                    continue
+                got = self.literal_type(passed.value)
+                want = _simple_type(param.type)
+                if got is not None and want is not None and got != want \
+                        and not (got == "null" and param.optional) and want != "json":
+                    self.error(ARGUMENT_TYPE, f"Expected {want} but got {got}", span,
+                               why=f"The input '{param.name}' of function '{func.name}' is {want}.")
+            for name in given:
+                if name not in inputs:
+                    self.error(UNEXPECTED_ARGUMENT, f"Unknown function input '{name}'" + did_you_mean(name, inputs),
+                               span)
         for arg in node.args:
             self.visit(arg.value)
 
@@ -1573,6 +1887,21 @@ class Checker(Visitor):
                            node.name_span,
                            why=f'The tool declares "{f.name}" as {f.type}.')
 
+    def literal_type(self, expr: Any) -> str | None:
+        """The type of a literal argument (a literal, a list or map expression), else None."""
+        if isinstance(expr, A.Literal):
+            v = expr.value
+            if v is None:
+                return "null"
+            if isinstance(v, bool):
+                return "boolean"
+            return "text" if isinstance(v, str) else "number"
+        if isinstance(expr, A.ListExpr):
+            return "list"
+        if isinstance(expr, A.MapExpr):
+            return "map"
+        return None
+
     def visit_Predict(self, node: A.Predict) -> str:
         span = node.model_span if node.model_span != A.UNKNOWN else node.span
         name, version = training.parse_ref(node.model)
@@ -1605,6 +1934,8 @@ class Checker(Visitor):
         return None
 
     def visit_CallBuiltin(self, node: A.CallBuiltin) -> str | None:
+        if self.function is not None:
+            self.error(IMPURE_FUNCTION, "Functions cannot call builtins", node.span)
         for arg in node.args:
             self.visit(arg)
         return RUN_TIME_BUILTINS.get(node.name)
@@ -1653,35 +1984,32 @@ class Checker(Visitor):
 
     # ------------------------------------------------------------------ whole-program
     def check_recursion(self) -> None:
+        """namel3ss's walk of the call graph: a function reached again while its own calls are
+        being followed is reported once, at its header."""
         graph = {f: [c.name for c in calls if c.name in self.functions] for f, calls in self.calls.items()}
+        visiting: list[str] = []
+        visited: set[str] = set()
+        reported: set[str] = set()
 
-        def path_back(start: str, goal: str) -> list[str] | None:
-            stack, seen = [(start, [start])], {start}
-            while stack:
-                node, path = stack.pop()
-                if node == goal:
-                    return path
-                for nxt in reversed(graph.get(node, ())):
-                    if nxt not in seen:
-                        seen.add(nxt)
-                        stack.append((nxt, path + [nxt]))
-            return None
+        def visit(name: str) -> None:
+            if name in visiting:
+                if name not in reported:
+                    reported.add(name)
+                    chain = " -> ".join([*visiting[visiting.index(name):], name])
+                    self.file = self.files.get(id(self.functions[name]), self.program.path)
+                    self.error(RECURSIVE_FUNCTION, "Function recursion is not allowed",
+                               _header(self.functions[name]), why=f"The calls go round: {chain}.")
+                return
+            if name in visited:
+                return
+            visiting.append(name)
+            for target in graph.get(name, ()):
+                visit(target)
+            visiting.pop()
+            visited.add(name)
 
-        for caller, calls in self.calls.items():
-            for call in calls:
-                if call.name not in self.functions:
-                    continue
-                back = path_back(call.name, caller)
-                if back is None:
-                    continue
-                chain = " -> ".join([caller, *back])
-                self.file = self.files.get(id(self.functions.get(caller)), self.program.path)
-                self.error(
-                    RECURSIVE_FUNCTION,
-                    f"Function '{caller}' cannot call itself" + ("" if len(back) == 1 else f" ({chain})"),
-                    call.span,
-                )
-
+        for name in self.functions:
+            visit(name)
 
 
 def _literal_type(value: Any) -> str:

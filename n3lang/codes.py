@@ -120,6 +120,13 @@ CODES: dict[str, tuple[str, str]] = {
     "tool-capability-missing": ("check", "An http or file tool without the http or files capability."),
     "tool-in-function": ("check", "A function calls a tool."),
     "tool-argument": ("check", "A tool call's fields that do not match the tool's input: block."),
+    "invalid-ai": ("check", "An ai block line namel3ss refuses (unknown key, value not text, memory field, tool exposure)."),
+    "invalid-prompt": ("check", "A prompt block that is incomplete or malformed, or a prompt name declared twice."),
+    "invalid-parallel": ("check", "A parallel block with a repeated task name or a malformed merge block."),
+    "invalid-tenant-key": ("check", "A record's tenant_key that is not one identity.<field> path."),
+    "impure-function": ("check", "A function reads identity or calls a built-in, a flow or a tool."),
+    "function-without-return": ("check", "A function body with no `return`."),
+    "argument-type": ("check", "A literal function argument of the wrong type."),
     # runtime
     "runtime-error": ("runtime", "The running flow did something the language does not allow."),
     "runtime-type-error": ("runtime", "An operation received a value of the wrong type."),

@@ -35,6 +35,8 @@ PARTS = {
     "ToolArg": "one field line of a ToolCall, walked by visit_ToolCall",
     "InputField": "one field of a StepInput: Checker.check_steps, Interpreter._check_step_input",
     "StepField": "one value line of a declarative step, walked by the step's visit",
+    "ParallelTask": "one task of a Parallel block, walked by visit_Parallel",
+    "ExposedTool": "one `expose` line of an ai's tools: block, checked by visit_AIDecl",
 }
 
 # Declarations: the checker visits them; the interpreter collects them in __init__ (records,
@@ -54,6 +56,7 @@ DECLARATIONS = {
     "ToolDecl": "collected into Interpreter.tools, run by visit_ToolCall (runtime/tools.py)",
     "UseDecl": "n3lang/syntax/loader.py reads the module before the program runs",
     "IncludeDecl": "n3lang/syntax/loader.py reads the file before the program runs",
+    "PromptDecl": "checked only: prompts are text an ai provider would use; none runs here",
 }
 
 

@@ -406,11 +406,17 @@ class Interpreter(Visitor):
             known = ", ".join(sorted(self.records)) or "none"
             raise _fail(RECORD_ERROR, f"Unknown record '{name}'.", span,
                         why=f"No `record \"{name}\":` is declared. Records declared: {known}.")
+        if decl.tenant_keys:  # namel3ss scopes such rows per tenant; this store does not
+            raise _fail(RECORD_ERROR, f"Record '{name}' is tenant-scoped (tenant_key), which this "
+                                      f"runtime does not support", span,
+                        why="namel3ss keeps each tenant's rows apart by the identity value the "
+                            "tenant_key names; this runtime's record store has no tenants.",
+                        fix="Remove the tenant_key line to use the record without tenants.")
         return decl
 
     def _no_records_in_functions(self, span: Span) -> None:
-        if self.call_stack:
-            raise _fail(FUNCTION_ERROR, "Functions cannot access records", span)
+        if self.call_stack:  # namel3ss's words (its load-time check, which always comes first)
+            raise _fail(FUNCTION_ERROR, "Functions cannot read or write records", span)
 
     def _check_identity(self, decl: A.IdentityDecl) -> None:
         """The identity against its declaration (namel3ss's words): given fields of the
@@ -1037,6 +1043,76 @@ class Interpreter(Visitor):
                     f"`{node.kind}` needs the app surface, which this runtime does not serve",
                     node.span)
 
+    def visit_CallPipeline(self, node: A.CallPipeline) -> Any:
+        # namel3ss's built-in ingestion/retrieval pipelines are not part of this runtime
+        raise _fail(SURFACE_ERROR, f"`call pipeline \"{node.name}\"` needs namel3ss's pipelines, "
+                                   f"which this runtime does not run", node.span)
+
+    def visit_Parallel(self, node: A.Parallel) -> None:
+        """namel3ss's parallel block (runtime/executor/parallel): the tasks run one after the
+        other in name order, each on a copy of the locals; a task's `return` ends only that
+        task; the locals the tasks change are merged by the policy (conflict by default: two
+        tasks may not change one local); the block's value is the list of the tasks' values."""
+        if self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot use parallel blocks", node.span)
+        policy = self.eval(node.merge) if node.merge is not None else "conflict"
+        base = dict(self.scope)
+        base_constants = set(self.constants)
+        merged, constants = dict(base), set(base_constants)
+        written: dict[str, str] = {}
+        values: list[Any] = []
+        for task in sorted(node.tasks, key=lambda t: t.name):
+            for stmt in task.body:
+                self._parallel_allowed(stmt)
+            task_scope = dict(base)
+            with self.frames.call(task_scope):
+                self.constants = set(base_constants)
+                try:
+                    self.exec_block(task.body)
+                    value = self.last
+                except _Return as ret:
+                    value = ret.value
+                task_constants = self.constants
+                task_scope = self.scope
+            values.append(value)
+            for name in sorted(task_scope):
+                if name in base and base[name] == task_scope[name]:  # namel3ss's test of a change
+                    continue
+                if name in written:
+                    if policy == "conflict":
+                        raise _fail(RUNTIME_ERROR, f"Parallel tasks cannot write the same local: {name}",
+                                    task.span, why=f"Task '{written[name]}' already changed it.",
+                                    fix="Use another name in one task, or add `merge:` with "
+                                        "`policy is \"precedence\"` or `\"override\"`.")
+                    if policy == "precedence":
+                        continue
+                written[name] = task.name
+                merged[name] = task_scope[name]
+            constants |= task_constants - base_constants
+        self.scope.clear()
+        self.scope.update(merged)
+        self.constants = constants
+        self.last = self.meter.grew(values, node.span)
+
+    def _parallel_allowed(self, stmt: Any) -> None:
+        """namel3ss's checks before a task runs (runtime/executor/parallel/isolation.py)."""
+        kind = stmt.__class__
+        if kind is A.Parallel:
+            raise _fail(RUNTIME_ERROR, "Nested parallel blocks are not allowed", stmt.span)
+        if (kind is A.Set and stmt.target[0] == "state") or \
+                (kind is A.SetBlock and any(s.target[0] == "state" for s in stmt.sets)):
+            raise _fail(RUNTIME_ERROR, "Parallel tasks cannot change state", stmt.span)
+        if kind in (A.Create, A.Save, A.Update, A.Delete):
+            raise _fail(RUNTIME_ERROR, "Parallel tasks cannot write records", stmt.span)
+        if kind is A.SurfaceStmt and stmt.kind == "set theme":
+            raise _fail(RUNTIME_ERROR, "Parallel tasks cannot change theme", stmt.span)
+        for body in _child_blocks(stmt):
+            for child in body:
+                self._parallel_allowed(child)
+
+    def visit_FlowAI(self, node: A.FlowAI) -> None:
+        """A flow's `ai:` block is metadata (for the app surface): running past it does nothing."""
+
     def visit_Metric(self, node: A.Metric) -> None:
         value = self.eval(node.value) if node.value is not None else None
         labels = self.eval(node.labels) if node.labels is not None else None
@@ -1070,7 +1146,9 @@ class Interpreter(Visitor):
         except KeyError:
             pass
         if node.name == "state" and self.call_stack:
-            raise _fail(FUNCTION_ERROR, "Functions cannot access state", node.span)
+            raise _fail(FUNCTION_ERROR, "Functions cannot read state", node.span)
+        if node.name == "identity" and self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot access identity", node.span)
         raise _fail(NAME_ERROR, f"Unknown variable '{node.name}'", node.span,
                     why="Names must be bound with `let` (or be `input`, `state`, a loop variable) "
                         "before they are used.")
@@ -1391,6 +1469,8 @@ class Interpreter(Visitor):
 
     def visit_CallBuiltin(self, node: A.CallBuiltin) -> Any:
         name, span = node.name, node.span
+        if self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot call builtins", span)
         if name == "secret":
             if "secrets" not in self.capabilities:
                 raise _fail(CAPABILITY_ERROR, "Secrets capability is not enabled.", span,
@@ -1454,54 +1534,57 @@ class Interpreter(Visitor):
 
     # ------------------------------------------------------------------ functions
     def visit_CallFunction(self, node: A.CallFunction) -> Any:
+        """``call function "name":`` in namel3ss's order: repeated arguments, then each input
+        (missing, then its type), then unknown arguments; the result is what ``return`` gives."""
         fn = self.functions.get(node.name)
         span = node.span
         if fn is None:
-            raise _fail(FUNCTION_ERROR, f"Unknown function '{node.name}'", span,
+            raise _fail(FUNCTION_ERROR, f"Unknown function '{node.name}'.", span,
                         why=f"No `define function \"{node.name}\":` is declared. Functions: "
                             f"{', '.join(sorted(self.functions)) or 'none'}.")
         if node.name in self.call_stack:
-            raise _fail(FUNCTION_ERROR, f"Function '{node.name}' cannot call itself", span,
-                        why="Recursion is not allowed; use a loop instead.")
+            head = Span(fn.span.line, fn.span.column, fn.name_span.end_line, fn.name_span.end_column)
+            raise _fail(FUNCTION_ERROR, "Function recursion is not allowed", head,
+                        why=f"'{node.name}' is already running: "
+                            f"{' -> '.join([*self.call_stack, node.name])}.")
         if len(self.call_stack) >= self.limits.max_call_depth:
             raise GuardFailure(LIMIT_ERROR, f"Call depth limit hit ({self.limits.max_call_depth} "
                                             f"nested calls).", span)
-        params = {p.name: p for p in fn.inputs}
-        local: dict[str, Any] = {}
+        given: dict[str, Any] = {}
         for arg in node.args:
-            p = params.get(arg.name)
-            if p is None:
-                raise _fail(FUNCTION_ERROR,
-                            f"Unknown argument '{arg.name}' for function '{fn.name}'", arg.span,
-                            why=f"Inputs of '{fn.name}': {', '.join(params) or 'none'}.")
-            if arg.name in local:
-                raise _fail(FUNCTION_ERROR,
-                            f"Argument '{arg.name}' is given twice for function '{fn.name}'",
-                            arg.span)
-            value = self.eval(arg.value)
-            if not (value is None and p.optional) and not value_matches(value, p.type, self.records):
-                raise _fail(FUNCTION_ERROR,
-                            f"Argument '{arg.name}' of function '{fn.name}' must be "
-                            f"{type_phrase(p.type)}", arg.span,
-                            why=f"It is {type_name(value)}.")
-            local[arg.name] = value
+            if arg.name in given:
+                raise _fail(FUNCTION_ERROR, f"Duplicate function argument '{arg.name}'", arg.span)
+            given[arg.name] = self.eval(arg.value)
+        local: dict[str, Any] = {}
         for p in fn.inputs:
-            if p.name not in local:
+            if p.name not in given:
                 if not p.optional:
-                    raise _fail(FUNCTION_ERROR,
-                                f"Missing function input '{p.name}'", span)
-                local[p.name] = None
-        local["input"] = {k: v for k, v in local.items()}
+                    raise _fail(FUNCTION_ERROR, f"Missing function input '{p.name}'", span)
+                local[p.name] = None  # an optional input not passed reads as null
+                continue
+            value = given[p.name]
+            if not (value is None and p.optional) and not value_matches(value, p.type, self.records):
+                raise _fail(FUNCTION_ERROR, f"Expected {type_text(p.type)} but got {type_name(value)}",
+                            span, why=f"The input '{p.name}' of function '{fn.name}' is "
+                                      f"{type_phrase(p.type)}.")
+            local[p.name] = value
+        for name in given:
+            if name not in local:
+                raise _fail(FUNCTION_ERROR, f"Unknown function input '{name}'", span,
+                            why=f"Inputs of '{fn.name}': "
+                                f"{', '.join(p.name for p in fn.inputs) or 'none'}.")
         self.call_stack.append(fn.name)
         try:
             with self.frames.call(local):  # scope, constants and last value of the caller come back after
                 self.exec_block(fn.body)
-                result = self.last
         except _Return as ret:
             result = ret.value
         except RuntimeFailure as failure:
             self._locate(failure, fn)
             raise
+        else:
+            raise _fail(FUNCTION_ERROR, f'Function "{fn.name}" ended without return', span,
+                        why="The body finished without reaching a `return`.")
         finally:
             self.call_stack.pop()
         self._check_outputs(fn, result, span)
@@ -1605,38 +1688,46 @@ class Interpreter(Visitor):
         return selected
 
     def _check_outputs(self, fn: A.FunctionDecl, result: Any, span: Span) -> None:
+        """With an ``output:`` block the result is a map of exactly those outputs (namel3ss's
+        checks and words, at the call)."""
         outs = fn.outputs
         if not outs:
             return
-        if len(outs) == 1 and result.__class__ is not dict:
-            p = outs[0]
-            if not (result is None and p.optional) and not value_matches(result, p.type, self.records):
-                raise _fail(FUNCTION_ERROR, f"Function '{fn.name}' output '{p.name}' must be "
-                                            f"{type_phrase(p.type)}", span,
-                            why=f"The function returned {type_name(result)}.")
-            return
         if result.__class__ is not dict:
-            raise _fail(FUNCTION_ERROR, f"Function '{fn.name}' must return a map of its outputs",
-                        span, why=f"It returned {type_name(result)}.")
-        names = {p.name for p in outs}
-        for key in result:
-            if key not in names:
-                raise _fail(FUNCTION_ERROR, f"Function '{fn.name}' returned unknown output '{key}'",
-                            span)
+            raise _fail(FUNCTION_ERROR, "Function return must be a map", span,
+                        why=f"Function '{fn.name}' declares outputs but returned {type_name(result)}.")
         for p in outs:
-            v = result.get(p.name)
-            if v is None:
+            if p.name not in result:
                 if not p.optional:
-                    raise _fail(FUNCTION_ERROR,
-                                f"Function '{fn.name}' is missing output '{p.name}'", span)
+                    raise _fail(FUNCTION_ERROR, f"Missing function output '{p.name}'", span)
                 continue
-            if not value_matches(v, p.type, self.records):
-                raise _fail(FUNCTION_ERROR, f"Function '{fn.name}' output '{p.name}' must be "
-                                            f"{type_phrase(p.type)}", span)
+            v = result[p.name]
+            if not (v is None and p.optional) and not value_matches(v, p.type, self.records):
+                raise _fail(FUNCTION_ERROR, f"Expected {type_text(p.type)} but got {type_name(v)}",
+                            span, why=f"The output '{p.name}' of function '{fn.name}' is "
+                                      f"{type_phrase(p.type)}.")
+        names = {p.name for p in outs}
+        extra = sorted(k for k in result if k not in names)
+        if extra:
+            raise _fail(FUNCTION_ERROR, f"Unknown function output '{extra[0]}'", span)
 
 
 # ---------------------------------------------------------------------- arithmetic helpers
 _WIDE = 5_000  # the most digits a remainder may need before we call the number too large
+
+
+def _child_blocks(stmt: Any) -> tuple:
+    """The statement blocks directly inside a statement (if, loops, match, try)."""
+    kind = stmt.__class__
+    if kind is A.If:
+        return (stmt.then_body, stmt.else_body)
+    if kind in (A.RepeatTimes, A.RepeatWhile, A.ForEach):
+        return (stmt.body,)
+    if kind is A.Match:
+        return tuple(case.body for case in stmt.cases) + ((stmt.otherwise,) if stmt.otherwise else ())
+    if kind is A.Try:
+        return (stmt.body, stmt.catch_body)
+    return ()
 
 
 def decimal_mod(a: Decimal, b: Decimal) -> Decimal:

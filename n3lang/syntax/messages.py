@@ -172,6 +172,8 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
             span,
         )
     if expected == {"INPUT"} and header_tok is not None and header_tok.type == "DEFINE":
+        if line_first is token:  # the body's first line is not `input:` (namel3ss's words)
+            return "Function input block is required", _token_span(header_tok)
         return f"Expected the 'input:' block first in the function{found}", span
     if (expected == {"INPUT"} and prev is not None and prev.type == "COLON"
             and line_first in (None, token)):  # the first line of a `call flow` block

@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 
 #: Version of the saved tables' layout; part of the cache file's name.
-TABLES_FORMAT = 2
+TABLES_FORMAT = 3
 
 #: How a rule's children are filtered before its method sees them (as lark does it).
 NO_FILTER, FILTER_PLACEHOLDERS, FILTER_NO_PLACEHOLDERS = 0, 1, 2
@@ -179,13 +179,13 @@ def _tables_from_lark(text: str, path: Path) -> dict:
     punct = {
         str(t.pattern.value): str(t.name)
         for t in lark_parser.terminals
-        if isinstance(t.pattern, PatternStr) and not t.pattern.value.isalpha()
+        if isinstance(t.pattern, PatternStr) and not _is_word(t.pattern.value)
     }
     # The keywords are the grammar's word terminals (SPEC: "spec"): no hand-kept list.
     keywords = {
         str(t.pattern.value): str(t.name)
         for t in lark_parser.terminals
-        if isinstance(t.pattern, PatternStr) and t.pattern.value.isalpha()
+        if isinstance(t.pattern, PatternStr) and _is_word(t.pattern.value)
     }
     return {
         "format": TABLES_FORMAT,
@@ -256,3 +256,7 @@ def load_tables(text: str, path: Path) -> dict:
                 pass
     return tables
 
+
+def _is_word(text: str) -> bool:
+    """A keyword terminal's text: letters, and `_` inside (tenant_key)."""
+    return text.replace("_", "").isalpha()

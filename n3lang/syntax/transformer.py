@@ -173,6 +173,16 @@ def _last(items, default):
     return default
 
 
+class _TenantKey:
+    """A record's ``tenant_key is EXPR`` line, until record_decl takes it: expr, span."""
+
+    __slots__ = ("expr", "span")
+
+    def __init__(self, expr, span) -> None:
+        self.expr = expr
+        self.span = span
+
+
 class Seq:
     """The children of an inlined helper rule (``_x``, ``x*``, ``x+``); lark splices them."""
 
@@ -195,7 +205,7 @@ def _is_match_pattern(expr) -> bool:
 
 def _ends_in_block(expr) -> bool:
     """Whether an expression ends with an indented block (map:, list: + block, call function)."""
-    if type(expr) in (A.MapExpr, A.CallFunction, A.CallFlow):
+    if type(expr) in (A.MapExpr, A.CallFunction, A.CallFlow, A.CallPipeline):
         return True
     if type(expr) is A.ListExpr:
         return expr.span.end_line > expr.span.line or (
@@ -364,15 +374,22 @@ class AstBuilder(ToolRules):
     def record_decl(self, c):
         # RECORD STRING [VERSION STRING] [SHARED] then the fields; version and shared are
         # accepted and have no effect here (namel3ss's persistence hints).
-        fields = []
+        fields, tenant_keys = [], []
         for item in c[2:]:
             if type(item) is tuple:
                 fields.extend(item)
             elif isinstance(item, A.FieldDecl):
                 fields.append(item)
+            elif type(item) is _TenantKey:
+                tenant_keys.append(A.Setting("tenant_key", item.expr, item.span))
         return N.RecordDecl(
-            self._text(c[1]), tuple(fields), _span(c[0], _last(c, c[1])), _tok_span(c[1])
+            self._text(c[1]), tuple(fields),
+            _span(c[0], _last(c, c[1])),
+            _tok_span(c[1]), tuple(tenant_keys),
         )
+
+    def tenant_key(self, c):
+        return _TenantKey(c[2], _span(c[0], c[2]))
 
     def identity_decl(self, c):
         fields = []
@@ -405,7 +422,7 @@ class AstBuilder(ToolRules):
 
     def record_braced(self, c):
         fields = tuple(x for x in c if isinstance(x, A.FieldDecl))
-        return N.RecordDecl(self._text(c[1]), fields, _span(c[0], c[-1]), _tok_span(c[1]))
+        return N.RecordDecl(self._text(c[1]), fields, _span(c[0], c[-1]), _tok_span(c[1]), ())
 
     def fields_block(self, c):
         return tuple(c[1:])
@@ -734,8 +751,34 @@ class AstBuilder(ToolRules):
     contract_output = contract_input
 
     def ai_decl(self, c):
+        settings, tools, memory = [], [], None
+        for item in c[2:]:
+            if type(item) is A.Setting:
+                settings.append(item)
+            elif item[0] == "tools":
+                tools.extend(item[1])
+            else:  # ("memory", settings): the last block counts, as in namel3ss
+                memory = item[1] if memory is None else memory + item[1]
         return N.AIDecl(
-            self._text(c[1]), tuple(c[2:]), _span(c[0], c[-1]), _tok_span(c[1])
+            self._text(c[1]), tuple(settings), _span(c[0], _last(c, c[1])), _tok_span(c[1]),
+            tuple(tools), memory,
+        )
+
+    def ai_tools(self, c):
+        return ("tools", tuple(x for x in c[1:] if type(x) is A.ExposedTool))
+
+    def ai_expose(self, c):
+        parts = c[1:]
+        if len(parts) == 1 and parts[0].type == "STRING":
+            return N.ExposedTool(self._text(parts[0]), _tok_span(parts[0]))
+        return N.ExposedTool(".".join(self._name(p) for p in parts), _span(parts[0], parts[-1]))
+
+    def ai_memory(self, c):
+        return ("memory", tuple(x for x in c[1:] if type(x) is A.Setting))
+
+    def prompt_decl(self, c):
+        return N.PromptDecl(
+            self._text(c[1]), tuple(c[2:]), _span(c[0], _last(c, c[1])), _tok_span(c[1])
         )
 
     def model_decl(self, c):
@@ -769,7 +812,7 @@ class AstBuilder(ToolRules):
         # RUN AGENTS IN PARALLEL parallel_agent+ [merge_block] AS ident
         entries = [x for x in c[4:-2] if type(x) is tuple and x and x[0] == "agent"]
         merge = c[-3] if type(c[-3]) is tuple and c[-3] and c[-3][0] == "merge" else ()
-        more = tuple(e[2] for e in entries) + tuple(merge[1:])
+        more = tuple(e[2] for e in entries) + tuple(s.value for s in (merge[1] if merge else ()))
         return A.SurfaceStmt("run agents", ", ".join(e[1] for e in entries), None,
                              self._name(c[-1]), _span(c[0], c[-1]), more)
 
@@ -777,13 +820,38 @@ class AstBuilder(ToolRules):
         return ("agent", self._text(c[1]), c[4])
 
     def merge_block(self, c):
-        return ("merge",) + tuple(setting.value for setting in c[1:])
+        return ("merge", tuple(x for x in c[1:] if type(x) is A.Setting), _span(c[0], c[0]))
 
     def enqueue_job_stmt(self, c):
         # ENQUEUE JOB STRING [AT|AFTER expr] [WITH INPUT expr]: the schedule goes in `more`
         more = (c[4],) if c[4] is not None else ()
         return A.SurfaceStmt("enqueue job", self._text(c[2]), c[7], None,
                              _span(c[0], _last(c, c[2])), more)
+
+    def parallel_stmt(self, c):
+        tasks, merge, merge_span, keys = [], None, A.UNKNOWN, ()
+        for item in c[1:]:
+            if type(item) is A.ParallelTask:
+                tasks.append(item)
+            elif type(item) is tuple and item and item[0] == "step":
+                tasks.append(A.ParallelTask(f"step_{len(tasks) + 1}", (item[1],), item[1].span))
+            elif type(item) is tuple and item and item[0] == "merge":
+                merge_span = item[2]
+                keys = tuple(setting.key for setting in item[1])
+                merge = next((st.value for st in item[1] if st.key == "policy"), None)
+        return N.Parallel(tuple(tasks), merge, _span(c[0], c[0]), merge_span, keys)
+
+    def parallel_task(self, c):
+        return N.ParallelTask(self._text(c[1]), c[-1], _span(c[0], c[1]))
+
+    def parallel_step(self, c):
+        return ("step", c[0])
+
+    def tick_stmt(self, c):
+        return A.SurfaceStmt("tick", "", c[1], None, _span(c[0], c[1]))
+
+    def flow_ai_stmt(self, c):
+        return N.FlowAI(tuple(x for x in c[1:] if type(x) is A.Setting), _span(c[0], c[-1]))
 
     def set_theme_stmt(self, c):
         return A.SurfaceStmt("set theme", self._text(c[3]), None, None, _span(c[0], c[3]))
@@ -913,7 +981,21 @@ class AstBuilder(ToolRules):
         return N.Save(self._text(c[1]), _span(c[0], c[1]))
 
     def ask_stmt(self, c):
-        return N.AskAI(self._text(c[2]), c[5], self._var(c[-1]), _span(c[0], c[-1]))
+        stream = c[4] if c[4] is not None else False
+        mode, value = c[5]
+        return N.AskAI(self._text(c[2]), value, self._var(c[-1]), _span(c[0], c[-1]), mode, stream)
+
+    def ask_stream(self, c):
+        return any(type(t) is Tok and t.type == "TRUE" for t in c)
+
+    def ask_input(self, c):
+        return (c[0].value if c[0] is not None else "text", c[-1])
+
+    def ask_structured(self, c):
+        return ("structured", c[-1])
+
+    def ask_mode(self, c):
+        return c[0]
 
     # ---- §5 statements (added)
     def block_end(self, c):
@@ -1194,6 +1276,10 @@ class AstBuilder(ToolRules):
     def call_flow(self, c):
         tok = c[2]
         return N.CallFlow(self._text(tok), c[3], c[4], _span(c[0], tok), _tok_span(tok))
+
+    def call_pipeline(self, c):
+        tok = c[2]
+        return N.CallPipeline(self._text(tok), c[3], c[4], _span(c[0], tok), _tok_span(tok))
 
     def call_flow_input(self, c):
         return tuple(a for a in c[1:] if type(a) is A.Argument)

@@ -244,21 +244,35 @@ def test_function_calls():
     fn = A.FunctionDecl("double", (A.Param("x", A.TypeRef("number")),
                                    A.Param("note", A.TypeRef("text"), optional=True)),
                         (A.Param("result", A.TypeRef("number")),),
-                        (A.Return(B("*", N("x"), L(2))),))
+                        (A.Return(A.MapExpr((A.MapEntry("result", B("*", N("x"), L(2))),))),))
     call = lambda *args: A.CallFunction("double", tuple(A.Argument(k, v) for k, v in args))  # noqa: E731
-    assert value(A.Return(call(("x", L(21)))), decls=(fn,)) == 42
+    assert value(A.Return(call(("x", L(21)))), decls=(fn,)) == {"result": 42}
+    assert value(A.Return(call(("x", L(21)), ("note", L(None)))), decls=(fn,)) == {"result": 42}
     assert error(A.Return(call()), decls=(fn,)).message == "Missing function input 'x'"
     assert error(A.Return(call(("x", L(1)), ("y", L(1)))), decls=(fn,)).message == \
-        "Unknown argument 'y' for function 'double'"
-    assert error(A.Return(call(("x", L("a")))), decls=(fn,)).message == \
-        "Argument 'x' of function 'double' must be a number"
+        "Unknown function input 'y'"
+    assert error(A.Return(call(("x", L("a")))), decls=(fn,)).message == "Expected number but got text"
+    assert error(A.Return(call(("x", L(1)), ("x", L(2)))), decls=(fn,)).message == \
+        "Duplicate function argument 'x'"
+    bare = A.FunctionDecl("bare", (A.Param("x", A.TypeRef("number")),), (A.Param("y", A.TypeRef("number")),),
+                          (A.Return(N("x")),))
+    assert error(A.Return(A.CallFunction("bare", (A.Argument("x", L(1)),))), decls=(bare,)).message == \
+        "Function return must be a map"
+    silent = A.FunctionDecl("silent", (), (), (A.Let("y", L(1)),))
+    assert error(A.Return(A.CallFunction("silent", ())), decls=(silent,)).message == \
+        'Function "silent" ended without return'
+
 
 
 def test_no_recursion_and_no_state_in_functions():
     rec = A.FunctionDecl("f", (), (), (A.Return(A.CallFunction("f", ())),))
-    assert error(A.Return(A.CallFunction("f", ())), decls=(rec,)).message == "Function 'f' cannot call itself"
+    assert error(A.Return(A.CallFunction("f", ())), decls=(rec,)).message == "Function recursion is not allowed"
     st = A.FunctionDecl("g", (), (), (A.Return(N("state")),))
-    assert error(A.Return(A.CallFunction("g", ())), decls=(st,)).message == "Functions cannot access state"
+    assert error(A.Return(A.CallFunction("g", ())), decls=(st,)).message == "Functions cannot read state"
+    ident = A.FunctionDecl("h", (), (), (A.Return(N("identity")),))
+    assert error(A.Return(A.CallFunction("h", ())), decls=(ident,)).message == "Functions cannot access identity"
+    builtin = A.FunctionDecl("k", (), (), (A.Return(A.CallBuiltin("has_role", (L("a"),))),))
+    assert error(A.Return(A.CallFunction("k", ())), decls=(builtin,)).message == "Functions cannot call builtins"
 
 
 # ---------------------------------------------------------------- records

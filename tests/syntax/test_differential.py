@@ -106,7 +106,7 @@ _SCAN = re.compile(
 def _scanner(lark_parser: Lark) -> re.Pattern:
     punct = sorted(
         (t.pattern.value for t in lark_parser.terminals
-         if isinstance(t.pattern, PatternStr) and not t.pattern.value.isalpha()),
+         if isinstance(t.pattern, PatternStr) and not t.pattern.value.replace("_", "").isalpha()),
         key=len, reverse=True,
     )
     return re.compile(_SCAN.pattern.replace("{punct}", "|".join(re.escape(p) for p in punct)), re.X)
@@ -116,7 +116,7 @@ def lines_of(source: str, lark_parser: Lark) -> tuple[list[list[Token]], bool]:
     """The logical lines (lists of tokens, words typed WORD) and whether a line break comes
     before the first token."""
     punct_name = {str(t.pattern.value): t.name for t in lark_parser.terminals
-                  if isinstance(t.pattern, PatternStr) and not t.pattern.value.isalpha()}
+                  if isinstance(t.pattern, PatternStr) and not t.pattern.value.replace("_", "").isalpha()}
     starts = [0] + [m.end() for m in re.finditer(r"\n", source)]
 
     def where(offset: int) -> tuple[int, int]:
@@ -246,7 +246,7 @@ def stock_tree(source: str):
     """Parse with stock Lark (see the module docstring); the parse tree."""
     lark_parser = stock()
     keywords = {str(t.pattern.value): t.name for t in lark_parser.terminals
-                if isinstance(t.pattern, PatternStr) and t.pattern.value.isalpha()}
+                if isinstance(t.pattern, PatternStr) and t.pattern.value.replace("_", "").isalpha()}
     tokens = list(PairedIndenter().process(raw_stream(source, lark_parser)))
     interactive = lark_parser.parse_interactive("")
     table = interactive.parser_state.parse_conf.parse_table.states

@@ -282,7 +282,7 @@ def test_without_allow_override_a_name_clash_is_an_error(tmp_path):
 def test_only_selects_categories(tmp_path):
     source = USE_COMMON.replace("as common\n", "as common\nonly: [records]\n")
     path = app(tmp_path, {"app.ai": source, "modules/common.ai": COMMON})
-    assert [p[4] for p in problems(path) if p[3] == "error"] == ["Unknown function 'double'"]
+    assert [p[4] for p in problems(path) if p[3] == "error"] == ["Unknown function 'double'."]
 
 
 @pytest.mark.parametrize("block, where, message", [
