@@ -253,6 +253,12 @@ SURFACE_NOT_SERVED = register(
     example='page "home":\n  title is "Orders"',
     severity=NOTE,
 )
+INVALID_PRESET = register(
+    "invalid-preset",
+    why='namel3ss reads `override flow "rag.answer":` as the answer routine of `use preset "rag_chat":` (its parser/preset_expansion.py): one override, of that target, with a body, next to the preset.',
+    fix='Declare `use preset "rag_chat":` and one `override flow "rag.answer":` with an indented flow body.',
+    example='use preset "rag_chat":\n  title is "Assistant"\n\noverride flow "rag.answer":\n  return input.message',
+)
 UNKNOWN_TYPE = register(
     "unknown-type",
     why="Field and input types are text, number, boolean, json, list, map, null or a declared record name.",
@@ -520,9 +526,15 @@ CHECK_CODES = (
     UNTRAINED_AI_MODEL, CONDITION_NOT_BOOLEAN, TYPE_MISMATCH, DIVISION_BY_ZERO, BAD_LOOP_COUNT,
     UNKNOWN_FLOW, SURFACE_NOT_SERVED, DUPLICATE_CONTRACT, CALL_FLOW_WITHOUT_CONTRACT,
     FLOW_CALL_CYCLE, PURE_FLOW_CALLS_EFFECTFUL, UNKNOWN_TOOL, DUPLICATE_TOOL, TOOL_CAPABILITY,
-    TOOL_IN_FUNCTION, TOOL_ARGUMENT,
+    TOOL_IN_FUNCTION, TOOL_ARGUMENT, INVALID_PRESET,
 )
 
+#: §10 the one target `override flow` may name, and the names namel3ss's generated
+#: `flow "rag.answer"` binds before the override's body (parser/presets/rag_chat_core.py).
+RAG_ANSWER = "rag.answer"
+RAG_ANSWER_NAMES = ("ensure_status", "query_text", "has_query", "question_upload_entries",
+                    "has_pdf_question_upload", "question_upload_count", "context_text",
+                    "citations", "__rag_answer_text")
 #: §9 the capability each built-in tool kind needs (namel3ss's program_capabilities.py).
 TOOL_CAPABILITIES = {"http": "http", "file": "files"}
 #: The static types (Checker.static_type) a tool field's type accepts.
@@ -682,6 +694,9 @@ class Checker(Visitor):
         self.flow_calls: dict[str, list[A.CallFlow]] = {}
         self.has_training = False
         self.surface_kinds: set[str] = set()  # app-surface kinds already noted (§10)
+        self.override_seen = False  # an `override flow "rag.answer":` was checked (§10)
+        self.preset_seen = False  # a `use preset "rag_chat":` was checked (§10)
+        self.in_override = False  # checking an override's body: its ask ai names need no ai
         self.registry: list[dict] | None = None
         # per flow / function
         self.scope: set[str] = set()
@@ -1282,6 +1297,8 @@ class Checker(Visitor):
                        f"{node.kind} declarations are accepted but not served by this runtime", head)
         if node.kind in AI_FLOW_KINDS:
             self.check_ai_flow_prompt(node)
+        if node.kind == "use preset":
+            self.check_preset(node)
         if node.kind == "capsule":  # a module's exports: declared in the module's other files
             return
         for ref in node.refs:
@@ -1295,6 +1312,58 @@ class Checker(Visitor):
                 suggestion = did_you_mean(ref.name, self.records)
                 self.error(UNKNOWN_RECORD, f"Unknown record '{ref.name}'.", ref.span,
                            fix=f"Use a declared record{suggestion.replace(';', ':', 1)}" if suggestion else None)
+
+    def check_preset(self, node: A.SurfaceDecl) -> None:
+        """`use preset "name":`: namel3ss knows one preset, once (parser/preset_expansion.py)."""
+        first = node.text.split("\n", 1)[0].rstrip()
+        header = A.Span(node.span.line, node.span.column, node.span.line, node.span.column + len(first))
+        if node.name != "rag_chat":
+            self.error(INVALID_PRESET, f'Unknown preset "{node.name}".', header,
+                       why='namel3ss has one language preset, "rag_chat".',
+                       fix='Write `use preset "rag_chat":`, or declare the app without a preset.')
+        elif self.preset_seen:
+            self.error(INVALID_PRESET, 'Duplicate `use preset "rag_chat"` declarations are not allowed.',
+                       header, why="An app uses the rag_chat preset once.",
+                       fix="Keep one `use preset \"rag_chat\":` block.")
+        else:
+            self.preset_seen = True
+
+    def visit_OverrideFlowDecl(self, node: A.OverrideFlowDecl) -> None:
+        """`override flow "rag.answer":` (namel3ss's parser/preset_expansion.py, its words; it
+        names no position, so the header carries them). The body is checked as the flow
+        namel3ss splices it into: the names that flow binds before it are in scope, and an
+        `ask ai` name needs no `ai` declaration (namel3ss declares one for it)."""
+        header = A.Span(node.span.line, node.span.column, node.span.line, node.span.column + 8)
+        if "override flow" not in self.surface_kinds:
+            self.surface_kinds.add("override flow")
+            self.error(SURFACE_NOT_SERVED,
+                       "override flow declarations are accepted but not served by this runtime", header)
+        presets = [d.name for d in self.program.of_type(A.SurfaceDecl) if d.kind == "use preset"]
+        if node.target != RAG_ANSWER:
+            self.error(INVALID_PRESET, f'Unsupported override target "{node.target}". '
+                       f'Only "{RAG_ANSWER}" is supported.', node.name_span)
+        elif self.override_seen:
+            self.error(INVALID_PRESET, f'Duplicate `override flow "{RAG_ANSWER}"` declarations '
+                       'are not allowed.', node.span)
+        elif not node.body:
+            self.error(INVALID_PRESET, f'`override flow "{RAG_ANSWER}"` must include a body.',
+                       node.span)
+        elif not presets:
+            self.error(INVALID_PRESET, f'`override flow "{RAG_ANSWER}"` requires '
+                       '`use preset "rag_chat":`.', node.span)
+        if node.target == RAG_ANSWER:
+            self.override_seen = True
+        self.flow = A.FlowDecl(node.target, node.body, A.Literal(True), span=node.span,
+                               name_span=node.name_span)
+        self.function = None
+        self.scope = {"input", "state", "identity", *RAG_ANSWER_NAMES}
+        self.reported, self.constants, self.first_mutation = set(), {}, None
+        self.in_override = True
+        try:
+            self.visit_block(node.body)
+        finally:
+            self.in_override = False
+            self.flow = None
 
     def visit_CallPipeline(self, node: A.CallPipeline) -> str:
         span = _header(node)
@@ -1646,7 +1715,9 @@ class Checker(Visitor):
         if self.function is not None:
             self.error(AI_IN_FUNCTION, "Functions cannot call ai or agents", node.span)
         ai = self.ais.get(node.ai)
-        if ai is None:
+        if ai is None and self.in_override:
+            pass  # namel3ss declares `ai "X": model is "X"` for each one an override asks
+        elif ai is None:
             suggestion = did_you_mean(node.ai, self.ais)
             self.error(UNKNOWN_AI, f"Unknown AI profile '{node.ai}'.", node.span,  # namel3ss's words
                        fix=f"Use a declared ai{suggestion.replace(';', ':', 1)}" if suggestion else None)

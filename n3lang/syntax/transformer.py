@@ -545,6 +545,11 @@ class AstBuilder(ToolRules):
         return A.FlowDecl(name, tuple(body), requires, audited, _span(c[0], _last(c, c[1])),
                           _tok_span(c[1]), purity)
 
+    def override_decl(self, c):
+        # c: OVERRIDE FLOW STRING, then the statements (or the EMPTY_BLOCK token)
+        body = tuple(x for x in c[3:] if type(x) is not Tok)
+        return A.OverrideFlowDecl(self._text(c[2]), body, _span(c[0], c[2]), _tok_span(c[2]))
+
     # ---- §9 modules
     def use_decl(self, c):
         return A.UseDecl(self._text(c[1]), self._name(c[3]), False, _span(c[0], c[3]), _tok_span(c[1]))
