@@ -253,6 +253,21 @@ SURFACE_NOT_SERVED = register(
     example='page "home":\n  title is "Orders"',
     severity=NOTE,
 )
+CAPSULE_OUTSIDE_MODULE = register(
+    "capsule-outside-module",
+    why="Capsules are only valid in modules/<name>/capsule.ai.",
+    fix="Move the capsule declaration into a module capsule.ai file.",
+    example="modules/inventory/capsule.ai",
+)
+INVALID_PERMISSIONS = register(
+    "invalid-permissions",
+    why="namel3ss's `permissions:` block lists domains (ai, uploads, ui_state, navigation), each "
+        "with its own actions set to allowed or denied, and needs the app_permissions capability "
+        "(its parser/decl/permissions.py and ir/validation/app_permissions_validation.py).",
+    fix="Write known domains and actions, one `action: allowed` or `action: denied` a line, "
+        "and declare the app_permissions capability.",
+    example="capabilities:\n  app_permissions\n\npermissions:\n  ai:\n    call: allowed\n    tools: denied",
+)
 INVALID_PRESET = register(
     "invalid-preset",
     why='namel3ss reads `override flow "rag.answer":` as the answer routine of `use preset "rag_chat":` (its parser/preset_expansion.py): one override, of that target, with a body, next to the preset.',
@@ -527,6 +542,7 @@ CHECK_CODES = (
     UNKNOWN_FLOW, SURFACE_NOT_SERVED, DUPLICATE_CONTRACT, CALL_FLOW_WITHOUT_CONTRACT,
     FLOW_CALL_CYCLE, PURE_FLOW_CALLS_EFFECTFUL, UNKNOWN_TOOL, DUPLICATE_TOOL, TOOL_CAPABILITY,
     TOOL_IN_FUNCTION, TOOL_ARGUMENT, INVALID_PRESET,
+    CAPSULE_OUTSIDE_MODULE, INVALID_PERMISSIONS,
 )
 
 #: §10 the one target `override flow` may name, and the names namel3ss's generated
@@ -535,6 +551,95 @@ RAG_ANSWER = "rag.answer"
 RAG_ANSWER_NAMES = ("ensure_status", "query_text", "has_query", "question_upload_entries",
                     "has_pdf_question_upload", "question_upload_count", "context_text",
                     "citations", "__rag_answer_text")
+#: §10 namel3ss's permission domains and their actions (parser/decl/permissions.py).
+PERMISSION_ACTIONS = {"ai": ("call", "tools"), "uploads": ("read", "write"),
+                      "ui_state": ("persistent_write",), "navigation": ("change_page",)}
+_PERMISSION_TOKEN = re.compile(r'\s*(?:([A-Za-z_][A-Za-z0-9_]*)|("[^"]*")|(\S))')
+
+
+def permission_problems(text: str, line: int, column: int) -> list[tuple[str, int, int]]:
+    """namel3ss's complaints about a `permissions:` block's body (header on `line`): each a
+    message, line and column. It stops at its first; every line is judged here."""
+    problems: list[tuple[str, int, int]] = []
+    body = text.split("\n")[1:]
+    levels = sorted({len(raw) - len(raw.lstrip(" ")) for raw in body if _code(raw).strip()})
+    domain: str | None = None
+    domains: dict[str, tuple[int, int, int]] = {}  # name -> line, column, actions seen
+    actions: set[str] = set()
+
+    def token(raw: str, at: int) -> tuple[str, int]:
+        m = _PERMISSION_TOKEN.match(raw, at)
+        if m is None:  # pragma: no cover - a code line has a non-space character
+            return "", at + 1
+        start = m.start(m.lastindex or 1)
+        return m.group(m.lastindex or 1), start + 1
+
+    def close(at_line: int, at_column: int) -> None:
+        # a domain with no action lines: namel3ss wants the indent at the next token (when the
+        # block ends here, the next token is outside this text: the domain's own is used)
+        if domain is not None and domains[domain][2] == 0:
+            problems.append(("Expected indented permission actions", at_line, at_column))
+
+    for offset, raw in enumerate(body, 1):
+        code = _code(raw)
+        if not code.strip():
+            continue
+        at_line = line + offset
+        indent = len(raw) - len(raw.lstrip(" "))
+        word, col = token(code, 0)
+        if indent == levels[0]:
+            close(at_line, col)
+            domain, actions = None, set()
+            if word not in PERMISSION_ACTIONS:
+                problems.append((f"Unknown permissions domain '{word.strip(chr(34))}'.", at_line, col))
+            elif word in domains:
+                problems.append((f"permissions domain '{word}' is already declared.", at_line, col))
+            else:
+                domain = word
+                domains[word] = (at_line, col, 0)
+            continue
+        if domain is None:
+            continue
+        allowed = PERMISSION_ACTIONS[domain]
+        domains[domain] = (*domains[domain][:2], domains[domain][2] + 1)
+        if word not in allowed:
+            problems.append((f"Unknown permissions action '{domain}.{word.strip(chr(34))}'. "
+                             f"Allowed actions: {', '.join(sorted(allowed))}.", at_line, col))
+            continue
+        if word in actions:
+            problems.append((f"permissions action '{domain}.{word}' is already declared.", at_line, col))
+            continue
+        actions.add(word)
+        rest = code[col - 1 + len(word):]
+        colon = rest.lstrip(" ")
+        if not colon.startswith(":"):
+            continue  # namel3ss: "Expected ':' after permission action" (a syntax slip, not judged)
+        after = col - 1 + len(word) + (len(rest) - len(colon)) + 1
+        decision, dcol = token(code, after)
+        if decision not in ("allowed", "denied"):
+            if decision:
+                problems.append(("Permission decision must be 'allowed' or 'denied'.", at_line, dcol))
+            continue
+        tail = code[dcol - 1 + len(decision):]
+        if tail.strip():
+            problems.append(("Permission lines must end after allowed/denied.", at_line,
+                             dcol + len(decision) + len(tail) - len(tail.lstrip())))
+    if domain is not None:
+        close(*domains[domain][:2])
+    return problems
+
+
+def _code(raw: str) -> str:
+    """A line without its `#` comment (outside quotes)."""
+    inside = False
+    for i, ch in enumerate(raw):
+        if ch == '"':
+            inside = not inside
+        elif ch == "#" and not inside:
+            return raw[:i]
+    return raw
+
+
 #: §9 the capability each built-in tool kind needs (namel3ss's program_capabilities.py).
 TOOL_CAPABILITIES = {"http": "http", "file": "files"}
 #: The static types (Checker.static_type) a tool field's type accepts.
@@ -1299,7 +1404,13 @@ class Checker(Visitor):
             self.check_ai_flow_prompt(node)
         if node.kind == "use preset":
             self.check_preset(node)
+        if node.kind == "permissions":
+            self.check_permissions(node)
         if node.kind == "capsule":  # a module's exports: declared in the module's other files
+            # A capsule.ai is read through `use` for its exports alone (syntax/loader.py); one
+            # among the app's declarations is in the app or an included file: namel3ss's words.
+            self.error(CAPSULE_OUTSIDE_MODULE, "Capsule declaration found in a non-module file.",
+                       A.Span(node.span.line, node.span.column, node.span.line, node.span.column + 7))
             return
         for ref in node.refs:
             if "." in ref.name:  # `alias.name`: a member of a module (`use`, §9), not judged here
@@ -1312,6 +1423,17 @@ class Checker(Visitor):
                 suggestion = did_you_mean(ref.name, self.records)
                 self.error(UNKNOWN_RECORD, f"Unknown record '{ref.name}'.", ref.span,
                            fix=f"Use a declared record{suggestion.replace(';', ':', 1)}" if suggestion else None)
+
+    def check_permissions(self, node: A.SurfaceDecl) -> None:
+        """`permissions:`: known domains and actions, each once, `allowed` or `denied`, as
+        namel3ss's parser/decl/permissions.py reads them (its words, at its token), and the
+        app_permissions capability. The body is text here (§10): read line by line."""
+        for problem, line, column in permission_problems(node.text, node.span.line, node.span.column):
+            self.error(INVALID_PERMISSIONS, problem, A.Span(line, column, line, column + 1))
+        if "app_permissions" not in self.program.capabilities:
+            self.error(INVALID_PERMISSIONS, "Permissions require capability app_permissions. Add "
+                       "'app_permissions' to the capabilities list.",
+                       A.Span(node.span.line, node.span.column, node.span.line, node.span.column + 11))
 
     def check_preset(self, node: A.SurfaceDecl) -> None:
         """`use preset "name":`: namel3ss knows one preset, once (parser/preset_expansion.py)."""

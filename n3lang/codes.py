@@ -88,6 +88,8 @@ CODES: dict[str, tuple[str, str]] = {
     "unknown-ai": ("check", "`ask ai` names an undeclared ai."),
     "unknown-flow": ("check", "An app-surface declaration names an undeclared flow."),
     "surface-not-served": ("check", "An app-surface declaration (page, agent, job, ...): accepted, not served."),
+    "capsule-outside-module": ("check", "A capsule declaration outside modules/<name>/capsule.ai (the app or an included file)."),
+    "invalid-permissions": ("check", "A `permissions:` block namel3ss refuses: domain, action, decision, or no capability."),
     "invalid-preset": ("check", "A `use preset` or `override flow` namel3ss refuses (unknown, twice, bad target, empty, no preset)."),
     "unknown-type": ("check", "A field or input type that is neither built in nor a declared record."),
     "unknown-field": ("check", "An update sets a field the record does not declare."),
