@@ -962,7 +962,19 @@ class AstBuilder(ToolRules):
                 fix='Use `create "<Record>" with <values> as <var>`.',
                 example='create "Order" with state.order as order',
             )
-        return N.Create(self._text(c[1]), value, self._var(c[6]), _span(c[0], c[6]))
+        target = c[6]
+        if target.type != "BQ_NAME" and target.value in RESERVED_WORDS:
+            # namel3ss reads a reserved word there as no variable at all (parser/stmt/create.py)
+            self._error(
+                SYNTAX_ERROR,
+                "Create statement is missing a target variable.",
+                _tok_span(target),
+                why="`as <var>` names the variable that receives the saved record.",
+                fix="Provide a variable name after `as`, e.g. `as order`.",
+                example='create "Order" with state.order as order',
+            )
+            return N.Create(self._text(c[1]), value, target.value, _span(c[0], target))
+        return N.Create(self._text(c[1]), value, self._var(target), _span(c[0], target))
 
     def find_stmt(self, c):
         return N.Find(self._text(c[1]), c[3], _span(c[0], c[3]))
