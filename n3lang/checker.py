@@ -551,6 +551,41 @@ RAG_ANSWER = "rag.answer"
 RAG_ANSWER_NAMES = ("ensure_status", "query_text", "has_query", "question_upload_entries",
                     "has_pdf_question_upload", "question_upload_count", "context_text",
                     "citations", "__rag_answer_text")
+#: §10 the settings of `use preset "rag_chat":`, read as namel3ss's parser/preset_expansion.py
+#: reads them: a line at a time, as text (a comment line is not a setting there either).
+_PRESET_SETTING = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s+is\s+(?P<value>.+)\s*$")
+_PRESET_TEXT = re.compile(r'^"(?P<value>.*)"$')
+_PRESET_NUMBER = re.compile(r"^-?(?:\d+)(?:\.\d+)?$")
+RAG_CHAT_TEMPLATES = ("plain_concise", "summary_keypoints_recommendation_with_citations")
+
+
+def rag_chat_setting_problems(text: str, line: int) -> list[tuple[str, int, int, int]]:
+    """namel3ss's complaints about the settings under `use preset "rag_chat":` (header on
+    `line`): message, line, first and end column of the setting line. It stops at its first."""
+    problems = []
+    for offset, raw in enumerate(text.split("\n")[1:], 1):
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        where = (line + offset, len(raw) - len(raw.lstrip()) + 1, len(raw.rstrip()) + 1)
+        m = _PRESET_SETTING.match(stripped)
+        if m is None:
+            problems.append((f"Invalid preset setting line: {stripped}", *where))
+            continue
+        key, value = m.group("key"), m.group("value").strip()
+        quoted = _PRESET_TEXT.match(value)
+        if key in ("title", "accept", "model", "system", "answer_template") and quoted is None:
+            problems.append((f'rag_chat preset setting "{key}" must be a quoted string.', *where))
+        elif key == "answer_template" and quoted and quoted.group("value") not in RAG_CHAT_TEMPLATES:
+            problems.append((f'Unknown rag_chat answer_template "{quoted.group("value")}". '
+                             f"Supported: {', '.join(RAG_CHAT_TEMPLATES)}.", *where))
+        elif key == "temperature" and not _PRESET_NUMBER.match(value):
+            problems.append(("rag_chat preset temperature must be a number literal.", *where))
+        elif key not in ("title", "accept", "model", "system", "answer_template", "temperature"):
+            problems.append((f'Unknown rag_chat preset setting "{key}".', *where))
+    return problems
+
+
 #: §10 namel3ss's permission domains and their actions (parser/decl/permissions.py).
 PERMISSION_ACTIONS = {"ai": ("call", "tools"), "uploads": ("read", "write"),
                       "ui_state": ("persistent_write",), "navigation": ("change_page",)}
@@ -1449,6 +1484,9 @@ class Checker(Visitor):
                        fix="Keep one `use preset \"rag_chat\":` block.")
         else:
             self.preset_seen = True
+        if node.name == "rag_chat":
+            for problem, line, column, end in rag_chat_setting_problems(node.text, node.span.line):
+                self.error(INVALID_PRESET, problem, A.Span(line, column, line, end))
 
     def visit_OverrideFlowDecl(self, node: A.OverrideFlowDecl) -> None:
         """`override flow "rag.answer":` (namel3ss's parser/preset_expansion.py, its words; it
