@@ -871,6 +871,18 @@ class SurfaceDecl:
     span: Span = field(default=UNKNOWN, compare=False)
 
 
+@dataclass(frozen=True, slots=True)
+class OverrideFlowDecl:
+    """``override flow "rag.answer":`` + a flow body, the answer routine of namel3ss's
+    ``use preset "rag_chat":`` (app surface, §10): target, body (empty when the header has
+    no body), name_span (the quoted target)."""
+
+    target: str
+    body: tuple[Stmt, ...]
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+
+
 # ---- §9 modules (n3lang/syntax/loader.py reads the files they name)
 @dataclass(frozen=True, slots=True)
 class UseDecl:
@@ -898,7 +910,7 @@ class IncludeDecl:
 
 Decl = Union[SpecDecl, CapabilitiesDecl, RecordDecl, FlowDecl, FunctionDecl, AIDecl, ModelDecl,
              SurfaceDecl, IdentityDecl, ContractDecl, ToolDecl, UseDecl, IncludeDecl,
-             PromptDecl]
+             PromptDecl, OverrideFlowDecl]
 
 
 @dataclass(frozen=True, slots=True)

@@ -253,6 +253,27 @@ SURFACE_NOT_SERVED = register(
     example='page "home":\n  title is "Orders"',
     severity=NOTE,
 )
+CAPSULE_OUTSIDE_MODULE = register(
+    "capsule-outside-module",
+    why="Capsules are only valid in modules/<name>/capsule.ai.",
+    fix="Move the capsule declaration into a module capsule.ai file.",
+    example="modules/inventory/capsule.ai",
+)
+INVALID_PERMISSIONS = register(
+    "invalid-permissions",
+    why="namel3ss's `permissions:` block lists domains (ai, uploads, ui_state, navigation), each "
+        "with its own actions set to allowed or denied, and needs the app_permissions capability "
+        "(its parser/decl/permissions.py and ir/validation/app_permissions_validation.py).",
+    fix="Write known domains and actions, one `action: allowed` or `action: denied` a line, "
+        "and declare the app_permissions capability.",
+    example="capabilities:\n  app_permissions\n\npermissions:\n  ai:\n    call: allowed\n    tools: denied",
+)
+INVALID_PRESET = register(
+    "invalid-preset",
+    why='namel3ss reads `override flow "rag.answer":` as the answer routine of `use preset "rag_chat":` (its parser/preset_expansion.py): one override, of that target, with a body, next to the preset.',
+    fix='Declare `use preset "rag_chat":` and one `override flow "rag.answer":` with an indented flow body.',
+    example='use preset "rag_chat":\n  title is "Assistant"\n\noverride flow "rag.answer":\n  return input.message',
+)
 UNKNOWN_TYPE = register(
     "unknown-type",
     why="Field and input types are text, number, boolean, json, list, map, null or a declared record name.",
@@ -520,8 +541,139 @@ CHECK_CODES = (
     UNTRAINED_AI_MODEL, CONDITION_NOT_BOOLEAN, TYPE_MISMATCH, DIVISION_BY_ZERO, BAD_LOOP_COUNT,
     UNKNOWN_FLOW, SURFACE_NOT_SERVED, DUPLICATE_CONTRACT, CALL_FLOW_WITHOUT_CONTRACT,
     FLOW_CALL_CYCLE, PURE_FLOW_CALLS_EFFECTFUL, UNKNOWN_TOOL, DUPLICATE_TOOL, TOOL_CAPABILITY,
-    TOOL_IN_FUNCTION, TOOL_ARGUMENT,
+    TOOL_IN_FUNCTION, TOOL_ARGUMENT, INVALID_PRESET,
+    CAPSULE_OUTSIDE_MODULE, INVALID_PERMISSIONS,
 )
+
+#: §10 the one target `override flow` may name, and the names namel3ss's generated
+#: `flow "rag.answer"` binds before the override's body (parser/presets/rag_chat_core.py).
+RAG_ANSWER = "rag.answer"
+RAG_ANSWER_NAMES = ("ensure_status", "query_text", "has_query", "question_upload_entries",
+                    "has_pdf_question_upload", "question_upload_count", "context_text",
+                    "citations", "__rag_answer_text")
+#: §10 the settings of `use preset "rag_chat":`, read as namel3ss's parser/preset_expansion.py
+#: reads them: a line at a time, as text (a comment line is not a setting there either).
+_PRESET_SETTING = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s+is\s+(?P<value>.+)\s*$")
+_PRESET_TEXT = re.compile(r'^"(?P<value>.*)"$')
+_PRESET_NUMBER = re.compile(r"^-?(?:\d+)(?:\.\d+)?$")
+RAG_CHAT_TEMPLATES = ("plain_concise", "summary_keypoints_recommendation_with_citations")
+
+
+def rag_chat_setting_problems(text: str, line: int) -> list[tuple[str, int, int, int]]:
+    """namel3ss's complaints about the settings under `use preset "rag_chat":` (header on
+    `line`): message, line, first and end column of the setting line. It stops at its first."""
+    problems = []
+    for offset, raw in enumerate(text.split("\n")[1:], 1):
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        where = (line + offset, len(raw) - len(raw.lstrip()) + 1, len(raw.rstrip()) + 1)
+        m = _PRESET_SETTING.match(stripped)
+        if m is None:
+            problems.append((f"Invalid preset setting line: {stripped}", *where))
+            continue
+        key, value = m.group("key"), m.group("value").strip()
+        quoted = _PRESET_TEXT.match(value)
+        if key in ("title", "accept", "model", "system", "answer_template") and quoted is None:
+            problems.append((f'rag_chat preset setting "{key}" must be a quoted string.', *where))
+        elif key == "answer_template" and quoted and quoted.group("value") not in RAG_CHAT_TEMPLATES:
+            problems.append((f'Unknown rag_chat answer_template "{quoted.group("value")}". '
+                             f"Supported: {', '.join(RAG_CHAT_TEMPLATES)}.", *where))
+        elif key == "temperature" and not _PRESET_NUMBER.match(value):
+            problems.append(("rag_chat preset temperature must be a number literal.", *where))
+        elif key not in ("title", "accept", "model", "system", "answer_template", "temperature"):
+            problems.append((f'Unknown rag_chat preset setting "{key}".', *where))
+    return problems
+
+
+#: §10 namel3ss's permission domains and their actions (parser/decl/permissions.py).
+PERMISSION_ACTIONS = {"ai": ("call", "tools"), "uploads": ("read", "write"),
+                      "ui_state": ("persistent_write",), "navigation": ("change_page",)}
+_PERMISSION_TOKEN = re.compile(r'\s*(?:([A-Za-z_][A-Za-z0-9_]*)|("[^"]*")|(\S))')
+
+
+def permission_problems(text: str, line: int, column: int) -> list[tuple[str, int, int]]:
+    """namel3ss's complaints about a `permissions:` block's body (header on `line`): each a
+    message, line and column. It stops at its first; every line is judged here."""
+    problems: list[tuple[str, int, int]] = []
+    body = text.split("\n")[1:]
+    levels = sorted({len(raw) - len(raw.lstrip(" ")) for raw in body if _code(raw).strip()})
+    domain: str | None = None
+    domains: dict[str, tuple[int, int, int]] = {}  # name -> line, column, actions seen
+    actions: set[str] = set()
+
+    def token(raw: str, at: int) -> tuple[str, int]:
+        m = _PERMISSION_TOKEN.match(raw, at)
+        if m is None:  # pragma: no cover - a code line has a non-space character
+            return "", at + 1
+        start = m.start(m.lastindex or 1)
+        return m.group(m.lastindex or 1), start + 1
+
+    def close(at_line: int, at_column: int) -> None:
+        # a domain with no action lines: namel3ss wants the indent at the next token (when the
+        # block ends here, the next token is outside this text: the domain's own is used)
+        if domain is not None and domains[domain][2] == 0:
+            problems.append(("Expected indented permission actions", at_line, at_column))
+
+    for offset, raw in enumerate(body, 1):
+        code = _code(raw)
+        if not code.strip():
+            continue
+        at_line = line + offset
+        indent = len(raw) - len(raw.lstrip(" "))
+        word, col = token(code, 0)
+        if indent == levels[0]:
+            close(at_line, col)
+            domain, actions = None, set()
+            if word not in PERMISSION_ACTIONS:
+                problems.append((f"Unknown permissions domain '{word.strip(chr(34))}'.", at_line, col))
+            elif word in domains:
+                problems.append((f"permissions domain '{word}' is already declared.", at_line, col))
+            else:
+                domain = word
+                domains[word] = (at_line, col, 0)
+            continue
+        if domain is None:
+            continue
+        allowed = PERMISSION_ACTIONS[domain]
+        domains[domain] = (*domains[domain][:2], domains[domain][2] + 1)
+        if word not in allowed:
+            problems.append((f"Unknown permissions action '{domain}.{word.strip(chr(34))}'. "
+                             f"Allowed actions: {', '.join(sorted(allowed))}.", at_line, col))
+            continue
+        if word in actions:
+            problems.append((f"permissions action '{domain}.{word}' is already declared.", at_line, col))
+            continue
+        actions.add(word)
+        rest = code[col - 1 + len(word):]
+        colon = rest.lstrip(" ")
+        if not colon.startswith(":"):
+            continue  # namel3ss: "Expected ':' after permission action" (a syntax slip, not judged)
+        after = col - 1 + len(word) + (len(rest) - len(colon)) + 1
+        decision, dcol = token(code, after)
+        if decision not in ("allowed", "denied"):
+            if decision:
+                problems.append(("Permission decision must be 'allowed' or 'denied'.", at_line, dcol))
+            continue
+        tail = code[dcol - 1 + len(decision):]
+        if tail.strip():
+            problems.append(("Permission lines must end after allowed/denied.", at_line,
+                             dcol + len(decision) + len(tail) - len(tail.lstrip())))
+    if domain is not None:
+        close(*domains[domain][:2])
+    return problems
+
+
+def _code(raw: str) -> str:
+    """A line without its `#` comment (outside quotes)."""
+    inside = False
+    for i, ch in enumerate(raw):
+        if ch == '"':
+            inside = not inside
+        elif ch == "#" and not inside:
+            return raw[:i]
+    return raw
+
 
 #: §9 the capability each built-in tool kind needs (namel3ss's program_capabilities.py).
 TOOL_CAPABILITIES = {"http": "http", "file": "files"}
@@ -682,6 +834,9 @@ class Checker(Visitor):
         self.flow_calls: dict[str, list[A.CallFlow]] = {}
         self.has_training = False
         self.surface_kinds: set[str] = set()  # app-surface kinds already noted (§10)
+        self.override_seen = False  # an `override flow "rag.answer":` was checked (§10)
+        self.preset_seen = False  # a `use preset "rag_chat":` was checked (§10)
+        self.in_override = False  # checking an override's body: its ask ai names need no ai
         self.registry: list[dict] | None = None
         # per flow / function
         self.scope: set[str] = set()
@@ -1282,7 +1437,15 @@ class Checker(Visitor):
                        f"{node.kind} declarations are accepted but not served by this runtime", head)
         if node.kind in AI_FLOW_KINDS:
             self.check_ai_flow_prompt(node)
+        if node.kind == "use preset":
+            self.check_preset(node)
+        if node.kind == "permissions":
+            self.check_permissions(node)
         if node.kind == "capsule":  # a module's exports: declared in the module's other files
+            # A capsule.ai is read through `use` for its exports alone (syntax/loader.py); one
+            # among the app's declarations is in the app or an included file: namel3ss's words.
+            self.error(CAPSULE_OUTSIDE_MODULE, "Capsule declaration found in a non-module file.",
+                       A.Span(node.span.line, node.span.column, node.span.line, node.span.column + 7))
             return
         for ref in node.refs:
             if "." in ref.name:  # `alias.name`: a member of a module (`use`, §9), not judged here
@@ -1295,6 +1458,72 @@ class Checker(Visitor):
                 suggestion = did_you_mean(ref.name, self.records)
                 self.error(UNKNOWN_RECORD, f"Unknown record '{ref.name}'.", ref.span,
                            fix=f"Use a declared record{suggestion.replace(';', ':', 1)}" if suggestion else None)
+
+    def check_permissions(self, node: A.SurfaceDecl) -> None:
+        """`permissions:`: known domains and actions, each once, `allowed` or `denied`, as
+        namel3ss's parser/decl/permissions.py reads them (its words, at its token), and the
+        app_permissions capability. The body is text here (§10): read line by line."""
+        for problem, line, column in permission_problems(node.text, node.span.line, node.span.column):
+            self.error(INVALID_PERMISSIONS, problem, A.Span(line, column, line, column + 1))
+        if "app_permissions" not in self.program.capabilities:
+            self.error(INVALID_PERMISSIONS, "Permissions require capability app_permissions. Add "
+                       "'app_permissions' to the capabilities list.",
+                       A.Span(node.span.line, node.span.column, node.span.line, node.span.column + 11))
+
+    def check_preset(self, node: A.SurfaceDecl) -> None:
+        """`use preset "name":`: namel3ss knows one preset, once (parser/preset_expansion.py)."""
+        first = node.text.split("\n", 1)[0].rstrip()
+        header = A.Span(node.span.line, node.span.column, node.span.line, node.span.column + len(first))
+        if node.name != "rag_chat":
+            self.error(INVALID_PRESET, f'Unknown preset "{node.name}".', header,
+                       why='namel3ss has one language preset, "rag_chat".',
+                       fix='Write `use preset "rag_chat":`, or declare the app without a preset.')
+        elif self.preset_seen:
+            self.error(INVALID_PRESET, 'Duplicate `use preset "rag_chat"` declarations are not allowed.',
+                       header, why="An app uses the rag_chat preset once.",
+                       fix="Keep one `use preset \"rag_chat\":` block.")
+        else:
+            self.preset_seen = True
+        if node.name == "rag_chat":
+            for problem, line, column, end in rag_chat_setting_problems(node.text, node.span.line):
+                self.error(INVALID_PRESET, problem, A.Span(line, column, line, end))
+
+    def visit_OverrideFlowDecl(self, node: A.OverrideFlowDecl) -> None:
+        """`override flow "rag.answer":` (namel3ss's parser/preset_expansion.py, its words; it
+        names no position, so the header carries them). The body is checked as the flow
+        namel3ss splices it into: the names that flow binds before it are in scope, and an
+        `ask ai` name needs no `ai` declaration (namel3ss declares one for it)."""
+        header = A.Span(node.span.line, node.span.column, node.span.line, node.span.column + 8)
+        if "override flow" not in self.surface_kinds:
+            self.surface_kinds.add("override flow")
+            self.error(SURFACE_NOT_SERVED,
+                       "override flow declarations are accepted but not served by this runtime", header)
+        presets = [d.name for d in self.program.of_type(A.SurfaceDecl) if d.kind == "use preset"]
+        if node.target != RAG_ANSWER:
+            self.error(INVALID_PRESET, f'Unsupported override target "{node.target}". '
+                       f'Only "{RAG_ANSWER}" is supported.', node.name_span)
+        elif self.override_seen:
+            self.error(INVALID_PRESET, f'Duplicate `override flow "{RAG_ANSWER}"` declarations '
+                       'are not allowed.', node.span)
+        elif not node.body:
+            self.error(INVALID_PRESET, f'`override flow "{RAG_ANSWER}"` must include a body.',
+                       node.span)
+        elif not presets:
+            self.error(INVALID_PRESET, f'`override flow "{RAG_ANSWER}"` requires '
+                       '`use preset "rag_chat":`.', node.span)
+        if node.target == RAG_ANSWER:
+            self.override_seen = True
+        self.flow = A.FlowDecl(node.target, node.body, A.Literal(True), span=node.span,
+                               name_span=node.name_span)
+        self.function = None
+        self.scope = {"input", "state", "identity", *RAG_ANSWER_NAMES}
+        self.reported, self.constants, self.first_mutation = set(), {}, None
+        self.in_override = True
+        try:
+            self.visit_block(node.body)
+        finally:
+            self.in_override = False
+            self.flow = None
 
     def visit_CallPipeline(self, node: A.CallPipeline) -> str:
         span = _header(node)
@@ -1646,7 +1875,9 @@ class Checker(Visitor):
         if self.function is not None:
             self.error(AI_IN_FUNCTION, "Functions cannot call ai or agents", node.span)
         ai = self.ais.get(node.ai)
-        if ai is None:
+        if ai is None and self.in_override:
+            pass  # namel3ss declares `ai "X": model is "X"` for each one an override asks
+        elif ai is None:
             suggestion = did_you_mean(node.ai, self.ais)
             self.error(UNKNOWN_AI, f"Unknown AI profile '{node.ai}'.", node.span,  # namel3ss's words
                        fix=f"Use a declared ai{suggestion.replace(';', ':', 1)}" if suggestion else None)

@@ -52,6 +52,7 @@ DECLARATIONS = {
     "ModelDecl": "collected into Interpreter.models, used by visit_Predict / visit_AskAI",
     "IdentityDecl": "Interpreter.__init__ fills its fields, Interpreter.run checks the identity",
     "SurfaceDecl": "the app surface (LANGUAGE.md §10) is accepted and checked, never served",
+    "OverrideFlowDecl": "app surface (§10): the answer routine of use preset \"rag_chat\", checked, never run",
     "ContractDecl": "collected into Interpreter.contracts, used by visit_CallFlow",
     "ToolDecl": "collected into Interpreter.tools, run by visit_ToolCall (runtime/tools.py)",
     "UseDecl": "n3lang/syntax/loader.py reads the module before the program runs",

@@ -32,6 +32,7 @@ from n3lang.syntax.errors import (
     set_vocabulary,
 )
 from n3lang.syntax.lexer import SIGNIFICANT_SKIP, Driver, LexProblem, SyntaxProblem
+from n3lang.syntax.page_bodies import page_body_problems
 from n3lang.syntax.recovery import MAX_ERRORS_PER_DECLARATION, declaration_line, recover
 from n3lang.syntax.reductions import reduce_action
 from n3lang.syntax.selectors import with_selectors
@@ -131,6 +132,8 @@ def _parse_source(source, path):
                 gc.freeze()
                 gc.unfreeze()
                 gc.enable()
+    if any(type(d) is A.SurfaceDecl and d.kind == "page" for d in decls):
+        diagnostics.extend(page_body_problems(tuple(decls), source, path))
     diagnostics.sort(key=lambda d: (d.span.line, d.span.column))
     program = _Program(tuple(decls), path)
     if any(type(d) is A.FlowDecl and d.declarative for d in decls):

@@ -545,6 +545,11 @@ class AstBuilder(ToolRules):
         return A.FlowDecl(name, tuple(body), requires, audited, _span(c[0], _last(c, c[1])),
                           _tok_span(c[1]), purity)
 
+    def override_decl(self, c):
+        # c: OVERRIDE FLOW STRING, then the statements (or the EMPTY_BLOCK token)
+        body = tuple(x for x in c[3:] if type(x) is not Tok)
+        return A.OverrideFlowDecl(self._text(c[2]), body, _span(c[0], c[2]), _tok_span(c[2]))
+
     # ---- §9 modules
     def use_decl(self, c):
         return A.UseDecl(self._text(c[1]), self._name(c[3]), False, _span(c[0], c[3]), _tok_span(c[1]))
@@ -957,7 +962,19 @@ class AstBuilder(ToolRules):
                 fix='Use `create "<Record>" with <values> as <var>`.',
                 example='create "Order" with state.order as order',
             )
-        return N.Create(self._text(c[1]), value, self._var(c[6]), _span(c[0], c[6]))
+        target = c[6]
+        if target.type != "BQ_NAME" and target.value in RESERVED_WORDS:
+            # namel3ss reads a reserved word there as no variable at all (parser/stmt/create.py)
+            self._error(
+                SYNTAX_ERROR,
+                "Create statement is missing a target variable.",
+                _tok_span(target),
+                why="`as <var>` names the variable that receives the saved record.",
+                fix="Provide a variable name after `as`, e.g. `as order`.",
+                example='create "Order" with state.order as order',
+            )
+            return N.Create(self._text(c[1]), value, target.value, _span(c[0], target))
+        return N.Create(self._text(c[1]), value, self._var(target), _span(c[0], target))
 
     def find_stmt(self, c):
         return N.Find(self._text(c[1]), c[3], _span(c[0], c[3]))

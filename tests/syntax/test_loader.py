@@ -140,6 +140,14 @@ def test_pages_belong_to_the_app_file(tmp_path):
                                "'ui' and 'pages'. Found in \"a.ai\"")]
 
 
+def test_a_capsule_belongs_in_a_modules_capsule_file(tmp_path):
+    # namel3ss's words, for the app file and an included file alike; a module's capsule.ai is fine
+    path = app(tmp_path, {"app.ai": INCLUDES + 'include "a.ai"\n', "a.ai": 'capsule "x":\n  exports:\n'
+                          '    flow "f"\n'})
+    assert problems(path) == [("a.ai", 1, 1, "error", "Capsule declaration found in a non-module file.")]
+    assert problems(capsule_app(tmp_path / "module")) == []
+
+
 def test_the_include_depth_is_bounded(tmp_path):
     files = {"app.ai": INCLUDES + 'include "f0.ai"\n'}
     for i in range(MAX_DEPTH + 2):
