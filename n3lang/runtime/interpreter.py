@@ -43,6 +43,7 @@ from n3lang.runtime.errors import (
     RuntimeFailure,
 )
 from n3lang.runtime.limits import Budget, Limits, SizeMeter, clamp_int
+from n3lang.runtime.orchestration import BranchOutcome, failure_text, merge_outcomes
 from n3lang.runtime.patterns import Pattern, PatternProblem, compile_pattern
 from n3lang.runtime.records import RecordStore, StoreError
 from n3lang.runtime.values import CONTEXT, dumps, is_integral, number_text, short_number, type_name, values_equal
@@ -1099,6 +1100,8 @@ class Interpreter(Visitor):
         kind = stmt.__class__
         if kind is A.Parallel:
             raise _fail(RUNTIME_ERROR, "Nested parallel blocks are not allowed", stmt.span)
+        if kind is A.Orchestration:
+            raise _fail(RUNTIME_ERROR, "Parallel tasks cannot use orchestration blocks", stmt.span)
         if (kind is A.Set and stmt.target[0] == "state") or \
                 (kind is A.SetBlock and any(s.target[0] == "state" for s in stmt.sets)):
             raise _fail(RUNTIME_ERROR, "Parallel tasks cannot change state", stmt.span)
@@ -1109,6 +1112,34 @@ class Interpreter(Visitor):
         for body in _child_blocks(stmt):
             for child in body:
                 self._parallel_allowed(child)
+
+    def visit_Orchestration(self, node: A.Orchestration) -> None:
+        """namel3ss's orchestration block (runtime/executor/orchestration): each branch's call
+        runs in order, a failure is kept as that branch's outcome; the merge policy makes the
+        target's value from the outcomes, or fails at the `merge` word."""
+        if self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot use orchestration blocks", node.span)
+        outcomes: list[BranchOutcome] = []
+        for branch in node.branches:
+            try:
+                outcomes.append(BranchOutcome(branch.name, "ok", self.eval(branch.call)))
+            except RuntimeFailure as failure:
+                if not failure.catchable:
+                    raise
+                outcomes.append(BranchOutcome(branch.name, "error", None, failure_text(failure)))
+        settings = {s.key: s.value for s in node.merge}
+        precedence = settings.get("precedence")
+        order = None
+        if isinstance(precedence, A.ListExpr):
+            order = [item.value for item in precedence.items if isinstance(item, A.Literal)]
+        elif isinstance(precedence, A.Literal):
+            order = [precedence.value]
+        policy = settings["policy"].value if isinstance(settings.get("policy"), A.Literal) else None
+        output, problem = merge_outcomes(str(policy), outcomes, order)
+        if problem is not None:
+            raise _fail(RUNTIME_ERROR, problem, node.merge_span)
+        self.scope[node.target] = output
+        self.last = self.meter.grew(output, node.span)
 
     def visit_FlowAI(self, node: A.FlowAI) -> None:
         """A flow's `ai:` block is metadata (for the app surface): running past it does nothing."""
