@@ -550,12 +550,12 @@ class OrchestrationBranch:
 @dataclass(frozen=True, slots=True)
 class Orchestration:
     """``orchestration:`` with branches, a ``merge:`` block (its settings: ``policy``,
-    ``precedence``) and ``as target``. The branches' calls run in order, each failure kept;
+    ``precedence``; None when it is missing) and ``as target``. The branches' calls run in order, each failure kept;
     the policy merges their outcomes into the target (namel3ss's runtime/executor/orchestration).
     span: the ``orchestration`` word; merge_span: the ``merge`` word."""
 
     branches: tuple[OrchestrationBranch, ...]
-    merge: tuple["Setting", ...]
+    merge: tuple["Setting", ...] | None
     target: str
     span: Span = field(default=UNKNOWN, compare=False)
     merge_span: Span = field(default=UNKNOWN, compare=False)

@@ -1349,8 +1349,10 @@ class Checker(Visitor):
     def visit_Orchestration(self, node: A.Orchestration) -> None:
         """namel3ss's parser/stmt/orchestration.py (its parse errors, with their places) and
         the checks of each branch's call (contracts, purity, cycles) as for any `call flow`."""
-        if self.function is not None:
+        if self.function is not None:  # namel3ss stops here: the calls are not looked at
             self.error(INVALID_ORCHESTRATION, "Functions cannot use orchestration blocks", node.span)
+            self.bind(node.target)
+            return
         seen: set[str] = set()
         for branch in node.branches:
             if branch.name in seen:
@@ -1358,10 +1360,12 @@ class Checker(Visitor):
                            branch.name_span)
             seen.add(branch.name)
             if not isinstance(branch.call, (A.CallFlow, A.CallPipeline)):
+                at = getattr(branch.call, "at", None) or branch.call.span  # an operator's place
                 self.error(INVALID_ORCHESTRATION, "Orchestration branches must call a flow or pipeline.",
-                           _start(branch.call.span))
+                           _start(at))
             self.visit(branch.call)
-        problem = merge_problem(node)
+        problem = merge_problem(node) if node.merge is not None else \
+            ("Orchestration merge block is required", node.span)
         if problem is not None:
             self.error(INVALID_ORCHESTRATION, *problem)
         self.bind(node.target)
@@ -2090,7 +2094,7 @@ def merge_problem(node: A.Orchestration) -> tuple[str, A.Span] | None:
     """The first problem of an orchestration's `merge:` block, in namel3ss's order and words
     (parser/stmt/orchestration.py, which stops at the first); None when it is valid."""
     fields: dict[str, A.Setting] = {}
-    for setting in node.merge:
+    for setting in node.merge or ():
         if setting.key in fields:
             return f"Merge field '{setting.key}' is declared more than once.", _key_span(setting)
         fields[setting.key] = setting

@@ -43,7 +43,7 @@ from n3lang.runtime.errors import (
     RuntimeFailure,
 )
 from n3lang.runtime.limits import Budget, Limits, SizeMeter, clamp_int
-from n3lang.runtime.orchestration import BranchOutcome, failure_text, merge_outcomes
+from n3lang.runtime.orchestration import BranchOutcome, failure_text, merge_outcomes, merge_settings
 from n3lang.runtime.patterns import Pattern, PatternProblem, compile_pattern
 from n3lang.runtime.records import RecordStore, StoreError
 from n3lang.runtime.values import CONTEXT, dumps, is_integral, number_text, short_number, type_name, values_equal
@@ -1127,15 +1127,8 @@ class Interpreter(Visitor):
                 if not failure.catchable:
                     raise
                 outcomes.append(BranchOutcome(branch.name, "error", None, failure_text(failure)))
-        settings = {s.key: s.value for s in node.merge}
-        precedence = settings.get("precedence")
-        order = None
-        if isinstance(precedence, A.ListExpr):
-            order = [item.value for item in precedence.items if isinstance(item, A.Literal)]
-        elif isinstance(precedence, A.Literal):
-            order = [precedence.value]
-        policy = settings["policy"].value if isinstance(settings.get("policy"), A.Literal) else None
-        output, problem = merge_outcomes(str(policy), outcomes, order)
+        policy, order = merge_settings(node)
+        output, problem = merge_outcomes(policy, outcomes, order)
         if problem is not None:
             raise _fail(RUNTIME_ERROR, problem, node.merge_span)
         self.scope[node.target] = output

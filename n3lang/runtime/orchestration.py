@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from n3lang import ast as A
 from n3lang.runtime.errors import RuntimeFailure
 
 
@@ -26,6 +27,19 @@ def failure_text(failure: RuntimeFailure) -> str:
     if span.line:
         return f"[line {span.line}, col {span.column or 1}] {failure.message}"
     return failure.message
+
+
+def merge_settings(node: A.Orchestration) -> tuple[str, list[str] | None]:
+    """The `merge:` block's policy and precedence (a list of names, or one name), as checked."""
+    settings = {s.key: s.value for s in node.merge or ()}
+    policy = settings.get("policy")
+    precedence = settings.get("precedence")
+    order: list[str] | None = None
+    if isinstance(precedence, A.ListExpr):
+        order = [str(item.value) for item in precedence.items if isinstance(item, A.Literal)]
+    elif isinstance(precedence, A.Literal):
+        order = [str(precedence.value)]
+    return (str(policy.value) if isinstance(policy, A.Literal) else ""), order
 
 
 def merge_outcomes(policy: str, branches: list[BranchOutcome],

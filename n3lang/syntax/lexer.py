@@ -58,10 +58,12 @@ class LexProblem(Exception):
 class SyntaxProblem(Exception):
     """The parser cannot accept ``token``; ``expected`` are the terminals it could accept."""
 
-    def __init__(self, token: Tok, expected: set[str]) -> None:
+    def __init__(self, token: Tok, expected: set[str], *, after_block: bool = False) -> None:
         super().__init__(token.type)
         self.token = token
         self.expected = expected
+        #: the token began the line after a block-valued expression that needed more words
+        self.after_block = after_block
 
 
 # One token per match, after any spaces (``[ ]*``); the group name says which kind.
@@ -184,7 +186,7 @@ class Driver:
                     if m.start() != pos:
                         pos = _skip_spaces(text, pos, n)
                         raise _bad_character(text, pos, line, pos - line_start + 1)
-                    group = m.lastindex
+                    group = m.lastindex or 0
                     stop = m.end()
                     if pending is not None and group != 7:
                         # After a block-valued expression (`map:`, `list:`, a call's block)
@@ -204,7 +206,7 @@ class Driver:
                                            self.punct.get(word, "STRING"), word, line, col,
                                            line, col + len(word))
                                 prev, last = last, here
-                                raise SyntaxProblem(here, exc.expected) from None
+                                raise SyntaxProblem(here, exc.expected, after_block=True) from None
                         pending = None
                     if group == 1:  # NAME
                         value = m[1]

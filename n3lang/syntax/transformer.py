@@ -845,7 +845,8 @@ class AstBuilder(ToolRules):
     def orchestration_stmt(self, c):
         # ORCHESTRATION branch+ merge_block AS ident
         branches = tuple(x for x in c if type(x) is A.OrchestrationBranch)
-        _merge, settings, merge_span = c[-3]
+        merge = c[-3]  # None without a `merge:` block (the checker says it is required)
+        settings, merge_span = (merge[1], merge[2]) if merge is not None else (None, A.UNKNOWN)
         return A.Orchestration(branches, settings, self._name(c[-1]), _span(c[0], c[0]),
                                merge_span, _tok_span(c[-1]))
 
