@@ -1671,10 +1671,15 @@ class Interpreter(Visitor):
         self.flow = flow
         try:
             with self.frames.call({"input": payload, "state": state, "identity": self.identity}):
-                result = self._flow_body(flow)
-                state = self.scope.get("state")
+                try:
+                    result = self._flow_body(flow)
+                finally:
+                    state = self.scope.get("state")
         except RuntimeFailure as failure:
             self._locate(failure, flow)
+            # namel3ss's state is one shared map: what the flow set before failing stays set
+            # (seen by a `try` or an orchestration branch that keeps the failure)
+            self.scope["state"] = state
             raise
         finally:
             self.flow_stack.pop()
