@@ -5,7 +5,8 @@ makes the transformer callbacks). This module runs them: one regular expression 
 source; a word becomes a keyword only if the parser can accept that keyword at this point
 (lark's contextual lexing, done with a dictionary lookup); newlines become ``_NL`` and
 indentation ``_INDENT``/``_DEDENT`` (each ``_DEDENT`` is followed by ``_NL``, so every
-statement ends in ``_NL``); each token is fed to the parse table at once. This is lark's own
+statement ends in ``_NL``, except that the last ``_NL`` of a line break is left out when the
+next token goes on the expression the block ended: LANGUAGE.md §5); each token is fed to the parse table at once. This is lark's own
 ``Indenter`` scheme and LALR loop, fused into one loop, which is several times faster than
 the generator pipeline for large files.
 """
