@@ -545,6 +545,7 @@ class OrchestrationBranch:
     call: "Expr"
     span: Span = field(default=UNKNOWN, compare=False)
     name_span: Span = field(default=UNKNOWN, compare=False)
+    extra: Span | None = field(default=None, compare=False)  # a second line, which is an error
 
 
 @dataclass(frozen=True, slots=True)

@@ -1359,6 +1359,9 @@ class Checker(Visitor):
                 self.error(INVALID_ORCHESTRATION, f'Branch "{branch.name}" is declared more than once.',
                            branch.name_span)
             seen.add(branch.name)
+            if branch.extra is not None and isinstance(branch.call, (A.CallFlow, A.CallPipeline)):
+                self.error(INVALID_ORCHESTRATION, "Orchestration branches must contain a single call.",
+                           _start(branch.extra))
             if not isinstance(branch.call, (A.CallFlow, A.CallPipeline)):
                 at = getattr(branch.call, "at", None) or branch.call.span  # an operator's place
                 self.error(INVALID_ORCHESTRATION, "Orchestration branches must call a flow or pipeline.",

@@ -851,7 +851,12 @@ class AstBuilder(ToolRules):
                                merge_span, _tok_span(c[-1]))
 
     def orchestration_branch(self, c):
-        return A.OrchestrationBranch(self._text(c[1]), c[-1], _span(c[0], c[0]), _tok_span(c[1]))
+        extra = next((x for x in c[3:] if type(x) is tuple and x and x[0] == "extra"), None)
+        return A.OrchestrationBranch(self._text(c[1]), c[2], _span(c[0], c[0]), _tok_span(c[1]),
+                                     extra[1] if extra is not None else None)
+
+    def branch_extra(self, c):
+        return ("extra", c[0].span)
 
     def parallel_task(self, c):
         return N.ParallelTask(self._text(c[1]), c[-1], _span(c[0], c[1]))
