@@ -537,6 +537,33 @@ class Parallel:
 
 
 @dataclass(frozen=True, slots=True)
+class OrchestrationBranch:
+    """One ``branch "name":`` of an ``orchestration:`` block: name, call (its one expression,
+    a ``call flow`` or ``call pipeline`` when valid), name_span; span: the ``branch`` word."""
+
+    name: str
+    call: "Expr"
+    span: Span = field(default=UNKNOWN, compare=False)
+    name_span: Span = field(default=UNKNOWN, compare=False)
+    extra: Span | None = field(default=None, compare=False)  # a second line, which is an error
+
+
+@dataclass(frozen=True, slots=True)
+class Orchestration:
+    """``orchestration:`` with branches, a ``merge:`` block (its settings: ``policy``,
+    ``precedence``; None when it is missing) and ``as target``. The branches' calls run in order, each failure kept;
+    the policy merges their outcomes into the target (namel3ss's runtime/executor/orchestration).
+    span: the ``orchestration`` word; merge_span: the ``merge`` word."""
+
+    branches: tuple[OrchestrationBranch, ...]
+    merge: tuple["Setting", ...] | None
+    target: str
+    span: Span = field(default=UNKNOWN, compare=False)
+    merge_span: Span = field(default=UNKNOWN, compare=False)
+    target_span: Span = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class FlowAI:
     """A flow's ``ai:`` metadata block (model, prompt, dataset): settings. Metadata for the
     app surface: checked, nothing runs."""
@@ -566,7 +593,7 @@ class SurfaceStmt:
 Stmt = Union[
     Let, Set, If, RepeatTimes, RepeatWhile, ForEach, Match, Try, Return, Create, Find, Update,
     Delete, Save, AskAI, LetBlock, SetBlock, Calc, OrderList, KeepFirst, Log, Metric,
-    SurfaceStmt, FlowAI, Parallel,
+    SurfaceStmt, FlowAI, Parallel, Orchestration,
 ]
 
 

@@ -479,6 +479,12 @@ INVALID_PARALLEL = register(
     fix="Rename the task, or fix the merge block.",
     example='parallel:\n  run "alpha":\n    let a is 1\n  run "beta":\n    let b is 2\n  merge:\n    policy is "precedence"',
 )
+INVALID_ORCHESTRATION = register(
+    "invalid-orchestration",
+    why="An `orchestration:` block holds `branch \"name\":` blocks, each named once and holding one `call flow` or `call pipeline`, then a `merge:` block whose `policy` is \"first_ok\", \"all_ok\", \"collect\", \"prefer\" or \"strict\" (`prefer` also needs `precedence`, a list of branch names), then `as name`; functions may not use it.",
+    fix="Fix the branch or the merge block as the message says.",
+    example='orchestration:\n  branch "primary":\n    call flow "lookup":\n      input:\n        query is q\n      output:\n        report\nmerge:\n  policy is "prefer"\n  precedence is list: "primary"\nas merged',
+)
 INVALID_TENANT_KEY = register(
     "invalid-tenant-key",
     why="A record's tenant_key must reference identity.<field>, once: namel3ss keeps each tenant's rows apart by that value.",
@@ -1569,6 +1575,33 @@ class Checker(Visitor):
         for task in node.tasks:
             self.visit_block(task.body)
 
+    def visit_Orchestration(self, node: A.Orchestration) -> None:
+        """namel3ss's parser/stmt/orchestration.py (its parse errors, with their places) and
+        the checks of each branch's call (contracts, purity, cycles) as for any `call flow`."""
+        if self.function is not None:  # namel3ss stops here: the calls are not looked at
+            self.error(INVALID_ORCHESTRATION, "Functions cannot use orchestration blocks", node.span)
+            self.bind(node.target)
+            return
+        seen: set[str] = set()
+        for branch in node.branches:
+            if branch.name in seen:
+                self.error(INVALID_ORCHESTRATION, f'Branch "{branch.name}" is declared more than once.',
+                           branch.name_span)
+            seen.add(branch.name)
+            if branch.extra is not None and isinstance(branch.call, (A.CallFlow, A.CallPipeline)):
+                self.error(INVALID_ORCHESTRATION, "Orchestration branches must contain a single call.",
+                           _start(branch.extra))
+            if not isinstance(branch.call, (A.CallFlow, A.CallPipeline)):
+                at = getattr(branch.call, "at", None) or branch.call.span  # an operator's place
+                self.error(INVALID_ORCHESTRATION, "Orchestration branches must call a flow or pipeline.",
+                           _start(at))
+            self.visit(branch.call)
+        problem = merge_problem(node) if node.merge is not None else \
+            ("Orchestration merge block is required", node.span)
+        if problem is not None:
+            self.error(INVALID_ORCHESTRATION, *problem)
+        self.bind(node.target)
+
     def check_ai_flow_prompt(self, node: A.SurfaceDecl) -> None:
         """An AI flow declaration (`llm_call "x":` ...) whose `prompt is "name"` line names a
         prompt: it must be declared (namel3ss's compiler/prompts.py, at the declaration)."""
@@ -2283,6 +2316,73 @@ def _show(value: Any) -> str:
 
 
 # --------------------------------------------------------------------------- entry points
+MERGE_POLICIES = ("first_ok", "all_ok", "collect", "prefer", "strict")
+
+
+def _start(span: A.Span) -> A.Span:
+    """Where namel3ss places an expression: its first character."""
+    return A.Span(span.line, span.column, span.line, span.column + 1)
+
+
+def merge_problem(node: A.Orchestration) -> tuple[str, A.Span] | None:
+    """The first problem of an orchestration's `merge:` block, in namel3ss's order and words
+    (parser/stmt/orchestration.py, which stops at the first); None when it is valid."""
+    fields: dict[str, A.Setting] = {}
+    for setting in node.merge or ():
+        if setting.key in fields:
+            return f"Merge field '{setting.key}' is declared more than once.", _key_span(setting)
+        fields[setting.key] = setting
+    merge_at = node.merge_span
+    policy_field = fields.get("policy")
+    if policy_field is None:
+        return "Merge field 'policy' is required.", merge_at
+    if not isinstance(policy_field.value, A.Literal):
+        return "Merge field 'policy' must be a literal value.", _key_span(policy_field)
+    policy = policy_field.value.value
+    if not isinstance(policy, str) or not policy:
+        return "Merge field 'policy' must be a non-empty string.", _key_span(policy_field)
+    precedence: list[str] | None = None
+    field = fields.get("precedence")
+    if field is not None:
+        value = field.value
+        if isinstance(value, A.Literal) and isinstance(value.value, str) and value.value:
+            precedence = [value.value]
+        elif not isinstance(value, A.ListExpr):
+            return "Merge field 'precedence' must be a list of strings.", _key_span(field)
+        else:
+            precedence = []
+            for item in value.items:
+                if not (isinstance(item, A.Literal) and isinstance(item.value, str) and item.value):
+                    return "Merge field 'precedence' must contain only strings.", _key_span(field)
+                precedence.append(item.value)
+    if policy not in MERGE_POLICIES:
+        return f"Unknown merge policy '{policy}'.", _key_span(policy_field)
+    if policy != "prefer" and precedence:
+        return "Merge field 'precedence' is only allowed with policy 'prefer'.", _key_span(policy_field)
+    for key, setting in fields.items():
+        if key not in ("policy", "precedence"):
+            return f"Unknown merge field '{key}'.", _key_span(setting)
+    if policy != "prefer":
+        return None
+    if not precedence:
+        return "Merge policy 'prefer' requires precedence.", merge_at
+    names = [branch.name for branch in node.branches]
+    seen: set[str] = set()
+    for name in precedence:
+        if name in seen:
+            return f"Merge precedence '{name}' is duplicated.", merge_at
+        seen.add(name)
+        if name not in names:
+            return f"Merge precedence '{name}' does not match a branch.", merge_at
+    return None
+
+
+def _key_span(setting: A.Setting) -> A.Span:
+    """A merge field's name (namel3ss places these errors there)."""
+    return A.Span(setting.span.line, setting.span.column, setting.span.line,
+                  setting.span.column + len(setting.key))
+
+
 def check_program(program: A.Program, *, project_dir: Path | str | None = None) -> list[Diagnostic]:
     """Every semantic problem of ``program``, sorted by position. Never raises."""
     try:

@@ -126,6 +126,7 @@ CODES: dict[str, tuple[str, str]] = {
     "invalid-ai": ("check", "An ai block line namel3ss refuses (unknown key, value not text, memory field, tool exposure)."),
     "invalid-prompt": ("check", "A prompt block that is incomplete or malformed, or a prompt name declared twice."),
     "invalid-parallel": ("check", "A parallel block with a repeated task name or a malformed merge block."),
+    "invalid-orchestration": ("check", "An orchestration block with a repeated branch, a branch that is not a call, or a bad merge block."),
     "invalid-tenant-key": ("check", "A record's tenant_key that is not one identity.<field> path."),
     "impure-function": ("check", "A function reads identity or calls a built-in, a flow or a tool."),
     "function-without-return": ("check", "A function body with no `return`."),

@@ -36,6 +36,7 @@ PARTS = {
     "InputField": "one field of a StepInput: Checker.check_steps, Interpreter._check_step_input",
     "StepField": "one value line of a declarative step, walked by the step's visit",
     "ParallelTask": "one task of a Parallel block, walked by visit_Parallel",
+    "OrchestrationBranch": "one branch of an Orchestration block, walked by visit_Orchestration",
     "ExposedTool": "one `expose` line of an ai's tools: block, checked by visit_AIDecl",
 }
 

@@ -43,6 +43,7 @@ from n3lang.runtime.errors import (
     RuntimeFailure,
 )
 from n3lang.runtime.limits import Budget, Limits, SizeMeter, clamp_int
+from n3lang.runtime.orchestration import BranchOutcome, failure_text, merge_outcomes, merge_settings
 from n3lang.runtime.patterns import Pattern, PatternProblem, compile_pattern
 from n3lang.runtime.records import RecordStore, StoreError
 from n3lang.runtime.values import CONTEXT, dumps, is_integral, number_text, short_number, type_name, values_equal
@@ -1099,6 +1100,8 @@ class Interpreter(Visitor):
         kind = stmt.__class__
         if kind is A.Parallel:
             raise _fail(RUNTIME_ERROR, "Nested parallel blocks are not allowed", stmt.span)
+        if kind is A.Orchestration:
+            raise _fail(RUNTIME_ERROR, "Parallel tasks cannot use orchestration blocks", stmt.span)
         if (kind is A.Set and stmt.target[0] == "state") or \
                 (kind is A.SetBlock and any(s.target[0] == "state" for s in stmt.sets)):
             raise _fail(RUNTIME_ERROR, "Parallel tasks cannot change state", stmt.span)
@@ -1109,6 +1112,27 @@ class Interpreter(Visitor):
         for body in _child_blocks(stmt):
             for child in body:
                 self._parallel_allowed(child)
+
+    def visit_Orchestration(self, node: A.Orchestration) -> None:
+        """namel3ss's orchestration block (runtime/executor/orchestration): each branch's call
+        runs in order, a failure is kept as that branch's outcome; the merge policy makes the
+        target's value from the outcomes, or fails at the `merge` word."""
+        if self.call_stack:
+            raise _fail(FUNCTION_ERROR, "Functions cannot use orchestration blocks", node.span)
+        outcomes: list[BranchOutcome] = []
+        for branch in node.branches:
+            try:
+                outcomes.append(BranchOutcome(branch.name, "ok", self.eval(branch.call)))
+            except RuntimeFailure as failure:
+                if not failure.catchable:
+                    raise
+                outcomes.append(BranchOutcome(branch.name, "error", None, failure_text(failure)))
+        policy, order = merge_settings(node)
+        output, problem = merge_outcomes(policy, outcomes, order)
+        if problem is not None:
+            raise _fail(RUNTIME_ERROR, problem, node.merge_span)
+        self.scope[node.target] = output
+        self.last = self.meter.grew(output, node.span)
 
     def visit_FlowAI(self, node: A.FlowAI) -> None:
         """A flow's `ai:` block is metadata (for the app surface): running past it does nothing."""
@@ -1647,10 +1671,15 @@ class Interpreter(Visitor):
         self.flow = flow
         try:
             with self.frames.call({"input": payload, "state": state, "identity": self.identity}):
-                result = self._flow_body(flow)
-                state = self.scope.get("state")
+                try:
+                    result = self._flow_body(flow)
+                finally:
+                    state = self.scope.get("state")
         except RuntimeFailure as failure:
             self._locate(failure, flow)
+            # namel3ss's state is one shared map: what the flow set before failing stays set
+            # (seen by a `try` or an orchestration branch that keeps the failure)
+            self.scope["state"] = state
             raise
         finally:
             self.flow_stack.pop()

@@ -5,7 +5,8 @@ makes the transformer callbacks). This module runs them: one regular expression 
 source; a word becomes a keyword only if the parser can accept that keyword at this point
 (lark's contextual lexing, done with a dictionary lookup); newlines become ``_NL`` and
 indentation ``_INDENT``/``_DEDENT`` (each ``_DEDENT`` is followed by ``_NL``, so every
-statement ends in ``_NL``); each token is fed to the parse table at once. This is lark's own
+statement ends in ``_NL``, except that the last ``_NL`` of a line break is left out when the
+next token goes on the expression the block ended: LANGUAGE.md §5); each token is fed to the parse table at once. This is lark's own
 ``Indenter`` scheme and LALR loop, fused into one loop, which is several times faster than
 the generator pipeline for large files.
 """
@@ -58,10 +59,12 @@ class LexProblem(Exception):
 class SyntaxProblem(Exception):
     """The parser cannot accept ``token``; ``expected`` are the terminals it could accept."""
 
-    def __init__(self, token: Tok, expected: set[str]) -> None:
+    def __init__(self, token: Tok, expected: set[str], *, after_block: bool = False) -> None:
         super().__init__(token.type)
         self.token = token
         self.expected = expected
+        #: the token began the line after a block-valued expression that needed more words
+        self.after_block = after_block
 
 
 # One token per match, after any spaces (``[ ]*``); the group name says which kind.
@@ -172,6 +175,7 @@ class Driver:
         prev_line_first: Tok | None = None
         push_state = stack.append
         push_value = values.append
+        pending: Tok | None = None  # the _NL after a closed block, until the next token
         try:
             # One match per token; a match that does not start where the last one ended
             # skipped a character no token can start with. An app-surface block (SURFACE)
@@ -183,8 +187,28 @@ class Driver:
                     if m.start() != pos:
                         pos = _skip_spaces(text, pos, n)
                         raise _bad_character(text, pos, line, pos - line_start + 1)
-                    group = m.lastindex
+                    group = m.lastindex or 0
                     stop = m.end()
+                    if pending is not None and group != 7:
+                        # After a block-valued expression (`map:`, `list:`, a call's block)
+                        # the statement's remaining words continue on the next line: the
+                        # block's closing _NL is dropped when the expression can take this
+                        # token as it is (namel3ss skips the newlines after such a block).
+                        if not self._continues(stack, group, m, text, stop, n):
+                            try:
+                                feed("_NL", pending)
+                            except SyntaxProblem as exc:
+                                # The block needed its statement's next words (`key "k"`
+                                # after `map get map:`): namel3ss points at what came instead.
+                                start = m.start(group)
+                                col = start - line_start + 1
+                                word = text[start:stop]
+                                here = Tok(self.keywords.get(word, "NAME") if group == 1 else
+                                           self.punct.get(word, "STRING"), word, line, col,
+                                           line, col + len(word))
+                                prev, last = last, here
+                                raise SyntaxProblem(here, exc.expected, after_block=True) from None
+                        pending = None
                     if group == 1:  # NAME
                         value = m[1]
                         if (line_first is None and len(levels) == 1
@@ -282,7 +306,12 @@ class Driver:
                                 levels.pop()
                                 mark = Tok("_DEDENT", "", line, indent + 1, line, indent + 1)
                                 feed("_DEDENT", mark)
-                                feed("_NL", mark)
+                                if indent < levels[-1]:
+                                    feed("_NL", mark)
+                                else:
+                                    # The last block closed: its _NL waits for the next token
+                                    # (a block-valued expression may go on, LANGUAGE.md §5).
+                                    pending = mark
                             if indent != levels[-1]:
                                 raise LexProblem(
                                     INCONSISTENT_INDENTATION,
@@ -367,6 +396,8 @@ class Driver:
                         push_value(callback(args))
                         push_state(states[stack[-1]][origin])
             # End of input: close the last line and every open block.
+            if pending is not None:
+                feed("_NL", pending)
             if line_tokens:
                 if line_tokens > self.max_line_tokens:
                     self.max_line_tokens = line_tokens
@@ -389,6 +420,29 @@ class Driver:
             # For error messages: the tokens around the point where parsing stopped.
             self.prev, self.last = prev, last
             self.line_first, self.prev_line_first = line_first, prev_line_first
+
+    def _continues(self, stack: list, group: int, m, text: str, stop: int, n: int) -> bool:
+        """Can the token matched by ``m`` (the first of a line right after a closed block)
+        be shifted as it is, without the block's _NL: then it goes on the statement."""
+        if group == 1:
+            value = m[1]
+            ttype = self.keywords.get(value)
+            if value in _EACH_WORDS and _EACH_WORDS[value] in self.states[stack[-1]] \
+                    and _with_follows(text, stop, n):
+                ttype = _EACH_WORDS[value]
+            if ttype is None:
+                return False  # a plain name never continues an expression
+        elif group == 2:
+            if m[2] == ".":
+                return False  # namel3ss: `.name` never continues a block (Unexpected token 'DOT')
+            ttype = self.punct[m[2]]
+        elif group == 4:
+            ttype = "NUMBER"
+        elif group in (5, 6):
+            ttype = "STRING"
+        else:
+            return False
+        return _can_shift(self.states, stack, self.end_state, ttype)
 
     def _empty_block_fits(self, stack: list) -> bool:
         """_can_shift(EMPTY_BLOCK), memoized on the whole stack (the answer is a function of it)."""

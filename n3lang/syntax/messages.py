@@ -142,6 +142,10 @@ def describe_unexpected(token, expected: set[str], prev, line_first, prev_line_f
         close = difflib.get_close_matches(token.value, steps, n=1, cutoff=0.6)
         hint = f" Did you mean '{close[0]}'?" if close else ""
         return f"Unknown flow step '{token.value}'.{hint}", span
+    if token.value == "." and line_first is token:  # namel3ss's words for a line's first '.'
+        return "Unexpected token 'DOT' in statement", span
+    if "BRANCH" in expected:  # inside `orchestration:` (namel3ss's words)
+        return "Expected 'branch' in orchestration block", span
     statement = _statement_message(kind, expected, prev, header_tok, at_end)
     if statement is not None:
         return statement, span

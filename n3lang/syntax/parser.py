@@ -38,6 +38,7 @@ from n3lang.syntax.reductions import reduce_action
 from n3lang.syntax.selectors import with_selectors
 from n3lang.syntax.tables import load_tables
 from n3lang.syntax.transformer import AstBuilder
+from n3lang.syntax.words import KEYWORD_OF_WORD
 
 __all__ = ["MAX_DEPTH", "MAX_ERRORS_PER_DECLARATION", "get_parser", "parse_file", "parse_source"]
 
@@ -177,6 +178,10 @@ def _to_diagnostic(exc, driver: Driver, path: str) -> Diagnostic:
     message, span = describe_unexpected(
         tok, exc.expected, prev, driver.line_first, driver.prev_line_first
     )
+    words = [w for w, t in KEYWORD_OF_WORD.items() if t in exc.expected]
+    if exc.after_block and len(exc.expected) == 1 and len(words) == 1:
+        # `map get map:` + its block, then not `key ...`: namel3ss's words, at that line
+        message = f"Expected '{words[0]}'"
     hint = hint_for(message)
     if hint is None:
         return make(SYNTAX_ERROR, message, span, path)

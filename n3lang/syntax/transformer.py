@@ -236,6 +236,7 @@ _STATEMENT_WORDS = {
     A.ForEach: "for each", A.Try: "try", A.AskAI: "ask", A.Find: "find", A.Save: "save",
     A.Calc: "calc", A.OrderList: "order", A.KeepFirst: "keep", A.Log: "log", A.Metric: "metric",
     A.Create: "create", A.Update: "update", A.Delete: "delete",
+    A.Orchestration: "orchestration",
 }
 _IMPERATIVE_HINTS = frozenset({"let", "set", "return", "if", "match", "repeat", "for each", "try",
                                "ask", "run", "parallel", "orchestration", "find", "save"})
@@ -845,6 +846,22 @@ class AstBuilder(ToolRules):
                 keys = tuple(setting.key for setting in item[1])
                 merge = next((st.value for st in item[1] if st.key == "policy"), None)
         return N.Parallel(tuple(tasks), merge, _span(c[0], c[0]), merge_span, keys)
+
+    def orchestration_stmt(self, c):
+        # ORCHESTRATION branch+ merge_block AS ident
+        branches = tuple(x for x in c if type(x) is A.OrchestrationBranch)
+        merge = c[-3]  # None without a `merge:` block (the checker says it is required)
+        settings, merge_span = (merge[1], merge[2]) if merge is not None else (None, A.UNKNOWN)
+        return A.Orchestration(branches, settings, self._name(c[-1]), _span(c[0], c[0]),
+                               merge_span, _tok_span(c[-1]))
+
+    def orchestration_branch(self, c):
+        extra = next((x for x in c[3:] if type(x) is tuple and x and x[0] == "extra"), None)
+        return A.OrchestrationBranch(self._text(c[1]), c[2], _span(c[0], c[0]), _tok_span(c[1]),
+                                     extra[1] if extra is not None else None)
+
+    def branch_extra(self, c):
+        return ("extra", c[0].span)
 
     def parallel_task(self, c):
         return N.ParallelTask(self._text(c[1]), c[-1], _span(c[0], c[1]))

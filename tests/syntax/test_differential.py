@@ -21,7 +21,9 @@ from the documented stream shape (grammar/n3.lark, header comment):
   - ``TOOL_CALL`` (§9): after ``is`` or ``=``, where the row has it, the words up to a ':' later
     on the line are one token carrying the phrase (namel3ss's looks_like_tool_call), unless
     the value starts like ``ask``, ``call``, ``predict``, ``list:``/``list of``/``list length``,
-    ``map:``/``map get``, or a map/filter/reduce block.
+    ``map:``/``map get``, or a map/filter/reduce block;
+  - no ``_NL`` after the last ``_DEDENT`` of a line break when the next token can be shifted
+    without it (LANGUAGE.md §5: a block-valued expression's statement goes on).
 
 The stock tree is turned into AST nodes by running n3lang's ``AstBuilder`` methods as a lark
 ``Transformer``; the result (declarations with their spans, and the builder's diagnostics)
@@ -271,6 +273,19 @@ def stock_tree(source: str):
                 del stack[-size:]
             stack.append(table[stack[-1]][arg.origin.name][1])
 
+    def continues(rest: list) -> bool:
+        """After the last _DEDENT of a line break: the block-valued expression goes on when
+        the next token can be shifted as it is (a keyword, an operator but '.', a literal)."""
+        if not rest or rest[0].type in ("_NL", "_INDENT", "_DEDENT"):
+            return False
+        nxt = rest[0]
+        if nxt.type == "WORD":
+            each = EACH_WORDS.get(nxt.value)
+            ttype = each if each is not None and each in row() and _with_follows(rest[1:]) \
+                else keywords.get(nxt.value)
+            return ttype is not None and can_shift(ttype)
+        return nxt.value != "." and can_shift(nxt.type)
+
     line_tokens = 0
     skip = 0
     fed = ""
@@ -301,6 +316,8 @@ def stock_tree(source: str):
             if not opens_block and can_shift("EMPTY_BLOCK"):
                 interactive.feed_token(Token.new_borrow_pos("EMPTY_BLOCK", "", tok))
         line_tokens = 0 if tok.type in ("_NL", "_INDENT", "_DEDENT") else line_tokens + 1
+        if tok.type == "_NL" and fed == "_DEDENT" and continues(tokens[i + 1:]):
+            continue  # §5: the next line goes on the expression its block ended
         interactive.feed_token(tok)
         fed = tok.type
     return interactive.feed_eof()
@@ -378,6 +395,10 @@ CORNERS = {
     '      web address is "w"\n  set w is get data from a web address:\n'
     '  let m is map:  # a: b\n    a is 1\n  let xs is list:\n    1\n'
     '  let ys is map xs with item as n:\n    n * 2\n  let t is "a: b"\n  return r\n',
+    # §5: a block-valued expression's statement goes on at its own indentation
+    "block-continuation": 'flow "a":\n  let v is map get map:\n    k is map:\n      j is 1\n'
+    '  key "k"\n  let xs is list get list:\n    1\n  at 0\n  let t is list:\n    1\n'
+    '  is list:\n    1\n  let n is list length of list:\n    1\n  + 2\n  return v\n',
 }
 
 
