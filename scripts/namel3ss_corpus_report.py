@@ -177,6 +177,7 @@ def main(argv=None) -> int:
             f"{label}namel3ss-loads (load_project): {n(loads)}",
             f"{label}we-accept: {n(accept)}",
             f"{label}we-accept among namel3ss-parses: {n(both)}/{n(parses)}",
+            f"{label}we-accept among namel3ss-loads: {n(set(both) & set(loads))}/{n(loads)}",
         ]
 
     counts = figures(set(ai_files), "")
@@ -228,6 +229,11 @@ def main(argv=None) -> int:
         if not t.get("ok") and t.get("error"):
             e = t["error"]
             detail += f"  [namel3ss: {e.get('line')}:{e.get('column')} {e.get('message')}]"
+        elif not o["ok"] and not t.get("load_ok") and t.get("load_error"):
+            # namel3ss's parser alone accepts it; loading it as an app (as we check it) fails
+            e = t["load_error"]
+            detail += (f"  [namel3ss load_project: {e.get('line')}:{e.get('column')} "
+                       f"{e.get('message')}]")
         lines.append(f"{f}  namel3ss={their} ours={mine}{detail}")
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"report: {args.out}")
