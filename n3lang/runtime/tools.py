@@ -90,7 +90,7 @@ def _invalid_file(path: Path, detail: str = "") -> ToolProblem:
     return _binding_problem(
         "Tool bindings file is invalid.",
         f"Expected a tools: mapping in {path.as_posix()}{detail}.",
-        "Rewrite the bindings file or regenerate it with n3 tools bind.",
+        "Rewrite the bindings file in the shape of the example.",
         bindings_example("get data from a web address"),
     )
 
@@ -179,8 +179,10 @@ def resolve_binding(project_dir: Path, name: str, bindings: dict[str, Binding] |
             f'Tool "{name}" is not bound to a python entry.',
             "Tool declarations no longer include module paths; bindings live in "
             ".namel3ss/tools.yaml.",
-            f'Run `n3 tools status` then `n3 tools bind "{name}" --entry "tools.{slug(name)}:run"`.',
-            bindings_example(name))
+            f'Add the tool to .namel3ss/tools.yaml in the app folder, with the entry '
+            f'"module:function" of its Python code under tools/ (e.g. tools/{slug(name)}.py '
+            f'with a function run(payload)).',
+            bindings_example(name, f"tools.{slug(name)}:run"))
     runner = found.runner or "local"
     if runner not in _RUNNERS:
         raise _binding_problem(f"Unknown tool runner '{runner}'.",
@@ -204,7 +206,7 @@ def check_entry(project_dir: Path, name: str, entry: str) -> None:
     """namel3ss's entry checks (entry_validation.py): ``module:function`` with the module
     under the app's tools/ folder, and its file present."""
     example = bindings_example(name, entry)
-    bind_fix = 'Bind the tool using `n3 tools bind "tool_name" --entry "tools.my_tool:run"`.'
+    bind_fix = 'Write the entry in .namel3ss/tools.yaml as "tools.my_tool:run" (module:function).'
     if ":" not in entry:
         raise _binding_problem(f'Tool "{name}" entry must be "module:function".',
                                "The entry string is missing a ':' separator.", bind_fix, example)

@@ -141,8 +141,11 @@ flow "demo":
     assert (e.code, e.span.line, e.span.column) == ("runtime-tool-binding", 13, 17)
     assert e.message == 'Tool "unbound" is not bound to a python entry.'
     assert e.why == "Tool declarations no longer include module paths; bindings live in .namel3ss/tools.yaml."
-    assert e.fix == 'Run `n3 tools status` then `n3 tools bind "unbound" --entry "tools.unbound:run"`.'
-    assert e.example == 'tools:\n  "unbound":\n    kind: "python"\n    entry: "tools.my_tool:run"'
+    # namel3ss's fix names its `n3 tools bind` command, which this n3 does not have
+    assert e.fix == ('Add the tool to .namel3ss/tools.yaml in the app folder, with the entry '
+                     '"module:function" of its Python code under tools/ (e.g. tools/unbound.py '
+                     'with a function run(payload)).')
+    assert e.example == 'tools:\n  "unbound":\n    kind: "python"\n    entry: "tools.unbound:run"'
 
 
 def test_tool_exception_gives_its_message_not_a_traceback(tmp_path):
