@@ -111,8 +111,10 @@ def load_bindings(project_dir: Path) -> dict[str, Binding] | None:
         raise _invalid_file(path, f" (it cannot be read as UTF-8 text: {exc})") from None
     import yaml  # only apps with tools read YAML
 
+    from n3lang.yaml_safe import safe_compose_load
+
     try:
-        data = yaml.safe_load(text)
+        _, data = safe_compose_load(text)  # nesting bounded before libyaml recurses
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}: {getattr(exc, 'problem', None) or 'not YAML'})" \

@@ -99,7 +99,7 @@ def read_config_file(path: Path, display: str | None = None) -> tuple[dict, dict
     """(values, origins) of a training.yaml; raises DiagnosticError for any problem with the file."""
     import yaml  # lazy: `n3 check` validates model blocks through this module without PyYAML
 
-    from n3lang.training.yaml_safe import safe_compose_load
+    from n3lang.yaml_safe import safe_compose_load
 
     display = display or str(path)
     try:

@@ -57,7 +57,7 @@ import yaml
 from n3lang.training import errors, files, shape
 from n3lang.training.artifacts import fsync_dir
 from n3lang.training.interface import parse_ref as parse_ref  # re-exported: registry.parse_ref
-from n3lang.training.yaml_safe import _LOADER, safe_compose_load
+from n3lang.yaml_safe import _LOADER, safe_compose_load
 
 REGISTRY_FILE = "models_registry.yaml"
 HEAD_FILE = "models_registry.head"  # {"entries": N, "head_sha256": ...}: where the chain must end

@@ -273,6 +273,15 @@ def test_a_malformed_bindings_file_is_named_with_its_line(tmp_path):
     assert str(tmp_path / ".namel3ss" / "tools.yaml") in e.why and "line 3" in e.why
 
 
+def test_a_bindings_file_nested_too_deeply_is_refused_before_yaml_recurses(tmp_path):
+    # 100,000 nested lists fit in the size limit; libyaml's composer would recurse per level
+    greet(tmp_path, "def run(p):\n    return {'message': 'x'}\n",
+          binding="tools: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    e = run(tmp_path).error
+    assert (e.code, e.message) == ("runtime-tool-binding", "Tool bindings file is invalid.")
+    assert "line 1: collections nested more than 1000 levels deep" in e.why
+
+
 def test_a_runner_other_than_local_is_refused_clearly(tmp_path):
     greet(tmp_path, "def run(p):\n    return {'message': 'x'}\n",
           binding=GREET_BINDING + '    runner: "container"\n')

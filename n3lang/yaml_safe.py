@@ -1,6 +1,7 @@
 """Reading YAML text safely: the safe loader (libyaml when available) with a depth limit.
 
-Shared by training.yaml (config.py) and models_registry.yaml (registry.py).
+Shared by training.yaml (training/config.py), models_registry.yaml (training/registry.py) and
+.namel3ss/tools.yaml (runtime/tools.py); a leaf: it imports nothing of n3lang.
 """
 
 from __future__ import annotations
