@@ -112,7 +112,7 @@ def entry_sha256(entry: dict) -> str:
 def _entry_schema(event: bool) -> dict:
     from n3lang.resources import load_schema
 
-    return load_schema("registry")["$defs"]["status_event" if event else "model"]
+    return load_schema("registry")["definitions"]["status_event" if event else "model"]
 
 
 def _node_line(node, path: tuple) -> tuple[int, int]:
