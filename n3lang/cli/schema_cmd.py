@@ -69,7 +69,7 @@ def write_all(folder: Path, names: list[str], force: bool) -> None:
     try:
         current = {path: path.read_text(encoding="utf-8") if path.is_file() else None for path in texts}
     except (OSError, UnicodeDecodeError) as exc:
-        fail([make(SCHEMA_WRITE_FAILED, f"cannot read {exc.filename or folder}: {exc}", file=str(folder))], False)
+        fail([make(SCHEMA_WRITE_FAILED, f"cannot read {getattr(exc, 'filename', None) or folder}: {exc}", file=str(folder))], False)
     conflicts = [path for path, text in texts.items() if current[path] not in (None, text)]
     if conflicts and not force:
         fail([make(SCHEMA_WRITE_CONFLICT, f"{p} already exists with other content; nothing was written",
