@@ -34,13 +34,15 @@ def test_writing_again_leaves_identical_files_alone(tmp_path):
 
 def test_other_content_is_kept_unless_force(tmp_path):
     (tmp_path / "registry.schema.json").write_text("mine\n")
+    (tmp_path / "metadata.schema.json").write_bytes(b"\xff\xfe not UTF-8")
     out = n3("schema", "--write", str(tmp_path), "--json")
     assert out.exit_code == 2  # --json is not an option of `n3 schema`
     out = n3("schema", "--write", str(tmp_path))
     assert out.exit_code == 1 and out.stdout == ""
     assert f"error: {tmp_path}/registry.schema.json already exists with other content; nothing was written " \
            "[schema-write-conflict]" in out.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["registry.schema.json"]  # all or nothing
+    assert "metadata.schema.json already exists with other content" in out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metadata.schema.json", "registry.schema.json"]  # all or nothing
     assert (tmp_path / "registry.schema.json").read_text() == "mine\n"
     out = n3("schema", "--write", str(tmp_path), "--force")
     assert out.exit_code == 0 and f"wrote {tmp_path}/registry.schema.json" in out.stdout.splitlines()

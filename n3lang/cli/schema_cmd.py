@@ -65,11 +65,12 @@ def schema(name: str | None, write_dir: Path | None, force: bool) -> None:
 
 def write_all(folder: Path, names: list[str], force: bool) -> None:
     """Write every schema into ``folder``; all or nothing when a file holds something else."""
-    texts = {folder / f"{n}.schema.json": read_text("schemas", f"{n}.schema.json") for n in names}
-    try:
-        current = {path: path.read_text(encoding="utf-8") if path.is_file() else None for path in texts}
-    except (OSError, UnicodeDecodeError) as exc:
-        fail([make(SCHEMA_WRITE_FAILED, f"cannot read {getattr(exc, 'filename', None) or folder}: {exc}", file=str(folder))], False)
+    texts = {folder / f"{n}.schema.json": read_text("schemas", f"{n}.schema.json").encode("utf-8") for n in names}
+    try:  # compared as bytes: a file that is not UTF-8 is other content, not a crash
+        current = {path: path.read_bytes() if path.is_file() else None for path in texts}
+    except OSError as exc:
+        fail([make(SCHEMA_WRITE_FAILED, f"cannot read {exc.filename or folder}: {exc.strerror or exc}",
+                   file=str(folder))], False)
     conflicts = [path for path, text in texts.items() if current[path] not in (None, text)]
     if conflicts and not force:
         fail([make(SCHEMA_WRITE_CONFLICT, f"{p} already exists with other content; nothing was written",
@@ -80,7 +81,7 @@ def write_all(folder: Path, names: list[str], force: bool) -> None:
             if current[path] == text:
                 click.echo(f"unchanged {path}")
                 continue
-            path.write_text(text, encoding="utf-8", newline="")
+            path.write_bytes(text)
             click.echo(f"wrote {path}")
     except OSError as exc:
         fail([make(SCHEMA_WRITE_FAILED, f"cannot write {exc.filename or folder}: {exc.strerror or exc}",
