@@ -187,6 +187,8 @@ CODES: dict[str, tuple[str, str]] = {
     "convert-output-invalid": ("convert", "The converted dataset cannot be written."),
     # cli
     "schema-unknown": ("cli", "`n3 schema NAME` with a name that is not shipped."),
+    "schema-write-conflict": ("cli", "`n3 schema --write` would replace a file that holds something else."),
+    "schema-write-failed": ("cli", "`n3 schema --write` cannot create the folder or a file."),
 }
 
 

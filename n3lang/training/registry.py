@@ -63,7 +63,11 @@ REGISTRY_FILE = "models_registry.yaml"
 HEAD_FILE = "models_registry.head"  # {"entries": N, "head_sha256": ...}: where the chain must end
 GENESIS = "0" * 64
 MAX_REGISTRY_BYTES = 64 << 20
-HEADER = ("# n3 model registry: append-only; each entry holds the sha256 of the previous one.\n"
+# Line 1 ties the file to its schema for yaml-language-server (a path relative to this file,
+# there after `n3 schema --write .n3/schemas`); appends keep every earlier byte, line 1 included.
+MODELINE = "# yaml-language-server: $schema=.n3/schemas/registry.schema.json\n"
+HEADER = (MODELINE +
+          "# n3 model registry: append-only; each entry holds the sha256 of the previous one.\n"
           "# Schema: `n3 schema registry`. Do not edit entries (deprecate with `n3 models deprecate`).\n")
 REQUIRED = ("name", "version", "base_model", "domain", "status", "artifact_uri", "artifact_sha256",
             "dataset_snapshot", "training_seed", "created_at", "metrics", "previous_sha256")
@@ -112,7 +116,7 @@ def entry_sha256(entry: dict) -> str:
 def _entry_schema(event: bool) -> dict:
     from n3lang.resources import load_schema
 
-    return load_schema("registry")["$defs"]["status_event" if event else "model"]
+    return load_schema("registry")["definitions"]["status_event" if event else "model"]
 
 
 def _node_line(node, path: tuple) -> tuple[int, int]:

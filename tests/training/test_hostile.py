@@ -465,7 +465,7 @@ def test_f10_verify_of_an_entry_without_dataset_is_a_clear_error(tmp_path):
     _entry_without(proj, "dataset")
     r = n3(proj, "train", "--verify", "m_v1")
     assert_clean_failure(r, "training-failed")
-    assert "does not record the dataset" in r.stderr and "models_registry.yaml:3:1" in r.stderr
+    assert "does not record the dataset" in r.stderr and "models_registry.yaml:4:1" in r.stderr
 
 
 def test_f10_verify_reproduces_a_model_trained_without_a_seed(tmp_path):

@@ -249,7 +249,7 @@ def test_existing_output_name(project):
     assert n3("train", *SEED_FLAGS).exit_code == 0
     reg = (project / "models_registry.yaml").read_bytes()
     diags = assert_fails(project, SEED_FLAGS, "output-name-exists", "already registered")
-    assert diags[0]["file"] == "models_registry.yaml" and diags[0]["line"] == 3
+    assert diags[0]["file"] == "models_registry.yaml" and diags[0]["line"] == 4  # after the 3-line header (modeline, 2 comments)
     assert (project / "models_registry.yaml").read_bytes() == reg
 
 
