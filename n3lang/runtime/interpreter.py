@@ -1579,19 +1579,10 @@ class Interpreter(Visitor):
             if arg.name in given:
                 raise _fail(FUNCTION_ERROR, f"Duplicate function argument '{arg.name}'", arg.span)
             given[arg.name] = self.eval(arg.value)
-        local: dict[str, Any] = {}
-        for p in fn.inputs:
-            if p.name not in given:
-                if not p.optional:
-                    raise _fail(FUNCTION_ERROR, f"Missing function input '{p.name}'", span)
-                local[p.name] = None  # an optional input not passed reads as null
-                continue
-            value = given[p.name]
-            if not (value is None and p.optional) and not value_matches(value, p.type, self.records):
-                raise _fail(FUNCTION_ERROR, f"Expected {type_text(p.type)} but got {type_name(value)}",
-                            span, why=f"The input '{p.name}' of function '{fn.name}' is "
-                                      f"{type_phrase(p.type)}.")
-            local[p.name] = value
+        self._check_fields(fn.inputs, given, span, missing=(FUNCTION_ERROR, "function input"),
+                           mistyped=FUNCTION_ERROR, owner=f"function '{fn.name}'")
+        # an optional input not passed reads as null
+        local: dict[str, Any] = {p.name: given.get(p.name) for p in fn.inputs}
         for name in given:
             if name not in local:
                 raise _fail(FUNCTION_ERROR, f"Unknown function input '{name}'", span,
@@ -1655,16 +1646,8 @@ class Interpreter(Visitor):
             if arg.name in payload:
                 raise _fail(RUNTIME_ERROR, f"Duplicate input field '{arg.name}'", arg.span)
             payload[arg.name] = self.eval(arg.value)
-        for p in contract.inputs:
-            if p.name not in payload:
-                if not p.optional:
-                    raise _fail(RUNTIME_ERROR, f"Missing flow input '{p.name}'", span)
-                continue
-            value = payload[p.name]
-            if not (value is None and p.optional) and not value_matches(value, p.type, self.records):
-                raise _fail(TYPE_ERROR, f"Expected {type_text(p.type)} but got {type_name(value)}",
-                            span, why=f"Flow input '{p.name}' of flow '{flow.name}' must be "
-                                      f"{type_phrase(p.type)}.")  # namel3ss's words above
+        self._check_fields(contract.inputs, payload, span, missing=(RUNTIME_ERROR, "flow input"),
+                           mistyped=TYPE_ERROR, owner=f"flow '{flow.name}'")
         saved = (self.flow, self.order_target)
         state = self.scope.get("state")
         self.flow_stack.append(flow.name)
@@ -1716,6 +1699,23 @@ class Interpreter(Visitor):
             selected[name] = result[name]
         return selected
 
+    def _check_fields(self, params: tuple[A.Param, ...], given: dict, span: Span, *,
+                      missing: tuple[str, str], mistyped: str, owner: str) -> None:
+        """namel3ss's checks of declared fields (function inputs and outputs, flow inputs), in
+        its order and words: each is present unless optional, then of its type (null passes
+        for an optional one). ``missing``: the code and words of a missing field ("function
+        input"); ``owner`` names the function or flow in the why."""
+        for p in params:
+            if p.name not in given:
+                if not p.optional:
+                    raise _fail(missing[0], f"Missing {missing[1]} '{p.name}'", span)
+                continue
+            value = given[p.name]
+            if not (value is None and p.optional) and not value_matches(value, p.type, self.records):
+                raise _fail(mistyped, f"Expected {type_text(p.type)} but got {type_name(value)}",
+                            span, why=f"The {missing[1].split()[-1]} '{p.name}' of {owner} is "
+                                      f"{type_phrase(p.type)}.")
+
     def _check_outputs(self, fn: A.FunctionDecl, result: Any, span: Span) -> None:
         """With an ``output:`` block the result is a map of exactly those outputs (namel3ss's
         checks and words, at the call)."""
@@ -1725,16 +1725,8 @@ class Interpreter(Visitor):
         if result.__class__ is not dict:
             raise _fail(FUNCTION_ERROR, "Function return must be a map", span,
                         why=f"Function '{fn.name}' declares outputs but returned {type_name(result)}.")
-        for p in outs:
-            if p.name not in result:
-                if not p.optional:
-                    raise _fail(FUNCTION_ERROR, f"Missing function output '{p.name}'", span)
-                continue
-            v = result[p.name]
-            if not (v is None and p.optional) and not value_matches(v, p.type, self.records):
-                raise _fail(FUNCTION_ERROR, f"Expected {type_text(p.type)} but got {type_name(v)}",
-                            span, why=f"The output '{p.name}' of function '{fn.name}' is "
-                                      f"{type_phrase(p.type)}.")
+        self._check_fields(outs, result, span, missing=(FUNCTION_ERROR, "function output"),
+                           mistyped=FUNCTION_ERROR, owner=f"function '{fn.name}'")
         names = {p.name for p in outs}
         extra = sorted(k for k in result if k not in names)
         if extra:
