@@ -42,16 +42,25 @@ ORACLE = ROOT / "tests" / "conformance" / "oracle_namel3ss.py"
 CLASSIFIER = ROOT / "scripts" / "namel3ss_core_only.py"
 
 
+def tracked(mirror: str) -> list[str]:
+    """Every file path of the mirror's HEAD."""
+    return subprocess.run(["git", "-C", mirror, "ls-tree", "-r", "--name-only", "HEAD"],
+                          check=True, capture_output=True, text=True).stdout.splitlines()
+
+
+def blob(mirror: str, name: str) -> bytes:
+    """The bytes of one file of the mirror's HEAD."""
+    return subprocess.run(["git", "-C", mirror, "show", f"HEAD:{name}"], check=True,
+                          capture_output=True).stdout
+
+
 def extract(mirror: str, dest: Path) -> list[str]:
-    names = subprocess.run(["git", "-C", mirror, "ls-tree", "-r", "--name-only", "HEAD"],
-                           check=True, capture_output=True, text=True).stdout.splitlines()
-    files = sorted(n for n in names if n.endswith(".ai"))
+    files = sorted(n for n in tracked(mirror) if n.endswith(".ai"))
     for name in files:
-        blob = subprocess.run(["git", "-C", mirror, "show", f"HEAD:{name}"], check=True,
-                              capture_output=True).stdout
+        data = blob(mirror, name)
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(blob)
+        target.write_bytes(data)
     return files
 
 
@@ -63,12 +72,9 @@ def extract_docs(mirror: str, dest: Path) -> list[str]:
 
     Most blocks are fragments without a spec line; those get `spec is "1.0"` and a blank line
     prepended (so their line numbers in the report are 2 more than in the Markdown block)."""
-    names = subprocess.run(["git", "-C", mirror, "ls-tree", "-r", "--name-only", "HEAD"],
-                           check=True, capture_output=True, text=True).stdout.splitlines()
     files = []
-    for name in sorted(n for n in names if n.endswith(".md")):
-        text = subprocess.run(["git", "-C", mirror, "show", f"HEAD:{name}"], check=True,
-                              capture_output=True).stdout.decode("utf-8", "replace")
+    for name in sorted(n for n in tracked(mirror) if n.endswith(".md")):
+        text = blob(mirror, name).decode("utf-8", "replace")
         for i, block in enumerate(FENCE.findall(text), 1):
             if not re.search(r"^spec\b", block, re.M):
                 block = 'spec is "1.0"\n\n' + block
