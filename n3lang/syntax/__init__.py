@@ -14,6 +14,7 @@ Modules, one per stage:
   recovery.py     after a syntax error: every declaration that parses, and further errors
   parser.py       parse_source/parse_file/get_parser: assembles the above; the depth guard
   dump.py         an indented text rendering of an AST (golden tests, debugging)
+  format.py       `n3 fmt`'s canonical layout (format_source, format_or_diagnostics)
 """
 
 from n3lang.syntax.dump import dump
