@@ -10,7 +10,7 @@ so it never changes a token's spelling, only the spaces and blank lines between 
   (``f(x)``, ``a.b``, ``x, y``, ``list<text>``, ``-1``), keeping a call's or an index's
   choice (``f(x)`` or ``f (x)``) where a word before a bracket may be a keyword;
 - a trailing comment gets two spaces before its ``#``; the trailing comments of adjacent lines
-  are aligned; a comment on its own line goes to the block level nearest its column;
+  are aligned; a comment on its own line goes to the open block level nearest its column;
 - runs of blank lines become one; top-level declarations are separated by one blank line
   (two adjacent one-line declarations, such as `spec` and `use` lines, may stay together);
   no blank lines at the start, and the text ends with exactly one newline.
@@ -57,11 +57,11 @@ def format_or_diagnostics(text: str, path: str = "<input>") -> tuple[str | None,
     for respace in (True, False):
         try:
             formatted = layout(source, program, respace=respace)
-        except Exception:  # pragma: no cover - a bug: the text stays as it is
+        except Exception:  # a bug: the text stays as it is
             continue
         if formatted == source or _same_program(formatted, program, path):
             return formatted, []
-    return text, []  # pragma: no cover - only if both layouts changed the program (a bug)
+    return text, []  # both layouts changed the program (a bug): the text stays as it is
 
 
 def _normalize(text: str) -> str:
@@ -171,7 +171,8 @@ def _surfaces(rows: list[_Row], program: A.Program, lines: list[str]) -> list[_R
 
 def _place(rows: list[_Row]) -> None:
     """Set each code row's depth (the lexer's indentation levels) and each comment's (the
-    deepest level around it that its column reaches)."""
+    level nearest its column, among the levels open at the line before and a new one the
+    line after opens)."""
     levels = [0]
     code: list[_Row] = []
     for row in rows:
@@ -199,7 +200,9 @@ def _place(rows: list[_Row]) -> None:
             reach = list(before.levels) if before is not None else [0]
             if after is not None and after.kind == "code" and after.indent > reach[-1]:
                 reach.append(after.indent)
-            row.depth = max(i for i, level in enumerate(reach) if level <= row.indent)
+            # the nearest level; between two, the deeper (a comment mostly speaks of the
+            # line after it, which is often the deeper one)
+            row.depth = min(range(len(reach)), key=lambda i: (abs(reach[i] - row.indent), -i))
 
 
 # ----------------------------------------------------------------------------- spacing
