@@ -29,6 +29,7 @@ FAMILIES = {
     "training": "n3lang.training.errors",
     "convert": "n3lang.training.convert",
     "cli": "n3lang.cli.schema_cmd",
+    "fmt": "n3lang.cli.fmt_cmd",
 }
 
 # code -> (family, one-line summary)
@@ -189,6 +190,8 @@ CODES: dict[str, tuple[str, str]] = {
     "schema-unknown": ("cli", "`n3 schema NAME` with a name that is not shipped."),
     "schema-write-conflict": ("cli", "`n3 schema --write` would replace a file that holds something else."),
     "schema-write-failed": ("cli", "`n3 schema --write` cannot create the folder or a file."),
+    # fmt
+    "fmt-write-failed": ("fmt", "`n3 fmt` cannot write the formatted file (it is left unchanged)."),
 }
 
 

@@ -16,6 +16,7 @@ from n3lang import __version__
 # command name -> "module:attribute"
 COMMANDS = {
     "check": "n3lang.cli.check_cmd:check",
+    "fmt": "n3lang.cli.fmt_cmd:fmt",
     "reserved": "n3lang.cli.check_cmd:reserved",
     "run": "n3lang.cli.run_cmd:run",
     "train": "n3lang.cli.train_cmd:train",
