@@ -23,8 +23,6 @@ Safety: the result is parsed again and must give the same AST (spans aside); if 
 
 from __future__ import annotations
 
-from dataclasses import fields, is_dataclass
-
 from n3lang import ast as A
 from n3lang.diagnostics import Diagnostic
 from n3lang.syntax.lexer import _MASTER as TOKEN_RE  # the lexer's one token expression
@@ -206,22 +204,25 @@ def _place(rows: list[_Row]) -> None:
 
 
 # ----------------------------------------------------------------------------- spacing
+_AST_CLASSES = frozenset(v for v in vars(A).values() if isinstance(v, type) and v.__module__ == A.__name__)
+
+
 def _binary_operators(program: A.Program) -> set[tuple[int, int]]:
     """Where the binary + and - operators are (line, column); every other + or - is a sign."""
     found: set[tuple[int, int]] = set()
+    nodes = _AST_CLASSES
     stack: list = list(program.declarations)
     while stack:
         node = stack.pop()
-        if type(node) is tuple:
-            stack.extend(node)
+        cls = type(node)
+        if cls is tuple:
+            stack.extend(item for item in node if type(item) in nodes or type(item) is tuple)
             continue
-        if not is_dataclass(node) or type(node) is A.Span:
-            continue
-        if type(node) is A.Binary and node.at is not None:
+        if cls is A.Binary and node.at is not None:
             found.add((node.at.line, node.at.column))
-        for f in fields(node):
-            value = getattr(node, f.name)
-            if type(value) is tuple or (is_dataclass(value) and type(value) is not A.Span):
+        for name in cls.__slots__:
+            value = getattr(node, name, None)
+            if type(value) is tuple or type(value) in nodes:
                 stack.append(value)
     return found
 
