@@ -143,11 +143,13 @@ def _surface_lines(program: A.Program, source: str) -> set[int]:
     return found
 
 
-def vary(source: str, program: A.Program, rnd: random.Random, scale: int, crlf: bool) -> str:
+def vary(source: str, program: A.Program, rnd: random.Random, scale: int, crlf: bool,
+         comments: bool = False) -> str:
     """``source`` with changes that keep its meaning and that fmt must undo: wider gaps
     between tokens, longer runs of blank lines (some with spaces), trailing spaces, every
     indentation times ``scale``, CRLF line ends. App-surface blocks stay as they are (the AST
-    holds their text), and so do strings."""
+    holds their text), and so do strings. With ``comments``, comment lines at any column and
+    trailing comments are added too (fmt keeps those)."""
     zone = _surface_lines(program, source)
     out: list[str] = []
     pos, line, after_token = 0, 1, False
@@ -158,8 +160,12 @@ def vary(source: str, program: A.Program, rnd: random.Random, scale: int, crlf: 
         if group == 3:  # a newline, with the blank and comment lines after it
             if line not in zone and rnd.random() < 0.3:
                 gap += " " * rnd.randint(1, 3)
+            if comments and line not in zone and rnd.random() < 0.2:
+                gap += " " * rnd.randint(0, 3) + "# trailing"
             parts = m[3].split("\n")
             new = [parts[0]]
+            if comments and line not in zone and rnd.random() < 0.3:
+                new.append(" " * rnd.randint(0, 12) + "# a comment line")
             for part in parts[1:-1]:
                 line += 1
                 text = part.lstrip(" ")
@@ -206,6 +212,18 @@ def test_variations_format_the_same(path, seed, scale, crlf):
     varied = vary(source, program, random.Random(seed), scale, crlf)
     assert parse_source(varied, "x.ai")[0] == program  # the variation kept the meaning
     assert format_source(varied, "x.ai") == formatted
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(path=st.sampled_from(CORPUS), seed=st.integers(0, 2**32), scale=st.sampled_from([1, 2, 3]))
+def test_added_comments_keep_the_ast_and_format_once(path, seed, scale):
+    source, program, _ = _parsed(path)
+    varied = vary(source, program, random.Random(seed), scale, False, comments=True)
+    formatted = format_source(varied, "x.ai")
+    assert parse_source(formatted, "x.ai")[0] == program
+    assert format_source(formatted, "x.ai") == formatted
+    assert formatted.count("# a comment line") == varied.count("# a comment line")
+    assert formatted.count("# trailing") == varied.count("# trailing")
 
 
 def test_variation_helper_changes_text():
