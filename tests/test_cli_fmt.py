@@ -162,13 +162,21 @@ def test_symbolic_links_are_skipped_not_replaced(project):
     (project / "link.ai").symlink_to(project / "messy.ai")
     result = fmt("link.ai")
     assert result.exit_code == 0
-    assert result.stderr == f"skipped link.ai: a symbolic link (format the file it points to: {project / 'messy.ai'})\n"
+    assert result.stderr == f"skipped link.ai: a symbolic link (format what it points to: {os.path.realpath(project / 'messy.ai')})\n"
     assert (project / "link.ai").is_symlink()
     assert (project / "messy.ai").read_text(encoding="utf-8") == MESSY
+    (project / "outside").mkdir()
+    (project / "outside" / "o.ai").write_text(MESSY, encoding="utf-8")
+    (project / "folder").symlink_to(project / "outside", target_is_directory=True)
     walked = fmt(".")
-    assert "skipped link.ai: a symbolic link" in walked.stderr
+    assert walked.stderr == (f"skipped link.ai: a symbolic link (format what it points to: {os.path.realpath(project / 'messy.ai')})\n")
+    assert walked.stdout.splitlines()[:2] == ["reformatted messy.ai", "reformatted outside/o.ai"]
     assert (project / "link.ai").is_symlink()
     assert (project / "messy.ai").read_text(encoding="utf-8") == CLEAN
+    (project / "outside" / "o.ai").write_text(MESSY, encoding="utf-8")
+    named = fmt("folder")  # a link to a folder, named: skipped as well
+    assert named.stderr == f"skipped folder: a symbolic link (format what it points to: {os.path.realpath(project / 'outside')})\n"
+    assert (project / "outside" / "o.ai").read_text(encoding="utf-8") == MESSY
 
 
 def test_a_failed_write_leaves_the_file_and_no_temp_file(project, monkeypatch):

@@ -36,11 +36,11 @@ def _count(n: int, word: str) -> str:
 
 def find_files(paths: tuple[str, ...]) -> list[str]:
     """The files to format: each file named, and the *.ai files under each folder named
-    (sorted; hidden folders and files, .venv, node_modules and symbolic links to folders skipped)."""
+    (sorted; hidden folders and files, .venv, node_modules and links to folders skipped)."""
     found: list[str] = []
     for name in paths:
-        if not os.path.isdir(name):
-            found.append(name)
+        if os.path.islink(name) or not os.path.isdir(name):
+            found.append(name)  # a link (even to a folder) is reported as skipped
             continue
         before = len(found)
         for folder, dirs, files in os.walk(name):
@@ -148,7 +148,7 @@ def fmt(files: tuple[str, ...], check: bool) -> None:
     Only spacing and blank lines change: every word, string and comment stays.
     A folder is searched for *.ai files (hidden folders and .venv skipped); a
     file with syntax errors is left as it is and its errors are printed.
-    Symbolic links are skipped: format the file they point to instead.
+    Symbolic links are skipped: format what they point to instead.
     `-` reads the source from stdin and writes the result to stdout.
     Exit 0 when all is formatted, 1 on errors or when --check finds changes.
 
@@ -168,7 +168,7 @@ def fmt(files: tuple[str, ...], check: bool) -> None:
     changed = unchanged = failed = 0
     for name in find_files(files or ("app.ai",)):
         if os.path.islink(name):
-            echo(f"skipped {name}: a symbolic link (format the file it points to: "
+            echo(f"skipped {name}: a symbolic link (format what it points to: "
                  f"{os.path.realpath(name)})", err=True)
             continue
         text, problems = _read(name)
