@@ -64,6 +64,7 @@ LAZY = [
     ("n3lang.cli.models_cmd", "n3lang.training", "registry and inference pull numpy", "registry 396, inference 567"),
     ("n3lang.cli.predict_cmd", "n3lang.training", "inference pulls numpy", "567"),
     ("n3lang.cli.dataset_cmd", "n3lang.training", "convert and datasets", "-"),
+    ("n3lang.cli.lsp_cmd", "n3lang.lsp", "pygls and lsprotocol; `n3 lsp --help` works without the extra", "-"),
     ("n3lang.cli.run_cmd", "n3lang.runtime", "the interpreter, SQLite store and exact decimals", "114"),
     ("n3lang.syntax.tables", "lark", "only when the cached parse tables are missing or stale", "175"),
     ("n3lang.training.interface", "n3lang.training.config", "`n3 check` of an app without a model "
@@ -80,7 +81,7 @@ LAZY = [
 ]
 
 # must never be loaded by what `n3 check` imports
-NOT_FOR_CHECK = ("numpy", "yaml", "jsonschema", "lark", "PIL", "threadpoolctl", "n3lang.runtime",
+NOT_FOR_CHECK = ("numpy", "yaml", "jsonschema", "lark", "PIL", "threadpoolctl", "pygls", "n3lang.runtime",
                  "n3lang.training.config", "n3lang.training.registry", "n3lang.training.inference")
 
 
