@@ -214,7 +214,8 @@ def build(path: Path = GRAMMAR) -> dict:
     }
     unknown = set(punct) - set(PUNCTUATION_SCOPES)
     if unknown:
-        raise SystemExit(f"punctuation without a scope: {sorted(unknown)}: add it to PUNCTUATION_SCOPES")
+        shown = ", ".join(f"'{punct[name]}' ({name})" for name in sorted(unknown))
+        raise SystemExit(f"punctuation without a scope: {shown}: add it to PUNCTUATION_SCOPES")
     groups = keyword_groups(terminals, rules)
 
     declarations = []
