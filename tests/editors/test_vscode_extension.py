@@ -117,6 +117,9 @@ def test_vsce_packages_the_extension(tmp_path: Path) -> None:
     vsce = VSCODE / "node_modules" / "@vscode" / "vsce" / "vsce"
     if not vsce.is_file():
         pytest.skip("editors/vscode/node_modules has no @vscode/vsce: run npm ci --prefix editors/vscode")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=60).stdout.strip()
+    if int(version.lstrip("v").split(".")[0]) < 20:
+        pytest.skip(f"@vscode/vsce 3 needs Node.js 20 or later; this is {version}")
     out = tmp_path / "n3lang.vsix"
     run = subprocess.run(
         [node, str(vsce), "package", "--skip-license", "--allow-missing-repository", "--out", str(out)],
