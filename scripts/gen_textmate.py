@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GRAMMAR = ROOT / "grammar" / "n3.lark"
 OUT = ROOT / "editors" / "vscode" / "syntaxes" / "n3.tmLanguage.json"
+if str(ROOT) not in sys.path:  # this checkout's n3lang (its SURFACE_WORDS, VALUE_WORDS, lexer words)
+    sys.path.insert(0, str(ROOT))
 
 #: Rules whose word terminals are operators of expressions (`is at least`, `and`, `not`).
 OPERATOR_RULES = ("or_expr", "and_expr", "not_expr", "comparison")
@@ -101,9 +103,28 @@ def load(path: Path = GRAMMAR):
     return terminals, rules
 
 
+def terminal_texts(terminals, words: bool) -> dict[str, str]:
+    """Terminal name -> spelling of the string terminals that are words (or, with
+    ``words=False``, punctuation)."""
+    from lark.lexer import PatternStr
+
+    return {
+        t.name: t.pattern.value
+        for t in terminals
+        if isinstance(t.pattern, PatternStr) and is_word(t.pattern.value) == words
+    }
+
+
+def expansions(rules) -> dict[str, list[list[str]]]:
+    """Rule name -> its alternatives, each a list of symbol names."""
+    by_rule: dict[str, list[list[str]]] = {}
+    for rule in rules:
+        by_rule.setdefault(rule.origin.name, []).append([s.name for s in rule.expansion])
+    return by_rule
+
+
 def lexer_words() -> dict[str, str]:
     """Words the lexer makes tokens of itself (`filter xs with item as n:`): word -> terminal."""
-    sys.path.insert(0, str(ROOT))
     from n3lang.syntax.lexer import _EACH_WORDS
 
     return dict(_EACH_WORDS)
@@ -111,16 +132,8 @@ def lexer_words() -> dict[str, str]:
 
 def keyword_groups(terminals, rules) -> dict[str, list[str]]:
     """Every keyword of the grammar under one scope (KEYWORD_SCOPES): scope -> words."""
-    from lark.lexer import PatternStr
-
-    words = {
-        t.name: t.pattern.value
-        for t in terminals
-        if isinstance(t.pattern, PatternStr) and is_word(t.pattern.value)
-    }
-    by_rule: dict[str, list] = {}
-    for rule in rules:
-        by_rule.setdefault(rule.origin.name, []).append([s.name for s in rule.expansion])
+    words = terminal_texts(terminals, words=True)
+    by_rule = expansions(rules)
 
     def used_in(*names: str) -> set[str]:
         return {words[s] for name in names for exp in by_rule[name] for s in exp if s in words}
@@ -161,9 +174,7 @@ def header_words(expansions, words) -> list[str]:
 
 def named_headers(rules, words) -> list[tuple[str, list[str], str]]:
     """(rule, header keywords, name scope) of each declaration that names a thing."""
-    by_rule: dict[str, list] = {}
-    for rule in rules:
-        by_rule.setdefault(rule.origin.name, []).append([s.name for s in rule.expansion])
+    by_rule = expansions(rules)
     out = []
     for name in declaration_rules(rules):
         heads = []
@@ -196,22 +207,11 @@ def alternation(words) -> str:
 
 def build(path: Path = GRAMMAR) -> dict:
     """The TextMate grammar (a JSON object) for the grammar at ``path``."""
-    from lark.lexer import PatternStr
-
-    sys.path.insert(0, str(ROOT))
     from n3lang.syntax.words import SURFACE_WORDS, VALUE_WORDS
 
     terminals, rules = load(path)
-    words = {
-        t.name: t.pattern.value
-        for t in terminals
-        if isinstance(t.pattern, PatternStr) and is_word(t.pattern.value)
-    }
-    punct = {
-        t.name: t.pattern.value
-        for t in terminals
-        if isinstance(t.pattern, PatternStr) and not is_word(t.pattern.value)
-    }
+    words = terminal_texts(terminals, words=True)
+    punct = terminal_texts(terminals, words=False)
     unknown = set(punct) - set(PUNCTUATION_SCOPES)
     if unknown:
         shown = ", ".join(f"'{punct[name]}' ({name})" for name in sorted(unknown))
