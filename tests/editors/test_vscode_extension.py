@@ -135,6 +135,6 @@ def test_vsce_packages_the_extension(tmp_path: Path) -> None:
     assert {"extension/extension.js", "extension/language-configuration.json", "extension/readme.md"} <= names
     assert "extension/node_modules/vscode-languageclient/node.js" in names
     # the dev tools and the tokenizer script stay out
-    for absent in ("extension/scripts/", "extension/node_modules/@vscode/", "extension/node_modules/vscode-textmate/",
+    for absent in ("extension/scripts/", "extension/.vscode/", "extension/node_modules/@vscode/", "extension/node_modules/vscode-textmate/",
                    "extension/node_modules/vscode-oniguruma/", "extension/package-lock.json"):
         assert not any(name.startswith(absent) for name in names), absent
