@@ -1,7 +1,8 @@
 """Semantic checks of an .ai program: every problem found in one pass, never raised.
 
 ``check_program`` walks the AST with ``visit_<NodeClass>`` dispatch (the jinja2 habit) and
-collects Diagnostics; ``check_file`` parses then checks and returns them sorted by position.
+collects Diagnostics; ``check_project`` adds them to a loaded app's syntax errors, sorted by
+position (n3lang.frontend.analyze is the one entry point: text to AST, diagnostics, symbols).
 The codes, with their why/fix/example texts, are registered here at import time.
 
 Rules worth knowing (they are the ones a reader of an app can apply by eye):
@@ -34,6 +35,7 @@ from n3lang.diagnostics import (
     register,
     sort_key,
 )
+from n3lang.syntax.loader import Project
 from n3lang.syntax.words import RESERVED_WORDS
 from n3lang.training import interface as training
 from n3lang.visitor import Frames, Visitor
@@ -2399,21 +2401,19 @@ _ECHOES_OF_DROPPED = frozenset({
 })
 
 
-def check_file(path: str | Path) -> tuple[list[Diagnostic], str]:
-    """Parse and check one file: (diagnostics sorted by position, source text).
+def check_project(project: Project, path: str | Path) -> list[Diagnostic]:
+    """Every diagnostic of a loaded app (its files' syntax errors and the semantic checks),
+    sorted by position. ``project`` is the loaded app whose app file is ``path``.
 
     After a syntax error the parser drops the broken declaration and keeps the rest, so the
     semantic checks still run on what parsed; findings that could merely echo the dropped
     declaration are left out, so a syntax error never brings a cascade of complaints.
     """
-    from n3lang.syntax.loader import load_project
-
-    project = load_project(path)
-    program, diagnostics, source = project.program, list(project.diagnostics), project.sources[str(path)]
+    program, diagnostics = project.program, list(project.diagnostics)
     if program is not None:
         semantic = check_program(program, project_dir=Path(path).resolve().parent)
         if any(d.is_error for d in diagnostics):
             semantic = [d for d in semantic if d.code not in _ECHOES_OF_DROPPED]
         diagnostics.extend(semantic)
     diagnostics.sort(key=sort_key)
-    return diagnostics, source
+    return diagnostics

@@ -10,6 +10,8 @@ function, so a lazy import cannot slip past the rule. From the bottom up:
               by nothing in the package (scripts/gen_codes.py and the tests read it)
     syntax    base + syntax
     checker   base + syntax + training.interface (the training seam; no registry internals)
+    frontend  base + syntax + checker: analyze(), text to AST, diagnostics and symbols
+    lsp       base + syntax + checker + frontend (the editor server; pygls only inside it)
     runtime   base + runtime + training.interface (the same seam: predictor_loader)
     training  base + training; never syntax, checker, runtime or cli
     cli       anything; but no command module (cli/*_cmd.py) imports another one:
@@ -62,6 +64,7 @@ LAZY = [
     ("n3lang.cli.models_cmd", "n3lang.training", "registry and inference pull numpy", "registry 396, inference 567"),
     ("n3lang.cli.predict_cmd", "n3lang.training", "inference pulls numpy", "567"),
     ("n3lang.cli.dataset_cmd", "n3lang.training", "convert and datasets", "-"),
+    ("n3lang.cli.lsp_cmd", "n3lang.lsp", "pygls and lsprotocol; `n3 lsp --help` works without the extra", "-"),
     ("n3lang.cli.run_cmd", "n3lang.runtime", "the interpreter, SQLite store and exact decimals", "114"),
     ("n3lang.syntax.tables", "lark", "only when the cached parse tables are missing or stale", "175"),
     ("n3lang.training.interface", "n3lang.training.config", "`n3 check` of an app without a model "
@@ -78,7 +81,7 @@ LAZY = [
 ]
 
 # must never be loaded by what `n3 check` imports
-NOT_FOR_CHECK = ("numpy", "yaml", "jsonschema", "lark", "PIL", "threadpoolctl", "n3lang.runtime",
+NOT_FOR_CHECK = ("numpy", "yaml", "jsonschema", "lark", "PIL", "threadpoolctl", "pygls", "n3lang.runtime",
                  "n3lang.training.config", "n3lang.training.registry", "n3lang.training.inference")
 
 
@@ -127,7 +130,7 @@ GRAPH = {m: imports(p) for m, p in MODULES.items()}
 
 
 def _group(module: str) -> str:
-    for prefix in ("n3lang.syntax", "n3lang.runtime", "n3lang.training", "n3lang.cli"):
+    for prefix in ("n3lang.syntax", "n3lang.runtime", "n3lang.training", "n3lang.cli", "n3lang.frontend", "n3lang.lsp"):
         if module == prefix or module.startswith(prefix + "."):
             return prefix
     return module
@@ -147,6 +150,10 @@ def allowed(importer: str, imported: str) -> bool:
         return imported in BASE
     if group == "n3lang.checker":
         return imported in BASE or _group(imported) == "n3lang.syntax" or imported in (SEAM, "n3lang.training")
+    if group == "n3lang.frontend":
+        return imported in BASE or _group(imported) in ("n3lang.syntax", "n3lang.checker")
+    if group == "n3lang.lsp":
+        return imported in BASE or _group(imported) in ("n3lang.syntax", "n3lang.checker", "n3lang.frontend")
     if group == "n3lang.runtime":
         return imported in BASE or imported == SEAM
     if group == "n3lang.training":
@@ -158,8 +165,8 @@ def allowed(importer: str, imported: str) -> bool:
 
 def test_every_module_is_in_a_layer():
     groups = {_group(m) for m in MODULES}
-    assert groups <= set(BOTTOM) | {"n3lang.syntax", "n3lang.checker", "n3lang.runtime", "n3lang.training",
-                                    "n3lang.cli"}, groups
+    assert groups <= set(BOTTOM) | {"n3lang.syntax", "n3lang.checker", "n3lang.frontend", "n3lang.lsp",
+                                    "n3lang.runtime", "n3lang.training", "n3lang.cli"}, groups
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
@@ -195,8 +202,8 @@ def test_lazy_imports_stay_inside_functions(importer, imported, reason, cost):
 
 
 def test_check_loads_nothing_heavy():
-    code = ("import sys\nimport n3lang.cli.main, n3lang.cli.check_cmd\nfrom n3lang.checker import check_file\n"
-            f"check_file({str(ROOT / 'examples' / 'supportbot' / 'app.ai')!r})\n"
+    code = ("import sys\nimport n3lang.cli.main, n3lang.cli.check_cmd\nfrom n3lang.frontend import analyze\n"
+            f"analyze({str(ROOT / 'examples' / 'supportbot' / 'app.ai')!r})\n"
             f"print([m for m in {NOT_FOR_CHECK!r} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     loaded = eval(out.stdout)  # a printed list of names

@@ -55,9 +55,10 @@ def check(app: str, as_json: bool) -> None:
     diagnostics (schemas/diagnostics.schema.json) instead.
     Exit 0 when there is no error (warnings allowed), 1 when there is one.
     """
-    from n3lang.checker import check_file
+    from n3lang.frontend import analyze
 
-    diagnostics, source = check_file(app)
+    analysis = analyze(app)
+    diagnostics, source = list(analysis.diagnostics), analysis.source
     if as_json:
         print_json([d.to_json() for d in diagnostics])
     else:

@@ -24,6 +24,7 @@ COMMANDS = {
     "predict": "n3lang.cli.predict_cmd:predict",
     "dataset": "n3lang.cli.dataset_cmd:dataset",
     "schema": "n3lang.cli.schema_cmd:schema",
+    "lsp": "n3lang.cli.lsp_cmd:lsp",
 }
 
 

@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 from n3lang import ast as A
 from n3lang.diagnostics import WARNING, Diagnostic, make, register
-from n3lang.syntax.parser import parse_file
+from n3lang.syntax.parser import parse_file, parse_source
 from n3lang.syntax.rewrite import rebuild
 from n3lang.syntax.transformer import include_path_ok
 from n3lang.vocabulary import results_name
@@ -418,19 +418,27 @@ def _rename(names: _Names) -> Callable[[Any], Any]:
 
 
 # ---------------------------------------------------------------------------- entry point
-def load_project(path: str | Path) -> Project:
-    """Read the app file and every file it includes or uses; never raises."""
+def load_project(path: str | Path, text: str | None = None) -> Project:
+    """Read the app file and every file it includes or uses; never raises. ``text``, when
+    given, is the app file's content as an editor holds it (unsaved), read instead of the disk."""
     try:
-        return _load_project(path)
+        return _load_project(path, text)
     except (OSError, ValueError, RuntimeError) as exc:  # a file system that fails under us
-        program, diagnostics, source = parse_file(str(path))
+        program, diagnostics, source = _parse_app(path, text)
         problem = make(MODULE_PATH, f"Cannot read the app's files: {exc}", A.UNKNOWN, str(path))
         return Project(program, [*diagnostics, problem], {str(path): source})
 
 
-def _load_project(path: str | Path) -> Project:
+def _parse_app(path: str | Path, text: str | None) -> tuple[A.Program | None, list[Diagnostic], str]:
+    if text is None:
+        return parse_file(str(path))
+    program, diagnostics = parse_source(text, str(path))
+    return program, diagnostics, text
+
+
+def _load_project(path: str | Path, text: str | None = None) -> Project:
     app = Path(path)
-    program, diagnostics, source = parse_file(str(path))
+    program, diagnostics, source = _parse_app(path, text)
     project = Project(program, list(diagnostics), {str(path): source})
     if program is None or not any(isinstance(d, (A.UseDecl, A.IncludeDecl)) for d in program.declarations):
         return project

@@ -16,7 +16,7 @@ import pytest
 DATA = Path(__file__).resolve().parent.parent / "data"
 EXPECT = re.compile(r"^# expect: (\S+) (\d+):(\d+) (.*)$")
 
-from n3lang.checker import check_file
+from n3lang.frontend import analyze
 
 
 def expectations(path: Path) -> list[tuple[str, int, int, str]]:
@@ -45,7 +45,7 @@ def test_corpus_is_large_enough():
 def test_invalid_program(path: Path) -> None:
     expected = expectations(path)
     assert expected, f"{path.name} states no expectation"
-    diagnostics, _ = check_file(path)
+    diagnostics = list(analyze(path).diagnostics)
     got = [(d.code, d.span.line, d.span.column, d.message) for d in diagnostics]
     assert got == expected
     assert all(d.file == str(path) for d in diagnostics)
@@ -53,14 +53,14 @@ def test_invalid_program(path: Path) -> None:
 
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
 def test_valid_program_has_no_errors(path: Path) -> None:
-    diagnostics, _ = check_file(path)
+    diagnostics = list(analyze(path).diagnostics)
     errors = [f"{d.span.line}:{d.span.column} {d.code} {d.message}" for d in diagnostics if d.is_error]
     assert errors == []
 
 
 @pytest.mark.parametrize("path", RUNS, ids=lambda p: p.stem)
 def test_runnable_program_has_no_check_errors(path: Path) -> None:
-    diagnostics, _ = check_file(path)
+    diagnostics = list(analyze(path).diagnostics)
     if any(d.code in ("syntax-error", "reserved-word") for d in diagnostics):
         pytest.skip("does not parse (a front-end matter, not the checker's)")
     errors = [f"{d.span.line}:{d.span.column} {d.code} {d.message}" for d in diagnostics if d.is_error]
@@ -78,7 +78,7 @@ def test_check_and_run_agree_on_position(path: Path) -> None:
     if m is None:
         pytest.skip("no positioned error")
     line, col, message = int(m.group(1)), int(m.group(2)), m.group(3)
-    diagnostics, _ = check_file(path)
+    diagnostics = list(analyze(path).diagnostics)
     same = [d for d in diagnostics if d.message == message]
     for d in same:
         assert (d.span.line, d.span.column) == (line, col)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from n3lang.checker import check_file
 from n3lang.cli.main import cli
+from n3lang.frontend import analyze
 from n3lang.syntax.loader import MAX_DEPTH, load_project
 
 INCLUDES = 'spec is "1.0"\n\ncapabilities:\n  composition.includes\n\n'
@@ -32,7 +32,7 @@ def app(tmp_path: Path, files: dict[str, str]) -> Path:
 
 def problems(path: Path) -> list[tuple[str, int, int, str, str]]:
     """(file relative to the app's folder, line, column, severity, message) of `n3 check`."""
-    diagnostics, _ = check_file(path)
+    diagnostics = list(analyze(path).diagnostics)
     return [(os.path.relpath(d.file, path.parent), d.span.line, d.span.column, d.severity,
              d.message) for d in diagnostics if d.severity != "note"]
 
@@ -319,7 +319,7 @@ def test_capsules_that_use_each_other(tmp_path):
     path = two_capsules(tmp_path, 'spec is "1.0"\n\nuse "a" as aa\n\nflow "fb":\n  return 2\n')
     found = problems(path)
     assert found == [("modules/b/logic.ai", 3, 1, "error", "Circular module import detected.")]
-    diagnostics, _ = check_file(path)
+    diagnostics = list(analyze(path).diagnostics)
     assert diagnostics[0].why == "Modules form a cycle: a -> b -> a."
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from n3lang.checker import check_file
 from n3lang.diagnostics import DiagnosticError
+from n3lang.frontend import analyze
 from n3lang.resources import load_schema
 from n3lang.training import config, interface
 
@@ -71,7 +71,7 @@ def check_verdict(tmp: Path, key, value) -> list[str]:
     app = tmp / "app.ai"
     app.write_text("\n".join(lines), encoding="utf-8")
     line = len(lines) - 4  # the setting under test is the block's last line
-    diagnostics, _ = check_file(app)
+    diagnostics = list(analyze(app).diagnostics)
     assert all(d.code != "internal-error" for d in diagnostics), diagnostics
     return [d.message for d in diagnostics if d.is_error and d.span.line == line]
 
