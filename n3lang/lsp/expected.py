@@ -70,6 +70,50 @@ def word_start(line_text: str, column: int) -> int:
 def expected_at(text: str, line: int, column: int) -> set[str] | None:
     """The terminals the parser can accept at (line, column), 1-based in code points; None
     when the line before that point does not parse (or the point is inside a string)."""
+    found = _state_at(text, line, column)
+    return None if found is None else _acceptable(_machine()[0], *found)
+
+
+_NEXT = re.compile(r"""[ ]*(?:(\w+)|("|')|([0-9])|(\*\*|[-+*/%()\[\]{}.,:<>|=])|(\#|$))""")
+
+
+def reads_as_keyword(text: str, line: int, start: int, end: int, term: str) -> bool | None:
+    """Does the parser read the word at text's (line, start..end) as the keyword ``term``?
+    A word that is also a name where it stands (`return list`) is one when what follows it
+    fits a keyword and not a name. None when the text before it does not parse."""
+    found = _state_at(text, line, start)
+    if found is None:
+        return None
+    driver = _machine()[0]
+    stack, pending = found
+    if term not in _acceptable(driver, stack, pending):
+        return False
+    after_name = _advance(driver, list(stack), "NAME")
+    if after_name is None:
+        return True
+    after_word = _advance(driver, list(stack), term)
+    following = _NEXT.match(text.split("\n")[line - 1], end - 1)
+    if after_word is None or following is None:  # pragma: no cover - the term is acceptable
+        return True
+    word, quote, digit, punct, _ = following.groups()
+    if word is not None:
+        nxt = driver.keywords.get(word, "NAME")
+    elif quote is not None:
+        nxt = "STRING"
+    elif digit is not None:
+        nxt = "NUMBER"
+    elif punct is not None:
+        nxt = driver.punct[punct]
+    else:
+        nxt = "_NL"
+    # A keyword goes on with its own words (`list:`, `list length`); reduced at once to an
+    # ident by what follows, the word stood alone as a name (`?ident: ... | LIST`).
+    action = driver.states[after_word[-1]].get(nxt)
+    return not (isinstance(action, tuple) and action[1] == "ident")
+
+
+def _state_at(text: str, line: int, column: int) -> tuple[list[int], bool] | None:
+    """The parser's state stack at (line, column), and whether a closed block's _NL waits."""
     driver, decl_line, _ = _machine()
     lines = text.split("\n")
     if not 1 <= line <= len(lines):
@@ -88,7 +132,7 @@ def expected_at(text: str, line: int, column: int) -> set[str] | None:
             driver.run("\n".join(chunk) + SENTINEL, 0, None, first_line)
         except LexProblem as problem:
             if problem.stack is not None and (problem.span.line, problem.span.column) == (line, column):
-                return _acceptable(driver, problem.stack, problem.pending)
+                return problem.stack, problem.pending
             broken = problem.span.line
         except SyntaxProblem as problem:
             broken = problem.token.line

@@ -93,10 +93,10 @@ class N3Server(LanguageServer):
 
 def make_server() -> N3Server:
     """A server with every feature registered."""
-    from n3lang.lsp import completion, documents
+    from n3lang.lsp import completion, documents, hover
 
     server = N3Server()
-    for feature in (documents, completion):
+    for feature in (documents, completion, hover):
         feature.register(server)
     return server
 
