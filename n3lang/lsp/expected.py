@@ -46,7 +46,9 @@ def _machine() -> tuple[Driver, re.Pattern, dict]:
                 for term, action in row.items():
                     if action < 0:
                         rule = rules[-1 - action]
-                        action = (rule[2], rule[1], _noop)
+                        # with no values to build, a one-child reduction only replaces the top
+                        # state: the driver's fast form of a pass-through rule (its origin)
+                        action = rule[1] if rule[2] == 1 and rule[1] != "start" else (rule[2], rule[1], _noop)
                     out[term] = action
                 states[state] = out
             driver = Driver(states, tables["start"], tables["end"], dict(tables["punct"]), dict(tables["keywords"]))
@@ -109,7 +111,7 @@ def reads_as_keyword(text: str, line: int, start: int, end: int, term: str) -> b
     # A keyword goes on with its own words (`list:`, `list length`); reduced at once to an
     # ident by what follows, the word stood alone as a name (`?ident: ... | LIST`).
     action = driver.states[after_word[-1]].get(nxt)
-    return not (isinstance(action, tuple) and action[1] == "ident")
+    return action != "ident"
 
 
 def _state_at(text: str, line: int, column: int) -> tuple[list[int], bool] | None:
@@ -183,6 +185,9 @@ def _advance(driver: Driver, stack: list[int], term: str) -> list[int] | None:
         if isinstance(action, int):
             stack.append(action)
             return stack
+        if isinstance(action, str):
+            stack[-1] = states[stack[-2]][action]
+            continue
         size, origin, _ = action
         if size:
             del stack[-size:]
