@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from n3lang import ast as A
 from n3lang.frontend.symbols import SymbolIndex
 from n3lang.lsp.expected import expected_at, word_start
 from n3lang.lsp.model_keys import key_markdown, key_values, model_keys
@@ -218,11 +219,43 @@ def _keywords(expected: set[str]) -> list[Item]:
     return items
 
 
-def complete(text: str, line: int, column: int, symbols: SymbolIndex) -> list[Item]:
-    """What fits at (line, column): see the module docstring. Deterministic order."""
+def _arguments(text: str, line: int, ctx: Context, program: A.Program | None) -> list[Item] | None:
+    """At the start of a line of `call function "f":`, of `call flow "f":`'s `input:` or of a
+    tool call's block: the inputs not given yet, each as `name is `."""
+    if program is None or ctx.prefix.strip() or ctx.in_string or ctx.start == 1:
+        return None
+    number, header = _block_header(text, line, len(ctx.prefix))
+    params: list[tuple[str, str]] = []
+    called = re.search(r'\bcall\s+function\s+"([^"]+)"\s*:\s*$', header)
+    tool = re.search(r"(?:\bis|=)\s+([^\"':#]+?)\s*:\s*$", header)
+    if called:
+        found = next((d for d in program.of_type(A.FunctionDecl) if d.name == called.group(1)), None)
+        params = [(p.name, getattr(p.type, "name", "")) for p in found.inputs] if found else []
+    elif re.match(r"\s+input\s*:\s*$", header):
+        _, above = _block_header(text, number, len(header) - len(header.lstrip(" ")))
+        flow = re.search(r'\bcall\s+(?:flow|pipeline)\s+"([^"]+)"\s*:\s*$', above)
+        contract = next((d for d in program.of_type(A.ContractDecl) if flow and d.name == flow.group(1)), None)
+        params = [(p.name, getattr(p.type, "name", "")) for p in contract.inputs] if contract else []
+    elif tool:
+        phrase = " ".join(tool.group(1).split())
+        found_tool = next((d for d in program.of_type(A.ToolDecl) if d.name == phrase), None)
+        params = [(f.name, f.type) for f in found_tool.inputs] if found_tool else []
+    if not params:
+        return None
+    given = {re.split(r"\s+is\b", other)[0].strip() for other in _block_lines(text, line)}
+    return [Item(name, "field", f"input: {kind}" if kind else "input", insert=f"{name} is ", group=NAMES)
+            for name, kind in params if name not in given]
+
+
+def complete(text: str, line: int, column: int, symbols: SymbolIndex, program: A.Program | None = None) -> list[Item]:
+    """What fits at (line, column): see the module docstring. Deterministic order. With the
+    program, the inputs of the function, flow or tool called in the block around the cursor."""
     ctx = context_at(text, line, column)
     if ctx is None:
         return []
+    arguments = _arguments(text, line, ctx, program)
+    if arguments is not None:
+        return arguments
     for pattern, kind in _NAME_BEFORE:
         if pattern.search(ctx.prefix):
             return _quoted_names(symbols, kind, ctx)
@@ -301,8 +334,8 @@ def register(server) -> None:  # pragma: no cover - exercised through tests/lsp
         lines = Lines(source, ls.workspace.position_codec)
         text = source.removeprefix("\ufeff").replace("\r\n", "\n")
         line, column = lines.point(params.position)
-        symbols = ls.analysis(uri).symbols
-        found = complete(text, line, column, symbols)
+        analysis = ls.analysis(uri)
+        found = complete(text, line, column, analysis.symbols, analysis.program)
         ctx = context_at(text, line, column)
         start = lines.position(line, ctx.start if ctx is not None else column)
         edit_range = T.Range(start=start, end=params.position)

@@ -73,6 +73,10 @@ CASES = [
     ("field-type", APP + 'record "Note":\n  author ‸',
      ["text", "number", "boolean", "json", "list", "map", "null", "Order Line", "User", "is"]),
     ("map-entry-fields", APP + 'flow "x": requires true\n  create "User" with map:\n    ‸', ["name", "email"]),
+    ("function-arguments", APP + 'flow "x":\n  let r is call function "add":\n    ‸', ["a"]),
+    ("tool-arguments", APP + 'flow "x":\n  let r is greet someone:\n    ‸', ["name"]),
+    ("flow-inputs", APP + 'contract flow "main":\n  input:\n    q is text\n    n is number\n  output:\n    r is text\n'
+     'flow "x":\n  let r is call flow "main":\n    input:\n      q is "hi"\n      ‸', ["n"]),
     ("capabilities", 'capabilities:\n  training\n  ‸', ["http", "jobs", "files", "scheduling", "..."]),
     ("capabilities-inline", 'capabilities: [http, ‸', ["jobs", "files", "scheduling", "uploads", "..."]),
     ("model-keys", APP + 'model "m":\n  model_base is "text-base"\n  ‸', MODEL_KEYS[1:]),
