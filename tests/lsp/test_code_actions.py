@@ -27,6 +27,7 @@ model "faq":
   model_base is "gpt-4"
   dataset is "data/faq.jsonl"
 '''
+TRAINED = 'spec is "1.0"\n\ncapabilities:\n  training\n' + MODEL + '\nai "helper":\n  model is "faq"\n\n'
 
 # (id, document with ‸, code fixed, title, edits as (line, start column, end column, new text), 1-based)
 CASES = [
@@ -36,6 +37,16 @@ CASES = [
      "unknown-function", "Change 'ad' to 'add'", [(14, 27, 29, "add")]),
     ("undefined-variable", BASE + 'flow "x":\n  let total is 1\n  return to‸tl\n',
      "undefined-variable", "Change 'totl' to 'total'", [(15, 10, 14, "total")]),
+    ("unknown-flow", BASE + 'flow "x":\n  let r is call flow "mi‸an":\n    input:\n      a is 1\n    output:\n      b\n'
+     '  return r\n', "unknown-flow", "Change 'mian' to 'main'", [(14, 23, 27, "main")]),
+    ("unknown-model", TRAINED + 'flow "x":\n  let s is predict "fq‸a" with "hi"\n  return s\n',
+     "unknown-model", "Change 'fqa' to 'faq'", [(14, 21, 24, "faq")]),
+    ("unknown-ai", TRAINED + 'flow "x":\n  ask ai "hel‸pr" with input: "q" as a\n  return a\n',
+     "unknown-ai", "Change 'helpr' to 'helper'", [(14, 11, 16, "helper")]),
+    ("untrained-ai-model", TRAINED + 'ai "other":\n  model is "fq‸a"\n',
+     "untrained-ai-model", "Change 'fqa' to 'faq'", [(14, 13, 16, "faq")]),
+    ("unknown-type", BASE + 'record "Note":\n  pages nmb‸er\n',
+     "unknown-type", "Change 'nmber' to 'number'", [(14, 9, 14, "number")]),
     ("unknown-capability", 'spec is "1.0"\n\ncapabilities:\n  trai‸nng\n',
      "unknown-capability", "Change 'trainng' to 'training'", [(4, 3, 10, "training")]),
     ("unknown-model-setting", 'spec is "1.0"\n\ncapabilities:\n  training\n' + MODEL + '  epoc‸h is 3\n',
