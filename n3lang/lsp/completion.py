@@ -65,7 +65,8 @@ class Context:
     word: str
     start: int
     in_string: bool
-    after_quote: str = ""  # the text after the cursor on its line
+    after: str = ""  # the text after the cursor on its line
+    quote: str = '"'  # the quote the string was opened with
 
 
 def context_at(text: str, line: int, column: int) -> Context | None:
@@ -83,7 +84,7 @@ def context_at(text: str, line: int, column: int) -> Context | None:
             quote = None
     if quote is not None:
         start = quote[1] + 2
-        return Context(before[: quote[1]], before[quote[1] + 1:], start, True, line_text[column - 1:])
+        return Context(before[: quote[1]], before[quote[1] + 1:], start, True, line_text[column - 1:], quote[0])
     start = word_start(line_text, column)
     return Context(before[: start - 1], before[start - 1:], start, False, line_text[column - 1:])
 
@@ -125,7 +126,7 @@ def _quoted_names(symbols: SymbolIndex, kind: str, ctx: Context) -> list[Item]:
     items = []
     for name in _names(symbols, kind):
         if ctx.in_string:
-            insert = name if ctx.after_quote.startswith('"') else name + '"'
+            insert = name if ctx.after.startswith(ctx.quote) else name + ctx.quote
         else:
             insert = f'"{name}"'
         items.append(Item(name, kind, _detail(symbols, kind, name), insert=insert, group=NAMES))

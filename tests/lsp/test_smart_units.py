@@ -83,6 +83,13 @@ def test_completion_offers_variables_bound_above_in_the_flow_only():
     assert labels == ["n", "total", "user_results", "input", "state"]
 
 
+def test_a_name_inside_quotes_closes_them_with_the_same_quote_unless_closed():
+    text = 'record "User":\n  name text\n\nflow "x":\n  create \'Us\n  find "U" where true\n'
+    symbols = analyze("app.ai", text).symbols
+    assert [(i.label, i.insert) for i in complete(text, 5, 13, symbols)] == [("User", "User'")]
+    assert [(i.label, i.insert) for i in complete(text, 6, 10, symbols)] == [("User", "User")]
+
+
 # ---- quick fixes without a server
 def _fix(text: str, diagnostic: Diagnostic) -> list:
     return [(f.title, f.edits, f.preferred) for f in quick_fixes(diagnostic, text)]
