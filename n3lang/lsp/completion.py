@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from n3lang import ast as A
+from n3lang.checker import AI_KEYS, AI_PROVIDERS, MEMORY_KEYS, PROMPT_KEYS
 from n3lang.frontend.symbols import SymbolIndex
 from n3lang.lsp.expected import expected_at, word_start
 from n3lang.lsp.model_keys import key_markdown, key_values, model_keys
@@ -269,11 +270,14 @@ def complete(text: str, line: int, column: int, symbols: SymbolIndex, program: A
     if ctx.in_string:
         if re.search(r"^\s+model\s+is\s*$", ctx.prefix) and _declaration_header(text, line).startswith("ai"):
             return _quoted_names(symbols, "model", ctx)
+        if re.search(r"^\s+provider\s+is\s*$", ctx.prefix) and _declaration_header(text, line).startswith("ai"):
+            return [Item(name, "value", "ai provider", insert=name if ctx.after.startswith(ctx.quote) else name + ctx.quote,
+                         group=VALUES) for name in AI_PROVIDERS]
         return []
     expected = expected_at(text, line, ctx.start)
     if expected is None:
         return []
-    items: list[Item] = []
+    items: list[Item] = _setting_keys(text, line, ctx) if "NAME" in expected else []
     if "TOOL_CALL" in expected:
         items += [Item(name, "tool", _detail(symbols, "tool", name), insert=f"{name}:", group=NAMES)
                   for name in _names(symbols, "tool")]
@@ -294,6 +298,25 @@ def complete(text: str, line: int, column: int, symbols: SymbolIndex, program: A
     if "NAME" in expected or "STRING" in expected:
         items += _record_set_fields(text, line, symbols, ctx)
     return items + _keywords(expected)
+
+
+def _setting_keys(text: str, line: int, ctx: Context) -> list[Item]:
+    """At the start of a line of an ai, memory or prompt block: the keys the checker knows,
+    those not set yet."""
+    if ctx.prefix.strip() or ctx.start == 1:
+        return []
+    header = _declaration_header(text, line)
+    _, block = _block_header(text, line, len(ctx.prefix))
+    if header.startswith("ai") and block.strip().startswith("memory"):
+        keys, what = MEMORY_KEYS, "ai memory setting"
+    elif header.startswith("ai") and block == header:
+        keys, what = AI_KEYS, "ai setting"
+    elif header.startswith("prompt") and block == header:
+        keys, what = PROMPT_KEYS, "prompt setting"
+    else:
+        return []
+    present = {other.split()[0] for other in _block_lines(text, line) if other.split()}
+    return [Item(key, "setting", what, insert=f"{key} is ", group=NAMES) for key in keys if key not in present]
 
 
 def _in_expression(expected: set[str]) -> bool:

@@ -80,6 +80,10 @@ CASES = [
     ("tool-arguments", APP + 'flow "x":\n  let r is greet someone:\n    ‸', ["name"]),
     ("flow-inputs", APP + 'contract flow "main":\n  input:\n    q is text\n    n is number\n  output:\n    r is text\n'
      'flow "x":\n  let r is call flow "main":\n    input:\n      q is "hi"\n      ‸', ["n"]),
+    ("ai-keys", APP + 'ai "other":\n  model is "faq"\n  ‸', ["provider", "system_prompt", "memory", "tools"]),
+    ("ai-memory-keys", APP + 'ai "other":\n  model is "faq"\n  memory:\n    ‸', ["short_term", "semantic", "profile"]),
+    ("prompt-keys", APP + 'prompt "p":\n  text is "hi"\n  ‸', ["version", "description"]),
+    ("ai-provider", APP + 'ai "other":\n  provider is "‸', ["mock", "ollama", "openai", "..."]),
     ("capabilities", 'capabilities:\n  training\n  ‸', ["http", "jobs", "files", "scheduling", "..."]),
     ("capabilities-inline", 'capabilities: [http, ‸', ["jobs", "files", "scheduling", "uploads", "..."]),
     ("model-keys", APP + 'model "m":\n  model_base is "text-base"\n  ‸', MODEL_KEYS[1:]),
