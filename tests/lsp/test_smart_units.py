@@ -11,6 +11,7 @@ from n3lang.frontend import analyze
 from n3lang.lsp.actions import quick_fixes
 from n3lang.lsp.completion import complete
 from n3lang.lsp.expected import expected_at, reads_as_keyword
+from n3lang.lsp.hover import symbol_markdown
 from n3lang.lsp.keyword_docs import DOCS, ENTRIES
 from n3lang.span import Span
 from n3lang.syntax.parser import get_parser, parse_source
@@ -88,6 +89,17 @@ def test_a_name_inside_quotes_closes_them_with_the_same_quote_unless_closed():
     symbols = analyze("app.ai", text).symbols
     assert [(i.label, i.insert) for i in complete(text, 5, 13, symbols)] == [("User", "User'")]
     assert [(i.label, i.insert) for i in complete(text, 6, 10, symbols)] == [("User", "User")]
+
+
+# ---- hover without a server
+def test_a_long_declaration_is_shown_cut_with_the_count_of_lines_left_out():
+    body = "".join(f"  let v{i} is {i}\n" for i in range(20))
+    text = 'spec is "1.0"\n\nflow "long":\n' + body + '\nflow "next":\n  return 1\n'
+    analysis = analyze("app.ai", text)
+    symbol = analysis.symbols.lookup("flow", "long")
+    shown = symbol_markdown(symbol, text).split("\n")
+    assert shown[:4] == ["**flow** `long`", "", "```n3", 'flow "long":']
+    assert shown[-3:] == ["  let v10 is 10", "  # … 9 more lines", "```"]
 
 
 # ---- quick fixes without a server
