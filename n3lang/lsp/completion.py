@@ -39,7 +39,7 @@ _NAME_BEFORE = [
 _WHERE = re.compile(r'\b(?:find|update|delete)\s+"([^"]+)"\s+where\b')
 _BINDINGS = re.compile(
     r"\blet\s+(\w+)\s+is\b|\bas\s+(\w+)\b|\bfor\s+each\s+(\w+)\s+in\b|\bcatch\s+(\w+)|^\s*(\w+)\s*=[^=]"
-    r"|^\s+(\w+)\s+is\s+(?:optional\s+)?\w", re.M)
+    r"|^\s+(\w+)\s+is\s+(?:optional\s+)?(?:text|number|boolean|json|list|map)\b", re.M)  # function inputs
 _FIND = re.compile(r'\bfind\s+"([^"]+)"')
 
 
@@ -197,9 +197,7 @@ def _variables(text: str, line: int, ctx: Context) -> list[Item]:
     above = "\n".join(lines[first - 1: line - 1])
     found: dict[str, None] = {}
     for match in _BINDINGS.finditer(above):
-        name = next(g for g in match.groups() if g)
-        if name not in KEYWORDS.values():
-            found[name] = None
+        found[next(g for g in match.groups() if g)] = None
     for record in _FIND.findall(above):
         found[record.lower().replace(".", "_").replace(" ", "_") + "_results"] = None
     found.pop(ctx.word, None)

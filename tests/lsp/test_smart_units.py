@@ -84,6 +84,13 @@ def test_completion_offers_variables_bound_above_in_the_flow_only():
     assert labels == ["n", "total", "user_results", "input", "state"]
 
 
+def test_function_inputs_are_variables_and_arguments_of_calls_are_not():
+    text, line, column = _at('define function "f":\n  input:\n    a is number\n    b is optional text\n'
+                             '  let c is call function "g":\n    x is 1\n  return ‸')
+    labels = [i.label for i in complete(text, line, column, analyze("app.ai", text).symbols) if i.kind == "variable"]
+    assert labels == ["a", "b", "c", "input", "state"]
+
+
 def test_a_name_inside_quotes_closes_them_with_the_same_quote_unless_closed():
     text = 'record "User":\n  name text\n\nflow "x":\n  create \'Us\n  find "U" where true\n'
     symbols = analyze("app.ai", text).symbols
