@@ -56,11 +56,6 @@ def _machine() -> tuple[Driver, re.Pattern, dict]:
         return _driver
 
 
-def keywords() -> dict[str, str]:
-    """Keyword spelling -> terminal name, as the grammar has them."""
-    return dict(_machine()[2]["keywords"])
-
-
 def word_start(line_text: str, column: int) -> int:
     """The 1-based column where the word that ends at ``column`` starts (``column`` when none)."""
     index = column - 1
@@ -81,8 +76,8 @@ _NEXT = re.compile(r"""[ ]*(?:(\w+)|("|')|([0-9])|(\*\*|[-+*/%()\[\]{}.,:<>|=])|
 
 def reads_as_keyword(text: str, line: int, start: int, end: int, term: str) -> bool | None:
     """Does the parser read the word at text's (line, start..end) as the keyword ``term``?
-    A word that is also a name where it stands (`return list`) is one when what follows it
-    fits a keyword and not a name. None when the text before it does not parse."""
+    Where a name may stand too (`return list` / `return list: 1, 2`), what follows the word
+    decides, as in a parse. None when the text before it does not parse."""
     found = _state_at(text, line, start)
     if found is None:
         return None
