@@ -766,6 +766,8 @@ def _has_return(body: Iterable[Any]) -> bool:
 AI_KEYS = ("model", "provider", "system_prompt")
 AI_PROVIDERS = ("mock", "ollama", "openai", "anthropic", "gemini", "mistral", "huggingface",
                 "local_runner", "vision_gen", "speech", "third_party_apis")
+#: The keys of an ai block's `memory:` block.
+MEMORY_KEYS = ("short_term", "semantic", "profile")
 #: The keys of a prompt block, its names and versions (namel3ss's compiler/prompts.py).
 PROMPT_KEYS = ("version", "text", "description")
 _PROMPT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -1392,7 +1394,7 @@ class Checker(Visitor):
                     self.error(INVALID_AI, "short_term must be a number literal", value.span)
                 elif lit != lit.to_integral_value() or lit < 0:
                     self.error(INVALID_AI, "short_term must be a non-negative integer", value.span)
-            elif setting.key in ("semantic", "profile"):
+            elif setting.key in MEMORY_KEYS:
                 if not isinstance(lit, bool):
                     self.error(INVALID_AI, f"{setting.key} must be true/false literal", value.span)
             else:

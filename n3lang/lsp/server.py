@@ -93,10 +93,10 @@ class N3Server(LanguageServer):
 
 def make_server() -> N3Server:
     """A server with every feature registered."""
-    from n3lang.lsp import documents
+    from n3lang.lsp import actions, completion, documents, hover
 
     server = N3Server()
-    for feature in (documents,):
+    for feature in (documents, completion, hover, actions):
         feature.register(server)
     return server
 

@@ -54,6 +54,10 @@ class LexProblem(Exception):
         self.code = code
         self.message = message
         self.span = span
+        #: for a bad character met between tokens: the parser's state stack there, and whether
+        #: a closed block's _NL was still waiting (n3lang/lsp/completion.py reads them)
+        self.stack: list[int] | None = None
+        self.pending = False
 
 
 class SyntaxProblem(Exception):
@@ -186,7 +190,11 @@ class Driver:
                 for m in _MASTER.finditer(text, pos, n):
                     if m.start() != pos:
                         pos = _skip_spaces(text, pos, n)
-                        raise _bad_character(text, pos, line, pos - line_start + 1)
+                        problem = _bad_character(text, pos, line, pos - line_start + 1)
+                        # Where the parser stood: completion puts a character no token can
+                        # start with at the cursor and reads what it could accept there.
+                        problem.stack, problem.pending = list(stack), pending is not None
+                        raise problem
                     group = m.lastindex or 0
                     stop = m.end()
                     if pending is not None and group != 7:

@@ -37,3 +37,51 @@ async def client(request, lsp_client: LanguageClient, tmp_path_factory):
     lsp_client.encoding = result.capabilities.position_encoding or "utf-16"  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
+
+
+#: Where the cursor is in a table's document text; stripped before the text is sent.
+CURSOR = "‸"
+
+
+def _units(text: str, encoding: str) -> int:
+    if encoding == "utf-8":
+        return len(text.encode("utf-8"))
+    if encoding == "utf-32":
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+class Documents:
+    """Opens table documents in one client: each under a new file name, the cursor marker
+    stripped and its position given in the client's negotiated encoding."""
+
+    count = 0  # over the session: every document gets a file of its own
+
+    def __init__(self, client: LanguageClient) -> None:
+        self.client = client
+
+    def open(self, marked: str, name: str | None = None) -> tuple[str, T.Position]:
+        """Open ``marked`` (text holding one CURSOR): (uri, the cursor's position)."""
+        index = marked.index(CURSOR)
+        text = marked.replace(CURSOR, "")
+        before = text[:index]
+        line = before.count("\n")
+        column_text = before[before.rfind("\n") + 1:]
+        Documents.count += 1
+        path = self.client.root / (name or f"doc{Documents.count}") / "app.ai"  # type: ignore[attr-defined]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        uri = path.as_uri()
+        self.client.text_document_did_open(T.DidOpenTextDocumentParams(
+            text_document=T.TextDocumentItem(uri=uri, language_id="n3", version=1, text=text)))
+        position = T.Position(line=line, character=_units(column_text, self.client.encoding))  # type: ignore[attr-defined]
+        return uri, position
+
+    def position(self, text: str, line: int, column: int) -> T.Position:
+        """The client position of our 1-based (line, column) in ``text``."""
+        line_text = text.split("\n")[line - 1]
+        return T.Position(line=line - 1, character=_units(line_text[: column - 1], self.client.encoding))  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def documents(client: LanguageClient) -> Documents:
+    return Documents(client)
