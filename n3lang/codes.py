@@ -29,6 +29,7 @@ FAMILIES = {
     "training": "n3lang.training.errors",
     "convert": "n3lang.training.convert",
     "cli": "n3lang.cli.schema_cmd",
+    "init": "n3lang.cli.init_cmd",
 }
 
 # code -> (family, one-line summary)
@@ -189,6 +190,9 @@ CODES: dict[str, tuple[str, str]] = {
     "schema-unknown": ("cli", "`n3 schema NAME` with a name that is not shipped."),
     "schema-write-conflict": ("cli", "`n3 schema --write` would replace a file that holds something else."),
     "schema-write-failed": ("cli", "`n3 schema --write` cannot create the folder or a file."),
+    "init-folder-not-empty": ("init", "`n3 init` into a folder that already holds files, without --into-existing."),
+    "init-not-a-folder": ("init", "`n3 init FOLDER` where FOLDER is a file."),
+    "init-write-failed": ("init", "`n3 init` cannot create the folder or a file in it."),
 }
 
 
