@@ -83,7 +83,8 @@ def init(folder: Path, template: str, into_existing: bool) -> None:
         files += [(f"{SCHEMA_DIR}/{n}.schema.json", read_text("schemas", f"{n}.schema.json").encode("utf-8"))
                   for n in schema_names()]
     _check_folder(folder, into_existing)
-    created, kept = [], []
+    created: list[str] = []
+    kept: list[str] = []
     for rel, data in files:
         (created if _write_new(folder, rel, data) else kept).append(rel)
     _report(folder, template, created, kept)
