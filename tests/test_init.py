@@ -234,3 +234,12 @@ def test_the_media_are_what_the_generator_draws(tmp_path):
         drawn = files(tmp_path / template)
         shipped = {rel: data for rel, data in template_files(template) if rel.startswith(("data/", "samples/"))}
         assert drawn == shipped, template
+
+
+def test_a_folder_that_cannot_be_made_is_a_located_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f").write_text("x")
+    out = n3("init", "f/demo")
+    assert out.exit_code == 1
+    assert out.stderr.splitlines()[0] == "f/demo:1:1: error: cannot create f/demo: Not a directory [init-write-failed]"
+    assert "Traceback" not in out.output
