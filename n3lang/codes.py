@@ -30,6 +30,7 @@ FAMILIES = {
     "convert": "n3lang.training.convert",
     "cli": "n3lang.cli.schema_cmd",
     "fmt": "n3lang.cli.fmt_cmd",
+    "init": "n3lang.cli.init_cmd",
 }
 
 # code -> (family, one-line summary)
@@ -192,6 +193,9 @@ CODES: dict[str, tuple[str, str]] = {
     "schema-write-failed": ("cli", "`n3 schema --write` cannot create the folder or a file."),
     # fmt
     "fmt-write-failed": ("fmt", "`n3 fmt` cannot write the formatted file (it is left unchanged)."),
+    "init-folder-not-empty": ("init", "`n3 init` into a folder that already holds files, without --into-existing."),
+    "init-not-a-folder": ("init", "`n3 init FOLDER` where FOLDER is a file."),
+    "init-write-failed": ("init", "`n3 init` cannot create the folder or a file in it."),
 }
 
 

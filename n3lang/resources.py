@@ -1,4 +1,5 @@
-"""Find the data files shipped with the package: the grammar, JSON Schemas and base catalog.
+"""Find the data files shipped with the package: the grammar, JSON Schemas, base catalog and
+the `n3 init` templates.
 
 In a source checkout (or an editable install) they live at the repository root; in an
 installed wheel they are package data under ``n3lang/_data``.
@@ -15,9 +16,10 @@ _SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def data_path(kind: str, name: str) -> Path:
-    """Path of ``name`` in one of the data folders: ``grammar``, ``schemas`` or ``models``."""
+    """Path of ``name`` in one of the data folders: ``grammar``, ``schemas``, ``models`` or
+    ``templates``."""
     source = _SOURCE_ROOT / kind / name
-    if source.is_file():
+    if source.exists():
         return source
     return Path(str(resources.files(f"n3lang._data.{kind}").joinpath(name)))
 
@@ -37,3 +39,17 @@ def schema_names() -> list[str]:
     """Names of every shipped schema (for `n3 schema`)."""
     folder = data_path("schemas", "diagnostics.schema.json").parent
     return sorted(p.name[: -len(".schema.json")] for p in folder.glob("*.schema.json"))
+
+
+def template_names() -> list[str]:
+    """Names of the `n3 init` templates (folders under ``templates/``)."""
+    folder = data_path("templates", "blank").parent
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+
+
+def template_files(name: str) -> list[tuple[str, bytes]]:
+    """Every file of template ``name`` as (POSIX path relative to the template, bytes), in
+    path order, so a new app is written the same way every time."""
+    root = data_path("templates", name)
+    files = [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    return sorted((p.relative_to(root).as_posix(), p.read_bytes()) for p in files)

@@ -25,6 +25,7 @@ COMMANDS = {
     "dataset": "n3lang.cli.dataset_cmd:dataset",
     "schema": "n3lang.cli.schema_cmd:schema",
     "lsp": "n3lang.cli.lsp_cmd:lsp",
+    "init": "n3lang.cli.init_cmd:init",
 }
 
 

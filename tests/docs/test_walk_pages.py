@@ -1,0 +1,186 @@
+"""The tutorial (and the other app-author pages written with it) followed as a user would:
+each step in order, in one empty folder, every command a real process in bash with `n3` on
+PATH, every output compared with what the page shows.
+
+The page convention is docs/dev/EXAMPLES.md's (tests/docs/test_examples.py runs every page
+in-process; this walk is its out-of-process twin for the pages listed in WALKED):
+
+- ```ai: written to app.ai (or ``<!-- n3: file=PATH -->``), then `n3 check` on it must say
+  ``PATH: ok`` (``errors``: must fail; ``part``: written only);
+- ```console: each ``$ command`` runs in the folder; the lines after it are what it prints
+  (stdout and stderr), a line ``...`` standing for any number of lines;
+  ``<!-- n3: skip="why" -->`` leaves the block out;
+- ```bash with ``<!-- n3: run -->``: runs and must exit 0; any other block with ``file=PATH``
+  is written there.
+
+What a page shows but does not mark stays a picture (``mkdir helpdesk && cd helpdesk`` is
+what the reader does; the walk starts in that empty folder).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WALKED = ["docs/tutorial.md", "docs/training.md", "docs/namel3ss.md"]
+
+_FENCE = re.compile(r"^(?P<fence>`{3,})[ \t]*(?P<info>[^`\n]*?)[ \t]*$")
+_DIRECTIVE = re.compile(r"^\s*<!--\s*n3:(?P<body>.*?)-->\s*$")
+KNOWN = {"file", "part", "errors", "warns", "skip", "run"}
+
+
+def steps(text: str, where: str) -> list[tuple[int, str, str, dict]]:
+    """(line, language, body, directive) of every fenced block, in page order."""
+    lines = text.splitlines()
+    out = []
+    i = 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        start, fence, lang = i, m["fence"], (m["info"].split() or [""])[0]
+        j = i + 1
+        while j < len(lines) and not (lines[j].startswith(fence) and not lines[j].strip("`").strip()):
+            j += 1
+        directive: dict = {}
+        d = _DIRECTIVE.match(lines[start - 1]) if start else None
+        if d:
+            for word in shlex.split(d["body"]):
+                key, eq, value = word.partition("=")
+                assert key in KNOWN, f"{where}:{start}: unknown directive {key!r}"
+                directive[key] = value if eq else True
+        out.append((start + 1, lang, "\n".join(lines[start + 1:j]) + "\n", directive))
+        i = j + 1
+    return out
+
+
+def console(body: str) -> list[tuple[str, list[str]]]:
+    """(command, expected lines) of a console block; a command ending in \\ goes on."""
+    out: list[tuple[str, list[str]]] = []
+    lines = body.splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("$ "):
+            command = lines[i][2:]
+            while command.endswith("\\") and i + 1 < len(lines):
+                i += 1
+                command = command[:-1] + lines[i].lstrip("> ")
+            out.append((command, []))
+        elif out:
+            out[-1][1].append(lines[i])
+        i += 1
+    return out
+
+
+def matches(want: list[str], got: list[str]) -> bool:
+    """Line by line, trailing spaces and blank lines aside; ``...`` matches any lines."""
+    def trim(lines):
+        lines = [x.rstrip() for x in lines]
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines
+
+    want, got = trim(want), trim(got)
+
+    def at(i: int, j: int) -> bool:
+        if i == len(want):
+            return j == len(got)
+        if want[i] == "...":
+            return any(at(i + 1, k) for k in range(j, len(got) + 1))
+        return j < len(got) and want[i] == got[j] and at(i + 1, j + 1)
+
+    return at(0, 0)
+
+
+class Folder:
+    """An empty folder and a shell with this checkout's `n3` first on PATH."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.path = tmp / "work"
+        self.path.mkdir()
+        bin_dir = tmp / "bin"
+        bin_dir.mkdir()
+        shim = bin_dir / "n3"
+        shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m n3lang.cli.main "$@"\n')
+        shim.chmod(0o755)
+        self.env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", PYTHONPATH=str(ROOT),
+                        COLUMNS="80", NO_COLOR="1")
+        for name in ("N3_IDENTITY_JSON", "N3_TRAIN_CREATED_AT"):
+            self.env.pop(name, None)
+
+    def sh(self, script: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", "-e", "-c", script], cwd=self.path, env=self.env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+
+    def write(self, name: str, body: str) -> None:
+        target = self.path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(body, encoding="utf-8")
+
+
+def walk(page: Path, tmp: Path) -> int:
+    """Follow every step of ``page``; returns how many ran. Fails at the first difference."""
+    where = page.relative_to(ROOT).as_posix() if page.is_relative_to(ROOT) else page.name
+    folder = Folder(tmp)
+    ran = 0
+    for line, lang, body, d in steps(page.read_text(encoding="utf-8"), where):
+        at = f"{where}:{line}"
+        if lang == "ai":
+            name = d.get("file") or "app.ai"
+            folder.write(name, body)
+            if d.get("part"):
+                continue
+            done = folder.sh(f"n3 check {shlex.quote(name)}")
+            if d.get("errors"):
+                assert done.returncode == 1, f"{at}: marked `errors`, but it checks:\n{done.stdout}"
+            elif d.get("warns"):
+                assert done.returncode == 0 and " warning" in done.stdout, f"{at}: expected a warning:\n{done.stdout}"
+            else:
+                assert done.stdout == f"{name}: ok\n", f"{at}: does not check clean:\n{done.stdout}"
+            ran += 1
+        elif lang == "console":
+            if "skip" in d:
+                assert isinstance(d["skip"], str) and d["skip"].strip(), f"{at}: say why it is skipped"
+                continue
+            for command, expected in console(body):
+                got = folder.sh(command).stdout.splitlines()
+                if not matches(expected, got):
+                    diff = "\n".join(difflib.unified_diff(expected, got, "the page says", "n3 prints", lineterm=""))
+                    pytest.fail(f"{at}: `$ {command}` prints something else:\n{diff}")
+                ran += 1
+        elif lang in ("bash", "sh", "shell") and d.get("run"):
+            done = folder.sh(body)
+            assert done.returncode == 0, f"{at}: exits {done.returncode}:\n{done.stdout}"
+            ran += 1
+        elif d.get("file"):
+            folder.write(d["file"], body)
+    return ran
+
+
+@pytest.mark.parametrize("page", WALKED)
+def test_page_works_as_written(page, tmp_path):
+    assert walk(ROOT / page, tmp_path) > 0
+
+
+def test_a_drifted_output_fails_with_the_line(tmp_path):
+    page = tmp_path / "probe.md"
+    text = '```ai\nspec is "1.0"\n\nflow "demo":\n  return 10 / 4\n```\n\n```console\n$ n3 run app.ai\n2.6\n```\n'
+    page.write_text(text, encoding="utf-8")
+    with pytest.raises(pytest.fail.Exception, match=r"probe.md:8: `\$ n3 run app.ai` prints something else(.|\n)*-2.6\n\+2.5"):
+        walk(page, tmp_path)
+
+
+def test_matching_and_parsing():
+    assert matches(["a", "...", "c"], ["a", "b", "b", "c"]) and not matches(["a", "..."], ["b"])
+    assert console("$ n3 run app.ai \\\n  --input '{}'\nout\n") == [("n3 run app.ai --input '{}'", ["out"])]
+    found = steps('<!-- n3: file=x.jsonl -->\n```json\n{}\n```\n', "p")
+    assert found == [(2, "json", "{}\n", {"file": "x.jsonl"})]
