@@ -1,4 +1,4 @@
-"""The layer rule of n3lang (docs/ARCHITECTURE.md), enforced over the import graph.
+"""The layer rule of n3lang (docs/dev/ARCHITECTURE.md), enforced over the import graph.
 
 Every ``import`` in every module of n3lang/ counts, at the top of the file or inside a
 function, so a lazy import cannot slip past the rule. From the bottom up:
@@ -18,7 +18,7 @@ function, so a lazy import cannot slip past the rule. From the bottom up:
               what commands share lives in cli/common.py
 
 LAZY lists the imports that must stay inside functions so that `n3 check` and `n3 --help`
-start fast, each with the reason measured (see docs/ARCHITECTURE.md for how).
+start fast, each with the reason measured (see docs/dev/ARCHITECTURE.md for how).
 """
 
 from __future__ import annotations
