@@ -81,7 +81,7 @@ LAZY = [
 ]
 
 # must never be loaded by what `n3 check` imports
-NOT_FOR_CHECK = ("numpy", "yaml", "jsonschema", "lark", "PIL", "threadpoolctl", "pygls", "n3lang.runtime",
+NOT_FOR_CHECK = ("numpy", "yaml", "jsonschema", "lark", "PIL", "threadpoolctl", "pygls", "pygments", "n3lang.runtime",
                  "n3lang.training.config", "n3lang.training.registry", "n3lang.training.inference")
 
 
@@ -183,6 +183,13 @@ def test_the_graph_is_read_correctly():
     assert ("n3lang.ast", "n3lang.span") in edges
     assert ("n3lang.training.registry", "n3lang.yaml_safe") in edges
     assert ("n3lang.runtime.tools", "n3lang.yaml_safe") in edges  # inside a function
+
+
+def test_pygments_only_in_the_site_lexer():
+    """The docs extra's Pygments is imported by the site's lexer alone, which nothing imports."""
+    users = sorted(m for m, names in GRAPH.items() if any(n.split(".")[0] == "pygments" for n, _ in names))
+    assert users == ["n3lang.syntax.highlight"]
+    assert not [m for m, names in GRAPH.items() if any(n == "n3lang.syntax.highlight" for n, _ in names)]
 
 
 def _matches(name: str, pattern: str) -> bool:
