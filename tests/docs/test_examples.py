@@ -24,6 +24,7 @@ import difflib
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -191,6 +192,7 @@ class Page:
         from n3lang.cli.main import main
 
         here = os.getcwd()
+        sigterm = signal.getsignal(signal.SIGTERM)  # main() installs its own; the test process keeps its
         os.chdir(self.folder)
         try:
             with CliRunner().isolation(env={"COLUMNS": "80", "NO_COLOR": "1", "N3_IDENTITY_JSON": None}) as streams:
@@ -204,6 +206,7 @@ class Page:
                 return output.getvalue().decode("utf-8", "replace")
         finally:
             os.chdir(here)
+            signal.signal(signal.SIGTERM, sigterm)
 
 
 def run_page(page: Path, folder: Path, text: str | None = None) -> int:

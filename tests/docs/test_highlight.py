@@ -28,6 +28,22 @@ def test_the_keywords_are_the_parsers():
     assert list(words) == sorted(set(words))
 
 
+def test_the_keywords_are_the_grammars_word_terminals():
+    """Read from lark's own load of grammar/n3.lark (as scripts/gen_textmate.py reads it), not
+    from the cached parse tables: the two agree, so the site and the editor colour alike."""
+    from lark.lexer import PatternStr
+    from lark.load_grammar import load_grammar
+
+    from n3lang.syntax.lexer import _EACH_WORDS
+
+    path = ROOT / "grammar" / "n3.lark"
+    grammar, _ = load_grammar(path.read_text(encoding="utf-8"), str(path), [], False)
+    terminals, _, _ = grammar.compile(["start"], ())
+    words = {t.pattern.value for t in terminals
+             if isinstance(t.pattern, PatternStr) and t.pattern.value.replace("_", "").isalpha()}
+    assert set(grammar_keywords()) == words | set(_EACH_WORDS)
+
+
 @pytest.mark.parametrize("word", grammar_keywords())
 def test_every_keyword_is_a_keyword_token(word):
     # mid-line (after a name) and at the start of a line, where declarations are told apart
