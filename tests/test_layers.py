@@ -1,4 +1,4 @@
-"""The layer rule of n3lang (docs/ARCHITECTURE.md), enforced over the import graph.
+"""The layer rule of n3lang (docs/dev/ARCHITECTURE.md), enforced over the import graph.
 
 Every ``import`` in every module of n3lang/ counts, at the top of the file or inside a
 function, so a lazy import cannot slip past the rule. From the bottom up:
@@ -18,7 +18,7 @@ function, so a lazy import cannot slip past the rule. From the bottom up:
               what commands share lives in cli/common.py
 
 LAZY lists the imports that must stay inside functions so that `n3 check` and `n3 --help`
-start fast, each with the reason measured (see docs/ARCHITECTURE.md for how).
+start fast, each with the reason measured (see docs/dev/ARCHITECTURE.md for how).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ LAZY = [
 ]
 
 # must never be loaded by what `n3 check` imports
-NOT_FOR_CHECK = ("numpy", "yaml", "jsonschema", "lark", "PIL", "threadpoolctl", "pygls", "n3lang.runtime",
+NOT_FOR_CHECK = ("numpy", "yaml", "jsonschema", "lark", "PIL", "threadpoolctl", "pygls", "pygments", "n3lang.runtime",
                  "n3lang.training.config", "n3lang.training.registry", "n3lang.training.inference")
 
 
@@ -183,6 +183,13 @@ def test_the_graph_is_read_correctly():
     assert ("n3lang.ast", "n3lang.span") in edges
     assert ("n3lang.training.registry", "n3lang.yaml_safe") in edges
     assert ("n3lang.runtime.tools", "n3lang.yaml_safe") in edges  # inside a function
+
+
+def test_pygments_only_in_the_site_lexer():
+    """The docs extra's Pygments is imported by the site's lexer alone, which nothing imports."""
+    users = sorted(m for m, names in GRAPH.items() if any(n.split(".")[0] == "pygments" for n, _ in names))
+    assert users == ["n3lang.syntax.highlight"]
+    assert not [m for m, names in GRAPH.items() if any(n == "n3lang.syntax.highlight" for n, _ in names)]
 
 
 def _matches(name: str, pattern: str) -> bool:

@@ -1,5 +1,5 @@
 """Every AST node class has a visit method in the checker and in the interpreter, or is listed
-here with the reason it has none (docs/ARCHITECTURE.md, recipes "add a statement/expression")."""
+here with the reason it has none (docs/dev/ARCHITECTURE.md, recipes "add a statement/expression")."""
 
 from __future__ import annotations
 
