@@ -28,6 +28,8 @@ OUT = ROOT / "editors" / "vscode" / "syntaxes" / "n3.tmLanguage.json"
 if str(ROOT) not in sys.path:  # this checkout's n3lang (its SURFACE_WORDS, VALUE_WORDS, lexer words)
     sys.path.insert(0, str(ROOT))
 
+from n3lang.syntax.keywords import grammar_keywords  # noqa: E402  (after the path is set)
+
 #: Rules whose word terminals are operators of expressions (`is at least`, `and`, `not`).
 OPERATOR_RULES = ("or_expr", "and_expr", "not_expr", "comparison")
 #: Control flow. Editorial: these words also appear in other rules, so no rule set derives them.
@@ -123,13 +125,6 @@ def expansions(rules) -> dict[str, list[list[str]]]:
     return by_rule
 
 
-def lexer_words() -> dict[str, str]:
-    """Words the lexer makes tokens of itself (`filter xs with item as n:`): word -> terminal."""
-    from n3lang.syntax.lexer import _EACH_WORDS
-
-    return dict(_EACH_WORDS)
-
-
 def keyword_groups(terminals, rules) -> dict[str, list[str]]:
     """Every keyword of the grammar under one scope (KEYWORD_SCOPES): scope -> words."""
     words = terminal_texts(terminals, words=True)
@@ -146,7 +141,7 @@ def keyword_groups(terminals, rules) -> dict[str, list[str]]:
         raise SystemExit(f"CONTROL_WORDS lists words the grammar does not have: {sorted(unknown)}")
     imports = {w for name in IMPORT_RULES for w in header_words(by_rule[name], words)}
     declarations = {w for name in declaration_rules(rules) for w in header_words(by_rule[name], words)}
-    everything = set(words.values()) | set(lexer_words())
+    everything = set(words.values()) | set(grammar_keywords())  # the one keyword list (site, editor)
     groups: dict[str, list[str]] = {}
     taken: set[str] = set()
     for scope, members in zip(KEYWORD_SCOPES, (constants, operators, control, imports, declarations, everything)):

@@ -37,12 +37,11 @@ CORPUS = {
 
 
 def grammar_keywords() -> list[str]:
-    """Every keyword of the language: the parser's own word terminals (from its LALR tables,
-    not from the generator) and the words its lexer makes tokens of (map/filter/reduce)."""
-    from n3lang.syntax.lexer import _EACH_WORDS
-    from n3lang.syntax.parser import get_parser
+    """Every keyword of the language (n3lang.syntax.keywords: the parser's own word terminals
+    from its LALR tables, and the words its lexer makes tokens of)."""
+    from n3lang.syntax.keywords import grammar_keywords as keywords
 
-    return sorted(set(get_parser()[2]["keywords"]) | set(_EACH_WORDS))
+    return list(keywords())
 
 
 def node_missing() -> str | None:
