@@ -1,4 +1,5 @@
-"""Document life cycle: diagnostics on open, change and save; forgetting a closed document."""
+"""Document life cycle: diagnostics on open, change and save; a closed document is forgotten
+and its diagnostics withdrawn."""
 
 from __future__ import annotations
 
@@ -24,3 +25,4 @@ def register(server: N3Server) -> None:
     @server.feature(T.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: N3Server, params: T.DidCloseTextDocumentParams) -> None:
         ls.forget(params.text_document.uri)
+        ls.clear(params.text_document.uri)

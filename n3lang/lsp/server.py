@@ -56,12 +56,28 @@ class N3Server(LanguageServer):
         self._analyses[uri] = (document.version, result)
         return result
 
+    def including(self, uri: str) -> Analysis:
+        """The analysis that sees most of the program around document ``uri``: that of an open
+        app that includes this file (as the editor holds it), else the document's own."""
+        own = self.analysis(uri)
+        path = path_of(uri)
+        text = own.source
+        for other, (_, analysis) in list(self._analyses.items()):
+            if other != uri and analysis.sources.get(path) == text and len(analysis.sources) > len(own.sources):
+                return analysis
+        return own
+
     def lines(self, analysis: Analysis, file: str) -> Lines:
         """The lines of one file of an analysis, for position conversion."""
         return Lines(analysis.sources.get(file, ""), self.workspace.position_codec)
 
     def forget(self, uri: str) -> None:
         self._analyses.pop(uri, None)
+
+    def clear(self, uri: str) -> None:
+        """Withdraw what was published for a closed document (its own list and its included files')."""
+        for target in {uri} | self._published.pop(uri, set()):
+            self.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=target, diagnostics=[]))
 
     def publish(self, uri: str) -> None:
         """Publish the document's diagnostics, one list per file they name (an included file's
@@ -93,10 +109,10 @@ class N3Server(LanguageServer):
 
 def make_server() -> N3Server:
     """A server with every feature registered."""
-    from n3lang.lsp import documents
+    from n3lang.lsp import documents, formatting, navigation, tokens
 
     server = N3Server()
-    for feature in (documents,):
+    for feature in (documents, navigation, tokens, formatting):
         feature.register(server)
     return server
 

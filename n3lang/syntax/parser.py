@@ -31,7 +31,7 @@ from n3lang.syntax.errors import (
     hint_for,
     set_vocabulary,
 )
-from n3lang.syntax.lexer import SIGNIFICANT_SKIP, Driver, LexProblem, SyntaxProblem
+from n3lang.syntax.lexer import SIGNIFICANT_SKIP, Driver, LexProblem, SyntaxProblem, Tok
 from n3lang.syntax.page_bodies import page_body_problems
 from n3lang.syntax.recovery import MAX_ERRORS_PER_DECLARATION, declaration_line, recover
 from n3lang.syntax.reductions import reduce_action
@@ -140,6 +140,29 @@ def _parse_source(source, path):
     if any(type(d) is A.FlowDecl and d.declarative for d in decls):
         program = with_selectors(program, lambda text: _parse_source(text, path))
     return program, diagnostics
+
+
+def shifted_tokens(source: str) -> list[Tok]:
+    """The tokens of ``source``'s lines (BOM and CRLF as parse_source reads them) as the lexer
+    typed them for the parser, in order: a word's type says whether it was read as a keyword
+    or as a NAME there (editors' semantic tokens). A declaration that does not parse gives its
+    tokens up to its error (and those of the re-parses that look for further errors)."""
+    if source.startswith("\ufeff"):
+        source = source[1:]
+    source = source.replace("\r\n", "\n")
+    with _lock:
+        driver, builder, _ = get_parser()
+        trace: list[Tok] = []
+        driver.trace = trace
+        try:
+            _, diagnostics = _parse_part(driver, builder, source, 0, len(source), 1, path="<tokens>")
+            if diagnostics is None:
+                recover(partial(_parse_part, driver, builder, path="<tokens>"), source, _declaration_line)
+        except Exception:  # pragma: no cover - a bug: the tokens shifted so far still count
+            pass
+        finally:
+            driver.trace = None
+    return trace
 
 
 def _parse_part(driver, builder, text, begin, end, line, *, path):

@@ -1,0 +1,213 @@
+"""Semantic tokens (full document): a declared name and a keyword used as a word look different.
+
+Three sources, in order of precedence:
+1. the symbol index: declared names and references to them, typed by their kind (a record is a
+   ``class``, a flow or function a ``function``, a field a ``property``...), a declaration's
+   own name with the ``declaration`` modifier;
+2. the lexer as the parser drove it (``parser.shifted_tokens``): whether a word was read as a
+   keyword or as a name at that point, so ``status`` is a variable in ``let status is 1``;
+3. the token expression alone (``lexer._MASTER``), for what the parser never reached (after
+   a syntax error): a word the grammar knows as a keyword is a keyword there.
+Strings, numbers, comments and operators come from the token expression. The result depends on
+the text alone (deterministic), and works on files with syntax errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, Iterator
+
+from lsprotocol import types as T
+
+from n3lang import ast as A
+from n3lang.frontend import Analysis
+from n3lang.lsp.positions import Lines
+from n3lang.lsp.server import N3Server, path_of
+from n3lang.span import Span
+from n3lang.syntax.lexer import _MASTER  # the lexer's one token expression
+from n3lang.syntax.parser import get_parser, shifted_tokens
+
+TOKEN_TYPES = ["keyword", "string", "number", "comment", "operator", "class", "function", "property",
+               "variable", "type", "method", "interface", "namespace", "enum"]
+TOKEN_MODIFIERS = ["declaration"]
+LEGEND = T.SemanticTokensLegend(token_types=TOKEN_TYPES, token_modifiers=TOKEN_MODIFIERS)
+
+#: the token type of each kind of declared name
+KIND_TYPE = {"record": "class", "field": "property", "flow": "function", "function": "function",
+             "tool": "method", "ai": "interface", "model": "namespace", "prompt": "enum"}
+_TYPE = {name: i for i, name in enumerate(TOKEN_TYPES)}
+_DECLARATION = 1 << TOKEN_MODIFIERS.index("declaration")
+_OPERATORS = frozenset("+-*/%<>=|") | {"**"}
+_NAME, _PUNCT, _NL, _NUMBER, _STR, _STR3, _COMMENT, _BQ = range(1, 9)
+_COMMENT_IN_NL = re.compile(r"#[^\r\n]*")
+
+#: (line, column, end column, type index, modifier bits): one token on one line, our coordinates
+Token = tuple[int, int, int, int, int]
+
+
+def _keywords() -> frozenset[str]:
+    return frozenset(get_parser()[2]["keywords"])
+
+
+def _normalize(text: str) -> str:
+    """The text the parser reads: no byte-order mark, LF line ends (lines and columns unchanged)."""
+    return (text[1:] if text.startswith("\ufeff") else text).replace("\r\n", "\n")
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        yield item
+        for f in dataclasses.fields(item):
+            value = getattr(item, f.name)
+            if isinstance(value, tuple):
+                stack.extend(v for v in value if dataclasses.is_dataclass(v))
+            elif dataclasses.is_dataclass(value) and not isinstance(value, Span):
+                stack.append(value)
+
+
+def _named(analysis: Analysis, file: str) -> list[Token]:
+    """Declared names and references in ``file`` (the symbol index), and type names."""
+    found: list[Token] = []
+    for symbol in analysis.symbols.declarations:
+        if symbol.file == file:
+            found += _split(analysis.sources.get(file, ""), symbol.name_span, _TYPE[KIND_TYPE[symbol.kind]], _DECLARATION)
+    for ref in analysis.symbols.references:
+        if ref.file == file:
+            found += _split(analysis.sources.get(file, ""), ref.span, _TYPE[KIND_TYPE[ref.kind]], 0)
+    program = analysis.program
+    if program is not None:
+        lines = analysis.sources.get(file, "").split("\n")
+        origins = program.origins or (program.path,) * len(program.declarations)
+        for decl, origin in zip(program.declarations, origins):
+            if origin != file:
+                continue
+            for node in _walk(decl):
+                # a type's own word (`list` of `list<Order>`), when written bare where its span starts
+                if isinstance(node, A.TypeRef) and 0 < node.span.line <= len(lines):
+                    start = node.span.column
+                    if lines[node.span.line - 1][start - 1:start - 1 + len(node.name)] == node.name:
+                        found.append((node.span.line, start, start + len(node.name), _TYPE["type"], 0))
+    return found
+
+
+def _split(text: str, span: Span, kind: int, modifiers: int) -> list[Token]:
+    """A span as one token per line (a tool's name may be a phrase over one line only, but be safe)."""
+    if span == A.UNKNOWN:
+        return []
+    if span.line == span.end_line:
+        return [(span.line, span.column, span.end_column, kind, modifiers)]
+    lines = text.split("\n")
+    out = [(span.line, span.column, len(lines[span.line - 1]) + 1, kind, modifiers)]
+    out += [(n, 1, len(lines[n - 1]) + 1, kind, modifiers) for n in range(span.line + 1, span.end_line)]
+    return out + [(span.end_line, 1, span.end_column, kind, modifiers)]
+
+
+def _lexed(source: str) -> list[Token]:
+    """Every token of the text by the token expression; words typed by the parser's lexer."""
+    keywords = _keywords()
+    typed = {(t.line, t.column): (t.type, t.value) for t in shifted_tokens(source)}
+    out: list[Token] = []
+    pos, line, line_start, n = 0, 1, 0, len(source)
+    previous = ""
+    while pos < n:
+        m = _MASTER.match(source, pos)
+        if m is None or m.end() == pos:  # a character no token starts with: skip it
+            if source[pos] == "\n":
+                line, line_start = line + 1, pos + 1
+            pos += 1
+            continue
+        group = m.lastindex or 0
+        start, stop = m.start(group), m.end()
+        col = start - line_start + 1
+        value = m.group(group)
+        if group == _NAME:
+            kind, word = typed.get((line, col), (None, None))
+            if word != value:  # never reached by the parser (after a syntax error)
+                kind = "KEYWORD" if value in keywords else "NAME"
+            if kind == "NAME" or kind == "BQ_NAME":
+                out.append((line, col, col + len(value), _TYPE["property" if previous == "." else "variable"], 0))
+            elif kind not in ("STRING", "NUMBER"):
+                out.append((line, col, col + len(value), _TYPE["keyword"], 0))
+        elif group == _PUNCT:
+            if value in _OPERATORS:
+                out.append((line, col, col + len(value), _TYPE["operator"], 0))
+        elif group == _NUMBER:
+            out.append((line, col, col + len(value), _TYPE["number"], 0))
+        elif group in (_STR, _STR3):
+            out += _split(source, Span(line, col, line + value.count("\n"),
+                                       (len(value) - value.rfind("\n")) if "\n" in value else col + len(value)),
+                          _TYPE["string"], 0)
+        elif group == _COMMENT:
+            out.append((line, col, col + len(value), _TYPE["comment"], 0))
+        elif group == _BQ:
+            out.append((line, col, col + len(value), _TYPE["variable"], 0))
+        elif group == _NL:
+            for c in _COMMENT_IN_NL.finditer(value):
+                at = start + c.start()
+                out.append((line + value.count("\n", 0, c.start()),
+                            at - source.rfind("\n", 0, at), at - source.rfind("\n", 0, at) + len(c.group()),
+                            _TYPE["comment"], 0))
+        if group != _NL and group:
+            previous = value
+        newlines = source.count("\n", pos, stop)
+        if newlines:
+            line += newlines
+            line_start = source.rfind("\n", pos, stop) + 1
+        pos = stop
+    return out
+
+
+def semantic_tokens(analysis: Analysis, file: str, text: str) -> list[Token]:
+    """The tokens of ``text`` (the file as the editor holds it), sorted, none overlapping: a
+    declared name wins over the string or word it is written in; what remains of a string
+    (its quotes) stays a string."""
+    source = _normalize(text)
+    named = sorted(set(_named(analysis, file)))
+    by_line: dict[int, list[Token]] = {}
+    for token in named:
+        spans = by_line.setdefault(token[0], [])
+        if not any(token[1] < s[2] and s[1] < token[2] for s in spans):  # first (outermost) wins
+            spans.append(token)
+    out = [t for spans in by_line.values() for t in spans]
+    for line, start, end, kind, mods in _lexed(source):
+        taken = by_line.get(line, ())
+        if kind != _TYPE["string"]:
+            if not any(start < s[2] and s[1] < end for s in taken):
+                out.append((line, start, end, kind, mods))
+            continue
+        pieces = [(start, end)]
+        for s in taken:
+            pieces = [p for a, b in pieces for p in ((a, min(b, s[1])), (max(a, s[2]), b)) if p[0] < p[1]]
+        out += [(line, a, b, kind, mods) for a, b in pieces]
+    out.sort()
+    return out
+
+
+def encode(tokens: list[Token], lines: Lines) -> list[int]:
+    """LSP's relative encoding, positions in the client's units."""
+    data: list[int] = []
+    last_line = last_start = 0
+    for line, start, end, kind, mods in tokens:
+        a = lines.position(line, start)
+        b = lines.position(line, end)
+        length = b.character - a.character
+        if length <= 0 or a.line != b.line:
+            continue
+        delta_line = a.line - last_line
+        delta_start = a.character - (last_start if delta_line == 0 else 0)
+        data += [delta_line, delta_start, length, kind, mods]
+        last_line, last_start = a.line, a.character
+    return data
+
+
+def register(server: N3Server) -> None:
+    @server.feature(T.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, LEGEND)
+    def full(ls: N3Server, params: T.SemanticTokensParams) -> T.SemanticTokens:
+        uri = params.text_document.uri
+        analysis = ls.analysis(uri)
+        path = path_of(uri)
+        text = ls.workspace.get_text_document(uri).source
+        return T.SemanticTokens(data=encode(semantic_tokens(analysis, path, text), ls.lines(analysis, path)))
