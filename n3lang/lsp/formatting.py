@@ -12,6 +12,7 @@ from typing import Callable
 
 from lsprotocol import types as T
 
+from n3lang.lsp.positions import Lines
 from n3lang.lsp.server import N3Server, path_of
 
 FORMATTER = "n3lang.syntax.format"
@@ -27,8 +28,7 @@ def formatter() -> Callable[[str, str], tuple[str | None, list]] | None:
 
 def whole_document_edit(ls: N3Server, text: str, formatted: str) -> T.TextEdit:
     """Replace everything: from the start to the end of the last line (in the client's units)."""
-    lines = text.split("\n")
-    end = T.Position(line=len(lines) - 1, character=ls.workspace.position_codec.client_num_units(lines[-1]))
+    end = Lines(text, ls.workspace.position_codec).position(text.count("\n") + 2, 1)  # past the last line
     return T.TextEdit(range=T.Range(start=T.Position(line=0, character=0), end=end), new_text=formatted)
 
 
