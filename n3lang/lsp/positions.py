@@ -27,7 +27,9 @@ class Lines:
     the editor: every line after it is one further down there."""
 
     def __init__(self, text: str, codec: PositionCodec) -> None:
-        self.lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+        self.lines = text.split("\n")
+        if "\r" in text:  # CRLF: the CR belongs to the line break
+            self.lines = [line[:-1] if line.endswith("\r") else line for line in self.lines]
         self.codec = codec
         self.bom = text.startswith(_BOM)
         #: per line of ours with a lone CR: its pieces (editor lines); and the editor line of each line of ours

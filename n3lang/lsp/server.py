@@ -20,6 +20,7 @@ from n3lang import __version__
 from n3lang.diagnostics import ERROR, NOTE, WARNING, Diagnostic
 from n3lang.frontend import Analysis, analyze
 from n3lang.lsp.positions import Lines, to_range
+from n3lang.syntax.parser import reuse_declarations
 
 _SEVERITY = {ERROR: T.DiagnosticSeverity.Error, WARNING: T.DiagnosticSeverity.Warning,
              NOTE: T.DiagnosticSeverity.Information}
@@ -45,6 +46,9 @@ class N3Server(LanguageServer):
         super().__init__("n3lang", __version__)
         self._analyses: dict[str, tuple[int | None, Analysis]] = {}
         self._published: dict[str, set[str]] = {}  # document uri -> uris given diagnostics
+        self._lines: dict[str, tuple[str, Lines]] = {}  # file -> (its text, its Lines)
+        # a keystroke re-parses the declaration it is in, not the file (tests/syntax/test_reuse.py)
+        reuse_declarations()
 
     def analysis(self, uri: str) -> Analysis:
         """The analysis of an open document at its current version (computed once per version)."""
@@ -68,8 +72,12 @@ class N3Server(LanguageServer):
         return own
 
     def lines(self, analysis: Analysis, file: str) -> Lines:
-        """The lines of one file of an analysis, for position conversion."""
-        return Lines(analysis.sources.get(file, ""), self.workspace.position_codec)
+        """The lines of one file of an analysis, for position conversion (made once per text)."""
+        text = analysis.sources.get(file, "")
+        cached = self._lines.get(file)
+        if cached is None or cached[0] is not text:
+            cached = self._lines[file] = (text, Lines(text, self.workspace.position_codec))
+        return cached[1]
 
     def forget(self, uri: str) -> None:
         self._analyses.pop(uri, None)
