@@ -8,6 +8,7 @@ client's units (UTF-16 code units: ``len(s.encode('utf-16-le')) // 2``).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -271,6 +272,12 @@ async def test_included_file_problems_go_to_its_uri_and_are_cleared_when_fixed(c
     assert found == {app.as_uri(): [], lib.as_uri(): []}
 
 
-async def test_capabilities_declare_incremental_sync_and_save(client: LanguageClient):
-    sync = client.server_capabilities.text_document_sync  # type: ignore[attr-defined]
+async def test_capabilities(client: LanguageClient):
+    capabilities = client.server_capabilities  # type: ignore[attr-defined]
+    sync = capabilities.text_document_sync
     assert sync.change == T.TextDocumentSyncKind.Incremental and sync.open_close and sync.save
+    assert capabilities.definition_provider and capabilities.references_provider
+    assert capabilities.document_symbol_provider and capabilities.rename_provider.prepare_provider
+    assert capabilities.semantic_tokens_provider.full
+    # formatting is `n3 fmt`'s: announced exactly when this tree has it
+    assert bool(capabilities.document_formatting_provider) == (importlib.util.find_spec("n3lang.syntax.format") is not None)

@@ -1,7 +1,8 @@
 """textDocument/formatting: one whole-document edit with `n3 fmt`'s layout, or none.
 
 The formatter (n3lang.syntax.format, `n3 fmt`) is another part of issue 14: without it the
-server announces no formatting (checked here either way); with it, the table below runs.
+server announces no formatting (test_diagnostics.py checks the capabilities either way); with it,
+the table below runs.
 """
 
 from __future__ import annotations
@@ -24,11 +25,6 @@ CASES = [
 
 def units(text: str, encoding: str) -> int:
     return {"utf-8": len(text.encode("utf-8")), "utf-32": len(text)}.get(encoding, len(text.encode("utf-16-le")) // 2)
-
-
-async def test_formatting_is_announced_exactly_when_n3_fmt_exists(client: LanguageClient):
-    provider = client.server_capabilities.document_formatting_provider  # type: ignore[attr-defined]
-    assert bool(provider) == HAVE_FORMATTER
 
 
 @pytest.mark.skipif(not HAVE_FORMATTER, reason="n3 fmt (n3lang.syntax.format) is not in this tree yet")
