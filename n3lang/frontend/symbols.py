@@ -25,7 +25,7 @@ from typing import Any, Iterator, Mapping
 from n3lang import ast as A
 from n3lang.span import Span
 
-__all__ = ["Reference", "Symbol", "SymbolIndex", "build_index"]
+__all__ = ["Reference", "Symbol", "SymbolIndex", "build_index", "children"]
 
 _DECLARED = {A.RecordDecl: "record", A.FlowDecl: "flow", A.FunctionDecl: "function", A.ToolDecl: "tool",
              A.AIDecl: "ai", A.ModelDecl: "model", A.PromptDecl: "prompt"}
@@ -133,14 +133,22 @@ class _Finder:
         return span
 
 
-def _children(node: Any) -> Iterator[Any]:
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        if isinstance(value, tuple):
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def children(node: Any) -> Iterator[Any]:
+    """The AST nodes directly under ``node`` (its fields' nodes and tuples of nodes; not spans)."""
+    kind = type(node)
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(node))
+    for name in names:
+        value = getattr(node, name)
+        if value.__class__ is tuple:
             for item in value:
-                if dataclasses.is_dataclass(item):
+                if hasattr(item, "__dataclass_fields__"):
                     yield item
-        elif dataclasses.is_dataclass(value) and not isinstance(value, Span):
+        elif hasattr(value, "__dataclass_fields__") and value.__class__ is not Span:
             yield value
 
 
@@ -160,7 +168,7 @@ def build_index(program: A.Program, sources: Mapping[str, str]) -> SymbolIndex:
         while stack:
             node = stack.pop()
             _reference(index, finder, node, file, known)
-            stack.extend(_children(node))
+            stack.extend(children(node))
     index.references.sort(key=lambda r: (r.file, r.span.line, r.span.column))
     return index
 
@@ -243,7 +251,7 @@ def _field_references(index: SymbolIndex, finder: _Finder, node: Any, file: str,
             if isinstance(part, A.Name):
                 found.append((part.name, part.span))
             elif not isinstance(part, A.Attribute):  # `x.total`: a variable's field, not the record's
-                stack.extend(_children(part))
+                stack.extend(children(part))
     for name, where in found:
         if name in fields and where != A.UNKNOWN:
             span = finder.name(file, name, where)

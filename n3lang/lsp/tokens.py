@@ -14,7 +14,6 @@ the text alone (deterministic), and works on files with syntax errors.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any, Iterator
 
@@ -22,6 +21,7 @@ from lsprotocol import types as T
 
 from n3lang import ast as A
 from n3lang.frontend import Analysis
+from n3lang.frontend.symbols import children
 from n3lang.lsp.positions import Lines
 from n3lang.lsp.server import N3Server, path_of
 from n3lang.span import Span
@@ -60,12 +60,7 @@ def _walk(node: Any) -> Iterator[Any]:
     while stack:
         item = stack.pop()
         yield item
-        for f in dataclasses.fields(item):
-            value = getattr(item, f.name)
-            if isinstance(value, tuple):
-                stack.extend(v for v in value if dataclasses.is_dataclass(v))
-            elif dataclasses.is_dataclass(value) and not isinstance(value, Span):
-                stack.append(value)
+        stack.extend(children(item))
 
 
 def _named(analysis: Analysis, file: str) -> list[Token]:
