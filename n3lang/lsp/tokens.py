@@ -199,10 +199,18 @@ def encode(tokens: list[Token], lines: Lines) -> list[int]:
 
 
 def register(server: N3Server) -> None:
+    done: dict[str, tuple[int | None, str, list[int]]] = {}  # uri -> (version, text, data): asked again, given again
+
     @server.feature(T.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, LEGEND)
     def full(ls: N3Server, params: T.SemanticTokensParams) -> T.SemanticTokens:
         uri = params.text_document.uri
+        document = ls.workspace.get_text_document(uri)
+        text = document.source
+        cached = done.get(uri)
+        if cached is not None and cached[0] == document.version and cached[1] == text:
+            return T.SemanticTokens(data=cached[2])
         analysis = ls.analysis(uri)
         path = path_of(uri)
-        text = ls.workspace.get_text_document(uri).source
-        return T.SemanticTokens(data=encode(semantic_tokens(analysis, path, text), ls.lines(analysis, path)))
+        data = encode(semantic_tokens(analysis, path, text), ls.lines(analysis, path))
+        done[uri] = (document.version, text, data)
+        return T.SemanticTokens(data=data)

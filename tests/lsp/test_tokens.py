@@ -137,7 +137,7 @@ async def test_tokens_are_ordered_disjoint_and_deterministic(client: LanguageCli
     data, found = app_tokens
     ends = [(line, start + length) for line, start, length, *_ in found]
     assert all(end <= (line, start) for end, (line, start, *_) in zip(ends, found[1:]))
-    again, _ = await tokens_of(client, "tokens.ai", APP)
+    again, _ = await tokens_of(client, "tokens_again.ai", APP)  # computed again, for another document
     assert again == data
 
 
