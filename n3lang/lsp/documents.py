@@ -21,6 +21,9 @@ def register(server: N3Server) -> None:
     def did_save(ls: N3Server, params: T.DidSaveTextDocumentParams) -> None:
         ls.forget(params.text_document.uri)  # an included file may have changed on disk
         ls.publish(params.text_document.uri)
+        for other in ls.dependents(params.text_document.uri):  # the apps that include this file
+            ls.forget(other)
+            ls.publish(other)
 
     @server.feature(T.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: N3Server, params: T.DidCloseTextDocumentParams) -> None:

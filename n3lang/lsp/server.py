@@ -71,6 +71,12 @@ class N3Server(LanguageServer):
                 return analysis
         return own
 
+    def dependents(self, uri: str) -> list[str]:
+        """The other open documents whose program reads this document's file (they include it)."""
+        path = path_of(uri)
+        return [other for other, (_, analysis) in list(self._analyses.items())
+                if other != uri and path in analysis.sources]
+
     def lines(self, analysis: Analysis, file: str) -> Lines:
         """The lines of one file of an analysis, for position conversion (made once per text)."""
         text = analysis.sources.get(file, "")

@@ -281,3 +281,26 @@ async def test_capabilities(client: LanguageClient):
     assert capabilities.semantic_tokens_provider.full
     # formatting is `n3 fmt`'s: announced exactly when this tree has it
     assert bool(capabilities.document_formatting_provider) == (importlib.util.find_spec("n3lang.syntax.format") is not None)
+
+
+async def test_saving_an_included_file_publishes_the_apps_that_include_it(client: LanguageClient):
+    root = client.root  # type: ignore[attr-defined]
+    folder = root / "saved"
+    folder.mkdir(exist_ok=True)
+    lib, app = folder / "lib.ai", folder / "app.ai"
+    broken = 'flow "helper":\n  return missing\n'
+    lib.write_text(broken, encoding="utf-8")
+    text = 'spec is "1.0"\n\ncapabilities:\n  composition.includes\n\ninclude "lib.ai"\n'
+    app.write_text(text, encoding="utf-8")
+    found = await opened(client, app.as_uri(), text)
+    assert [code for code, *_ in found[lib.as_uri()]] == ["undefined-variable"]
+    await opened(client, lib.as_uri(), broken)
+
+    fixed = 'flow "helper":\n  return 1\n'
+    lib.write_text(fixed, encoding="utf-8")
+    client.text_document_did_change(T.DidChangeTextDocumentParams(
+        text_document=document(lib.as_uri(), 2), content_changes=[T.TextDocumentContentChangeWholeDocument(text=fixed)]))
+    found = await after(client, lib.as_uri(), lambda: client.text_document_did_save(T.DidSaveTextDocumentParams(
+        text_document=T.TextDocumentIdentifier(uri=lib.as_uri()))))
+    assert found == {lib.as_uri(): [], app.as_uri(): []}
+
