@@ -66,15 +66,15 @@ def _walk(node: Any) -> Iterator[Any]:
 def _named(analysis: Analysis, file: str) -> list[Token]:
     """Declared names and references in ``file`` (the symbol index), and type names."""
     found: list[Token] = []
+    lines = analysis.sources.get(file, "").split("\n")
     for symbol in analysis.symbols.declarations:
         if symbol.file == file:
-            found += _split(analysis.sources.get(file, ""), symbol.name_span, _TYPE[KIND_TYPE[symbol.kind]], _DECLARATION)
+            found += _split(lines, symbol.name_span, _TYPE[KIND_TYPE[symbol.kind]], _DECLARATION)
     for ref in analysis.symbols.references:
         if ref.file == file:
-            found += _split(analysis.sources.get(file, ""), ref.span, _TYPE[KIND_TYPE[ref.kind]], 0)
+            found += _split(lines, ref.span, _TYPE[KIND_TYPE[ref.kind]], 0)
     program = analysis.program
     if program is not None:
-        lines = analysis.sources.get(file, "").split("\n")
         origins = program.origins or (program.path,) * len(program.declarations)
         for decl, origin in zip(program.declarations, origins):
             if origin != file:
@@ -88,34 +88,34 @@ def _named(analysis: Analysis, file: str) -> list[Token]:
     return found
 
 
-def _split(text: str, span: Span, kind: int, modifiers: int) -> list[Token]:
-    """A span as one token per line (a tool's name may be a phrase over one line only, but be safe)."""
+def _split(lines: list[str], span: Span, kind: int, modifiers: int) -> list[Token]:
+    """A span as one token per line (a triple-quoted string spans lines; a client may not take that)."""
     if span == A.UNKNOWN:
         return []
     if span.line == span.end_line:
         return [(span.line, span.column, span.end_column, kind, modifiers)]
-    lines = text.split("\n")
     out = [(span.line, span.column, len(lines[span.line - 1]) + 1, kind, modifiers)]
     out += [(n, 1, len(lines[n - 1]) + 1, kind, modifiers) for n in range(span.line + 1, span.end_line)]
     return out + [(span.end_line, 1, span.end_column, kind, modifiers)]
 
 
 def _lexed(source: str) -> list[Token]:
-    """Every token of the text by the token expression; words typed by the parser's lexer."""
+    """Every token of the text by the token expression; words typed by the parser's lexer.
+    (A character no token starts with is skipped: finditer searches on from it.)"""
     keywords = _keywords()
     typed = {(t.line, t.column): (t.type, t.value) for t in shifted_tokens(source)}
+    lines = source.split("\n")
     out: list[Token] = []
-    pos, line, line_start, n = 0, 1, 0, len(source)
+    add = out.append
+    line, line_start = 1, 0
     previous = ""
-    while pos < n:
-        m = _MASTER.match(source, pos)
-        if m is None or m.end() == pos:  # a character no token starts with: skip it
-            if source[pos] == "\n":
-                line, line_start = line + 1, pos + 1
-            pos += 1
-            continue
+    keyword, variable, prop = _TYPE["keyword"], _TYPE["variable"], _TYPE["property"]
+    operator, number, string, comment = _TYPE["operator"], _TYPE["number"], _TYPE["string"], _TYPE["comment"]
+    for m in _MASTER.finditer(source):
         group = m.lastindex or 0
-        start, stop = m.start(group), m.end()
+        if not group or group > _BQ:  # the end
+            break
+        start = m.start(group)
         col = start - line_start + 1
         value = m.group(group)
         if group == _NAME:
@@ -123,35 +123,36 @@ def _lexed(source: str) -> list[Token]:
             if word != value:  # never reached by the parser (after a syntax error)
                 kind = "KEYWORD" if value in keywords else "NAME"
             if kind == "NAME" or kind == "BQ_NAME":
-                out.append((line, col, col + len(value), _TYPE["property" if previous == "." else "variable"], 0))
+                add((line, col, col + len(value), prop if previous == "." else variable, 0))
             elif kind not in ("STRING", "NUMBER"):
-                out.append((line, col, col + len(value), _TYPE["keyword"], 0))
+                add((line, col, col + len(value), keyword, 0))
         elif group == _PUNCT:
             if value in _OPERATORS:
-                out.append((line, col, col + len(value), _TYPE["operator"], 0))
+                add((line, col, col + len(value), operator, 0))
         elif group == _NUMBER:
-            out.append((line, col, col + len(value), _TYPE["number"], 0))
-        elif group in (_STR, _STR3):
-            out += _split(source, Span(line, col, line + value.count("\n"),
-                                       (len(value) - value.rfind("\n")) if "\n" in value else col + len(value)),
-                          _TYPE["string"], 0)
+            add((line, col, col + len(value), number, 0))
+        elif group == _STR:
+            add((line, col, col + len(value), string, 0))
+        elif group == _STR3:
+            breaks = value.count("\n")
+            end_col = (len(value) - value.rfind("\n")) if breaks else col + len(value)
+            out += _split(lines, Span(line, col, line + breaks, end_col), string, 0)
+            if breaks:
+                line += breaks
+                line_start = start + value.rfind("\n") + 1
         elif group == _COMMENT:
-            out.append((line, col, col + len(value), _TYPE["comment"], 0))
+            add((line, col, col + len(value), comment, 0))
         elif group == _BQ:
-            out.append((line, col, col + len(value), _TYPE["variable"], 0))
-        elif group == _NL:
+            add((line, col, col + len(value), variable, 0))
+        else:  # _NL, with the comment-only lines it swallows
             for c in _COMMENT_IN_NL.finditer(value):
                 at = start + c.start()
-                out.append((line + value.count("\n", 0, c.start()),
-                            at - source.rfind("\n", 0, at), at - source.rfind("\n", 0, at) + len(c.group()),
-                            _TYPE["comment"], 0))
-        if group != _NL and group:
-            previous = value
-        newlines = source.count("\n", pos, stop)
-        if newlines:
-            line += newlines
-            line_start = source.rfind("\n", pos, stop) + 1
-        pos = stop
+                at_col = at - source.rfind("\n", 0, at)
+                add((line + value.count("\n", 0, c.start()), at_col, at_col + len(c.group()), comment, 0))
+            line += value.count("\n")
+            line_start = start + value.rfind("\n") + 1
+            continue
+        previous = value
     return out
 
 

@@ -34,7 +34,7 @@ from n3lang.syntax.errors import (
 )
 from n3lang.syntax.lexer import SIGNIFICANT_SKIP, Driver, LexProblem, SyntaxProblem, Tok
 from n3lang.syntax.page_bodies import page_body_problems
-from n3lang.syntax.recovery import MAX_ERRORS_PER_DECLARATION, declaration_line, recover
+from n3lang.syntax.recovery import MAX_ERRORS_PER_DECLARATION, _more_errors, declaration_line, recover
 from n3lang.syntax.reductions import reduce_action
 from n3lang.syntax.selectors import with_selectors
 from n3lang.syntax.tables import load_tables
@@ -166,22 +166,59 @@ def shifted_tokens(source: str) -> list[Tok]:
     """The tokens of ``source``'s lines (BOM and CRLF as parse_source reads them) as the lexer
     typed them for the parser, in order: a word's type says whether it was read as a keyword
     or as a NAME there (editors' semantic tokens). A declaration that does not parse gives its
-    tokens up to its error (and those of the re-parses that look for further errors)."""
+    tokens up to its error (and those of the re-parses that look for further errors).
+
+    Each top-level declaration is lexed on its own and remembered by (first line, text), so an
+    editor asking again after a keystroke lexes one declaration; with a triple-quoted string in
+    the file (it may cross a declaration line) the whole text is lexed at once."""
     if source.startswith("\ufeff"):
         source = source[1:]
     source = source.replace("\r\n", "\n")
     with _lock:
         driver, builder, _ = get_parser()
-        trace: list[Tok] = []
-        driver.trace = trace
-        try:
-            _, diagnostics = _parse_part(driver, builder, source, 0, len(source), 1, path="<tokens>")
-            if diagnostics is None:
-                recover(partial(_parse_part, driver, builder, path="<tokens>"), source, _declaration_line)
-        except Exception:  # pragma: no cover - a bug: the tokens shifted so far still count
-            pass
-        finally:
-            driver.trace = None
+        if '"""' in source:
+            return _traced(driver, builder, source, 0, len(source), 1, whole=True)
+        starts = [m.start() for m in _declaration_line.finditer(source)]
+        if not starts or starts[0] != 0:
+            starts.insert(0, 0)
+        starts.append(len(source))
+        tokens: list[Tok] = []
+        line = 1
+        for begin, end in zip(starts, starts[1:]):
+            key = (line, source[begin:end])
+            done = _traced_parts.get(key)
+            if done is None:
+                done = _traced_parts[key] = _traced(driver, builder, source, begin, end, line, whole=False)
+                if len(_traced_parts) > _REUSE_LIMIT:
+                    _traced_parts.popitem(last=False)
+            else:
+                _traced_parts.move_to_end(key)
+            tokens += done
+            line += source.count("\n", begin, end)
+        return tokens
+
+
+#: (first line, text) of a top-level declaration -> its tokens (shifted_tokens)
+_traced_parts: OrderedDict[tuple[int, str], list[Tok]] = OrderedDict()
+
+
+def _traced(driver, builder, source, begin, end, line, *, whole):
+    """The tokens the lexer typed while parsing source[begin:end] (and, when it does not parse,
+    while recovery looked for its further errors)."""
+    trace: list[Tok] = []
+    driver.trace = trace
+    parse = partial(_parse_part, driver, builder, path="<tokens>")
+    try:
+        found, diagnostics = parse(source, begin, end, line)
+        if diagnostics is None:
+            if whole:
+                recover(parse, source, _declaration_line)
+            else:
+                _more_errors(parse, source[begin:end], line, found)
+    except Exception:  # pragma: no cover - a bug: the tokens typed so far still count
+        pass
+    finally:
+        driver.trace = None
     return trace
 
 

@@ -75,3 +75,22 @@ def test_edits_parse_the_same_with_reuse(reuse):
         for version in edits(text):
             plain, reused = both(version, str(path))
             assert reused == plain, (path, version)
+
+
+def test_tokens_typed_per_declaration_are_those_of_the_whole_file():
+    """shifted_tokens lexes each declaration on its own (and remembers it): the words of a file
+    that parses are typed as the lexer types them over the whole file."""
+    driver, builder, _ = parser.get_parser()
+    files = sorted((REPO / "tests/data/valid").glob("*.ai")) + sorted(REPO.glob("examples/*/app.ai"))
+    checked = 0
+    for path in files:
+        text = path.read_bytes().decode("utf-8").lstrip("\ufeff").replace("\r\n", "\n")
+        if '"""' in text:
+            continue
+        with parser._lock:
+            whole = parser._traced(driver, builder, text, 0, len(text), 1, whole=True)
+        parts = parser.shifted_tokens(text)
+        assert [(t.type, t.value, t.line, t.column) for t in parts] == \
+               [(t.type, t.value, t.line, t.column) for t in whole], path
+        checked += 1
+    assert checked > 50
