@@ -24,13 +24,22 @@ __all__ = ["Analysis", "Reference", "Symbol", "SymbolIndex", "analyze"]
 class Analysis:
     """What the front end knows of an app: path (the app file), program (None when the file
     cannot be read), diagnostics (sorted by position, each naming its file), sources (file ->
-    text, the app file's included), symbols."""
+    text, the app file's included), symbols (built on first use: publishing diagnostics after a
+    keystroke does not need them)."""
 
     path: str
     program: A.Program | None
     diagnostics: tuple[Diagnostic, ...]
     sources: Mapping[str, str]
-    symbols: SymbolIndex = field(default_factory=SymbolIndex)
+    _symbols: SymbolIndex | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def symbols(self) -> SymbolIndex:
+        """The symbol index of the program (empty when there is none)."""
+        if self._symbols is None:
+            index = build_index(self.program, self.sources) if self.program is not None else SymbolIndex()
+            object.__setattr__(self, "_symbols", index)
+        return self._symbols  # type: ignore[return-value]
 
     @property
     def source(self) -> str:
@@ -43,5 +52,4 @@ def analyze(path: str | Path, text: str | None = None) -> Analysis:
     name = str(path)
     project = load_project(name, text)
     diagnostics = check_project(project, name)
-    symbols = build_index(project.program, project.sources) if project.program is not None else SymbolIndex()
-    return Analysis(name, project.program, tuple(diagnostics), dict(project.sources), symbols)
+    return Analysis(name, project.program, tuple(diagnostics), dict(project.sources))

@@ -6,8 +6,13 @@ the quotes around it, so a rename replaces exactly the name.
 
 Declared kinds: record, field (of a record: ``container`` names it), flow, function, tool,
 ai, model, prompt. References are found where the AST names a declaration: ``call function``,
-``call flow``, tool calls, ``predict``, the record statements and steps, ``ask ai``, record
-types of fields and inputs, exposed tools and an ai's ``model is "…"`` when it names a model.
+``call flow`` (orchestration branches too), tool calls, ``predict``, the record statements and
+steps, ``ask ai``, record types of fields, function inputs and a declarative flow's ``input``
+lines, exposed tools, an ai's ``model is "…"`` when it names a model, ``contract flow``, the
+flows and records an app-surface declaration names; and fields of a record (``container``) where
+a record statement names them: the keys of ``create "R" with map:``, bare names in a ``where``
+of ``find``/``update``/``delete`` that are fields of that record, an update's ``set:`` lines and
+the field lines of the declarative ``create``/``update`` steps.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any, Iterator, Mapping
 from n3lang import ast as A
 from n3lang.span import Span
 
-__all__ = ["Reference", "Symbol", "SymbolIndex", "build_index"]
+__all__ = ["Reference", "Symbol", "SymbolIndex", "build_index", "children"]
 
 _DECLARED = {A.RecordDecl: "record", A.FlowDecl: "flow", A.FunctionDecl: "function", A.ToolDecl: "tool",
              A.AIDecl: "ai", A.ModelDecl: "model", A.PromptDecl: "prompt"}
@@ -43,12 +48,14 @@ class Symbol:
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """A use of a declared name: name, kind, file, span (the name, without quotes)."""
+    """A use of a declared name: name, kind, file, span (the name, without quotes), container
+    (the record, for a field)."""
 
     name: str
     kind: str
     file: str
     span: Span
+    container: str | None = None
 
 
 def _contains(span: Span, line: int, column: int) -> bool:
@@ -81,15 +88,14 @@ class SymbolIndex:
                 return symbol
         for ref in self.references:
             if ref.file == file and _contains(ref.span, line, column):
-                return self.lookup(ref.kind, ref.name)
+                return self.lookup(ref.kind, ref.name, ref.container)
         return None
 
     def references_to(self, symbol: Symbol, include_declaration: bool = True) -> list[tuple[str, Span]]:
         """(file, span) of every use of ``symbol``, its declaration first when asked."""
         found = [(symbol.file, symbol.name_span)] if include_declaration else []
-        if symbol.kind == "field":
-            return found
-        found += [(r.file, r.span) for r in self.references if r.kind == symbol.kind and r.name == symbol.name]
+        found += [(r.file, r.span) for r in self.references
+                  if r.kind == symbol.kind and r.name == symbol.name and r.container == symbol.container]
         return found
 
 
@@ -127,14 +133,22 @@ class _Finder:
         return span
 
 
-def _children(node: Any) -> Iterator[Any]:
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        if isinstance(value, tuple):
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def children(node: Any) -> Iterator[Any]:
+    """The AST nodes directly under ``node`` (its fields' nodes and tuples of nodes; not spans)."""
+    kind = type(node)
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(node))
+    for name in names:
+        value = getattr(node, name)
+        if value.__class__ is tuple:
             for item in value:
-                if dataclasses.is_dataclass(item):
+                if hasattr(item, "__dataclass_fields__"):
                     yield item
-        elif dataclasses.is_dataclass(value) and not isinstance(value, Span):
+        elif hasattr(value, "__dataclass_fields__") and value.__class__ is not Span:
             yield value
 
 
@@ -142,21 +156,33 @@ def build_index(program: A.Program, sources: Mapping[str, str]) -> SymbolIndex:
     """The symbol index of ``program``; ``sources`` maps each file of it to its text."""
     finder = _Finder(sources)
     index = SymbolIndex()
-    for decl in program.declarations:
+    origins = program.origins or (program.path,) * len(program.declarations)
+    placed = list(zip(program.declarations, origins))
+    for decl, file in placed:
         kind = _DECLARED.get(type(decl))
         if kind is not None:
-            _declare(index, finder, decl, kind, program.file_of(decl))
-    records = set(index.names("record"))
-    models = set(index.names("model"))
-    for decl in program.declarations:
-        file = program.file_of(decl)
+            _declare(index, finder, decl, kind, file)
+    known = _Known(index)
+    for decl, file in placed:
         stack = [decl]
         while stack:
             node = stack.pop()
-            _reference(index, finder, node, file, records, models)
-            stack.extend(_children(node))
+            _reference(index, finder, node, file, known)
+            stack.extend(children(node))
     index.references.sort(key=lambda r: (r.file, r.span.line, r.span.column))
     return index
+
+
+class _Known:
+    """The declared names a reference may point at: records (with their fields) and models."""
+
+    def __init__(self, index: SymbolIndex) -> None:
+        self.records = set(index.names("record"))
+        self.models = set(index.names("model"))
+        self.fields: dict[str, set[str]] = {}
+        for symbol in index.declarations:
+            if symbol.kind == "field" and symbol.container is not None:
+                self.fields.setdefault(symbol.container, set()).add(symbol.name)
 
 
 def _declare(index: SymbolIndex, finder: _Finder, decl: Any, kind: str, file: str) -> None:
@@ -171,7 +197,7 @@ def _declare(index: SymbolIndex, finder: _Finder, decl: Any, kind: str, file: st
             index.declarations.append(Symbol(f.name, "field", file, f.span, span, decl.name, text))
 
 
-def _reference(index: SymbolIndex, finder: _Finder, node: Any, file: str, records: set, models: set) -> None:
+def _reference(index: SymbolIndex, finder: _Finder, node: Any, file: str, known: _Known) -> None:
     kind = span = name = None
     if isinstance(node, (A.CallFunction, A.CallFlow, A.ToolCall)):
         kind = {A.CallFunction: "function", A.CallFlow: "flow", A.ToolCall: "tool"}[type(node)]
@@ -181,18 +207,53 @@ def _reference(index: SymbolIndex, finder: _Finder, node: Any, file: str, record
     elif isinstance(node, _RECORD_STATEMENTS):
         kind, name = "record", node.record
         span = finder.name(file, name, node.span)
+        if name in known.fields:
+            _field_references(index, finder, node, file, known.fields[name])
     elif isinstance(node, A.AskAI):
         kind, name = "ai", node.ai
         span = finder.name(file, name, node.span)
     elif isinstance(node, A.ExposedTool):
         kind, name = "tool", node.name
         span = finder.name(file, name, node.span)
-    elif isinstance(node, A.TypeRef) and node.name in records:
+    elif isinstance(node, A.TypeRef) and node.name in known.records:
         kind, name = "record", node.name
         span = finder.name(file, name, node.span)
+    elif isinstance(node, A.InputField) and node.type in known.records and node.type_span != A.UNKNOWN:
+        kind, name = "record", node.type
+        span = finder.name(file, name, node.type_span)
+    elif isinstance(node, A.ContractDecl) and node.name_span != A.UNKNOWN:
+        kind, name, span = "flow", node.name, finder.unquoted(file, node.name_span)
+    elif isinstance(node, A.SurfaceRef) and node.kind in ("flow", "record"):
+        kind, name, span = node.kind, node.name, finder.unquoted(file, node.span)
     elif isinstance(node, A.Setting) and node.key == "model" and isinstance(node.value, A.Literal) \
-            and node.value.value in models:
+            and node.value.value in known.models:
         kind, name = "model", str(node.value.value)
         span = finder.name(file, name, node.value.span)
     if kind is not None and name is not None and span is not None and span != A.UNKNOWN:
         index.references.append(Reference(name, kind, file, span))
+
+
+def _field_references(index: SymbolIndex, finder: _Finder, node: Any, file: str, fields: set[str]) -> None:
+    """The fields of record ``node.record`` that a record statement or step names."""
+    found: list[tuple[str, Span]] = []
+    if isinstance(node, A.Create) and isinstance(node.value, A.MapExpr):
+        found += [(e.key, e.span) for e in node.value.entries]
+    if isinstance(node, A.Update):
+        found += [(a.field, a.span) for a in node.assignments]
+    if isinstance(node, (A.StepCreate, A.StepUpdate)):
+        found += [(f.name, f.span) for f in node.fields]
+    # a step's `where "..."` is parsed from the string alone: its spans are not the file's
+    predicate = node.predicate if isinstance(node, (A.Find, A.Update, A.Delete)) else None
+    if predicate is not None:
+        stack = [predicate]
+        while stack:
+            part = stack.pop()
+            if isinstance(part, A.Name):
+                found.append((part.name, part.span))
+            elif not isinstance(part, A.Attribute):  # `x.total`: a variable's field, not the record's
+                stack.extend(children(part))
+    for name, where in found:
+        if name in fields and where != A.UNKNOWN:
+            span = finder.name(file, name, where)
+            if span is not None:
+                index.references.append(Reference(name, "field", file, span, node.record))

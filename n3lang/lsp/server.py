@@ -20,6 +20,7 @@ from n3lang import __version__
 from n3lang.diagnostics import ERROR, NOTE, WARNING, Diagnostic
 from n3lang.frontend import Analysis, analyze
 from n3lang.lsp.positions import Lines, to_range
+from n3lang.syntax.parser import reuse_declarations
 
 _SEVERITY = {ERROR: T.DiagnosticSeverity.Error, WARNING: T.DiagnosticSeverity.Warning,
              NOTE: T.DiagnosticSeverity.Information}
@@ -45,6 +46,9 @@ class N3Server(LanguageServer):
         super().__init__("n3lang", __version__)
         self._analyses: dict[str, tuple[int | None, Analysis]] = {}
         self._published: dict[str, set[str]] = {}  # document uri -> uris given diagnostics
+        self._lines: dict[str, tuple[str, Lines]] = {}  # file -> (its text, its Lines)
+        # a keystroke re-parses the declaration it is in, not the file (tests/syntax/test_reuse.py)
+        reuse_declarations()
 
     def analysis(self, uri: str) -> Analysis:
         """The analysis of an open document at its current version (computed once per version)."""
@@ -56,12 +60,38 @@ class N3Server(LanguageServer):
         self._analyses[uri] = (document.version, result)
         return result
 
+    def including(self, uri: str) -> Analysis:
+        """The analysis that sees most of the program around document ``uri``: that of an open
+        app that includes this file (as the editor holds it), else the document's own."""
+        own = self.analysis(uri)
+        path = path_of(uri)
+        text = own.source
+        for other, (_, analysis) in list(self._analyses.items()):
+            if other != uri and analysis.sources.get(path) == text and len(analysis.sources) > len(own.sources):
+                return analysis
+        return own
+
+    def dependents(self, uri: str) -> list[str]:
+        """The other open documents whose program reads this document's file (they include it)."""
+        path = path_of(uri)
+        return [other for other, (_, analysis) in list(self._analyses.items())
+                if other != uri and path in analysis.sources]
+
     def lines(self, analysis: Analysis, file: str) -> Lines:
-        """The lines of one file of an analysis, for position conversion."""
-        return Lines(analysis.sources.get(file, ""), self.workspace.position_codec)
+        """The lines of one file of an analysis, for position conversion (made once per text)."""
+        text = analysis.sources.get(file, "")
+        cached = self._lines.get(file)
+        if cached is None or cached[0] is not text:
+            cached = self._lines[file] = (text, Lines(text, self.workspace.position_codec))
+        return cached[1]
 
     def forget(self, uri: str) -> None:
         self._analyses.pop(uri, None)
+
+    def clear(self, uri: str) -> None:
+        """Withdraw what was published for a closed document (its own list and its included files')."""
+        for target in {uri} | self._published.pop(uri, set()):
+            self.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=target, diagnostics=[]))
 
     def publish(self, uri: str) -> None:
         """Publish the document's diagnostics, one list per file they name (an included file's
@@ -93,10 +123,10 @@ class N3Server(LanguageServer):
 
 def make_server() -> N3Server:
     """A server with every feature registered."""
-    from n3lang.lsp import actions, completion, documents, hover
+    from n3lang.lsp import actions, completion, documents, formatting, hover, navigation, tokens
 
     server = N3Server()
-    for feature in (documents, completion, hover, actions):
+    for feature in (documents, completion, hover, actions, navigation, tokens, formatting):
         feature.register(server)
     return server
 

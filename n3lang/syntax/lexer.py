@@ -111,6 +111,9 @@ class Driver:
         self.prev_line_first: Tok | None = None
         self.max_line_tokens = 0
         self.max_levels = 1
+        #: a list while parser.shifted_tokens runs: every token of a line as the lexer typed it
+        #: (keyword or NAME, in context), in order, for editors
+        self.trace: list[Tok] | None = None
 
     def run(self, text: str, pos: int = 0, end: int | None = None, line: int = 1):
         """Parse ``text[pos:end]`` whose first line is ``line``; return the start rule's value.
@@ -122,6 +125,7 @@ class Driver:
         punct = self.punct
         keyword_of = self.keywords
         units = self.units
+        trace = self.trace
         stack = [self.start_state]
         values: list = []
         self.prev = self.last = self.line_first = self.prev_line_first = None
@@ -237,6 +241,8 @@ class Driver:
                             line_tokens += 1
                             prev = last
                             last = tok
+                            if trace is not None:
+                                trace.append(tok)
                             feed("SURFACE", tok)
                             pos = stop
                             restart = True
@@ -256,6 +262,8 @@ class Driver:
                                 line_tokens += 1
                                 prev = last
                                 last = tok
+                                if trace is not None:
+                                    trace.append(tok)
                                 feed("TOOL_CALL", tok)
                                 pos = stop
                                 restart = True
@@ -377,6 +385,8 @@ class Driver:
                     line_tokens += 1
                     prev = last
                     last = tok
+                    if trace is not None:
+                        trace.append(tok)
                     # feed(ttype, tok), inlined: this is the hot path.
                     while True:
                         action = states[stack[-1]].get(ttype)

@@ -15,6 +15,7 @@ import os
 import re
 import stat as _stat
 import threading
+from collections import OrderedDict
 from functools import partial
 from typing import Callable
 
@@ -31,16 +32,17 @@ from n3lang.syntax.errors import (
     hint_for,
     set_vocabulary,
 )
-from n3lang.syntax.lexer import SIGNIFICANT_SKIP, Driver, LexProblem, SyntaxProblem
+from n3lang.syntax.lexer import SIGNIFICANT_SKIP, Driver, LexProblem, SyntaxProblem, Tok
 from n3lang.syntax.page_bodies import page_body_problems
-from n3lang.syntax.recovery import MAX_ERRORS_PER_DECLARATION, declaration_line, recover
+from n3lang.syntax.recovery import MAX_ERRORS_PER_DECLARATION, _more_errors, declaration_line, recover
 from n3lang.syntax.reductions import reduce_action
 from n3lang.syntax.selectors import with_selectors
 from n3lang.syntax.tables import load_tables
 from n3lang.syntax.transformer import AstBuilder
 from n3lang.syntax.words import KEYWORD_OF_WORD
 
-__all__ = ["MAX_DEPTH", "MAX_ERRORS_PER_DECLARATION", "get_parser", "parse_file", "parse_source"]
+__all__ = ["MAX_DEPTH", "MAX_ERRORS_PER_DECLARATION", "get_parser", "parse_file", "parse_source",
+           "reuse_declarations"]
 
 #: The Program constructor, typed loosely: mypy does not read ast.py's ``_node`` alias of
 #: ``dataclass(...)`` as a dataclass.
@@ -54,6 +56,22 @@ _lock = threading.RLock()
 _parser: tuple[Driver, AstBuilder, dict] | None = None
 #: A line that starts a top-level declaration (from the grammar, set with the parser).
 _declaration_line: re.Pattern = re.compile(r"(?!)")
+#: (path, first line, text) of a top-level declaration -> what _parse_part made of it, when
+#: reuse_declarations() turned reuse on (the language server: one keystroke re-parses one
+#: declaration, not the file); least recently used first.
+_reused: OrderedDict[tuple[str, int, str], tuple[list, list | None]] | None = None
+_REUSE_LIMIT = 4096
+
+
+def reuse_declarations(on: bool = True) -> None:
+    """Keep each top-level declaration's parse and reuse it while its text and first line stay
+    the same (for editors: parse_source gives what it gives without reuse, faster)."""
+    global _reused
+    with _lock:
+        if not on:
+            _reused = None
+        elif _reused is None:
+            _reused = OrderedDict()
 
 
 def get_parser() -> tuple[Driver, AstBuilder, dict]:
@@ -120,11 +138,13 @@ def _parse_source(source, path):
         collecting = gc.isenabled()
         gc.disable()
         try:
-            decls, diagnostics = _parse_part(driver, builder, source, 0, len(source), 1, path=path)
+            if _reused is not None:
+                decls, diagnostics = _parse_reusing(driver, builder, source, path)
+            else:
+                decls, diagnostics = _parse_part(driver, builder, source, 0, len(source), 1, path=path)
             if diagnostics is None:
-                decls, diagnostics = recover(
-                    partial(_parse_part, driver, builder, path=path), source, _declaration_line
-                )
+                part = _reused_part if _reused is not None else _parse_part
+                decls, diagnostics = recover(partial(part, driver, builder, path=path), source, _declaration_line)
         finally:
             if collecting:
                 # Everything allocated meanwhile would be scanned by the next young-generation
@@ -140,6 +160,109 @@ def _parse_source(source, path):
     if any(type(d) is A.FlowDecl and d.declarative for d in decls):
         program = with_selectors(program, lambda text: _parse_source(text, path))
     return program, diagnostics
+
+
+def shifted_tokens(source: str) -> list[Tok]:
+    """The tokens of ``source``'s lines (BOM and CRLF as parse_source reads them) as the lexer
+    typed them for the parser, in order: a word's type says whether it was read as a keyword
+    or as a NAME there (editors' semantic tokens). A declaration that does not parse gives its
+    tokens up to its error (and those of the re-parses that look for further errors).
+
+    Each top-level declaration is lexed on its own and remembered by (first line, text), so an
+    editor asking again after a keystroke lexes one declaration; with a triple-quoted string in
+    the file (it may cross a declaration line) the whole text is lexed at once."""
+    if source.startswith("\ufeff"):
+        source = source[1:]
+    source = source.replace("\r\n", "\n")
+    with _lock:
+        driver, builder, _ = get_parser()
+        if '"""' in source:
+            return _traced(driver, builder, source, 0, len(source), 1, whole=True)
+        starts = [m.start() for m in _declaration_line.finditer(source)]
+        if not starts or starts[0] != 0:
+            starts.insert(0, 0)
+        starts.append(len(source))
+        tokens: list[Tok] = []
+        line = 1
+        for begin, end in zip(starts, starts[1:]):
+            key = (line, source[begin:end])
+            done = _traced_parts.get(key)
+            if done is None:
+                done = _traced_parts[key] = _traced(driver, builder, source, begin, end, line, whole=False)
+                if len(_traced_parts) > _REUSE_LIMIT:
+                    _traced_parts.popitem(last=False)
+            else:
+                _traced_parts.move_to_end(key)
+            tokens += done
+            line += source.count("\n", begin, end)
+        return tokens
+
+
+#: (first line, text) of a top-level declaration -> its tokens (shifted_tokens)
+_traced_parts: OrderedDict[tuple[int, str], list[Tok]] = OrderedDict()
+
+
+def _traced(driver, builder, source, begin, end, line, *, whole):
+    """The tokens the lexer typed while parsing source[begin:end] (and, when it does not parse,
+    while recovery looked for its further errors)."""
+    trace: list[Tok] = []
+    driver.trace = trace
+    parse = partial(_parse_part, driver, builder, path="<tokens>")
+    try:
+        found, diagnostics = parse(source, begin, end, line)
+        if diagnostics is None:
+            if whole:
+                recover(parse, source, _declaration_line)
+            else:
+                _more_errors(parse, source[begin:end], line, found)
+    except Exception:  # pragma: no cover - a bug: the tokens typed so far still count
+        pass
+    finally:
+        driver.trace = None
+    return trace
+
+
+def _parse_reusing(driver, builder, source, path):
+    """_parse_part of the whole text, from the declarations' own parses (reused when unchanged).
+
+    When every declaration parses on its own, the file is those declarations in order (a line at
+    column 1 that starts a declaration always ends the one before: blocks are indented). When one
+    does not, so does the file (then recovery parses it declaration by declaration, as without
+    reuse), unless a triple-quoted string, the one token that spans lines, may cross such a
+    line: then the whole text is parsed as without reuse.
+    """
+    starts = [m.start() for m in _declaration_line.finditer(source)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    starts.append(len(source))
+    decls: list = []
+    diagnostics: list = []
+    line = 1
+    for begin, end in zip(starts, starts[1:]):
+        found, diags = _reused_part(driver, builder, source, begin, end, line, path=path)
+        if diags is None:
+            if '"""' in source:
+                return _parse_part(driver, builder, source, 0, len(source), 1, path=path)
+            return found, None
+        decls.extend(found)
+        diagnostics.extend(diags)
+        line += source.count("\n", begin, end)
+    return decls, diagnostics
+
+
+def _reused_part(driver, builder, text, begin, end, line, *, path):
+    """_parse_part, remembered by (path, first line, text)."""
+    assert _reused is not None
+    key = (path, line, text[begin:end])
+    done = _reused.get(key)
+    if done is None:
+        found, diags = _parse_part(driver, builder, text, begin, end, line, path=path)
+        done = _reused[key] = (list(found), None if diags is None else list(diags))
+        if len(_reused) > _REUSE_LIMIT:
+            _reused.popitem(last=False)
+    else:
+        _reused.move_to_end(key)
+    return list(done[0]), None if done[1] is None else list(done[1])
 
 
 def _parse_part(driver, builder, text, begin, end, line, *, path):

@@ -35,6 +35,7 @@ async def client(request, lsp_client: LanguageClient, tmp_path_factory):
     lsp_client.root = root  # type: ignore[attr-defined]
     # the position encoding the server chose from the client's offer (UTF-16 when none)
     lsp_client.encoding = result.capabilities.position_encoding or "utf-16"  # type: ignore[attr-defined]
+    lsp_client.server_capabilities = result.capabilities  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
 
