@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Mapping
 
 from n3lang import json_limits
-from n3lang.diagnostics import Diagnostic, DiagnosticError
+from n3lang.diagnostics import COMMAND_LINE, Diagnostic, DiagnosticError
 from n3lang.span import UNKNOWN, Span
 from n3lang.training import errors
 from n3lang.training.modes import MODES
 from n3lang.words import closest
 
 MAX_CONFIG_BYTES = 1 << 20
-FLAGS_FILE = "<command line>"
+FLAGS_FILE = COMMAND_LINE
 
 FIELDS = ("model_base", "dataset", "epochs", "learning_rate", "seed", "output_name", "mode",
           "validation_split", "output_dir", "report_dir")
