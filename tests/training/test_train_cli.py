@@ -446,9 +446,21 @@ def test_models_and_predict_commands(project):
     pred = json.loads(out.stdout)
     assert pred["label"] == "account" and 0 < pred["confidence"] <= 1
     out = n3("predict", "supportbot.faq_model_v2", "--dataset", "data/support_tickets.jsonl", "--json")
-    lines = [json.loads(x) for x in out.stdout.splitlines()]
-    assert len(lines) == 46 and {"prediction", "confidence"} <= set(lines[0])
-    assert lines[-1]["accuracy"] > 0.8 and "macro_f1" in lines[-1]
+    lines = [json.loads(x) for x in out.stdout.splitlines()]  # one line per row, nothing else
+    assert len(lines) == 45 and set(lines[0]) == {"line", "label", "prediction", "confidence", "target"}
+    assert all(r["label"] == r["prediction"] for r in lines)  # `prediction`: the old name, for one release
+    assert lines[0]["label"] == json.loads(n3("predict", "supportbot.faq_model_v2", first_input(project),
+                                              "--json").stdout)["label"]
+    accuracy = sum(r["label"] == r["target"] for r in lines) / len(lines)
+    assert out.stderr.strip() == f"accuracy {accuracy:.3f}, macro-F1 {out.stderr.split()[3]} over 45 rows with a target"
+    out = n3("predict", "supportbot.faq_model_v2", "--dataset", "data/support_tickets.jsonl")
+    rows = out.stdout.splitlines()
+    assert len(rows) == 45 and rows[0].split("\t")[:2] == ["1", lines[0]["label"]]
+    assert out.stderr.startswith("accuracy ") and "accuracy" not in out.stdout
+
+
+def first_input(project: Path) -> str:
+    return json.loads((project / "data" / "support_tickets.jsonl").read_text().splitlines()[0])["input"]
 
 
 def test_models_verify_detects_tampering(project):
