@@ -378,17 +378,13 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
         trainer.fit(X_tr, y_tr, X_va, y_va, progress)
         tensors = trainer.tensors()
         _require_finite(tensors, trainer.history_, plan.params, plan.cfg.where("learning_rate"))
-        if not len(va):
-            pred = np.zeros(0, dtype=np.int64)
-        elif hasattr(trainer, "predict"):  # optional: label ids without the n x labels matrix
-            pred = np.asarray(trainer.predict(X_va), dtype=np.int64)
-        else:
-            pred = np.asarray(trainer.predict_proba(X_va)).argmax(axis=1)
+        pred, confidence = _predict_validation(trainer, X_va, len(va))
         explain = handler.explain(trainer, X_va, y_va, val_inputs, list(labels), train_inputs)
     y_true = [labels[i] for i in y_va]
     y_pred = [labels[i] for i in pred]
     train_targets = [labels[i] for i in y_tr]
-    metrics = metrics_mod.evaluate(plan.cfg.mode, y_true, y_pred, list(labels), train_targets=train_targets)
+    metrics = metrics_mod.evaluate(plan.cfg.mode, y_true, y_pred, list(labels), train_targets=train_targets,
+                                   confidences=confidence.tolist())
     metrics["history"] = [dict(h) for h in trainer.history_]
     metrics["n_validation"] = int(len(va))
 
@@ -402,6 +398,7 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
         "accuracy": metrics.get("accuracy"),
         "macro_f1": metrics.get("macro_f1"),
         "majority_baseline": (metrics.get("majority_baseline") or {}).get("accuracy"),
+        "ece": metrics.get("ece"),
         "n_train": int(len(tr)),
         "n_validation": int(len(va)),
     }
@@ -448,6 +445,19 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
     except BaseException:  # a failed build leaves nothing behind (the staging dir is n3's own)
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def _predict_validation(trainer, X_va, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(label ids, probability of each predicted label) of the validation rows, from the model
+    as stored. A trainer may offer ``predict_confidence`` (retrieval does: no n x labels matrix)."""
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    if hasattr(trainer, "predict_confidence"):
+        ids, conf = trainer.predict_confidence(X_va)
+        return np.asarray(ids, dtype=np.int64), np.asarray(conf, dtype=np.float64)
+    proba = np.asarray(trainer.predict_proba(X_va), dtype=np.float64)
+    ids = proba.argmax(axis=1)
+    return ids.astype(np.int64), proba[np.arange(n), ids]
 
 
 def _write_stage(plan: Plan, stage: Path, model_bytes: bytes, model_sha: str, meta_bytes: bytes, metadata: dict,
