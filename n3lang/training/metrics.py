@@ -293,6 +293,14 @@ def calibration(confidences: Sequence[float], correct: Sequence[bool], n_bins: i
 # ----------------------------------------------------------------------------- combined
 
 
+def unmeasured() -> dict:
+    """The metrics of a model trained without validation rows (validation_split 0): nothing
+    is measured (None) and the tables are empty, in the shape ``evaluate`` returns."""
+    return {"accuracy": None, "macro_f1": None, "n_validation": 0, "per_class": {},
+            "confusion_matrix": {"labels": [], "matrix": [], "truncated": False},
+            "majority_baseline": None, "ece": None}
+
+
 def evaluate(
     mode: str,
     y_true: list[str],

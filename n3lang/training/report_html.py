@@ -39,6 +39,7 @@ svg text { font: 11px system-ui, sans-serif; fill: var(--ink); }
 .grid2 { display: grid; grid-template-columns: repeat(auto-fill, minmax(370px, 1fr)); gap: 1rem; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85rem; }
 .pos { color: #1f7a3a; } .neg { color: #b3261e; }
+.warn { background: #fff4e5; border: 1px solid #f0b76b; border-radius: 8px; padding: .6rem .9rem; margin: 0 0 1rem; }
 """
 
 
@@ -86,6 +87,7 @@ def render_html(metrics_doc: Mapping, explain_doc: Mapping) -> str:
         "<main>",
         f"<h1>{_e(title)}</h1>",
         f'<p class="sub">{sub}</p>',
+        _warnings(m.get("warnings") or []),
         _cards(m),
         _history_section(m.get("history") or []),
         _confusion_section(m.get("confusion_matrix") or {}),
@@ -101,6 +103,14 @@ def render_html(metrics_doc: Mapping, explain_doc: Mapping) -> str:
         "</html>",
     ]
     return "\n".join(p for p in parts if p) + "\n"
+
+
+_VERDICTS = {"learned": "yes", "not-learned": "not clearly", "inconclusive": "too few rows", "not-run": "not checked"}
+
+
+def _warnings(warnings: list) -> str:
+    """What people must know before trusting the numbers below (first thing on the page)."""
+    return "".join(f'<p class="warn"><strong>Warning:</strong> {_e(w)}</p>' for w in warnings if isinstance(w, str))
 
 
 def _cards(m: Mapping) -> str:
@@ -119,6 +129,9 @@ def _cards(m: Mapping) -> str:
     for key, label in (("n_train", "Training rows"), ("n_validation", "Validation rows")):
         if key in m:
             items.append((label, str(m[key])))
+    check = m.get("learning_check")
+    if isinstance(check, Mapping) and check.get("verdict") in _VERDICTS:
+        items.append(("Learned?", _VERDICTS[check["verdict"]]))
     cards = "".join(
         f'<div class="card"><div class="k">{_e(k)}</div><div class="v">{_e(v)}</div></div>' for k, v in items
     )

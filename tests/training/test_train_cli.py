@@ -207,9 +207,9 @@ def test_no_flags_at_all(project):
     ("--epochs", "three", "`epochs` must be a whole number"),
     ("--learning-rate", "0", "`learning_rate` must be greater than 0"),
     ("--learning-rate", "-1e-5", "`learning_rate` must be greater than 0"),
-    ("--validation-split", "0", "`validation_split` must be between 0 and 1"),
-    ("--validation-split", "1", "`validation_split` must be between 0 and 1"),
-    ("--validation-split", "1.5", "`validation_split` must be between 0 and 1"),
+    ("--validation-split", "-0.1", "`validation_split` must be at least 0 and less than 1, got -0.1"),
+    ("--validation-split", "1", "`validation_split` must be at least 0 and less than 1, got 1"),
+    ("--validation-split", "1.5", "`validation_split` must be at least 0 and less than 1"),
     ("--seed", "-1", "`seed` must be between 0"),
 ])
 def test_bad_numbers(project, flag, value, needle):
@@ -494,7 +494,7 @@ def test_schema_command():
     schema = json.loads(out.stdout)
     assert schema["$schema"].endswith("2020-12/schema") and schema["additionalProperties"] is False
     assert set(schema["properties"]) == {"model_base", "dataset", "epochs", "learning_rate", "seed", "output_name",
-                                         "mode", "validation_split", "output_dir", "report_dir"}
+                                         "mode", "validation_split", "output_dir", "report_dir", "allow_weak_model"}
     assert all(p.get("description") for p in schema["properties"].values())
     assert n3("schema", "nonsense").exit_code == 1
 
@@ -570,7 +570,10 @@ def test_a_diverging_learning_rate_stops_with_training_failed(project):
     diags = assert_fails(project, args, "training-failed")
     assert diags[0]["message"] == ("training diverged: the learned weights became infinite or not a number "
                                    "(learning rate 100, 5e+06 after the base's scaling); nothing was written")
-    assert diags[0]["fix"].startswith("Lower learning_rate (try 10 or less)")
+    assert diags[0]["fix"] == ("Lower learning_rate (gpt-3.5-turbo reads it on the hosted fine-tuning scale: 100.0 x "
+                               "lr_scale 50000 = local step 5e6): try 10.0 or less, or leave it unset to use "
+                               "the base's default (2e-5 for gpt-3.5-turbo).")
+    assert diags[0]["example"] == "n3 train --config training.yaml --learning-rate 10.0"
 
 
 def test_config_that_is_not_a_regular_file(project):
