@@ -107,7 +107,8 @@ def _human_plan(s: dict) -> str:
 @click.option("--model-base", help="Base model (see `n3 models bases`), e.g. gpt-3.5-turbo or text-base.")
 @click.option("--dataset", help="JSONL dataset, relative to the app's directory.")
 @click.option("--epochs", help="Passes over the training rows (default: the base's).")
-@click.option("--learning-rate", help="Step size; hosted bases read it on their scale (e.g. 2e-5).")
+@click.option("--learning-rate", help="Step size on the base's scale (default: the base's): text-base takes it as "
+              "is (1.0); hosted bases read it on the fine-tuning scale (2e-5).")
 @click.option("--seed", help="Seed of the split and of training (an integer).")
 @click.option("--output-name", help="Registry name of the model, e.g. supportbot.faq_model_v2.")
 @click.option("--mode", help="text, image or audio (default text).")
