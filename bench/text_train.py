@@ -65,6 +65,19 @@ def scores(y_true: list[str], y_pred: list[str], labels: list[str]) -> dict:
     return {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
 
 
+def test_ece(y_true: list[str], proba, classes: list[str]) -> float:
+    """Expected calibration error on the test rows (15 bins, as n3's metrics report it) from a
+    rows x classes probability matrix whose columns are ``classes``."""
+    import numpy as np
+
+    from n3lang.training.metrics import calibration
+
+    proba = np.asarray(proba, dtype=np.float64)
+    top = proba.argmax(axis=1)
+    right = [classes[int(k)] == t for k, t in zip(top, y_true)]
+    return calibration(proba[np.arange(len(top)), top].tolist(), right)["ece"]
+
+
 # ----------------------------------------------------------------------------- workers
 
 
@@ -88,10 +101,12 @@ def worker_sklearn(data: Path, args) -> dict:
     with Stopwatch() as t_fit:
         clf.fit(X, train_y)
     with Stopwatch() as t_pred:
-        pred = clf.predict(vectorize(test_x)).tolist()
+        Xt = vectorize(test_x)
+        pred = clf.predict(Xt).tolist()
     out = {"side": "sklearn", "features_s": t_feat.s, "fit_s": t_fit.s, "predict_test_s": t_pred.s,
            "features_fit_cpu_s": t_feat.cpu + t_fit.cpu,
            "n_train": len(train_x), "n_test": len(test_x), "epochs_run": int(clf.n_iter_),
+           "test_ece": test_ece(test_y, clf.predict_proba(Xt), [str(c) for c in clf.classes_]),
            **scores(test_y, pred, sorted(set(train_y)))}
     if args.latency:
         out["latency"] = time_calls(lambda i: clf.predict_proba(vectorize([test_x[i % len(test_x)]])),
@@ -140,9 +155,11 @@ def worker_n3(data: Path, args) -> dict:
             trainer.fit(X, y, None, None)
     with Stopwatch() as t_pred:
         Xt = handler.featurize(test_x, data, trainer.feature_settings())
-        pred_ids = np.argmax(trainer.predict_proba(Xt), axis=1)
+        proba = trainer.predict_proba(Xt)
+        pred_ids = np.argmax(proba, axis=1)
     pred = [labels[int(i)] for i in pred_ids]
     return {"side": "n3", "features_s": t_feat.s, "fit_s": t_fit.s, "predict_test_s": t_pred.s,
+            "test_ece": test_ece(test_y, proba, labels),
             "features_fit_cpu_s": t_feat.cpu + t_fit.cpu,
             "n_train": len(train_x), "n_test": len(test_x), "trainer": trainer.kind,
             "epochs_run": params.get("epochs"), "effective_learning_rate": params["learning_rate"],
@@ -292,6 +309,9 @@ def render(results: dict, args, meta: dict) -> str:
     rows.append(["test macro-F1", f"{get(sk, 'macro_f1') or 0:.4f}" if sk else "–",
                  f"{get(n3, 'macro_f1') or 0:.4f}" if n3 else "–",
                  f"{n3['macro_f1'] - sk['macro_f1']:+.4f}" if sk and n3 else "–"])
+    rows.append(["test calibration error (ECE, 15 bins)",
+                 f"{get(sk, 'test_ece'):.4f}" if get(sk, "test_ece") is not None else "–",
+                 f"{get(n3, 'test_ece'):.4f}" if get(n3, "test_ece") is not None else "–", "–"])
     rows.append(["features time", sec(get(sk, "features_s")), sec(get(n3, "features_s")),
                  ratio(get(n3, "features_s"), get(sk, "features_s"))])
     rows.append(["fit time", sec(get(sk, "fit_s")), sec(get(n3, "fit_s")), ratio(get(n3, "fit_s"), get(sk, "fit_s"))])
@@ -339,6 +359,9 @@ def render(results: dict, args, meta: dict) -> str:
             if cli.get("accuracy") is not None:
                 crow.append([f"{how} validation accuracy (its own 80/20 split of train.jsonl)",
                              pct(cli.get("accuracy"))])
+            if cli.get("validation_ece") is not None:
+                crow.append([f"{how} validation calibration error (ECE, 15 bins, from its metrics)",
+                             f"{cli['validation_ece']:.4f}"])
         if lat:
             crow.append(["model load (first / median of 5), target < 50 ms",
                          f"{lat['load_first_ms']:.1f} ms / {lat['load_median_ms']:.1f} ms"])
@@ -428,7 +451,9 @@ def main() -> None:
                 if isinstance(trained, list) and trained:
                     info = trained[0]
                 acc = (info.get("metrics") or {}).get("accuracy") if isinstance(info, dict) else None
+                ece = (info.get("metrics") or {}).get("ece") if isinstance(info, dict) else None
                 results["n3-cli"] = {"_wall_s": m.wall_s, "_peak_rss": m.peak_rss_bytes, "accuracy": acc, "how": how,
+                                     "validation_ece": ece,
                                      "_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
                 print("timing predictions ...", file=sys.stderr)
                 args.latency = False

@@ -354,7 +354,7 @@ INVALID_MODEL_SETTING = register(
     "invalid-model-setting",
     why="Model settings are validated by the same code as training.yaml and the flags of `n3 train`, before any training starts.",
     fix="Give the setting a value of the type and range `n3 schema training-config` describes.",
-    example='model "faq_v2":\n  epochs is 3\n  learning_rate is 0.1',
+    example='model "faq_v2":\n  model_base is "text-base"\n  epochs is 3\n  learning_rate is 1.0',
 )
 MISSING_MODEL_SETTING = register(
     "missing-model-setting",

@@ -182,6 +182,8 @@ CODES: dict[str, tuple[str, str]] = {
     "model-corrupted": ("training", "A model file's sha256 differs from the registry's."),
     "predict-input-invalid": ("training", "A prediction input of the wrong kind for the model."),
     "training-failed": ("training", "Training could not finish with these data and settings."),
+    "model-did-not-learn": ("training", "The model is not clearly better than always answering the most frequent "
+                            "class."),
     # convert
     "convert-input-missing": ("convert", "The state export to convert does not exist."),
     "convert-input-invalid": ("convert", "The state export is not JSON of the expected shape."),

@@ -144,11 +144,32 @@ def _marker(text: str, span: Span) -> str:
     return " " * (start - 1) + "^" + "~" * (width - 1)
 
 
+NO_FILE = "<input>"  # the file of a diagnostic that belongs to no file at all
+COMMAND_LINE = "<command line>"  # the file of a diagnostic about a command-line flag or argument
+
+
+def place(diagnostic: Diagnostic) -> str:
+    """Where a diagnostic is, as its header starts: ``app.ai:3:5: `` in a file, ``FILE: ``
+    for a file without a position (``span`` is UNKNOWN), ``command line: `` (or
+    ``command line (--flow): `` for a named option) for a flag, and nothing when the problem
+    has no place at all. A place that is not in a file is never written as ``FILE:1:1``."""
+    d = diagnostic
+    if d.span != UNKNOWN:
+        return f"{d.file}:{d.span.line}:{d.span.column}: "
+    if d.file == COMMAND_LINE:
+        return "command line: "
+    if d.file.startswith("--"):  # an option of the command (n3 run --flow)
+        return f"command line ({d.file}): "
+    if d.file == NO_FILE or not d.file:
+        return ""
+    return f"{d.file}: "
+
+
 def render(diagnostic: Diagnostic, source: str | None = None) -> str:
     """The one human rendering: header, source line, caret marker, then Why/Fix/Example."""
     d = diagnostic
-    out = [f"{d.file}:{d.span.line}:{d.span.column}: {d.severity}: {d.message} [{d.code}]"]
-    text = _source_line(source, d.span.line)
+    out = [f"{place(d)}{d.severity}: {d.message} [{d.code}]"]
+    text = _source_line(source, d.span.line) if d.span != UNKNOWN else None
     if text is not None:
         gutter = f"{d.span.line:>4} | "
         out.append(gutter + text)

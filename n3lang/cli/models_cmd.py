@@ -44,8 +44,14 @@ def list_models(as_json: bool) -> None:
         echo("No models registered yet (train one with `n3 train`).")
         return
     rows = [[e["name"], e["version"], e["base_model"], e["domain"], e["status"],
-             f"{(e.get('metrics') or {}).get('accuracy', 0) or 0:.3f}", e["created_at"]] for e in entries]
+             _accuracy(e), e["created_at"]] for e in entries]
     echo(_table(rows, ["NAME", "VERSION", "BASE", "MODE", "STATUS", "ACCURACY", "CREATED"]))
+
+
+def _accuracy(entry: dict) -> str:
+    """The validation accuracy, or "-" for a model trained without validation rows."""
+    value = (entry.get("metrics") or {}).get("accuracy")
+    return f"{value:.3f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "-"
 
 
 @models.command("show")

@@ -8,8 +8,12 @@ from pathlib import Path
 import click
 
 from n3lang import json_limits, surrogates
-from n3lang.cli.common import echo, fail, json_option, json_text, print_json
+from n3lang.cli.common import echo, fail, json_option, json_text, print_json, status
 from n3lang.diagnostics import DiagnosticError
+
+# The rows of `n3 predict --dataset --json` name the predicted class `label`, as the output for
+# one input does; until the next release they also carry it as `prediction`, its old name.
+PREDICTION_ALIAS = True
 
 
 @click.command()
@@ -23,7 +27,9 @@ def predict(ref: str, inputs: tuple, dataset: str | None, as_json: bool) -> None
     \b
     n3 predict supportbot.faq_model_v2 "I forgot my password"
     n3 predict supportbot.faq_model_v2 --dataset data/test.jsonl --json
-    With --dataset, rows carrying a target also get accuracy and macro-F1 at the end.
+    The predicted class is `label` in every output (one input or a file of rows; a file's rows
+    also carry `prediction`, the same value, for one release). With --dataset, rows carrying a
+    target also get accuracy and macro-F1, on stderr after the last row.
     """
     from n3lang.cli.common import project_dir
     from n3lang.training import errors
@@ -103,7 +109,10 @@ def _batch(predictor, path: Path, as_json: bool) -> None:
             problems.append(errors.error(d.code, d.message, str(path), errors.span_at(lineno, line.find(f'"{key}"') + 1),
                                          fix=d.fix))
             continue
-        rec = {"line": lineno, "prediction": out["label"], "confidence": out["confidence"]}
+        # `label`, as for one input; `prediction` is its old name, kept for one release (PREDICTION_ALIAS)
+        rec = {"line": lineno, "label": out["label"], "confidence": out["confidence"]}
+        if PREDICTION_ALIAS:
+            rec["prediction"] = out["label"]
         tkey = next((k for k in TARGET_FIELDS if k in row), None)
         if tkey is not None:
             rec["target"] = str(row[tkey]).strip()
@@ -115,11 +124,9 @@ def _batch(predictor, path: Path, as_json: bool) -> None:
             echo(f"{lineno}\t{out['label']}\t{out['confidence']:.3f}")
     if problems:
         raise DiagnosticError(problems)
-    if y_true:
+    if y_true:  # a line for people, on stderr: stdout holds one line per row and nothing else
         m = metrics.classification_metrics(y_true, y_pred, predictor.labels)
-        summary = {"rows": len(y_true), "accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
-        click.echo(json.dumps(summary, sort_keys=True) if as_json else
-                   f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f} over {len(y_true)} rows")
+        status(f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f} over {len(y_true)} rows with a target")
 
 
 def _read_lines(path: Path) -> list[str]:

@@ -12,7 +12,7 @@ from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, echo, fail, json_option,
 from n3lang.diagnostics import DiagnosticError
 
 FLAG_KEYS = ("model_base", "dataset", "epochs", "learning_rate", "seed", "output_name", "mode",
-             "validation_split", "output_dir", "report_dir")
+             "validation_split", "output_dir", "report_dir", "allow_weak_model")
 
 
 def sources_for(diagnostics, dirs) -> dict[str, str]:
@@ -70,8 +70,12 @@ def _human_result(r: dict) -> str:
     lines = [f"Trained {r['name']} {r['version']} ({r['model_kind']}, base {r['base_model']}, mode {r['mode']})"]
     acc = m.get("accuracy")
     if acc is not None:
+        ece = f"; calibration error (ECE) {m['ece']:.3f}" if m.get("ece") is not None else ""
         lines.append(f"  accuracy {acc:.3f}, macro-F1 {m.get('macro_f1', 0):.3f} on {m['n_validation']} validation rows "
-                     f"(majority baseline {m.get('majority_baseline') or 0:.3f}); {m['n_train']} training rows")
+                     f"(majority baseline {m.get('majority_baseline') or 0:.3f}){ece}; {m['n_train']} training rows")
+    else:
+        lines.append(f"  trained on all {m['n_train']} rows; no validation rows, so nothing was measured")
+    lines += [f"  warning: {w}" for w in r.get("warnings") or []]
     p = r["paths"]
     lines += [f"  model:    {p['model']}", f"  metadata: {p['metadata']}", f"  registry: {p['registry']}",
               f"  reports:  {p['metrics_report']}", f"            {p['explain_report']}",
@@ -89,7 +93,8 @@ def _human_plan(s: dict) -> str:
         f"  base {s['base_model']}, mode {s['mode']}; epochs {eff['epochs']}, learning rate "
         f"{eff['requested_learning_rate']:g} (local step {eff['learning_rate']:g}), seed {eff['seed']}",
         f"  dataset {s['dataset']}: {s['rows']} rows -> {s['train_rows']} training, "
-        f"{s['validation_rows']} validation (validation_split {eff['validation_split']:g})",
+        f"{s['validation_rows']} validation (validation_split {eff['validation_split']:g}"
+        + ("; every row trains and nothing is measured)" if not s["validation_rows"] else ")"),
         f"  classes: {classes}{more}",
         f"  would write: {p['model']}, {p['metadata']}, {p['registry']},",
         f"               {p['metrics_report']}, {p['explain_report']}, {p['html_report']}",
@@ -102,13 +107,18 @@ def _human_plan(s: dict) -> str:
 @click.option("--model-base", metavar="BASE", help="Base model (see `n3 models bases`), e.g. gpt-3.5-turbo or text-base.")
 @click.option("--dataset", metavar="FILE", help="JSONL dataset (one JSON object per line), relative to the app's directory.")
 @click.option("--epochs", metavar="N", help="Passes over the training rows (default: the base's).")
-@click.option("--learning-rate", metavar="RATE", help="Step size; hosted bases read it on their scale (e.g. 2e-5).")
+@click.option("--learning-rate", metavar="RATE", help="Step size on the base's scale (default: the base's): text-base "
+              "takes it as is (1.0); hosted bases read it on the fine-tuning scale (2e-5).")
 @click.option("--seed", metavar="N", help="Seed of the split and of training (an integer).")
 @click.option("--output-name", metavar="NAME", help="Registry name of the model, e.g. supportbot.faq_model_v2.")
 @click.option("--mode", metavar="MODE", help="text, image or audio (default text).")
-@click.option("--validation-split", metavar="FRACTION", help="Fraction of rows held out for validation (default 0.2).")
+@click.option("--validation-split", metavar="FRACTION", help="Fraction of rows held out for validation (default 0.2; "
+              "0 trains on every row and measures nothing).")
 @click.option("--output-dir", metavar="DIR", help="Where model directories go, inside the app's folder (default models/).")
 @click.option("--report-dir", metavar="DIR", help="Where the metrics, explain and HTML reports go (default docs/reports/).")
+@click.option("--allow-weak-model", is_flag=True, default=None,
+              help="Register the model even if it is not clearly better than always answering the most frequent "
+              "class (the metadata and reports then carry a warning).")
 @click.option("--allow-outside-project", is_flag=True,
               help="Let output_dir / report_dir point outside the project directory.")
 @json_option

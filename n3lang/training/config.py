@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import Mapping
 
 from n3lang import json_limits
-from n3lang.diagnostics import Diagnostic, DiagnosticError
+from n3lang.diagnostics import COMMAND_LINE, Diagnostic, DiagnosticError
 from n3lang.span import UNKNOWN, Span
 from n3lang.training import errors
 from n3lang.training.modes import MODES
 from n3lang.words import closest
 
 MAX_CONFIG_BYTES = 1 << 20
-FLAGS_FILE = "<command line>"
+FLAGS_FILE = COMMAND_LINE
 
 FIELDS = ("model_base", "dataset", "epochs", "learning_rate", "seed", "output_name", "mode",
-          "validation_split", "output_dir", "report_dir")
+          "validation_split", "output_dir", "report_dir", "allow_weak_model")
 REQUIRED = ("model_base", "dataset", "output_name")
 FLAG_OF = {k: "--" + k.replace("_", "-") for k in FIELDS}
 
@@ -32,14 +32,31 @@ EXAMPLES = {
     "model_base": "model_base: gpt-3.5-turbo",
     "dataset": "dataset: data/support_tickets.jsonl",
     "epochs": "epochs: 3",
-    "learning_rate": "learning_rate: 2e-5",
+    "learning_rate": "learning_rate: 1.0    # text-base's default; gpt-3.5-turbo and the other hosted bases take 2e-5",
     "seed": "seed: 13",
     "output_name": "output_name: supportbot.faq_model_v2",
     "mode": "mode: text",
     "validation_split": "validation_split: 0.2",
     "output_dir": "output_dir: build",
     "report_dir": "report_dir: docs/reports",
+    "allow_weak_model": "allow_weak_model: true",
 }
+# Each base's default learning rate, for messages written before the base is known (a setting
+# is checked on its own, and this module does not read the catalog: that needs PyYAML);
+# tests/training/test_learning.py holds it to models/bases.yaml.
+LEARNING_RATE_DEFAULTS = (("1.0", ("text-base",)), ("2e-5", ("gpt-3.5-turbo", "gpt-4", "gpt-4o-mini")),
+                          ("0.01", ("vision-classifier", "speech-to-text")))
+
+
+def _defaults_text() -> str:
+    """``1.0 for text-base, 2e-5 for gpt-3.5-turbo, gpt-4 and gpt-4o-mini (the hosted
+    fine-tuning scale), 0.01 for ...``."""
+    parts = []
+    for rate, names in LEARNING_RATE_DEFAULTS:
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        parts.append(f"{rate} for {listed}" + (" (the hosted fine-tuning scale)" if rate == "2e-5" else ""))
+    return ", ".join(parts)
+
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _INT = re.compile(r"^[-+]?\d+$")
 _NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
@@ -59,6 +76,7 @@ class TrainingConfig:
     validation_split: float | None = None
     output_dir: str | None = None
     report_dir: str | None = None
+    allow_weak_model: bool | None = None  # register a model that did not clearly learn (learning.py)
     # where each value came from: key -> (file, span)
     origins: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -282,6 +300,12 @@ def check_setting(key: str, value) -> tuple[object, SettingProblem | None]:
             if why_bad:
                 return None, _invalid(key, why_bad, code=errors.OUTPUT_NAME_INVALID)
         return value, None
+    if key == "allow_weak_model":
+        if not isinstance(value, bool):
+            return None, _invalid(key, f"`allow_weak_model` must be true or false, got {_bad_type(value)}",
+                                  "Set `allow_weak_model` to true (register a model that did not clearly learn, "
+                                  "with a warning) or false.")
+        return value, None
     if key in ("epochs", "seed"):
         v = value
         if isinstance(v, str) and _INT.match(v.strip()) and len(v.strip()) <= _MAX_DIGITS:
@@ -309,10 +333,12 @@ def check_setting(key: str, value) -> tuple[object, SettingProblem | None]:
     v = float(v)
     if key == "learning_rate" and not v > 0:
         return None, _invalid(key, f"`learning_rate` must be greater than 0, got {v:g}",
-                              "Set `learning_rate` to a positive number, e.g. 2e-5.")
-    if key == "validation_split" and not (0 < v < 1):
-        return None, _invalid(key, f"`validation_split` must be between 0 and 1 (exclusive), got {v:g}",
-                              "Set `validation_split` to a fraction such as 0.2.")
+                              f"Set `learning_rate` to a positive number on the base's scale, or leave it out to "
+                              f"use the base's default: {_defaults_text()}.")
+    if key == "validation_split" and not (0 <= v < 1):
+        return None, _invalid(key, f"`validation_split` must be at least 0 and less than 1, got {v:g}",
+                              "Set `validation_split` to a fraction such as 0.2, or to 0 to train on every row "
+                              "(then nothing is held out to measure the model).")
     return v, None
 
 

@@ -315,8 +315,11 @@ def split(canonical: list[str], seed: int, validation_split: float) -> np.ndarra
 
     A row goes to validation iff sha256(f"{seed}:{canonical_row}") read as a fraction of 2^256
     is below ``validation_split`` (adding rows never moves other rows). If a side ends up empty,
-    the row nearest to the threshold moves across.
+    the row nearest to the threshold moves across; a ``validation_split`` of 0 asks for no
+    validation rows at all (every row trains).
     """
+    if validation_split <= 0:
+        return np.zeros(len(canonical), dtype=bool)
     fractions = np.array([int(hashlib.sha256(f"{seed}:{c}".encode("utf-8")).hexdigest(), 16) / 2**256
                           for c in canonical], dtype=np.float64)
     mask = fractions < validation_split

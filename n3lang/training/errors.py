@@ -46,7 +46,7 @@ CONFIG_INVALID = register(
     "config-invalid-value",
     why="Each training setting has a type and a range (see `n3 schema training-config`).",
     fix="Give the setting a value of the right type within its range.",
-    example="epochs: 3\nlearning_rate: 2e-5\nvalidation_split: 0.2",
+    example="model_base: gpt-3.5-turbo\nepochs: 3\nlearning_rate: 2e-5\nvalidation_split: 0.2",
 )
 CONFIG_FILE = register(
     "config-file-invalid",
@@ -168,6 +168,16 @@ TRAINING_FAILED = register(
     why="Training could not finish with these data and settings.",
     fix="Read the message; adjust the dataset or settings and try again.",
     example="n3 train --config training.yaml --dry-run",
+)
+MODEL_NOT_LEARNED = register(
+    "model-did-not-learn",
+    why="A model whose validation accuracy is not clearly above what always answering the most frequent "
+    "class scores has learned nothing useful; n3 does not register it silently. The test: a one-sided "
+    "exact binomial test of the validation rows predicted right against that rate, at p < 0.01.",
+    fix="Use a learning rate on the base's scale (its default: `n3 models bases`), train longer, or check "
+    "that the inputs say something about the targets; pass --allow-weak-model to register it anyway.",
+    example="n3 train --config training.yaml --learning-rate 1.0      # text-base's default\n"
+    "n3 train --config training.yaml --allow-weak-model      # register it anyway, with a warning",
 )
 
 

@@ -9,7 +9,8 @@ byte-stable across machines, processes and BLAS thread counts.
 - :func:`text_metrics`: sentence-level smoothed BLEU (up to 4-grams) and token-level F1
   (text mode: the prediction is compared with the target as text).
 - :func:`speech_metrics`: word error rate and exact transcript accuracy (audio mode).
-- :func:`evaluate`: the three above combined for one mode, the shape ``write_reports`` takes.
+- :func:`calibration`: expected calibration error and the reliability table (every mode).
+- :func:`evaluate`: the above combined for one mode, the shape ``write_reports`` takes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import Counter
 from typing import Iterable, Sequence
 
@@ -25,6 +27,7 @@ import numpy as np
 DECIMALS = 6
 MAX_CONFUSION_LABELS = 50
 BLEU_MAX_ORDER = 4
+CALIBRATION_BINS = 15
 
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
@@ -245,7 +248,57 @@ def speech_metrics(references: list[str], hypotheses: list[str]) -> dict:
     return {"wer": rnd(wer), "transcript_accuracy": _ratio(exact, len(references))}
 
 
+# ----------------------------------------------------------------------------- calibration
+
+
+def calibration(confidences: Sequence[float], correct: Sequence[bool], n_bins: int = CALIBRATION_BINS) -> dict:
+    """Expected calibration error over ``n_bins`` equal-width confidence bins, and the table
+    a reliability diagram draws.
+
+    The standard definition (Naeini et al. 2015; Guo et al. 2017): each row's confidence is
+    the probability of its predicted class; bin m (1-based) holds the rows whose confidence is
+    in ((m-1)/M, m/M] (a confidence of 0 goes to the first bin); ECE = sum over bins of
+    |B_m|/n x |accuracy(B_m) - mean confidence(B_m)|. The edges are the floats m/M (so a
+    confidence of 0.2 lies in the bin that ends at 3/15 == 0.2), and sums are exactly rounded
+    (math.fsum): the result does not depend on the order of the rows.
+
+    Returns ``{"ece", "bins": M, "rows": n, "reliability": [{"lower", "upper", "count",
+    "accuracy", "confidence"}]}`` (accuracy and confidence are None for an empty bin; ece is
+    None when there are no rows).
+    """
+    if len(confidences) != len(correct):
+        raise ValueError(f"{len(confidences)} confidences but {len(correct)} correctness flags")
+    edges = [m / n_bins for m in range(n_bins + 1)]
+    members: list[list[tuple[float, bool]]] = [[] for _ in range(n_bins)]
+    for c, ok in zip(confidences, correct):
+        c = float(c)
+        if not (0.0 <= c <= 1.0):
+            raise ValueError(f"confidence {c!r} is not a probability")
+        members[max(bisect_left(edges, c) - 1, 0)].append((c, bool(ok)))
+    n = len(confidences)
+    table, gaps = [], []
+    for m, rows in enumerate(members):
+        count = len(rows)
+        acc = conf = None
+        if count:
+            hits = sum(ok for _, ok in rows)
+            mean_conf = math.fsum(c for c, _ in rows) / count
+            gaps.append(count / n * abs(hits / count - mean_conf))
+            acc, conf = _ratio(hits, count), rnd(mean_conf)
+        table.append({"lower": rnd(edges[m]), "upper": rnd(edges[m + 1]), "count": count,
+                      "accuracy": acc, "confidence": conf})
+    return {"ece": rnd(math.fsum(gaps)) if n else None, "bins": n_bins, "rows": n, "reliability": table}
+
+
 # ----------------------------------------------------------------------------- combined
+
+
+def unmeasured() -> dict:
+    """The metrics of a model trained without validation rows (validation_split 0): nothing
+    is measured (None) and the tables are empty, in the shape ``evaluate`` returns."""
+    return {"accuracy": None, "macro_f1": None, "n_validation": 0, "per_class": {},
+            "confusion_matrix": {"labels": [], "matrix": [], "truncated": False},
+            "majority_baseline": None, "ece": None}
 
 
 def evaluate(
@@ -255,13 +308,18 @@ def evaluate(
     labels: list[str],
     *,
     train_targets: Iterable[str] | None = None,
+    confidences: Sequence[float] | None = None,
 ) -> dict:
     """Every metric that applies to ``mode`` ("text", "image" or "audio") in one flat dict.
 
-    The result is the ``metrics`` argument of ``reports.write_reports`` minus ``history``
-    (which the trainer adds).
+    With ``confidences`` (the probability of each predicted class) it adds ``ece`` and
+    ``calibration`` (see :func:`calibration`). The result is the ``metrics`` argument of
+    ``reports.write_reports`` minus ``history`` (which the trainer adds).
     """
     out = classification_metrics(y_true, y_pred, labels, train_targets=train_targets)
+    if confidences is not None:
+        out["calibration"] = calibration(confidences, [str(t) == str(p) for t, p in zip(y_true, y_pred)])
+        out["ece"] = out["calibration"]["ece"]
     if mode == "text":
         out.update(text_metrics(y_true, y_pred))
     elif mode == "audio":

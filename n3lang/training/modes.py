@@ -47,8 +47,10 @@ in ``_``, all randomness from ``np.random.default_rng(seed)``):
     ``progress(epoch, epochs, rows_done, loss)`` may be called during training (stderr bar).
     Sets ``history_``: a list of ``{"epoch": int, "loss": float, "val_accuracy": float}``.
 ``predict_proba(X) -> np.ndarray``    shape (n, len(labels)), rows sum to 1
-``predict(X) -> np.ndarray``          optional: label ids; used for the validation metrics when
-                                      present (saves the n x labels matrix)
+``predict_confidence(X) -> (ids, probabilities)``  optional: label ids and the probability of
+                                      each; used for the validation metrics (accuracy, calibration)
+                                      when present, instead of predict_proba (saves the n x labels
+                                      matrix)
 ``tensors() -> dict[str, np.ndarray]`` learned state for model.bin (little-endian numeric)
 ``config() -> dict``                  JSON-serialisable hyperparameters for load_trainer
                                       (include the feature settings if load needs them)

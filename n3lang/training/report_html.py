@@ -39,6 +39,7 @@ svg text { font: 11px system-ui, sans-serif; fill: var(--ink); }
 .grid2 { display: grid; grid-template-columns: repeat(auto-fill, minmax(370px, 1fr)); gap: 1rem; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85rem; }
 .pos { color: #1f7a3a; } .neg { color: #b3261e; }
+.warn { background: #fff4e5; border: 1px solid #f0b76b; border-radius: 8px; padding: .6rem .9rem; margin: 0 0 1rem; }
 """
 
 
@@ -86,9 +87,11 @@ def render_html(metrics_doc: Mapping, explain_doc: Mapping) -> str:
         "<main>",
         f"<h1>{_e(title)}</h1>",
         f'<p class="sub">{sub}</p>',
+        _warnings(m.get("warnings") or []),
         _cards(m),
         _history_section(m.get("history") or []),
         _confusion_section(m.get("confusion_matrix") or {}),
+        _calibration_section(m.get("calibration") or {}),
         _per_class_section(m.get("per_class") or {}),
         _features_section(x),
         _examples_section(x.get("examples") or []),
@@ -102,6 +105,14 @@ def render_html(metrics_doc: Mapping, explain_doc: Mapping) -> str:
     return "\n".join(p for p in parts if p) + "\n"
 
 
+_VERDICTS = {"learned": "yes", "not-learned": "not clearly", "inconclusive": "too few rows", "not-run": "not checked"}
+
+
+def _warnings(warnings: list) -> str:
+    """What people must know before trusting the numbers below (first thing on the page)."""
+    return "".join(f'<p class="warn"><strong>Warning:</strong> {_e(w)}</p>' for w in warnings if isinstance(w, str))
+
+
 def _cards(m: Mapping) -> str:
     baseline = m.get("majority_baseline") or {}
     items = [
@@ -110,7 +121,7 @@ def _cards(m: Mapping) -> str:
         ("Majority baseline", _pct(baseline.get("accuracy"))),
     ]
     for key, label, fmt in (
-        ("bleu", "BLEU", _f), ("token_f1", "Token F1", _f),
+        ("ece", "Calibration error (ECE)", _f), ("bleu", "BLEU", _f), ("token_f1", "Token F1", _f),
         ("wer", "WER", _f), ("transcript_accuracy", "Transcript accuracy", _pct),
     ):
         if key in m:
@@ -118,6 +129,9 @@ def _cards(m: Mapping) -> str:
     for key, label in (("n_train", "Training rows"), ("n_validation", "Validation rows")):
         if key in m:
             items.append((label, str(m[key])))
+    check = m.get("learning_check")
+    if isinstance(check, Mapping) and check.get("verdict") in _VERDICTS:
+        items.append(("Learned?", _VERDICTS[check["verdict"]]))
     cards = "".join(
         f'<div class="card"><div class="k">{_e(k)}</div><div class="v">{_e(v)}</div></div>' for k, v in items
     )
@@ -240,6 +254,53 @@ def _confusion_section(cm: Mapping) -> str:
     if cm.get("truncated"):
         note += f" Only the {n} most frequent labels are shown."
     return f'<section><h2>Confusion matrix</h2>{"".join(out)}<p class="note">{_e(note)}</p></section>'
+
+
+def _calibration_section(cal: Mapping) -> str:
+    """The reliability diagram: per confidence bin, the accuracy (bar) against the mean
+    confidence (tick); a calibrated model's bars reach the diagonal."""
+    table = [b for b in cal.get("reliability") or [] if isinstance(b, Mapping)]
+    if not table or not cal.get("rows"):
+        return ""
+    size, left, top, bottom = 240, 48, 12, 40
+    w, h = left + size + 16, top + size + bottom
+
+    def sx(v: float) -> float:
+        return left + size * v
+
+    def sy(v: float) -> float:
+        return top + size * (1 - v)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
+           f'role="img" aria-label="reliability diagram: accuracy against confidence per bin">',
+           f'<rect x="{left}" y="{top}" width="{size}" height="{size}" fill="#fbfcfe" stroke="#d9dee8"/>']
+    for i in range(6):
+        v = i / 5
+        out.append(f'<line x1="{left}" y1="{sy(v):.1f}" x2="{left + size}" y2="{sy(v):.1f}" stroke="#eceff5"/>')
+        out.append(f'<text x="{left - 6}" y="{sy(v) + 4:.1f}" text-anchor="end">{v:.1f}</text>')
+        out.append(f'<text x="{sx(v):.1f}" y="{top + size + 16}" text-anchor="middle">{v:.1f}</text>')
+    out.append(f'<text x="{left + size / 2:.1f}" y="{h - 4}" text-anchor="middle">confidence</text>')
+    out.append(f'<text x="12" y="{top + size / 2:.1f}" text-anchor="middle" '
+               f'transform="rotate(-90 12 {top + size / 2:.1f})">accuracy</text>')
+    out.append(f'<line x1="{sx(0):.1f}" y1="{sy(0):.1f}" x2="{sx(1):.1f}" y2="{sy(1):.1f}" stroke="#5b6478" '
+               'stroke-dasharray="4 3"/>')
+    for b in table:
+        acc, conf, count = b.get("accuracy"), b.get("confidence"), b.get("count")
+        if not count or not isinstance(acc, (int, float)) or not isinstance(conf, (int, float)):
+            continue
+        lo, hi = float(b.get("lower", 0)), float(b.get("upper", 0))
+        tip = (f"confidence {lo:.3f}–{hi:.3f}: {count} row{'' if count == 1 else 's'}, accuracy {acc:.3f}, "
+               f"mean confidence {conf:.3f}")
+        out.append(f'<rect x="{sx(lo) + 1:.1f}" y="{sy(acc):.1f}" width="{max(sx(hi) - sx(lo) - 2, 1):.1f}" '
+                   f'height="{sy(0) - sy(acc):.1f}" fill="#2f6fdf" fill-opacity="0.8"><title>{_e(tip)}</title></rect>')
+        out.append(f'<line x1="{sx(lo) + 1:.1f}" y1="{sy(conf):.1f}" x2="{sx(hi) - 1:.1f}" y2="{sy(conf):.1f}" '
+                   'stroke="#d9622b" stroke-width="2"/>')
+    out.append("</svg>")
+    note = (f"Validation rows grouped by confidence (the probability of the predicted class) into "
+            f"{cal.get('bins')} equal bins: the bar is the share predicted right, the orange tick the mean "
+            "confidence, the dashed line a perfectly calibrated model. A bar below its tick: the model is "
+            f"over-confident there. Expected calibration error (ECE), the rows' average gap: {_f(cal.get('ece'))}.")
+    return f'<section><h2>Calibration</h2>{"".join(out)}<p class="note">{_e(note)}</p></section>'
 
 
 def _per_class_section(per_class: Mapping) -> str:

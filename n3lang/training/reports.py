@@ -35,7 +35,8 @@ MODEL_KEYS = (
 )
 METRIC_KEYS = (
     "accuracy", "macro_f1", "per_class", "confusion_matrix", "majority_baseline", "history",
-    "bleu", "token_f1", "exact_match", "wer", "transcript_accuracy",
+    "bleu", "token_f1", "exact_match", "wer", "transcript_accuracy", "ece", "calibration",
+    "learning_check", "warnings",
 )
 EXPLAIN_KEYS = (
     "method", "hashing", "top_features", "examples", "saliency", "time_importance",
@@ -87,6 +88,11 @@ def write_reports(
             {"loss": [...], "val_accuracy": [...]}, one item per epoch)
         n_validation: int
         text adds bleu, token_f1 (and exact_match); audio adds wer, transcript_accuracy.
+        ece, calibration: expected calibration error and its reliability table
+            (metrics.calibration), when the confidences were measured.
+        learning_check: learning.Verdict.to_json() (did the model learn?); warnings: [str]
+            sentences for people (shown at the top of the page).
+        Without validation rows, accuracy, macro_f1, majority_baseline and ece are None.
         Any other key is kept under "extra".
 
     ``explain`` (only what applies to the mode; every key optional):

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from n3lang import __version__
+from n3lang.span import UNKNOWN
 from n3lang.training import artifacts, bases, errors, registry
 from n3lang.training import config as config_mod
 from n3lang.training import dataset as dataset_mod
@@ -353,10 +354,17 @@ class Built:
     trainer: object
 
 
-def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | None = None) -> Built:
-    """Train, evaluate and write model dir + reports into a new staging dir under stage_parent."""
+def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | None = None,
+          require_learning: bool = False) -> Built:
+    """Train, evaluate and write model dir + reports into a new staging dir under stage_parent.
+
+    With ``require_learning``, a model that is not clearly better than always answering the
+    most frequent class (learning.check) stops the run with model-did-not-learn before
+    anything is written; without it (allow_weak_model, `--verify`) the model is built and its
+    metadata and reports carry the warning -- the same bytes either way."""
     from threadpoolctl import threadpool_limits
 
+    from n3lang.training import learning
     from n3lang.training import metrics as metrics_mod
 
     created_at = created_at or created_at_value()
@@ -377,20 +385,26 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
         X_va = handler.featurize(val_inputs, dataset_dir, settings)
         trainer.fit(X_tr, y_tr, X_va, y_va, progress)
         tensors = trainer.tensors()
-        _require_finite(tensors, trainer.history_, plan.params, plan.cfg.where("learning_rate"))
-        if not len(va):
-            pred = np.zeros(0, dtype=np.int64)
-        elif hasattr(trainer, "predict"):  # optional: label ids without the n x labels matrix
-            pred = np.asarray(trainer.predict(X_va), dtype=np.int64)
-        else:
-            pred = np.asarray(trainer.predict_proba(X_va)).argmax(axis=1)
+        _require_finite(tensors, trainer.history_, plan.params, plan.cfg.where("learning_rate"), plan.base)
+        pred, confidence = _predict_validation(trainer, X_va, len(va))
+        y_true = [labels[i] for i in y_va]
+        y_pred = [labels[i] for i in pred]
+        train_targets = [labels[i] for i in y_tr]
+        verdict = learning.check(y_true, y_pred, train_targets)
+        if require_learning and verdict.blocks:  # before the staging dir exists: nothing is written
+            raise _not_learned(plan, verdict)
         explain = handler.explain(trainer, X_va, y_va, val_inputs, list(labels), train_inputs)
-    y_true = [labels[i] for i in y_va]
-    y_pred = [labels[i] for i in pred]
-    train_targets = [labels[i] for i in y_tr]
-    metrics = metrics_mod.evaluate(plan.cfg.mode, y_true, y_pred, list(labels), train_targets=train_targets)
+    if len(va):
+        metrics = metrics_mod.evaluate(plan.cfg.mode, y_true, y_pred, list(labels), train_targets=train_targets,
+                                       confidences=confidence.tolist())
+    else:  # validation_split 0: every row trained, nothing to measure (the reports say so)
+        metrics = metrics_mod.unmeasured()
     metrics["history"] = [dict(h) for h in trainer.history_]
     metrics["n_validation"] = int(len(va))
+    metrics["learning_check"] = verdict.to_json()
+    warnings = [w for w in (verdict.warning(),) if w]
+    if warnings:
+        metrics["warnings"] = warnings
 
     kind = trainer.kind
     model_kind = "retrieval" if kind == "retrieval" else "classifier"
@@ -402,6 +416,7 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
         "accuracy": metrics.get("accuracy"),
         "macro_f1": metrics.get("macro_f1"),
         "majority_baseline": (metrics.get("majority_baseline") or {}).get("accuracy"),
+        "ece": metrics.get("ece"),
         "n_train": int(len(tr)),
         "n_validation": int(len(va)),
     }
@@ -431,7 +446,8 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
             "train_digest": dataset_mod.digest([data.canonical[i] for i in tr]),
             "validation_digest": dataset_mod.digest([data.canonical[i] for i in va]),
         },
-        "metrics": {**summary_metrics, "history": metrics["history"]},
+        "metrics": {**summary_metrics, "history": metrics["history"], "learning_check": metrics["learning_check"]},
+        "warnings": warnings,
         "artifact": {"file": "model.bin", "format": "safetensors", "sha256": model_sha, "bytes": len(model_bytes),
                      "tensors": {k: {"dtype": str(np.asarray(v).dtype), "shape": list(np.asarray(v).shape)}
                                  for k, v in sorted(tensors.items())}},
@@ -448,6 +464,35 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
     except BaseException:  # a failed build leaves nothing behind (the staging dir is n3's own)
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def _not_learned(plan: Plan, verdict) -> errors.DiagnosticError:
+    """model-did-not-learn: what the check found, and the learning rate against the base's scale."""
+    from n3lang.training import learning
+
+    fix, example = learning.not_learned_fix(plan.base, plan.params)
+    if plan.cfg.learning_rate is not None:  # the setting to change, where it was given
+        file, span = plan.cfg.where("learning_rate")
+    else:
+        file, span = plan.data.display, UNKNOWN
+    asked = plan.params.get("requested_learning_rate", plan.params["learning_rate"])
+    return errors.fail(errors.MODEL_NOT_LEARNED,
+                       f"the model trained with learning rate {learning.rate_text(asked)} ({plan.base.name}, lr_scale "
+                       f"{plan.base.lr_scale:g}) is not clearly better than always answering {verdict.label!r}: "
+                       f"{verdict.summary()}; nothing was written", file, span, fix=fix, example=example)
+
+
+def _predict_validation(trainer, X_va, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(label ids, probability of each predicted label) of the validation rows, from the model
+    as stored. A trainer may offer ``predict_confidence`` (retrieval does: no n x labels matrix)."""
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    if hasattr(trainer, "predict_confidence"):
+        ids, conf = trainer.predict_confidence(X_va)
+        return np.asarray(ids, dtype=np.int64), np.asarray(conf, dtype=np.float64)
+    proba = np.asarray(trainer.predict_proba(X_va), dtype=np.float64)
+    ids = proba.argmax(axis=1)
+    return ids.astype(np.int64), proba[np.arange(n), ids]
 
 
 def _write_stage(plan: Plan, stage: Path, model_bytes: bytes, model_sha: str, meta_bytes: bytes, metadata: dict,
@@ -486,7 +531,8 @@ def _write_stage(plan: Plan, stage: Path, model_bytes: bytes, model_sha: str, me
         "dataset_snapshot": data.snapshot,
         "training_seed": plan.params["seed"],
         "created_at": created_at,
-        "metrics": _round_floats({k: v for k, v in metadata["metrics"].items() if k != "history"}),
+        "metrics": _round_floats({k: v for k, v in metadata["metrics"].items()
+                                  if k not in ("history", "learning_check")}),  # numbers only
         "config": {
             "mode": plan.cfg.mode,
             "epochs": plan.requested["epochs"],
@@ -652,28 +698,34 @@ def commit(plan: Plan, built: Built) -> dict:
     return entry
 
 
-def _require_finite(tensors: dict, history: list, params: dict, where: tuple = ()) -> None:
+def _require_finite(tensors: dict, history: list, params: dict, where: tuple = (), base: BaseSpec | None = None) -> None:
     """Stop with training-failed when training diverged (a loss or a stored weight is inf or
     nan): such a model would predict nothing, and its metrics could not be written."""
     losses = [h.get("loss") for h in history if isinstance(h.get("loss"), float)]
     weights_ok = all(np.isfinite(t).all() for t in tensors.values() if np.asarray(t).dtype.kind == "f")
     if weights_ok and all(math.isfinite(v) for v in losses):
         return
+    from n3lang.training import learning
+
     lr = params["learning_rate"]
     asked = params.get("requested_learning_rate", lr)
     scaled = f", {lr:g} after the base's scaling" if asked != lr else ""
+    lower = learning.rate_text(float(f"{asked / 10:.3g}"))
+    good = learning.default_rate(base) if base is not None else None
+    default = f" ({learning.rate_text(good)} for {base.name})" if base is not None and good is not None else ""
+    scale = f" ({learning.scale_words(base, params)})" if base is not None else ""
     raise errors.fail(errors.TRAINING_FAILED,
                       f"training diverged: the {'loss' if weights_ok else 'learned weights'} became infinite or "
                       f"not a number (learning rate {asked:g}{scaled}); nothing was written", *where,
-                      fix=f"Lower learning_rate (try {asked / 10:g} or less), or leave it unset to use the "
-                          "base's default.",
-                      example="n3 train --config training.yaml --learning-rate 2e-5")
+                      fix=f"Lower learning_rate{scale}: try {lower} or less, or leave it unset to use the "
+                          f"base's default{default}.",
+                      example=f"n3 train --config training.yaml --learning-rate {lower}")
 
 
 def train(plan: Plan, *, progress=None) -> dict:
     """Build and commit; returns a result summary (the registry entry and paths)."""
     with _file_system_errors():
-        built = build(plan, plan.output_dir, progress=progress)
+        built = build(plan, plan.output_dir, progress=progress, require_learning=not plan.cfg.allow_weak_model)
         try:
             entry = commit(plan, built)
         except BaseException:
@@ -683,6 +735,7 @@ def train(plan: Plan, *, progress=None) -> dict:
     out["entry"] = entry
     out["model_kind"] = built.metadata["model_kind"]
     out["metrics"] = built.metadata["metrics"]
+    out["warnings"] = built.metadata["warnings"]
     return out
 
 

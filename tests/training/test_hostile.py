@@ -42,7 +42,7 @@ def n3(cwd: Path, *args, env=None, timeout=60, stdin=None) -> subprocess.Complet
 
 
 def train_args(name="m_v1", dataset="data/t.jsonl", *extra):
-    return ["train", "--model-base", "text-base", "--dataset", dataset, "--epochs", "1", "--output-name", name, *extra]
+    return ["train", "--model-base", "text-base", "--dataset", dataset, "--epochs", "2", "--output-name", name, *extra]
 
 
 def assert_clean_failure(r: subprocess.CompletedProcess, code: str | None = None, rc: int = 1) -> None:
@@ -78,7 +78,7 @@ def test_f3_a_failed_build_removes_its_staging_directory(tmp_path, monkeypatch):
     from n3lang.training import config, reports, trainer
 
     proj = make_project(tmp_path / "p")
-    cfg = config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 1, "output_name": "m"})
+    cfg = config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 2, "output_name": "m"})
 
     def boom(*a, **k):
         raise ValueError("a report could not be written")
@@ -126,7 +126,7 @@ def test_f7_a_model_dir_appearing_during_training_is_not_deleted_at_commit(tmp_p
     from n3lang.training import config, trainer
 
     proj = make_project(tmp_path / "p")
-    cfg = config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 1, "output_name": "m_v1"})
+    cfg = config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 2, "output_name": "m_v1"})
     plan = trainer.prepare(proj, cfg)
     (plan.model_dir).mkdir(parents=True)
     (plan.model_dir / "keep.txt").write_text("x")
@@ -164,7 +164,7 @@ def test_f7_a_report_file_appearing_during_training_is_not_overwritten_at_commit
     from n3lang.training import config, trainer
 
     proj = make_project(tmp_path / "p")
-    cfg = config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 1, "output_name": "m_v1"})
+    cfg = config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 2, "output_name": "m_v1"})
     plan = trainer.prepare(proj, cfg)
     mine = plan.report_dir / "training_explain_m_v1_1.0.0.json"
     mine.parent.mkdir(parents=True)
@@ -232,7 +232,7 @@ def test_f8_a_registered_model_still_marked_is_adopted_not_deleted(tmp_path):
     from n3lang.training import config, trainer
 
     proj = make_project(tmp_path / "p")
-    load = lambda n: config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 1,  # noqa: E731
+    load = lambda n: config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 2,  # noqa: E731
                                   "output_name": n})
     trainer.train(trainer.prepare(proj, load("a_v1")))
     model = proj / "models" / "a_v1" / "1.0.0"
@@ -273,7 +273,7 @@ def test_f8_leftover_reports_are_adopted_when_registered_and_changed_ones_are_ke
     from n3lang.training import artifacts, config, trainer
 
     proj = make_project(tmp_path / "p")
-    load = lambda n: config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 1,  # noqa: E731
+    load = lambda n: config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 2,  # noqa: E731
                                   "output_name": n})
     trainer.train(trainer.prepare(proj, load("a_v1")))
     reports_dir = proj / "docs" / "reports"
@@ -316,7 +316,7 @@ def test_f9_an_ampersand_inside_a_string_is_not_an_anchor(tmp_path):
 
     proj = make_project(tmp_path / "p")
     shutil.copy(proj / "data" / "t.jsonl", proj / "data" / "r&d *all*.jsonl")
-    cfg = config.load({"model_base": "text-base", "dataset": "data/r&d *all*.jsonl", "epochs": 1,
+    cfg = config.load({"model_base": "text-base", "dataset": "data/r&d *all*.jsonl", "epochs": 2,
                        "output_name": "m_v1"})
     trainer.train(trainer.prepare(proj, cfg))
     assert registry.read_entries(proj)[0]["dataset"] == "data/r&d *all*.jsonl"
@@ -482,7 +482,7 @@ def two_models(tmp_path_factory):
 
     proj = make_project(tmp_path_factory.mktemp("f11") / "p")
     for n in ("a_v1", "b_v1"):
-        cfg = config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 1, "output_name": n})
+        cfg = config.load({"model_base": "text-base", "dataset": "data/t.jsonl", "epochs": 2, "output_name": n})
         trainer.train(trainer.prepare(proj, cfg))
     return proj
 

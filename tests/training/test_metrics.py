@@ -95,3 +95,53 @@ def test_rounding_is_stable() -> None:
     assert M.rnd(1 / 3) == 0.333333 and M.rnd(-0.0) == 0.0 and str(M.rnd(-1e-9)) == "0.0"
     with pytest.raises(ValueError):
         M.rnd(float("inf"))
+
+
+# ----------------------------------------------------------------------------- calibration
+def test_ece_of_a_hand_example() -> None:
+    # bins of width 1/15: 0.95 -> (14/15, 1], 0.6 -> (8/15, 9/15], 0.3 -> (4/15, 5/15]
+    # |acc - conf| weighted by rows: 2/5 x |0.5 - 0.95| + 2/5 x |1 - 0.6| + 1/5 x |0 - 0.3| = 0.18 + 0.16 + 0.06
+    out = M.calibration([0.95, 0.95, 0.6, 0.6, 0.3], [True, False, True, True, False])
+    assert out["ece"] == 0.4
+    assert out["bins"] == 15 and out["rows"] == 5 and len(out["reliability"]) == 15
+    filled = [(i, b["count"], b["accuracy"], b["confidence"]) for i, b in enumerate(out["reliability"]) if b["count"]]
+    assert filled == [(4, 1, 0.0, 0.3), (8, 2, 1.0, 0.6), (14, 2, 0.5, 0.95)]
+    assert out["reliability"][0] == {"lower": 0.0, "upper": 0.066667, "count": 0, "accuracy": None, "confidence": None}
+    assert out["reliability"][14]["upper"] == 1.0
+
+
+def test_ece_bins_are_closed_on_the_right() -> None:
+    out = M.calibration([0.0, 0.2, 0.2000001, 1.0, 1 / 15], [True, True, False, True, False])
+    counts = [b["count"] for b in out["reliability"]]
+    assert counts[0] == 2  # 0 and exactly 1/15
+    assert counts[2] == 1 and counts[3] == 1  # 0.2 ends bin 3; just above it starts bin 4
+    assert counts[14] == 1
+
+
+def test_ece_is_zero_when_confidence_matches_accuracy_and_order_free() -> None:
+    conf = [0.75] * 4 + [0.5] * 2
+    right = [True, True, True, False, True, False]
+    assert M.calibration(conf, right)["ece"] == 0.0
+    rng = random.Random(3)
+    conf = [rng.random() for _ in range(500)]
+    right = [rng.random() < c for c in conf]
+    pairs = list(zip(conf, right))
+    rng.shuffle(pairs)
+    a = M.calibration(conf, right)
+    assert a == M.calibration([c for c, _ in pairs], [r for _, r in pairs])
+    # the textbook formula, computed another way
+    import numpy as np
+
+    c, r = np.array(conf), np.array(right, dtype=float)
+    idx = np.clip(np.ceil(c * 15).astype(int) - 1, 0, 14)
+    expect = sum((idx == m).sum() / len(c) * abs(r[idx == m].mean() - c[idx == m].mean())
+                 for m in range(15) if (idx == m).any())
+    assert a["ece"] == pytest.approx(expect, abs=1e-6)
+
+
+def test_ece_without_rows_and_bad_input() -> None:
+    assert M.calibration([], [])["ece"] is None
+    with pytest.raises(ValueError):
+        M.calibration([1.5], [True])
+    out = M.evaluate("image", ["a", "b"], ["a", "a"], ["a", "b"], confidences=[0.9, 0.8])
+    assert out["ece"] == out["calibration"]["ece"] == 0.45  # (|1 - 0.9| + |0 - 0.8|) / 2, two bins

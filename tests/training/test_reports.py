@@ -26,10 +26,11 @@ NAME, VERSION = "supportbot.faq_model_v2", "2.0.0"
 Y_TRUE = ["billing", "refund", "billing", "shipping", "refund", "billing", "shipping", "billing"]
 Y_PRED = ["billing", "refund", "refund", "shipping", "billing", "billing", "shipping", "billing"]
 LABELS = ["billing", "refund", "shipping"]
+CONFIDENCES = [0.91, 0.8, 0.55, 0.97, 0.62, 0.7, 0.93, 0.85]
 
 
 def fixture_args() -> tuple[dict, dict, dict]:
-    metrics = evaluate("text", Y_TRUE, Y_PRED, LABELS, train_targets=Y_TRUE + ["billing"])
+    metrics = evaluate("text", Y_TRUE, Y_PRED, LABELS, train_targets=Y_TRUE + ["billing"], confidences=CONFIDENCES)
     metrics["history"] = {"loss": [np.float32(1.0986), 0.61234567, 0.4], "val_accuracy": [0.5, 0.625, 0.75]}
     explain = {
         "method": "weight x feature value of the linear model, per class",
@@ -113,6 +114,20 @@ def test_metrics_content(written: dict[str, Path]) -> None:
     assert explain["examples"][0]["confidence"] == 0.512346
 
 
+def test_calibration_in_the_metrics_and_the_page(written: dict[str, Path]) -> None:
+    doc = json.loads(written["metrics"].read_text())
+    # right: 0.91 0.8 0.97 0.7 0.93 0.85; wrong: 0.55 0.62; (13/15, 14/15] holds 0.91 and 0.93 (both
+    # right, so their bin's gap is the sum of theirs), every other row is alone in its bin
+    gaps = [1 - 0.91, 1 - 0.8, 0.55, 1 - 0.97, 0.62, 1 - 0.7, 1 - 0.93, 1 - 0.85]
+    assert doc["ece"] == round(sum(gaps) / 8, 6) == doc["calibration"]["ece"]
+    assert [b["count"] for b in doc["calibration"]["reliability"]][8:] == [1, 1, 1, 1, 1, 2, 1]
+    page = written["html"].read_text()
+    assert "<h2>Calibration</h2>" in page and 'aria-label="reliability diagram' in page
+    assert "Calibration error (ECE)" in page and f"{doc['ece']:.3f}" in page
+    assert "confidence 0.867–0.933: 2 rows, accuracy 1.000, mean confidence 0.920" in page
+    assert "confidence 0.933–1.000: 1 row, accuracy 1.000, mean confidence 0.970" in page
+
+
 def test_same_input_same_bytes(tmp_path: Path) -> None:
     outs = []
     for sub in ("a", "b"):
@@ -158,7 +173,7 @@ def test_html_is_well_formed_and_self_contained(written: dict[str, Path]) -> Non
     checker.close()
     assert checker.errors == []
     assert checker.stack == []
-    assert checker.tags["svg"] >= 3  # loss curve, confusion matrix, top features
+    assert checker.tags["svg"] >= 4  # loss curve, confusion matrix, reliability diagram, top features
     assert "<script" not in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     # user text is escaped
     assert "&lt;now&gt;" in page and "<now>" not in page

@@ -37,9 +37,12 @@ SAMPLES = [
     ("output_name", ".hidden", False), ("output_name", 7, False),
     ("mode", "text", True), ("mode", "image", True), ("mode", "video", False), ("mode", 1, False),
     ("validation_split", 0.2, True), ("validation_split", "0.5", True), ("validation_split", 1.5, False),
-    ("validation_split", 0, False), ("validation_split", "x", False), ("validation_split", "1", False),
+    ("validation_split", 0, True), ("validation_split", "0", True), ("validation_split", -0.1, False),
+    ("validation_split", "x", False), ("validation_split", "1", False),
     ("output_dir", "build", True), ("output_dir", None, True), ("output_dir", "", False),
     ("report_dir", "docs/reports", True), ("report_dir", 3, False),
+    ("allow_weak_model", True, True), ("allow_weak_model", False, True), ("allow_weak_model", "yes", False),
+    ("allow_weak_model", 1, False), ("allow_weak_model", None, False),
     ("epoch", 3, False), ("learnig_rate", 0.1, False),
 ]
 

@@ -152,7 +152,7 @@ def test_crash_between_rename_and_registry_append_does_not_block_rerun(tmp_path,
     from n3lang.training import config, registry, trainer
 
     proj = make_project(tmp_path / "p")
-    cfg = config.load({"model_base": "text-base", "dataset": "data/support_tickets.jsonl", "epochs": 1,
+    cfg = config.load({"model_base": "text-base", "dataset": "data/support_tickets.jsonl", "epochs": 2,
                        "output_name": "m_v2"})
 
     class SimulatedCrash(BaseException):
