@@ -28,6 +28,9 @@ def _cell(text: str) -> str:
 
 
 def _number(v) -> str:
+    """A default as it is written in training.yaml (true/false, not Python's True/False)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 

@@ -98,7 +98,7 @@ def test_non_utf8_and_missing_files_are_clear_errors(project):
     result = fmt("latin.ai", "nope.ai")
     assert result.exit_code == 1
     assert "latin.ai:1:13: error: The file is not valid UTF-8 text (byte 0xe9) [unreadable-file]" in result.stderr
-    assert "nope.ai:1:1: error: Cannot read 'nope.ai': No such file or directory [unreadable-file]" in result.stderr
+    assert "nope.ai: error: Cannot read 'nope.ai': No such file or directory [unreadable-file]" in result.stderr
     assert "Traceback" not in result.output
     assert (project / "latin.ai").read_bytes() == b'spec is "caf\xe9"\n'
     assert result.stdout == "0 files reformatted, 0 files left unchanged, 2 files with errors (left unchanged)\n"
@@ -186,7 +186,7 @@ def test_a_failed_write_leaves_the_file_and_no_temp_file(project, monkeypatch):
     monkeypatch.setattr(os, "replace", refuse)
     result = fmt("messy.ai")
     assert result.exit_code == 1
-    assert result.stderr.startswith("messy.ai:1:1: error: Cannot write 'messy.ai': Permission denied [fmt-write-failed]\n")
+    assert result.stderr.startswith("messy.ai: error: Cannot write 'messy.ai': Permission denied [fmt-write-failed]\n")
     assert (project / "messy.ai").read_text(encoding="utf-8") == MESSY
     assert sorted(p.name for p in project.iterdir()) == ["clean.ai", "messy.ai"]
 

@@ -154,7 +154,7 @@ def test_a_non_empty_folder_is_refused_and_left_alone(tmp_path, monkeypatch):
     assert out.exit_code == 1
     assert out.stdout == ""
     assert out.stderr.splitlines()[:2] == [
-        "demo:1:1: error: demo is not empty (1 entry: notes.txt); nothing was written [init-folder-not-empty]",
+        "demo: error: demo is not empty (1 entry: notes.txt); nothing was written [init-folder-not-empty]",
         "  What happened: demo is not empty (1 entry: notes.txt); nothing was written",
     ]
     assert "Fix: Name a new or empty folder, or pass --into-existing" in out.stderr
@@ -241,5 +241,5 @@ def test_a_folder_that_cannot_be_made_is_a_located_error(tmp_path, monkeypatch):
     (tmp_path / "f").write_text("x")
     out = n3("init", "f/demo")
     assert out.exit_code == 1
-    assert out.stderr.splitlines()[0] == "f/demo:1:1: error: cannot create f/demo: Not a directory [init-write-failed]"
+    assert out.stderr.splitlines()[0] == "f/demo: error: cannot create f/demo: Not a directory [init-write-failed]"
     assert "Traceback" not in out.output

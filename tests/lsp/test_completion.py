@@ -49,7 +49,7 @@ DECLARATIONS = ["ai", "capabilities", "contract", "define", "flow", "identity", 
                 "prompt", "record", "spec", "tool", "use"]
 EXPRESSION_WORDS = ["call", "false", "filter", "list", "map", "not", "null", "predict", "reduce", "true"]
 MODEL_KEYS = ["model_base", "dataset", "epochs", "learning_rate", "seed", "output_name", "mode",
-              "validation_split", "output_dir", "report_dir"]
+              "validation_split", "output_dir", "report_dir", "allow_weak_model"]
 
 # (id, document with ‸, the labels offered in order, or a prefix of them ending with ...)
 CASES = [
@@ -141,5 +141,5 @@ async def test_model_keys_come_with_their_schema_description(client: LanguageCli
     assert item.documentation.kind == T.MarkupKind.Markdown
     assert item.documentation.value.startswith(
         "**validation_split** (model block setting)\n\nFraction of rows held out (by a stable hash of each row "
-        "and the seed) to measure the model.")
+        "and the seed) to measure the model; 0 trains on every row and measures nothing")
     assert "- default: `0.2`" in item.documentation.value
