@@ -38,6 +38,8 @@ def _allowed(prop: dict) -> str:
     """The range or the allowed values of one setting, in words."""
     if "enum" in prop:
         return ", ".join(f"`{v}`" for v in prop["enum"])
+    if prop.get("type") == "boolean":
+        return "`true`, `false`"
     parts = []
     if "minimum" in prop and "maximum" in prop:
         parts.append(f"{_number(prop['minimum'])} to {_number(prop['maximum'])}")
