@@ -2,6 +2,7 @@
 each step in order, in one empty folder, every command a real process in bash with `n3` on
 PATH, every output compared with what the page shows.
 
+The `n3` is a fresh install: a wheel of this checkout in a new virtual environment.
 The page convention is docs/dev/EXAMPLES.md's (tests/docs/test_examples.py runs every page
 in-process; this walk is its out-of-process twin for the pages listed in WALKED):
 
@@ -103,19 +104,40 @@ def matches(want: list[str], got: list[str]) -> bool:
     return at(0, 0)
 
 
-class Folder:
-    """An empty folder and a shell with this checkout's `n3` first on PATH."""
+def fresh_install(tmp: Path) -> Path:
+    """The bin folder of a new virtual environment with n3lang installed from a wheel of this
+    checkout, as a user installs it (so a file the wheel leaves out fails the walk). The
+    dependencies come from this environment (--system-site-packages): the machine needs no
+    index for them, and the venv's own n3lang comes first on its path."""
+    wheels, venv = tmp / "wheels", tmp / "venv"
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, f"building the wheel failed:\n{built.stdout}{built.stderr}"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=300)
+    wheel = next(wheels.glob("n3lang-*.whl"))
+    installed = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "--no-index",
+                                str(wheel)], capture_output=True, text=True, timeout=600)
+    assert installed.returncode == 0, f"installing the wheel failed:\n{installed.stdout}{installed.stderr}"
+    return venv / "bin"
 
-    def __init__(self, tmp: Path) -> None:
+
+class Folder:
+    """An empty folder and a shell with an `n3` first on PATH: the one in ``bin_dir`` (a fresh
+    install), else this checkout's."""
+
+    def __init__(self, tmp: Path, bin_dir: Path | None = None) -> None:
         self.path = tmp / "work"
         self.path.mkdir()
-        bin_dir = tmp / "bin"
-        bin_dir.mkdir()
-        shim = bin_dir / "n3"
-        shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m n3lang.cli.main "$@"\n')
-        shim.chmod(0o755)
-        self.env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", PYTHONPATH=str(ROOT),
-                        COLUMNS="80", NO_COLOR="1")
+        self.env = dict(os.environ, COLUMNS="80", NO_COLOR="1")
+        self.env.pop("PYTHONPATH", None)
+        if bin_dir is None:
+            bin_dir = tmp / "bin"
+            bin_dir.mkdir()
+            shim = bin_dir / "n3"
+            shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m n3lang.cli.main "$@"\n')
+            shim.chmod(0o755)
+            self.env["PYTHONPATH"] = str(ROOT)
+        self.env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
         for name in ("N3_IDENTITY_JSON", "N3_TRAIN_CREATED_AT"):
             self.env.pop(name, None)
 
@@ -129,10 +151,11 @@ class Folder:
         target.write_text(body, encoding="utf-8")
 
 
-def walk(page: Path, tmp: Path) -> int:
-    """Follow every step of ``page``; returns how many ran. Fails at the first difference."""
+def walk(page: Path, tmp: Path, bin_dir: Path | None = None) -> int:
+    """Follow every step of ``page`` (with the `n3` of ``bin_dir`` when given); returns how
+    many ran. Fails at the first difference."""
     where = page.relative_to(ROOT).as_posix() if page.is_relative_to(ROOT) else page.name
-    folder = Folder(tmp)
+    folder = Folder(tmp, bin_dir)
     ran = 0
     for line, lang, body, d in steps(page.read_text(encoding="utf-8"), where):
         at = f"{where}:{line}"
@@ -169,8 +192,8 @@ def walk(page: Path, tmp: Path) -> int:
 
 
 @pytest.mark.parametrize("page", WALKED)
-def test_page_works_as_written(page, tmp_path):
-    assert walk(ROOT / page, tmp_path) > 0
+def test_page_works_as_written_with_a_fresh_install(page, tmp_path):
+    assert walk(ROOT / page, tmp_path, fresh_install(tmp_path)) > 0
 
 
 def test_a_drifted_output_fails_with_the_line(tmp_path):
