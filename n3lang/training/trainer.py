@@ -609,13 +609,24 @@ def settle_leftovers(output_dir: Path, entries: list[dict], project_dir: Path) -
             marker.unlink(missing_ok=True)
             artifacts.fsync_dir(model_dir)
             continue
-        shutil.rmtree(model_dir)
+        _remove_leftover(model_dir, output_dir)
         with contextlib.suppress(OSError):  # the name's folder, when nothing else is in it
             model_dir.parent.rmdir()
         removed.append(os.path.relpath(model_dir, project_dir))
     if removed:
         artifacts.fsync_dir(output_dir)
     return removed
+
+
+def _remove_leftover(model_dir: Path, output_dir: Path) -> None:
+    """Remove a leftover model dir so that a kill midway cannot leave part of it without its
+    marker (it would then look like a dir n3 did not make, and stay forever): it is first
+    renamed into a staging dir of this process, in one atomic step, and deleted there; a kill
+    during the delete leaves a staging dir of a dead process, which the next run removes."""
+    trash = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=output_dir))
+    os.replace(model_dir, trash / "removed")
+    artifacts.fsync_dir(model_dir.parent)
+    shutil.rmtree(trash)
 
 
 def settle_report_leftovers(report_dir: Path, entries: list[dict], project_dir: Path) -> list[str]:

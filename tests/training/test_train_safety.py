@@ -219,3 +219,28 @@ print(before, inside, held())
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["False", "True", "False"], out.stderr
+
+
+def test_a_kill_while_a_leftover_is_removed_leaves_no_unmarked_model_dir(tmp_path, monkeypatch):
+    """A leftover model dir (marker, no registry entry) is moved into a staging dir before it
+    is deleted: a kill during the delete (here after the marker went first) leaves only a
+    staging dir, which the next run clears, never a model dir without its marker."""
+    from n3lang.training import trainer
+
+    output_dir = tmp_path / "models"
+    leftover = output_dir / "faq" / "1.0.0"
+    leftover.mkdir(parents=True)
+    (leftover / trainer.UNCOMMITTED).write_text("faq@1.0.0\n")
+    (leftover / "model.bin").write_bytes(b"x" * 10)
+
+    def killed_midway(path, *args, **kwargs):
+        for marker in Path(path).rglob(trainer.UNCOMMITTED):
+            marker.unlink()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer.shutil, "rmtree", killed_midway)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.settle_leftovers(output_dir, [], tmp_path)
+    assert not leftover.exists()
+    [stage] = [p for p in output_dir.iterdir() if p.name.startswith(trainer.STAGING_PREFIX)]
+    assert (stage / "removed" / "model.bin").is_file()
