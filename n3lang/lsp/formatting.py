@@ -1,29 +1,16 @@
 """Formatting through `n3 fmt`: one whole-document edit with the canonical layout.
 
 No edit when the text does not parse (the formatter keeps such text as it is) or is already
-formatted. The formatter (n3lang.syntax.format) is looked up when a request comes, so the
-server starts even where it is missing; the capability is announced only when it is there.
+formatted.
 """
 
 from __future__ import annotations
-
-import importlib.util
-from typing import Callable
 
 from lsprotocol import types as T
 
 from n3lang.lsp.positions import Lines
 from n3lang.lsp.server import N3Server, path_of
-
-FORMATTER = "n3lang.syntax.format"
-
-
-def formatter() -> Callable[[str, str], tuple[str | None, list]] | None:
-    """``format_or_diagnostics(text, path)`` of `n3 fmt`, or None when this n3 has no formatter."""
-    if importlib.util.find_spec(FORMATTER) is None:
-        return None
-    module = importlib.import_module(FORMATTER)
-    return getattr(module, "format_or_diagnostics", None)
+from n3lang.syntax.format import format_or_diagnostics
 
 
 def whole_document_edit(ls: N3Server, text: str, formatted: str) -> T.TextEdit:
@@ -33,14 +20,8 @@ def whole_document_edit(ls: N3Server, text: str, formatted: str) -> T.TextEdit:
 
 
 def register(server: N3Server) -> None:
-    if formatter() is None:
-        return
-
     @server.feature(T.TEXT_DOCUMENT_FORMATTING)
     def formatting(ls: N3Server, params: T.DocumentFormattingParams) -> list[T.TextEdit]:
-        format_or_diagnostics = formatter()
-        if format_or_diagnostics is None:  # pragma: no cover - it was there at start
-            return []
         uri = params.text_document.uri
         text = ls.workspace.get_text_document(uri).source
         formatted, _ = format_or_diagnostics(text, path_of(uri))

@@ -8,7 +8,6 @@ client's units (UTF-16 code units: ``len(s.encode('utf-16-le')) // 2``).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -278,9 +277,8 @@ async def test_capabilities(client: LanguageClient):
     assert sync.change == T.TextDocumentSyncKind.Incremental and sync.open_close and sync.save
     assert capabilities.definition_provider and capabilities.references_provider
     assert capabilities.document_symbol_provider and capabilities.rename_provider.prepare_provider
-    assert capabilities.semantic_tokens_provider.full
-    # formatting is `n3 fmt`'s: announced exactly when this tree has it
-    assert bool(capabilities.document_formatting_provider) == (importlib.util.find_spec("n3lang.syntax.format") is not None)
+    assert capabilities.semantic_tokens_provider.full and capabilities.document_formatting_provider
+    assert capabilities.completion_provider and capabilities.hover_provider and capabilities.code_action_provider
 
 
 async def test_saving_an_included_file_publishes_the_apps_that_include_it(client: LanguageClient):

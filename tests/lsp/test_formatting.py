@@ -1,19 +1,12 @@
-"""textDocument/formatting: one whole-document edit with `n3 fmt`'s layout, or none.
-
-The formatter (n3lang.syntax.format, `n3 fmt`) is another part of issue 14: without it the
-server announces no formatting (test_diagnostics.py checks the capabilities either way); with it,
-the table below runs.
-"""
+"""textDocument/formatting: one whole-document edit with `n3 fmt`'s layout, or none."""
 
 from __future__ import annotations
-
-import importlib.util
 
 import pytest
 from lsprotocol import types as T
 from pytest_lsp import LanguageClient
 
-HAVE_FORMATTER = importlib.util.find_spec("n3lang.syntax.format") is not None
+from n3lang.syntax.format import format_source
 
 CASES = [
     # (name, text, formatted or None when no edit is expected)
@@ -27,11 +20,8 @@ def units(text: str, encoding: str) -> int:
     return {"utf-8": len(text.encode("utf-8")), "utf-32": len(text)}.get(encoding, len(text.encode("utf-16-le")) // 2)
 
 
-@pytest.mark.skipif(not HAVE_FORMATTER, reason="n3 fmt (n3lang.syntax.format) is not in this tree yet")
 @pytest.mark.parametrize("name, text, formatted", CASES, ids=[c[0] for c in CASES])
 async def test_formatting(client: LanguageClient, name, text, formatted):
-    from n3lang.syntax.format import format_source
-
     path = client.root / f"{name}.ai"  # type: ignore[attr-defined]
     client.text_document_did_open(T.DidOpenTextDocumentParams(
         text_document=T.TextDocumentItem(uri=path.as_uri(), language_id="n3", version=1, text=text)))
