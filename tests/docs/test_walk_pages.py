@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import shlex
 import subprocess
 import sys
@@ -30,79 +29,12 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).parent))
+from doc_pages import ROOT, blocks, commands, matches  # noqa: E402
+
 # The tutorial is the page a new user follows step by step; the others run in-process in
 # tests/docs/test_examples.py (walking them too would add about a minute of process starts).
 WALKED = ["docs/tutorial.md"]
-
-_FENCE = re.compile(r"^(?P<fence>`{3,})[ \t]*(?P<info>[^`\n]*?)[ \t]*$")
-_DIRECTIVE = re.compile(r"^\s*<!--\s*n3:(?P<body>.*?)-->\s*$")
-KNOWN = {"file", "part", "errors", "warns", "skip", "run"}
-
-
-def steps(text: str, where: str) -> list[tuple[int, str, str, dict]]:
-    """(line, language, body, directive) of every fenced block, in page order."""
-    lines = text.splitlines()
-    out = []
-    i = 0
-    while i < len(lines):
-        m = _FENCE.match(lines[i])
-        if not m:
-            i += 1
-            continue
-        start, fence, lang = i, m["fence"], (m["info"].split() or [""])[0]
-        j = i + 1
-        while j < len(lines) and not (lines[j].startswith(fence) and not lines[j].strip("`").strip()):
-            j += 1
-        directive: dict = {}
-        d = _DIRECTIVE.match(lines[start - 1]) if start else None
-        if d:
-            for word in shlex.split(d["body"]):
-                key, eq, value = word.partition("=")
-                assert key in KNOWN, f"{where}:{start}: unknown directive {key!r}"
-                directive[key] = value if eq else True
-        out.append((start + 1, lang, "\n".join(lines[start + 1:j]) + "\n", directive))
-        i = j + 1
-    return out
-
-
-def console(body: str) -> list[tuple[str, list[str]]]:
-    """(command, expected lines) of a console block; a command ending in \\ goes on."""
-    out: list[tuple[str, list[str]]] = []
-    lines = body.splitlines()
-    i = 0
-    while i < len(lines):
-        if lines[i].startswith("$ "):
-            command = lines[i][2:]
-            while command.endswith("\\") and i + 1 < len(lines):
-                i += 1
-                command = command[:-1] + lines[i].lstrip("> ")
-            out.append((command, []))
-        elif out:
-            out[-1][1].append(lines[i])
-        i += 1
-    return out
-
-
-def matches(want: list[str], got: list[str]) -> bool:
-    """Line by line, trailing spaces and blank lines aside; ``...`` matches any lines."""
-    def trim(lines):
-        lines = [x.rstrip() for x in lines]
-        while lines and not lines[-1]:
-            lines.pop()
-        return lines
-
-    want, got = trim(want), trim(got)
-
-    def at(i: int, j: int) -> bool:
-        if i == len(want):
-            return j == len(got)
-        if want[i] == "...":
-            return any(at(i + 1, k) for k in range(j, len(got) + 1))
-        return j < len(got) and want[i] == got[j] and at(i + 1, j + 1)
-
-    return at(0, 0)
-
 
 def fresh_install(tmp: Path) -> Path:
     """The bin folder of a new virtual environment with n3lang installed from a wheel of this
@@ -154,11 +86,10 @@ class Folder:
 def walk(page: Path, tmp: Path, bin_dir: Path | None = None) -> int:
     """Follow every step of ``page`` (with the `n3` of ``bin_dir`` when given); returns how
     many ran. Fails at the first difference."""
-    where = page.relative_to(ROOT).as_posix() if page.is_relative_to(ROOT) else page.name
     folder = Folder(tmp, bin_dir)
     ran = 0
-    for line, lang, body, d in steps(page.read_text(encoding="utf-8"), where):
-        at = f"{where}:{line}"
+    for block in blocks(page):
+        at, lang, body, d = block.where(), block.lang, block.text, block.directive
         if lang == "ai":
             name = d.get("file") or "app.ai"
             folder.write(name, body)
@@ -176,7 +107,7 @@ def walk(page: Path, tmp: Path, bin_dir: Path | None = None) -> int:
             if "skip" in d:
                 assert isinstance(d["skip"], str) and d["skip"].strip(), f"{at}: say why it is skipped"
                 continue
-            for command, expected in console(body):
+            for command, expected in commands(block):
                 got = folder.sh(command).stdout.splitlines()
                 if not matches(expected, got):
                     diff = "\n".join(difflib.unified_diff(expected, got, "the page says", "n3 prints", lineterm=""))
@@ -204,8 +135,10 @@ def test_a_drifted_output_fails_with_the_line(tmp_path):
         walk(page, tmp_path)
 
 
-def test_matching_and_parsing():
+def test_matching_and_parsing(tmp_path):
     assert matches(["a", "...", "c"], ["a", "b", "b", "c"]) and not matches(["a", "..."], ["b"])
-    assert console("$ n3 run app.ai \\\n  --input '{}'\nout\n") == [("n3 run app.ai --input '{}'", ["out"])]
-    found = steps('<!-- n3: file=x.jsonl -->\n```json\n{}\n```\n', "p")
-    assert found == [(2, "json", "{}\n", {"file": "x.jsonl"})]
+    page = tmp_path / "p.md"
+    page.write_text("<!-- n3: file=x.jsonl -->\n```json\n{}\n```\n\n```console\n$ n3 run app.ai \\\n  --input '{}'\nout\n```\n")
+    found = blocks(page)
+    assert [(b.line, b.lang, b.text, b.directive) for b in found[:1]] == [(2, "json", "{}\n", {"file": "x.jsonl"})]
+    assert commands(found[1]) == [("n3 run app.ai --input '{}'", ["out"])]
