@@ -36,6 +36,7 @@ from doc_pages import ROOT, blocks, commands, matches  # noqa: E402
 # tests/docs/test_examples.py (walking them too would add about a minute of process starts).
 WALKED = ["docs/tutorial.md"]
 
+
 def fresh_install(tmp: Path) -> Path:
     """The bin folder of a new virtual environment with n3lang installed from a wheel of this
     checkout, as a user installs it (so a file the wheel leaves out fails the walk). The
