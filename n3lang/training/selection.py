@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from n3lang.training.features import Csr
 
 # the held-out search's epochs: measured on the Debian sections and synopsis sets, accuracy
@@ -65,15 +63,3 @@ def search_epochs(make_trainer, X_tr: Csr, y_tr, X_va: Csr, y_va, progress=None,
     held = first if chosen == max_epochs else make_trainer(chosen).fit(X_tr, y_tr, X_va, y_va, progress)
     return Selection({"epochs": chosen}, {"epochs": [1, max_epochs]}, history, held)
 
-
-def stack(parts: list[Csr], order: np.ndarray) -> Csr:
-    """The rows of ``parts`` (concatenated) taken in ``order``: the featurized rows of the
-    whole dataset without featurizing them again (features are per row)."""
-    indptr = [np.zeros(1, dtype=np.int64)]
-    total = 0
-    for p in parts:
-        indptr.append(p.indptr[1:] + total)
-        total += p.nnz
-    whole = Csr(np.concatenate(indptr), np.concatenate([p.indices for p in parts]),
-                np.concatenate([p.data for p in parts]), parts[0].n_features)
-    return whole.take(np.asarray(order, dtype=np.int64))

@@ -382,21 +382,26 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
     # a diverging run is reported by _require_finite, not by numpy's overflow warnings
     with threadpool_limits(limits=1), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         settings = trainer.feature_settings()
-        X_tr = handler.featurize(train_inputs, dataset_dir, settings)
-        X_va = handler.featurize(val_inputs, dataset_dir, settings)
         chosen = None
         if selection.applies(plan.requested.get("epochs"), trainer, len(va)):
             def make(epochs: int):
                 return handler.make_trainer(plan.base, {**plan.params, "epochs": epochs}, list(labels), y_tr)
 
+            # every row featurized once (features are per row): the refit trains on X_all and
+            # the held-out split is taken from it, so there is no second copy at the refit
+            X_all = handler.featurize(list(data.inputs), dataset_dir, settings)
+            X_tr, X_va = X_all.take(tr), X_all.take(va)
             chosen = selection.search_epochs(make, X_tr, y_tr, X_va, y_va, progress)
+            del X_tr
             trainer = chosen.held_out
             plan = dataclasses.replace(plan, params={**plan.params, **chosen.chosen})
             # the stored model: the chosen settings refit on every row, in dataset order
             final = make(chosen.chosen["epochs"])
-            final.fit(selection.stack([X_tr, X_va], np.argsort(np.concatenate([tr, va]), kind="stable")),
-                      y_all, None, None, progress)
+            final.fit(X_all, y_all, None, None, progress)
+            del X_all
         else:
+            X_tr = handler.featurize(train_inputs, dataset_dir, settings)
+            X_va = handler.featurize(val_inputs, dataset_dir, settings)
             trainer.fit(X_tr, y_tr, X_va, y_va, progress)
             final = trainer
         tensors = final.tensors()

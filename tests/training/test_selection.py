@@ -31,14 +31,15 @@ def test_best_epoch_takes_the_most_epochs_among_the_best():
     assert selection.best_epoch([{"val_accuracy": 0.2}]) == 1
 
 
-def test_stack_puts_the_rows_back_in_dataset_order():
-    texts = ["alpha beta", "gamma", "delta epsilon zeta", "eta"]
+def test_features_of_a_subset_are_the_rows_of_the_whole():
+    """The refit featurizes every row once and takes the held-out split from it: the same
+    features as featurizing the split's texts alone (features are per row)."""
+    texts = ["alpha beta", "gamma", "delta epsilon zeta", "eta"] * 700  # more than one chunk
     whole = featurize(texts)
-    tr, va = np.array([0, 2]), np.array([1, 3])
-    order = np.argsort(np.concatenate([tr, va]), kind="stable")
-    back = selection.stack([whole.take(tr), whole.take(va)], order)
-    for a, b in (("indptr", "indptr"), ("indices", "indices"), ("data", "data")):
-        assert np.array_equal(getattr(back, a), getattr(whole, b))
+    rows = np.arange(1, len(texts), 3)
+    part, alone = whole.take(rows), featurize([texts[i] for i in rows])
+    for name in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(part, name), getattr(alone, name))
 
 
 def test_defaults_choose_epochs_on_validation_and_refit_on_every_row(tmp_path):
