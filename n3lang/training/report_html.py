@@ -139,6 +139,12 @@ def _cards(m: Mapping) -> str:
     if baseline.get("label") is not None and "accuracy" in baseline:
         note = (f'<p class="note">The majority baseline always answers '
                 f'<code>{_e(_short(baseline.get("label", ""), 60))}</code>.</p>')
+    config = m.get("config")
+    if isinstance(config, Mapping) and config.get("refit") is True and isinstance(config.get("chosen"), Mapping):
+        chosen = ", ".join(f"{k} {v}" for k, v in sorted(config["chosen"].items()))
+        note += (f'<p class="note">Chosen on the validation rows: {_e(chosen)}. The metrics are those of the '
+                 'held-out fit with these settings; the stored model was then refit on every row '
+                 '(training and validation).</p>')
     return f'<div class="cards">{cards}</div>{note}'
 
 

@@ -20,6 +20,7 @@ training (n3 never overwrites it). Outputs stay inside the project unless
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -364,7 +365,7 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
     metadata and reports carry the warning -- the same bytes either way."""
     from threadpoolctl import threadpool_limits
 
-    from n3lang.training import learning
+    from n3lang.training import learning, selection
     from n3lang.training import metrics as metrics_mod
 
     created_at = created_at or created_at_value()
@@ -381,11 +382,30 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
     # a diverging run is reported by _require_finite, not by numpy's overflow warnings
     with threadpool_limits(limits=1), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         settings = trainer.feature_settings()
-        X_tr = handler.featurize(train_inputs, dataset_dir, settings)
-        X_va = handler.featurize(val_inputs, dataset_dir, settings)
-        trainer.fit(X_tr, y_tr, X_va, y_va, progress)
-        tensors = trainer.tensors()
-        _require_finite(tensors, trainer.history_, plan.params, plan.cfg.where("learning_rate"), plan.base)
+        chosen = None
+        if selection.applies(plan.requested.get("epochs"), trainer, len(va)):
+            def make(epochs: int):
+                return handler.make_trainer(plan.base, {**plan.params, "epochs": epochs}, list(labels), y_tr)
+
+            # every row featurized once (features are per row): the refit trains on X_all and
+            # the held-out split is taken from it, so there is no second copy at the refit
+            X_all = handler.featurize(list(data.inputs), dataset_dir, settings)
+            X_tr, X_va = X_all.take(tr), X_all.take(va)
+            chosen = selection.search_epochs(make, X_tr, y_tr, X_va, y_va, progress)
+            del X_tr
+            trainer = chosen.held_out
+            plan = dataclasses.replace(plan, params={**plan.params, **chosen.chosen})
+            # the stored model: the chosen settings refit on every row, in dataset order
+            final = make(chosen.chosen["epochs"])
+            final.fit(X_all, y_all, None, None, progress)
+            del X_all
+        else:
+            X_tr = handler.featurize(train_inputs, dataset_dir, settings)
+            X_va = handler.featurize(val_inputs, dataset_dir, settings)
+            trainer.fit(X_tr, y_tr, X_va, y_va, progress)
+            final = trainer
+        tensors = final.tensors()
+        _require_finite(tensors, trainer.history_ + (final.history_ if final is not trainer else []), plan.params, plan.cfg.where("learning_rate"), plan.base)
         pred, confidence = _predict_validation(trainer, X_va, len(va))
         y_true = [labels[i] for i in y_va]
         y_pred = [labels[i] for i in pred]
@@ -432,7 +452,9 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
                  "adapter_for_hosted_base": plan.base.lr_scale != 1.0},
         "mode": plan.cfg.mode,
         "model_kind": model_kind,
-        "trainer": {"kind": kind, "config": trainer.config()},
+        "trainer": {"kind": kind, "config": final.config()},
+        "training": (chosen.to_json(len(data)) if chosen is not None else
+                     {"refit": False, "refit_rows": None, "chosen": None}),
         "config": {"requested": plan.requested, "effective": plan.params},
         "labels": list(labels),
         "features": trainer.feature_settings(),
@@ -459,7 +481,7 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
     stage_parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=stage_parent))
     try:
-        return _write_stage(plan, stage, model_bytes, model_sha, meta_bytes, metadata, metrics, explain, trainer,
+        return _write_stage(plan, stage, model_bytes, model_sha, meta_bytes, metadata, metrics, explain, final,
                             created_at, model_kind, tr, va)
     except BaseException:  # a failed build leaves nothing behind (the staging dir is n3's own)
         shutil.rmtree(stage, ignore_errors=True)
@@ -513,8 +535,9 @@ def _write_stage(plan: Plan, stage: Path, model_bytes: bytes, model_sha: str, me
         "model_kind": model_kind, "created_at": created_at, "dataset": data.display,
         "dataset_snapshot": data.snapshot, "n_train": int(len(tr)), "n_validation": int(len(va)),
         "labels": list(labels),
-        "config": {k: plan.params[k] for k in ("epochs", "learning_rate", "requested_learning_rate", "seed",
-                                               "validation_split")},
+        "config": {**{k: plan.params[k] for k in ("epochs", "learning_rate", "requested_learning_rate", "seed",
+                                                  "validation_split")},
+                   "refit": metadata["training"]["refit"], "chosen": metadata["training"]["chosen"]},
     }
     report_files = reports.write_reports(stage / "reports", plan.name, plan.version, metrics, explain, model_info)
     artifacts.fsync_dir(stage)

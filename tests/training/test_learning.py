@@ -44,8 +44,8 @@ def files(root: Path) -> dict[str, bytes]:
 
 
 WEAK_MESSAGE = ("the model trained with learning rate 2e-5 (text-base, lr_scale 1) is not clearly better than always "
-                "answering 'account_locked': 6 of 77 validation rows right (7.8%), while 'account_locked' alone is "
-                "16.9% of them (one-sided binomial test p = 0.99; learning needs p < 0.01); nothing was written")
+                "answering 'account_locked': 8 of 77 validation rows right (10.4%), while 'account_locked' alone is "
+                "16.9% of them (one-sided binomial test p = 0.96; learning needs p < 0.01); nothing was written")
 WEAK_FIX = ("The learning rate was 2e-5; text-base takes it as its step size (lr_scale 1). A value that works for "
             "text-base: 1.0 (its default; leave learning_rate out to use it). To register this model anyway, with a "
             "warning, pass --allow-weak-model (allow_weak_model: true in training.yaml or the model block).")
@@ -95,8 +95,8 @@ def test_a_hosted_base_is_told_its_own_scale(project):
 
 
 # ---------------------------------------------------------------------------------- allowed anyway
-WEAK_WARNING = ("The model is not clearly better than always answering 'account_locked': 6 of 77 validation rows "
-                "right (7.8%), while 'account_locked' alone is 16.9% of them (one-sided binomial test p = 0.99; "
+WEAK_WARNING = ("The model is not clearly better than always answering 'account_locked': 8 of 77 validation rows "
+                "right (10.4%), while 'account_locked' alone is 16.9% of them (one-sided binomial test p = 0.96; "
                 "learning needs p < 0.01). It was registered because allow_weak_model was set.")
 
 
@@ -108,8 +108,8 @@ def test_allow_weak_model_registers_with_a_warning_everywhere(project):
     assert meta["warnings"] == [WEAK_WARNING]
     check = meta["metrics"]["learning_check"]
     assert (check["verdict"], check["rows"], check["correct"], check["no_information_label"]) == \
-        ("not-learned", 77, 6, "account_locked")
-    assert check["no_information_rate"] == round(13 / 77, 6) and 0.98 < check["p_value"] < 1
+        ("not-learned", 77, 8, "account_locked")
+    assert check["no_information_rate"] == round(13 / 77, 6) and 0.95 < check["p_value"] < 1
     report = json.loads((project / REPORTS.format("metrics", "json")).read_text())
     jsonschema.validate(report, load_schema("metrics-report"))
     jsonschema.validate(meta, load_schema("metadata"))
