@@ -20,6 +20,7 @@ import random
 import struct
 import zlib
 from pathlib import Path
+from typing import Callable
 
 SEED = 20261205
 SIDE = 16  # image side in pixels
@@ -67,23 +68,6 @@ def draw(shape: str, rng: random.Random) -> list[list[int]]:
     return img
 
 
-def write_image_template(root: Path) -> None:
-    rng = random.Random(SEED)
-    images = root / "data" / "images"
-    images.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for i in range(IMAGES_PER_SHAPE):
-        for shape in SHAPES:
-            name = f"{shape}_{i:02d}.png"
-            (images / name).write_bytes(png_bytes(draw(shape, rng)))
-            rows.append({"image": f"images/{name}", "target": shape})
-    (root / "data" / "shapes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8", newline="\n")
-    samples = root / "samples"
-    samples.mkdir(parents=True, exist_ok=True)
-    for shape in SHAPES:  # drawn after the dataset: shapes the model has not seen
-        (samples / f"{shape}.png").write_bytes(png_bytes(draw(shape, rng)))
-
-
 # ----------------------------------------------------------------------------- WAV
 def wav_bytes(samples: list[float]) -> bytes:
     """16-bit mono PCM WAV at RATE of ``samples`` in [-1, 1]."""
@@ -117,29 +101,35 @@ def whistle(kind: str, rng: random.Random) -> list[float]:
     return silence + out + silence
 
 
-def write_audio_template(root: Path) -> None:
+def write_media_template(root: Path, folder: str, column: str, dataset: str, kinds: tuple[str, ...],
+                         per_kind: int, suffix: str, make: Callable[[str, random.Random], bytes]) -> None:
+    """data/<folder>/<kind>_NN<suffix> files, a dataset of rows {column: path, target: kind},
+    then one more file of each kind in samples/ (made after the dataset, so the model has not
+    seen it). One seeded generator draws everything, in this order, so the bytes never change."""
     rng = random.Random(SEED)
-    wav = root / "data" / "wav"
-    wav.mkdir(parents=True, exist_ok=True)
+    files = root / "data" / folder
+    files.mkdir(parents=True, exist_ok=True)
     rows = []
-    for i in range(CLIPS_PER_WHISTLE):
-        for kind in WHISTLES:
-            name = f"{kind}_{i:02d}.wav"
-            (wav / name).write_bytes(wav_bytes(whistle(kind, rng)))
-            rows.append({"audio": f"wav/{name}", "target": kind})
-    (root / "data" / "whistles.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8", newline="\n")
+    for i in range(per_kind):
+        for kind in kinds:
+            name = f"{kind}_{i:02d}{suffix}"
+            (files / name).write_bytes(make(kind, rng))
+            rows.append({column: f"{folder}/{name}", "target": kind})
+    (root / "data" / dataset).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8", newline="\n")
     samples = root / "samples"
     samples.mkdir(parents=True, exist_ok=True)
-    for kind in WHISTLES:  # made after the dataset: clips the model has not heard
-        (samples / f"{kind}.wav").write_bytes(wav_bytes(whistle(kind, rng)))
+    for kind in kinds:
+        (samples / f"{kind}{suffix}").write_bytes(make(kind, rng))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "templates")
     args = parser.parse_args(argv)
-    write_image_template(args.out / "image")
-    write_audio_template(args.out / "audio")
+    write_media_template(args.out / "image", "images", "image", "shapes.jsonl", SHAPES, IMAGES_PER_SHAPE, ".png",
+                         lambda shape, rng: png_bytes(draw(shape, rng)))
+    write_media_template(args.out / "audio", "wav", "audio", "whistles.jsonl", WHISTLES, CLIPS_PER_WHISTLE, ".wav",
+                         lambda kind, rng: wav_bytes(whistle(kind, rng)))
 
 
 if __name__ == "__main__":
