@@ -17,7 +17,7 @@ import stat as _stat
 import threading
 from collections import OrderedDict
 from functools import partial
-from typing import Callable
+from typing import Any, Callable
 
 from n3lang import ast as A
 from n3lang.diagnostics import Diagnostic, make
@@ -178,23 +178,10 @@ def shifted_tokens(source: str) -> list[Tok]:
         driver, builder, _ = get_parser()
         if '"""' in source:
             return _traced(driver, builder, source, 0, len(source), 1, whole=True)
-        starts = [m.start() for m in _declaration_line.finditer(source)]
-        if not starts or starts[0] != 0:
-            starts.insert(0, 0)
-        starts.append(len(source))
         tokens: list[Tok] = []
-        line = 1
-        for begin, end in zip(starts, starts[1:]):
-            key = (line, source[begin:end])
-            done = _traced_parts.get(key)
-            if done is None:
-                done = _traced_parts[key] = _traced(driver, builder, source, begin, end, line, whole=False)
-                if len(_traced_parts) > _REUSE_LIMIT:
-                    _traced_parts.popitem(last=False)
-            else:
-                _traced_parts.move_to_end(key)
-            tokens += done
-            line += source.count("\n", begin, end)
+        for begin, end, line in _declaration_parts(source):
+            tokens += _remembered(_traced_parts, (line, source[begin:end]),
+                                  lambda: _traced(driver, builder, source, begin, end, line, whole=False))
         return tokens
 
 
@@ -231,14 +218,9 @@ def _parse_reusing(driver, builder, source, path):
     reuse), unless a triple-quoted string, the one token that spans lines, may cross such a
     line: then the whole text is parsed as without reuse.
     """
-    starts = [m.start() for m in _declaration_line.finditer(source)]
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    starts.append(len(source))
     decls: list = []
     diagnostics: list = []
-    line = 1
-    for begin, end in zip(starts, starts[1:]):
+    for begin, end, line in _declaration_parts(source):
         found, diags = _reused_part(driver, builder, source, begin, end, line, path=path)
         if diags is None:
             if '"""' in source:
@@ -246,23 +228,41 @@ def _parse_reusing(driver, builder, source, path):
             return found, None
         decls.extend(found)
         diagnostics.extend(diags)
-        line += source.count("\n", begin, end)
     return decls, diagnostics
 
 
 def _reused_part(driver, builder, text, begin, end, line, *, path):
-    """_parse_part, remembered by (path, first line, text)."""
+    """_parse_part, remembered by (path, first line, text); the caller gets its own lists."""
     assert _reused is not None
-    key = (path, line, text[begin:end])
-    done = _reused.get(key)
+    found, diags = _remembered(_reused, (path, line, text[begin:end]),
+                               lambda: _parse_part(driver, builder, text, begin, end, line, path=path))
+    return list(found), None if diags is None else list(diags)
+
+
+def _declaration_parts(source: str):
+    """(begin, end, first line) of each top-level declaration of ``source`` (and of any text
+    before the first), in order."""
+    starts = [m.start() for m in _declaration_line.finditer(source)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    starts.append(len(source))
+    line = 1
+    for begin, end in zip(starts, starts[1:]):
+        yield begin, end, line
+        line += source.count("\n", begin, end)
+
+
+def _remembered(cache: OrderedDict, key, make: Callable[[], Any]) -> Any:
+    """``cache[key]``, made by ``make()`` when missing; the least recently used entry goes
+    past _REUSE_LIMIT. Callers copy what they change: the value is shared."""
+    done = cache.get(key)
     if done is None:
-        found, diags = _parse_part(driver, builder, text, begin, end, line, path=path)
-        done = _reused[key] = (list(found), None if diags is None else list(diags))
-        if len(_reused) > _REUSE_LIMIT:
-            _reused.popitem(last=False)
+        done = cache[key] = make()
+        if len(cache) > _REUSE_LIMIT:
+            cache.popitem(last=False)
     else:
-        _reused.move_to_end(key)
-    return list(done[0]), None if done[1] is None else list(done[1])
+        cache.move_to_end(key)
+    return done
 
 
 def _parse_part(driver, builder, text, begin, end, line, *, path):
