@@ -61,7 +61,7 @@ def flow_block(i: int) -> list[str]:
         "  with catch err:",
         "    let ratio is 0",
         "  let payload is map:",
-        "    title is label",
+        "    heading is label",
         "    amount is total",
         f'  create "{r}" with payload as saved',
         f'  find "{r}" where amount is at least 1',
@@ -79,7 +79,7 @@ def flow_block(i: int) -> list[str]:
 def record_block(i: int) -> list[str]:
     return [
         f'record "Rec{i}":',
-        "  title text must be present",
+        "  heading text must be present",
         "  amount is number must be at least 0",
         "  tags list<text>",
         "  note text | null",
