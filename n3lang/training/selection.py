@@ -2,7 +2,7 @@
 
 When ``epochs`` is left out, a text softmax is trained on the training rows for up to
 ``MAX_EPOCHS`` epochs with its validation accuracy measured after each; the chosen epoch count
-is the first with the best accuracy. If that is fewer than the run's epochs, the held-out model
+is the largest among those with the best accuracy (a tie also spares the second fit). If that is fewer than the run's epochs, the held-out model
 is trained again with exactly that count (the step schedule depends on the count), so the
 validation metrics are those of a held-out fit with the chosen settings. The stored model is
 then a refit on all rows (training + validation) with the chosen settings: the validation rows
