@@ -55,7 +55,8 @@ class TextHandler:
             return Retrieval(len(labels), n_features=n_features, seed=params["seed"], feature_settings=settings)
         return HashedSoftmax(len(labels), n_features=n_features, epochs=params["epochs"],
                              learning_rate=params["learning_rate"], seed=params["seed"],
-                             margin=float(params.get("margin", 0.1)), feature_settings=settings)
+                             margin=float(params.get("margin", 0.1)), feature_settings=settings,
+                             logit_scale=float(params.get("logit_scale", 1.0)))
 
     def load_trainer(self, kind: str, tensors: dict, config: dict):
         cls = Retrieval if kind == Retrieval.kind else HashedSoftmax

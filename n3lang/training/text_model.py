@@ -2,8 +2,8 @@
 
 * :class:`HashedSoftmax` - a multinomial logistic regression (softmax) over the hashed
   features, trained by per-example SGD with a linearly decaying step (fastText-style schedule).
-  The sparse products are row gathers and ``np.einsum`` per row, never BLAS, so the result is
-  bit-identical whatever the thread count.
+  Training runs sgd.py's kernel (C, or numpy with the same bits); predictions gather rows and
+  ``np.einsum`` per row. Never BLAS, so the result is bit-identical whatever the thread count.
   Weights are float32 while training and stored as float16 (the stored model is the one
   evaluated).
 * :class:`Retrieval` - nearest training input by cosine over the same features (an inverted
@@ -12,11 +12,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from n3lang.training import sgd
 from n3lang.training.features import Csr
 
 _max, _sum, _add = np.maximum.reduce, np.add.reduce, np.add
@@ -49,13 +49,16 @@ class HashedSoftmax:
 
     def __init__(self, n_labels: int, *, n_features: int = 1 << 18, epochs: int = 5,
                  learning_rate: float = 0.5, seed: int = 0, margin: float = 0.1,
-                 feature_settings: dict | None = None):
+                 feature_settings: dict | None = None, logit_scale: float = 1.0):
         self.n_labels = int(n_labels)
         self.n_features = int(n_features)
         self.epochs = int(epochs)
         self.learning_rate = float(learning_rate)
         self.seed = int(seed)
         self.margin = float(margin)
+        # the logits are multiplied by this before the softmax (1 / temperature): chosen on
+        # the validation rows so that confidences match accuracy (selection.fit_logit_scale)
+        self.logit_scale = float(logit_scale)
         self._feature_settings = dict(feature_settings or {})
         self.history_: list[dict] = []
 
@@ -63,69 +66,50 @@ class HashedSoftmax:
     def config(self) -> dict:
         return {"n_labels": self.n_labels, "n_features": self.n_features, "epochs": self.epochs,
                 "learning_rate": self.learning_rate, "seed": self.seed, "margin": self.margin,
-                "feature_settings": self.feature_settings()}
+                "logit_scale": self.logit_scale, "feature_settings": self.feature_settings()}
 
     def feature_settings(self) -> dict:
         return dict(self._feature_settings)
 
     def fit(self, X: Csr, y: np.ndarray, X_val: Csr | None = None, y_val: np.ndarray | None = None,
-            progress=None) -> "HashedSoftmax":
+            progress=None, *, rows: np.ndarray | None = None, val_rows: np.ndarray | None = None) -> "HashedSoftmax":
         """Per-example SGD (rows in a seeded random order each epoch), step decaying linearly to 0.
 
-        Rows the model already gets right with p(target) > 1 - margin are not updated (their
-        gradient is tiny): measured on the Debian set, margin 0.1 saves ~25% of the fit time at
-        the same accuracy."""
-        n, K = len(X), self.n_labels
+        ``rows`` / ``val_rows`` choose the rows of ``X`` / ``X_val`` to train on and to measure
+        (default: all), so a split needs no copy of the features; ``y`` / ``y_val`` have one
+        target per row of ``X`` / ``X_val``. The arithmetic is sgd.sgd_pass's. Rows the model
+        already gets right with p(target) > 1 - margin are not updated (their gradient is tiny):
+        measured on the Debian set, margin 0.1 saves ~25% of the fit time at the same accuracy."""
+        K = self.n_labels
         y = np.asarray(y, dtype=np.int64)
+        rows = np.arange(len(X), dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+        measured = X_val is not None and y_val is not None and len(X_val) > 0
+        if measured:
+            val_rows = np.arange(len(X_val), dtype=np.int64) if val_rows is None else np.asarray(val_rows, np.int64)
+            measured = len(val_rows) > 0
+        n = len(rows)
         W = np.zeros((self.n_features, K), dtype=np.float32)
         b = np.zeros(K, dtype=np.float32)
         rng = np.random.default_rng(self.seed)
         total_steps = max(1, self.epochs * n)
         step = 0
-        indptr = X.indptr.tolist()
-        indices, data = X.indices, X.data
         report_every = max(1, n // 50)
-        margin = self.margin
-        width = int(np.diff(X.indptr).max()) if n else 0
-        gbuf = np.empty((max(width, 1), K), dtype=np.float32)  # reused: no allocation per row
-        obuf = np.empty_like(gbuf)
         self.history_ = []
         for epoch in range(1, self.epochs + 1):
-            order = rng.permutation(n).tolist()
+            order = rows[rng.permutation(n)]
             loss_sum = 0.0
-            for done, i in enumerate(order, 1):
-                lr = self.learning_rate * (1.0 - step / total_steps)
-                step += 1
-                a, e = indptr[i], indptr[i + 1]
-                idx = indices[a:e]
-                dat = data[a:e]
-                g = gbuf[: e - a]
-                np.take(W, idx, axis=0, out=g)
-                z = np.einsum("i,ij->j", dat, g).astype(np.float64) + b
-                z -= z.max()
-                ez = np.exp(z)
-                p = ez / ez.sum()
-                yi = y[i]
-                py = float(p[yi])
-                loss_sum -= math.log(max(py, 1e-12))
-                if 1.0 - py >= margin:  # confidently right (p(target) > 1 - margin): no update
-                    p[yi] -= 1.0
-                    p32 = (p * lr).astype(np.float32)
-                    o = obuf[: e - a]
-                    np.multiply(dat[:, None], p32[None, :], out=o)
-                    np.subtract(g, o, out=g)
-                    W[idx] = g
-                    b -= p32
-                if progress is not None and done % report_every == 0:
-                    progress(epoch, self.epochs, done, loss_sum / done)
-            self.W_, self.b_ = W, b
-            self._rowmap = None
-            entry: dict[str, float | None] = {"epoch": epoch, "loss": loss_sum / max(n, 1)}
-            if X_val is not None and y_val is not None and len(X_val):
-                pred = self.predict_proba(X_val).argmax(axis=1)
-                entry["val_accuracy"] = float(np.mean(pred == np.asarray(y_val)))
-            else:
-                entry["val_accuracy"] = None
+            for start in range(0, n, report_every):  # the kernel runs in slices: progress between them
+                part = order[start:start + report_every]
+                loss_sum += sgd.sgd_pass(W, b, X, y, part, lr0=self.learning_rate, step0=step,
+                                         total_steps=total_steps, margin=self.margin)
+                step += len(part)
+                if progress is not None:
+                    progress(epoch, self.epochs, start + len(part), loss_sum / (start + len(part)))
+            entry: dict[str, float | None] = {"epoch": epoch, "loss": loss_sum / max(n, 1), "val_accuracy": None}
+            if measured:
+                assert X_val is not None and y_val is not None and val_rows is not None
+                pred = sgd.logits(W, b, X_val, val_rows).argmax(axis=1)
+                entry["val_accuracy"] = float(np.mean(pred == np.asarray(y_val)[val_rows]))
             self.history_.append(entry)
         # the model is stored (and evaluated) with float16 weights: half the file, load and
         # sha256 time; predictions are unchanged in practice (3 significant digits per weight)
@@ -149,11 +133,13 @@ class HashedSoftmax:
         The gathered float16 rows are widened to float32 first (exact) so einsum runs its
         float32 kernel directly instead of casting through buffers (3x slower for one text);
         the products and sums are the same float32 arithmetic either way. The float32 logits
-        and the bias are added in float64, in one ufunc call."""
+        and the bias are added in float64, in one ufunc call, then scaled by logit_scale."""
         g = self._gather(indices)
         if g.dtype != np.float32:
             g = g.astype(np.float32)
         z = _add(_einsum("i,ij->j", data, g), self.b_, dtype=np.float64)
+        if self.logit_scale != 1.0:
+            z *= self.logit_scale
         z -= _max(z)  # ufunc reductions: what z.max() / z.sum() call, minus a Python layer
         np.exp(z, out=z)
         z /= _sum(z)
@@ -175,7 +161,7 @@ class HashedSoftmax:
     def from_tensors(cls, tensors: dict, config: dict) -> "HashedSoftmax":
         m = cls(config["n_labels"], n_features=config["n_features"], epochs=config["epochs"],
                 learning_rate=config["learning_rate"], seed=config["seed"], margin=config.get("margin", 0.1),
-                feature_settings=config.get("feature_settings"))
+                feature_settings=config.get("feature_settings"), logit_scale=config.get("logit_scale", 1.0))
         m.W_ = None
         m.Wc_ = np.asarray(tensors["weights"])
         m.b_ = np.asarray(tensors["bias"], dtype=np.float32)

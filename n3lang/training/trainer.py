@@ -384,21 +384,23 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
         settings = trainer.feature_settings()
         chosen = None
         if selection.applies(plan.requested.get("epochs"), trainer, len(va)):
-            def make(epochs: int):
-                return handler.make_trainer(plan.base, {**plan.params, "epochs": epochs}, list(labels), y_tr)
+            def make(epochs: int, char_ngrams: list, logit_scale: float):
+                params = {**plan.params, "epochs": epochs, "char_ngrams": char_ngrams, "logit_scale": logit_scale}
+                return handler.make_trainer(plan.base, params, list(labels), y_tr)
 
-            # every row featurized once (features are per row): the refit trains on X_all and
-            # the held-out split is taken from it, so there is no second copy at the refit
-            X_all = handler.featurize(list(data.inputs), dataset_dir, settings)
-            X_tr, X_va = X_all.take(tr), X_all.take(va)
-            chosen = selection.search_epochs(make, X_tr, y_tr, X_va, y_va, progress)
-            del X_tr
+            def featurize_all(char_ngrams: list):
+                return handler.featurize(list(data.inputs), dataset_dir, {**settings, "char_ngrams": char_ngrams})
+
+            # every row featurized once per feature set (features are per row): the held-out
+            # fits train and measure on row numbers of it and the refit trains on all of it
+            chosen = selection.search(make, featurize_all, y_all, tr, va, progress)
             trainer = chosen.held_out
-            plan = dataclasses.replace(plan, params={**plan.params, **chosen.chosen})
+            plan = dataclasses.replace(plan, params={**plan.params, "epochs": chosen.chosen["epochs"]})
             # the stored model: the chosen settings refit on every row, in dataset order
-            final = make(chosen.chosen["epochs"])
-            final.fit(X_all, y_all, None, None, progress)
-            del X_all
+            final = make(chosen.chosen["epochs"], chosen.chosen["char_ngrams"], chosen.chosen["logit_scale"])
+            final.fit(chosen.features, y_all, None, None, progress)
+            X_va = chosen.features.take(va)
+            chosen.features = None
         else:
             X_tr = handler.featurize(train_inputs, dataset_dir, settings)
             X_va = handler.featurize(val_inputs, dataset_dir, settings)

@@ -1,0 +1,6 @@
+# Type stub of the optional C kernel built from _sgd.c (see sgd.py).
+from typing import Any
+
+def sgd_pass(W: Any, b: Any, n_labels: int, indptr: Any, indices: Any, data: Any, targets: Any, order: Any,
+             lr0: float, step0: int, total_steps: int, margin: float) -> float: ...
+def logits(W: Any, b: Any, n_labels: int, indptr: Any, indices: Any, data: Any, rows: Any, out: Any) -> None: ...
