@@ -10,6 +10,7 @@ import click
 
 from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, echo, fail, json_option, print_json, status
 from n3lang.diagnostics import DiagnosticError
+from n3lang.training.selection import MAX_EPOCHS
 
 FLAG_KEYS = ("model_base", "dataset", "epochs", "learning_rate", "seed", "output_name", "mode",
              "validation_split", "output_dir", "report_dir", "allow_weak_model")
@@ -90,7 +91,9 @@ def _human_plan(s: dict) -> str:
     p = s["paths"]
     return "\n".join([
         f"Plan for {s['name']} {s['version']} (dry run: nothing written)",
-        f"  base {s['base_model']}, mode {s['mode']}; epochs {eff['epochs']}, learning rate "
+        f"  base {s['base_model']}, mode {s['mode']}; "
+        + (f"epochs chosen on the validation rows (1-{MAX_EPOCHS})" if s.get("epochs_chosen_on_validation")
+           else f"epochs {eff['epochs']}") + ", learning rate "
         f"{eff['requested_learning_rate']:g} (local step {eff['learning_rate']:g}), seed {eff['seed']}",
         f"  dataset {s['dataset']}: {s['rows']} rows -> {s['train_rows']} training, "
         f"{s['validation_rows']} validation (validation_split {eff['validation_split']:g}"

@@ -44,12 +44,12 @@ EXAMPLES = {
 # Each base's default learning rate, for messages written before the base is known (a setting
 # is checked on its own, and this module does not read the catalog: that needs PyYAML);
 # tests/training/test_learning.py holds it to models/bases.yaml.
-LEARNING_RATE_DEFAULTS = (("1.0", ("text-base",)), ("2e-5", ("gpt-3.5-turbo", "gpt-4", "gpt-4o-mini")),
+LEARNING_RATE_DEFAULTS = (("2.0", ("text-base",)), ("2e-5", ("gpt-3.5-turbo", "gpt-4", "gpt-4o-mini")),
                           ("0.01", ("vision-classifier", "speech-to-text")))
 
 
 def _defaults_text() -> str:
-    """``1.0 for text-base, 2e-5 for gpt-3.5-turbo, gpt-4 and gpt-4o-mini (the hosted
+    """``2.0 for text-base, 2e-5 for gpt-3.5-turbo, gpt-4 and gpt-4o-mini (the hosted
     fine-tuning scale), 0.01 for ...``."""
     parts = []
     for rate, names in LEARNING_RATE_DEFAULTS:

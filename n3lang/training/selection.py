@@ -4,10 +4,13 @@ When ``epochs`` is left out, a text softmax chooses two settings on the validati
 
 1. **Features.** Words (1-2-grams) alone, or words plus char n-grams (the default feature
    settings). Each is trained for ``FEATURE_EPOCHS`` epochs on the training rows and measured
-   on the validation rows; char n-grams are kept only when they are significantly more
-   accurate (one-sided exact McNemar test on the rows the two disagree about, p < ``ALPHA``).
-   They cost 2-5x the work per row, and measured on three sets they paid for it only on
-   dictionary glosses (+0.9 pt); on package synopses and descriptions words alone were as good.
+   on the validation rows; an exact McNemar test on the rows the two disagree about decides
+   when one is significantly more accurate (p < ``ALPHA``, one-sided each way). When neither
+   is, char n-grams are kept below ``SMALL_ROWS`` training rows (they generalise across word
+   forms, which matters most with little data, and cost little there) and dropped above it:
+   they cost 2-5x the work per row, and measured on three large sets they paid for it only on
+   dictionary glosses (+0.9 pt, significant); on package synopses and descriptions words alone
+   were as good.
 2. **Epochs.** With the chosen features, a fit of ``MAX_EPOCHS`` epochs measures validation
    accuracy after each; the chosen count is the largest among those with the best accuracy
    (a tie also spares the second fit). If that is fewer, the held-out model is trained again
@@ -39,12 +42,13 @@ from n3lang.training.learning import binomial_tail
 # the held-out search's epochs: measured on the Debian sections and synopsis sets, accuracy
 # still rises between 5 and 10 epochs (the old fixed default was 5)
 MAX_EPOCHS = 10
-CHOSEN_BY = ("features: char n-grams only when significantly more accurate than words alone "
-             "(one-sided exact McNemar test, p < 0.05, after 2 epochs each); epochs: validation "
+CHOSEN_BY = ("features: words alone or with char n-grams, by an exact McNemar test after 2 epochs "
+             "each (p < 0.05; no significant difference: char n-grams under 20,000 training rows); epochs: validation "
              "accuracy (the most epochs among those with the best); logit_scale: the validation "
              "log loss (temperature scaling)")
 FEATURE_EPOCHS = 2
 ALPHA = 0.05
+SMALL_ROWS = 20_000
 WORDS_ONLY = [0, 0]
 
 
@@ -142,11 +146,19 @@ def search(make_trainer: Callable[..., Any], featurize: Callable[[list], Csr], y
     chars_right = _right(held_out(X_chars, FEATURE_EPOCHS, chars), X_chars, y, val_rows)
     only_words = int(np.sum(words_right & ~chars_right))
     only_chars = int(np.sum(chars_right & ~words_right))
-    p_value = mcnemar_p(only_words, only_chars)
-    use_chars = p_value < ALPHA
+    p_chars, p_words = mcnemar_p(only_words, only_chars), mcnemar_p(only_chars, only_words)
+    if p_chars < ALPHA:
+        use_chars, decided_by = True, "char n-grams significantly more accurate"
+    elif p_words < ALPHA:
+        use_chars, decided_by = False, "words alone significantly more accurate"
+    elif len(train_rows) < SMALL_ROWS:
+        use_chars, decided_by = True, f"no significant difference: char n-grams under {SMALL_ROWS:,} training rows"
+    else:
+        use_chars, decided_by = False, f"no significant difference: words alone (cheaper) at {SMALL_ROWS:,}+ training rows"
     X, char_ngrams = (X_chars, chars) if use_chars else (X_words, WORDS_ONLY)
     del X_words, X_chars
-    choice = {"epochs": FEATURE_EPOCHS, "p_value": round(p_value, 6),
+    choice = {"epochs": FEATURE_EPOCHS, "decided_by": decided_by,
+              "p_value_chars_better": round(p_chars, 6), "p_value_words_better": round(p_words, 6),
               "candidates": [{"char_ngrams": WORDS_ONLY, "val_accuracy": round(float(np.mean(words_right)), 6)},
                              {"char_ngrams": chars, "val_accuracy": round(float(np.mean(chars_right)), 6)}],
               "disagreements": {"only_words_right": only_words, "only_chars_right": only_chars}}

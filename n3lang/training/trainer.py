@@ -83,6 +83,16 @@ class Plan:
     def rel(self, path: Path) -> str:
         return Path(os.path.relpath(path, self.project_dir)).as_posix()
 
+    def _searches(self, n_val: int) -> bool:
+        """Whether build will choose epochs (and features) on the validation rows: a text
+        softmax without epochs given (selection.applies; retrieval, for mostly unique
+        targets, does not train in epochs)."""
+        from n3lang.training.text_mode import RETRIEVAL_UNIQUE_SHARE
+
+        n_train = len(self.data) - n_val
+        return (self.cfg.mode == "text" and self.requested.get("epochs") is None and n_val > 0
+                and len(self.labels) <= RETRIEVAL_UNIQUE_SHARE * max(n_train, 1))
+
     def summary(self) -> dict:
         n_val = int(self.val_mask.sum())
         counts: dict[str, int] = {}
@@ -103,6 +113,7 @@ class Plan:
             "classes": len(self.labels),
             "class_counts": dict(sorted(counts.items())),
             "config": {"requested": self.requested, "effective": self.params},
+            "epochs_chosen_on_validation": self._searches(n_val),
             "paths": {
                 "model": self.rel(self.model_dir / "model.bin"),
                 "metadata": self.rel(self.model_dir / "metadata.json"),

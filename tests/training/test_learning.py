@@ -47,7 +47,7 @@ WEAK_MESSAGE = ("the model trained with learning rate 2e-5 (text-base, lr_scale 
                 "answering 'account_locked': 8 of 77 validation rows right (10.4%), while 'account_locked' alone is "
                 "16.9% of them (one-sided binomial test p = 0.96; learning needs p < 0.01); nothing was written")
 WEAK_FIX = ("The learning rate was 2e-5; text-base takes it as its step size (lr_scale 1). A value that works for "
-            "text-base: 1.0 (its default; leave learning_rate out to use it). To register this model anyway, with a "
+            "text-base: 2.0 (its default; leave learning_rate out to use it). To register this model anyway, with a "
             "warning, pass --allow-weak-model (allow_weak_model: true in training.yaml or the model block).")
 
 
@@ -60,7 +60,7 @@ def test_a_model_that_did_not_learn_stops_before_anything_is_written(project):
     assert d["code"] == "model-did-not-learn"
     assert d["message"] == WEAK_MESSAGE
     assert d["fix"] == WEAK_FIX
-    assert d["example"] == "n3 train ... --learning-rate 1.0\nn3 train ... --allow-weak-model"
+    assert d["example"] == "n3 train ... --learning-rate 2.0\nn3 train ... --allow-weak-model"
     assert d["file"] == "<command line>"  # the flag to change
     assert files(project) == before  # no model dir, no staging dir, no registry, no report
     assert not (project / "models").exists() and not (project / "docs").exists()
@@ -87,10 +87,10 @@ def test_a_hosted_base_is_told_its_own_scale(project):
                 "--output-name", "weak", "--json")
     [d] = json.loads(result.stdout)["diagnostics"]
     assert d["code"] == "model-did-not-learn"
-    assert d["message"].startswith("the model trained with learning rate 2e-10 (gpt-4, lr_scale 50000) is not "
+    assert d["message"].startswith("the model trained with learning rate 2e-10 (gpt-4, lr_scale 100000) is not "
                                    "clearly better than always answering 'account_locked'")
     assert d["fix"].startswith("The learning rate was 2e-10; gpt-4 reads it on the hosted fine-tuning scale: 2e-10 x "
-                               "lr_scale 50000 = local step 1e-5. A value that works for gpt-4: 2e-5 (its default;")
+                               "lr_scale 100000 = local step 2e-5. A value that works for gpt-4: 2e-5 (its default;")
     assert d["example"].startswith("n3 train ... --learning-rate 2e-5\n")
 
 
@@ -237,5 +237,5 @@ def test_the_learning_rate_defaults_named_before_the_base_is_known_are_the_catal
     problem = config.check_setting("learning_rate", 0)[1]
     assert problem is not None and problem.fix == (
         "Set `learning_rate` to a positive number on the base's scale, or leave it out to use the base's default: "
-        "1.0 for text-base, 2e-5 for gpt-3.5-turbo, gpt-4 and gpt-4o-mini (the hosted fine-tuning scale), 0.01 for "
+        "2.0 for text-base, 2e-5 for gpt-3.5-turbo, gpt-4 and gpt-4o-mini (the hosted fine-tuning scale), 0.01 for "
         "vision-classifier and speech-to-text.")

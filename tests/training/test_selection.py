@@ -50,7 +50,13 @@ def test_defaults_choose_epochs_on_validation_and_refit_on_every_row(tmp_path):
     jsonschema.validate(meta, load_schema("metadata"))
     training = meta["training"]
     chosen = training["chosen"]["epochs"]
-    assert training["refit"] is True and training["searched"] == {"epochs": [1, selection.MAX_EPOCHS]}
+    assert training["refit"] is True and training["searched"] == {
+        "epochs": [1, selection.MAX_EPOCHS], "char_ngrams": [[0, 0], [4, 4]]}
+    # a small set with no significant difference keeps char n-grams, and says why
+    assert training["chosen"]["char_ngrams"] == [4, 4] == meta["features"]["char_ngrams"]
+    assert training["feature_choice"]["decided_by"] == "no significant difference: char n-grams under 20,000 training rows"
+    scale = training["chosen"]["logit_scale"]
+    assert meta["trainer"]["config"]["logit_scale"] == scale and scale > 0
     assert 1 <= chosen <= selection.MAX_EPOCHS
     assert training["refit_rows"] == meta["dataset"]["rows"] == meta["split"]["train_rows"] + meta["split"]["validation_rows"]
     # the stored model is the refit with the chosen epochs; the metrics are the held-out fit's
@@ -60,9 +66,10 @@ def test_defaults_choose_epochs_on_validation_and_refit_on_every_row(tmp_path):
     searched = [h["val_accuracy"] for h in training["search_history"]]
     assert len(searched) == selection.MAX_EPOCHS and searched[chosen - 1] == max(searched)
     report = json.loads((proj / "docs/reports/training_metrics_m_1.0.0.json").read_text())
-    assert report["config"]["refit"] is True and report["config"]["chosen"] == {"epochs": chosen}
+    assert report["config"]["refit"] is True and report["config"]["chosen"] == training["chosen"]
     page = (proj / "docs/reports/training_report_m_1.0.0.html").read_text()
-    assert f"Chosen on the validation rows: epochs {chosen}. The metrics are those of the held-out fit" in page
+    assert (f"Chosen on the validation rows: char_ngrams [4, 4], epochs {chosen}, logit_scale {scale}. "
+            "The metrics are those of the held-out fit") in page
 
 
 def test_given_epochs_are_used_as_given_without_refit(tmp_path):
@@ -108,3 +115,67 @@ def test_refit_identical_in_parallel_threads(tmp_path, monkeypatch):
     first, second = (artifacts(p) for p in projects)
     assert json.loads(first["models/m/1.0.0/metadata.json"])["training"]["refit"] is True
     assert first == second
+
+
+def test_mcnemar_is_one_sided_and_exact():
+    assert selection.mcnemar_p(0, 0) == 1.0
+    assert selection.mcnemar_p(0, 6) == pytest.approx(1 / 64)  # six of six disagreements one way
+    assert selection.mcnemar_p(6, 0) == 1.0
+    assert selection.mcnemar_p(20, 40) < 0.05 < selection.mcnemar_p(25, 35)
+
+
+def _fit_two(texts, labels, n_train):
+    """(words right, chars right) after the feature search's short fits, and the choice."""
+    y = np.array(labels)
+    rows = np.arange(len(texts))
+    made = []
+
+    def make(epochs, char_ngrams, logit_scale):
+        from n3lang.training.text_model import HashedSoftmax
+
+        made.append(char_ngrams)
+        return HashedSoftmax(int(y.max()) + 1, epochs=epochs, learning_rate=2.0, seed=0,
+                             feature_settings={"char_ngrams": char_ngrams}, logit_scale=logit_scale)
+
+    def featurize_with(char_ngrams):
+        return featurize(texts, {"char_ngrams": char_ngrams})
+
+    return selection.search(make, featurize_with, y, rows[:n_train], rows[n_train:])
+
+
+def test_char_ngrams_are_chosen_when_words_cannot_generalise():
+    """Word forms never seen in training (plural/past endings) are only reachable through char
+    n-grams: the McNemar test finds them significantly better."""
+    stems = [("walk", 0), ("jump", 0), ("talk", 0), ("paint", 1), ("cook", 1), ("clean", 1)]
+    train = [(f"{w} {w}er {w}ers", c) for w, c in stems] * 20
+    val = [(f"{w}ing {w}ed", c) for w, c in stems for _ in range(10)]
+    texts = [t for t, _ in train + val]
+    labels = [c for _, c in train + val]
+    chosen = _fit_two(texts, labels, len(train))
+    assert chosen.chosen["char_ngrams"] == [4, 4]
+    assert chosen.feature_choice["decided_by"] == "char n-grams significantly more accurate"
+
+
+def test_logit_scale_minimises_validation_log_loss():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(400, 5))
+    y = (z * 3.0 + rng.gumbel(size=z.shape)).argmax(axis=1)  # the true scale is 3: under-confident logits
+    s = selection.fit_logit_scale(z, y)
+    assert 2.0 < s < 4.5 and s == round(s, 3)
+
+    def loss(scale):
+        p = np.exp(scale * z - (scale * z).max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        return -np.mean(np.log(p[np.arange(len(y)), y]))
+
+    assert loss(s) <= min(loss(s * 0.9), loss(s * 1.1), loss(1.0))
+    assert selection.fit_logit_scale(np.zeros((0, 3)), np.zeros(0)) == 1.0
+
+
+def test_the_dry_run_says_epochs_will_be_chosen(tmp_path):
+    proj = make_project(tmp_path / "p")
+    r = run(proj, "train", *DEFAULTS, "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert "  base text-base, mode text; epochs chosen on the validation rows (1-10), learning rate 2 (local step 2)" in r.stdout
+    r = run(proj, "train", *DEFAULTS, "--dry-run", "--epochs", "3")
+    assert "  base text-base, mode text; epochs 3, learning rate 2 (local step 2), seed 13" in r.stdout

@@ -22,7 +22,7 @@ def rows(name):
 # ------------------------------------------------------------------------------- features
 def test_feature_indices_are_fixed():
     """Golden: the hash is fixed arithmetic, not Python's salted hash()."""
-    m = features.featurize(["Hello world"])
+    m = features.featurize(["Hello world"], {"char_ngrams": [4, 5]})
     assert m.indices[:6].tolist() == GOLDEN_HELLO
     assert len(m) == 1 and m.indptr.tolist() == [0, len(m.indices)]
     assert np.isclose(float((m.data.astype(np.float64) ** 2).sum()), 1.0)

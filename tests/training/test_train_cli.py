@@ -86,7 +86,7 @@ def check_outputs(project: Path):
     assert set(e["metrics"]) >= {"accuracy", "macro_f1"}
     meta = json.loads((project / MODEL_DIR / "metadata.json").read_text())
     assert meta["config"]["requested"]["learning_rate"] == 2e-5
-    assert meta["config"]["effective"]["learning_rate"] == pytest.approx(2e-5 * 50000)
+    assert meta["config"]["effective"]["learning_rate"] == pytest.approx(2e-5 * 100000)
     assert meta["artifact"]["sha256"] == e["artifact_sha256"]
     assert meta["model_kind"] == "classifier" and meta["labels"] == ["account", "billing", "shipping"]
     from safetensors.numpy import load_file
@@ -566,12 +566,12 @@ def test_predict_refuses_text_that_is_not_unicode(project):
 
 def test_a_diverging_learning_rate_stops_with_training_failed(project):
     args = [*SEED_FLAGS]
-    args[args.index("--learning-rate") + 1] = "100"  # x 50,000 for this base: the weights overflow
+    args[args.index("--learning-rate") + 1] = "100"  # x 100,000 for this base: the weights overflow
     diags = assert_fails(project, args, "training-failed")
     assert diags[0]["message"] == ("training diverged: the learned weights became infinite or not a number "
                                    "(learning rate 100, 5e+06 after the base's scaling); nothing was written")
     assert diags[0]["fix"] == ("Lower learning_rate (gpt-3.5-turbo reads it on the hosted fine-tuning scale: 100.0 x "
-                               "lr_scale 50000 = local step 5e6): try 10.0 or less, or leave it unset to use "
+                               "lr_scale 100000 = local step 5e6): try 10.0 or less, or leave it unset to use "
                                "the base's default (2e-5 for gpt-3.5-turbo).")
     assert diags[0]["example"] == "n3 train --config training.yaml --learning-rate 10.0"
 
