@@ -135,7 +135,7 @@ def search(make_trainer: Callable[..., Any], featurize: Callable[[list], Csr], y
     """The whole search (see the module docstring). ``make_trainer(epochs, char_ngrams,
     logit_scale)`` builds an untrained trainer; ``featurize(char_ngrams)`` featurizes every row with those char
     n-grams. The returned Selection carries the chosen features (``features``) for the refit."""
-    chars = list(DEFAULT_SETTINGS["char_ngrams"])
+    chars = [int(n) for n in DEFAULT_SETTINGS["char_ngrams"]]  # type: ignore[attr-defined]
 
     def held_out(X: Csr, epochs: int, char_ngrams: list):
         return make_trainer(epochs, char_ngrams, 1.0).fit(X, y, X, y, progress, rows=train_rows, val_rows=val_rows)

@@ -83,8 +83,8 @@ class HashedSoftmax:
         K = self.n_labels
         y = np.asarray(y, dtype=np.int64)
         rows = np.arange(len(X), dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
-        measured = X_val is not None and y_val is not None and len(X_val) > 0
-        if measured:
+        measured = False
+        if X_val is not None and y_val is not None and len(X_val) > 0:
             val_rows = np.arange(len(X_val), dtype=np.int64) if val_rows is None else np.asarray(val_rows, np.int64)
             measured = len(val_rows) > 0
         n = len(rows)
