@@ -29,13 +29,14 @@ import shlex
 from typing import Any, Iterable
 from urllib.parse import unquote
 
+from n3lang.runtime import records
 from n3lang.runtime.errors import (
     STATE_CONNECT_ERROR,
     STATE_DRIVER_ERROR,
     STATE_SCHEMA_ERROR,
     STATE_URL_ERROR,
 )
-from n3lang.runtime.records import BUSY_TIMEOUT, StoreBusy, StoreError, TableStore
+from n3lang.runtime.records import StoreBusy, StoreError, TableStore
 
 INSTALL_HINT = "pip install 'n3lang[postgres]'"
 CONNECT_TIMEOUT = 10  # seconds, unless the URL sets connect_timeout (libpq's default waits forever)
@@ -57,9 +58,13 @@ LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY t.n, a.attnum
 """
-# BEGIN, the wait limit, then the store's lock (see the module docstring): one round trip
-_BEGIN = (f"BEGIN; SET LOCAL lock_timeout = '{BUSY_TIMEOUT:g}s'; "
-          "SELECT pg_advisory_xact_lock(hashtextextended('n3lang.records:' || coalesce(current_schema(), ''), 0))")
+
+
+def _begin() -> str:
+    """BEGIN, the wait limit, then the store's lock (see the module docstring): one round trip."""
+    return (f"BEGIN; SET LOCAL lock_timeout = '{int(records.BUSY_TIMEOUT * 1000)}ms'; SELECT "
+            "pg_advisory_xact_lock(hashtextextended('n3lang.records:' || coalesce(current_schema(), ''), 0))")
+
 _KINDS = {"v": "a view", "m": "a materialized view", "f": "a foreign table", "S": "a sequence", "i": "an index",
           "c": "a composite type", "I": "an index"}
 
@@ -79,7 +84,7 @@ def redact(url: str, mark: str | None = "***") -> str:
     scheme, userinfo, host, query = _split(url)
     if userinfo:
         user, colon, _ = userinfo.partition(":")
-        userinfo = (f"{user}:{mark}" if colon and mark is not None else user) + "@"
+        userinfo = f"{user}:{mark}@" if colon and mark is not None else f"{user}@" if user else ""
     params = [p for p in query.split("&") if p] if query else []
     shown = []
     for p in params:
@@ -248,14 +253,14 @@ class PostgresStore(TableStore):
     # -- statements
     def _exec(self, sql: str, params: tuple | None = None) -> Any:
         if not self._in_tx:
-            self._db.execute(_BEGIN)
+            self._db.execute(_begin())
             self._in_tx = True
         return self._db.execute(sql, params)
 
     def _store_error(self, exc: Exception) -> StoreError:
         if isinstance(exc, self._busy):
             return StoreBusy(f"another n3 run is using it (PostgreSQL: {self._detail(exc)}, after waiting "
-                             f"{BUSY_TIMEOUT:g} s); retry when that run has finished")
+                             f"{records.BUSY_TIMEOUT:g} s); retry when that run has finished")
         return StoreError(self._detail(exc))
 
     def _read_error(self, exc: Exception) -> StoreError:
