@@ -52,6 +52,11 @@ def missing_reason() -> str | None:
     return None
 
 
+def _open_to_all(folder: Path) -> bool:
+    """Whether every user may pass through ``folder`` and each folder above it."""
+    return all(os.stat(p).st_mode & 0o001 for p in [folder.resolve(), *folder.resolve().parents])
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -66,10 +71,13 @@ class Server:
         if bindir is None:
             raise RuntimeError(missing_reason())
         self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="n3-pg-"))
+        root = os.geteuid() == 0
+        # as root the server's user must reach the folder: not under a TMPDIR only root may enter
+        self.root = Path(tempfile.mkdtemp(prefix="n3-pg-", dir=None if not root or _open_to_all(
+            Path(tempfile.gettempdir())) else "/tmp"))
         self.data = self.root / "data"
         self._as: dict = {}
-        if os.geteuid() == 0:  # initdb: "cannot be run as root"
+        if root:  # initdb: "cannot be run as root"
             try:
                 account = pwd.getpwnam("postgres")
             except KeyError:
