@@ -65,6 +65,7 @@ def _begin() -> str:
     return (f"BEGIN; SET LOCAL lock_timeout = '{int(records.BUSY_TIMEOUT * 1000)}ms'; SELECT "
             "pg_advisory_xact_lock(hashtextextended('n3lang.records:' || coalesce(current_schema(), ''), 0))")
 
+
 _KINDS = {"v": "a view", "m": "a materialized view", "f": "a foreign table", "S": "a sequence", "i": "an index",
           "c": "a composite type", "I": "an index"}
 
