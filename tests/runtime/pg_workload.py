@@ -90,6 +90,14 @@ def _program():
     return program
 
 
+def reset(url: str) -> None:
+    """Drop n3's tables from a database (for a run of the bench against an existing one)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("DROP TABLE IF EXISTS n3_state, n3_records")
+
+
 def init(url: str) -> None:
     """Create the tables and set state.runs to 0 (before the workers start)."""
     from n3lang.runtime import run_flow
