@@ -5,7 +5,8 @@ The workload and the check are tests/runtime/pg_workload.py's (the unit test run
 the same): each run counts itself in state, creates a Ticket (unique key), updates the worker's
 previous Ticket, races the other workers for a unique Slot, and every 10th run creates a Doomed
 record and then fails. Each run is what one `n3 run --state postgresql://…` does: its own
-connection and its own transaction.
+connection and its own transaction. The worker processes are forked from this one (Python's
+start-up and imports are not part of the figures).
 
 First the same 1,600 runs from one process, one after another, as the baseline: the records
 pile up the same way (every run's `unique` check and update scan all Tickets so far), so the
@@ -82,7 +83,7 @@ def main() -> int:
     else:
         for r in results:
             print(f"{r['processes']} process(es) x {r['runs_each']} runs: {r['runs_per_s']} runs/s "
-                  f"({r['runs']} runs in {r['runs_phase_s']} s; {r['wall_s']} s with process start-up)")
+                  f"({r['runs']} runs in {r['runs_phase_s']} s; {r['wall_s']} s from the first fork to the last exit)")
             print(f"  records {r['records']} (tickets {r['tickets']}, slots {r['slots']}), succeeded "
                   f"{r['succeeded']}, failed on purpose {r['failed_on_purpose']}")
             print("  " + ", ".join(f"{k.replace('_', ' ')} {r[k]}" for k in MUST_BE_ZERO))

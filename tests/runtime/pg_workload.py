@@ -11,20 +11,16 @@ Each run of flow "work" (worker W, run S):
     nothing of it may be left (no Doomed row, no Ticket, no count, no slot).
 
 ``python pg_workload.py URL WORKER RUNS`` runs one worker and prints its outcome as JSON;
-:func:`run_workers` starts several at once, :func:`check` reads the database afterwards.
+:func:`run_workers` forks several at once, :func:`check` reads the database afterwards.
 Used by tests/runtime/test_records_postgres.py and bench/pg_concurrency.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
 SLOTS = 20
 
 APP = '''spec is "1.0"
@@ -129,18 +125,35 @@ def worker(url: str, worker_id: int, runs: int) -> dict:
 
 
 def run_workers(url: str, workers: int, runs: int) -> tuple[list[dict], float]:
-    """Start ``workers`` processes at once; their outcomes and the wall time."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    """Start ``workers`` processes at once (forked: no start-up imports); their outcomes and the wall time."""
+    import multiprocessing
+
+    _program()  # parsed and imported once here, before the fork
+    import psycopg  # noqa: F401
+
+    from n3lang.runtime import records_pg  # noqa: F401
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
     start = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, __file__, url, str(w), str(runs)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=env) for w in range(workers)]
-    outcomes = []
+    procs = [context.Process(target=_child, args=(queue, url, w, runs)) for w in range(workers)]
     for p in procs:
-        out, err = p.communicate(timeout=1800)
-        if p.returncode != 0:
-            raise RuntimeError(f"worker failed ({p.returncode}): {err[-3000:]}")
-        outcomes.append(json.loads(out.strip().splitlines()[-1]))
-    return outcomes, time.perf_counter() - start
+        p.start()
+    outcomes = [queue.get(timeout=1800) for _ in procs]
+    for p in procs:
+        p.join()
+    crashed = [o["crash"] for o in outcomes if "crash" in o]
+    if crashed:
+        raise RuntimeError(f"a worker failed: {crashed[0]}")
+    return sorted(outcomes, key=lambda o: o["worker"]), time.perf_counter() - start
+
+
+def _child(queue, url: str, worker_id: int, runs: int) -> None:
+    try:
+        queue.put(worker(url, worker_id, runs))
+    except BaseException:  # the parent raises it
+        import traceback
+
+        queue.put({"worker": worker_id, "crash": traceback.format_exc()})
 
 
 def check(url: str, outcomes: list[dict], runs: int) -> dict:

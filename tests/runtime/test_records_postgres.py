@@ -262,12 +262,12 @@ def test_concurrent_runs_lose_and_duplicate_nothing(pg_url):
     """8 processes at once, each running the workload flow (create, update, a unique claim, and a
     failing run every 10th): every record exactly once, ids 1..n, no lost update, each unique
     slot claimed once, nothing left by a failed run. bench/pg_concurrency.py runs 8 x 200."""
-    runs = 20
+    runs = 30
     pg_workload.init(pg_url)
     outcomes, _ = pg_workload.run_workers(pg_url, 8, runs)
     figures = pg_workload.check(pg_url, outcomes, runs)
     assert figures == {
-        "runs": 160, "succeeded": 144, "failed_on_purpose": 16, "records": 144 + 18, "tickets": 144,
+        "runs": 240, "succeeded": 216, "failed_on_purpose": 24, "records": 216 + 18, "tickets": 216,
         "duplicates": 0, "lost": 0, "left_by_failed_runs": 0, "ids_not_1_to_n": 0, "lost_updates": 0,
         "slots": 18,  # slots 9 and 19 are only ever claimed by runs that fail
         "slot_violations": 0, "unexpected_errors": 0,
