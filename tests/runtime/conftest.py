@@ -17,15 +17,20 @@ import pg_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def pg():
-    """The session's PostgreSQL server; skipped, saying why, when its binaries are not installed."""
-    reason = pg_server.missing_reason()
-    if reason:
-        pytest.skip(reason)
+def psycopg_installed() -> None:
+    """Skips, saying why, when the postgres extra is not installed (the test extra brings it)."""
     try:
         import psycopg  # noqa: F401
     except ImportError:
         pytest.skip("psycopg is not installed (the postgres extra): pip install 'n3lang[postgres]'")
+
+
+@pytest.fixture(scope="session")
+def pg(psycopg_installed):
+    """The session's PostgreSQL server; skipped, saying why, when its binaries are not installed."""
+    reason = pg_server.missing_reason()
+    if reason:
+        pytest.skip(reason)
     server = pg_server.Server()
     yield server
     server.stop()

@@ -306,20 +306,20 @@ def run_error(tmp_path: Path, url: str) -> dict:
      'it is not a valid PostgreSQL URL: end of string reached when looking for matching "]" in IPv6 host '
      'address in URI: "postgresql://n3:***@[::1/db"'),
 ])
-def test_a_bad_url(tmp_path, url, message):
+def test_a_bad_url(tmp_path, url, message, psycopg_installed):
     error = run_error(tmp_path, url)
     assert error["code"] == "runtime-state-url"
     assert error["message"] == f"Cannot open state database '{redact(url)}': {message}"
     assert error["fix"].startswith("Write it as postgresql://USER@HOST[:PORT]/DATABASE")
 
 
-def test_a_short_password_drops_the_driver_message_rather_than_show_it(tmp_path):
+def test_a_short_password_drops_the_driver_message_rather_than_show_it(tmp_path, psycopg_installed):
     error = run_error(tmp_path, "postgresql://n3:pw@[::1/db")
     assert error["message"] == ("Cannot open state database 'postgresql://n3:***@[::1/db': it is not a valid "
                                 "PostgreSQL URL: the driver's message is left out, as it would show the password")
 
 
-def test_connection_refused(tmp_path):
+def test_connection_refused(tmp_path, psycopg_installed):
     import socket
 
     with socket.socket() as s:  # a port nothing listens on
@@ -337,7 +337,7 @@ def test_connection_refused(tmp_path):
                             f"postgresql://n3@127.0.0.1:{port}/db -c 'SELECT 1' whether it lets you in.")
 
 
-def test_an_unknown_host(tmp_path):
+def test_an_unknown_host(tmp_path, psycopg_installed):
     error = run_error(tmp_path, "postgresql://n3@no-such-host.invalid/db")
     assert error["code"] == "runtime-state-connect"
     assert error["message"].startswith("Cannot open state database 'postgresql://n3@no-such-host.invalid/db': "
