@@ -66,6 +66,10 @@ LAZY = [
     ("n3lang.cli.dataset_cmd", "n3lang.training", "convert and datasets", "-"),
     ("n3lang.cli.lsp_cmd", "n3lang.lsp", "pygls and lsprotocol; `n3 lsp --help` works without the extra", "-"),
     ("n3lang.cli.run_cmd", "n3lang.runtime", "the interpreter, SQLite store and exact decimals", "114"),
+    ("n3lang.runtime.records", "n3lang.runtime.records_pg", "the PostgreSQL store, only for a "
+     "postgresql:// --state", "-"),
+    ("n3lang.runtime.records_pg", "psycopg", "the postgres extra: only for a postgresql:// --state, "
+     "and n3 runs without it", "298"),
     ("n3lang.syntax.tables", "lark", "only when the cached parse tables are missing or stale", "175"),
     ("n3lang.training.interface", "n3lang.training.config", "`n3 check` of an app without a model "
      "block never loads the config code", "config 35 (without PyYAML)"),

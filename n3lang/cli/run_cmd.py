@@ -123,8 +123,10 @@ def read_input(text: str | None, option: str = "--input"):
 @click.option("--identity", "identity_text", default=None, metavar="JSON|@FILE",
               help="The identity (a JSON object, or @file.json) when N3_IDENTITY_JSON and "
                    "N3_IDENTITY_<FIELD> are not set.")
-@click.option("--state", "state_path", default=None, metavar="FILE",
-              help="SQLite file keeping state and records across runs (default: in memory).")
+@click.option("--state", "state_path", default=None, metavar="FILE|URL",
+              help="Where state and records persist across runs: a SQLite file, or a PostgreSQL "
+                   "database as postgresql://USER@HOST[:PORT]/DATABASE (needs the postgres extra) "
+                   "(default: in memory).")
 @click.option("--time-limit", "time_limit", default=2.0, show_default=True, metavar="SECONDS",
               type=click.FloatRange(min=0, min_open=True, max=1e9),
               help="Stop a run that takes longer (a safety net against loops that never end; "

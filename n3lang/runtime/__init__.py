@@ -23,7 +23,7 @@ from n3lang.runtime.errors import (
 )
 from n3lang.runtime.interpreter import Interpreter
 from n3lang.runtime.limits import Limits, output_problem
-from n3lang.runtime.records import RecordStore, SQLiteStore, StoreBusy, StoreError
+from n3lang.runtime.records import RecordStore, SQLiteStore, StoreBusy, StoreError, describe_location, open_store
 from n3lang.runtime.values import CONTEXT, dumps, from_json, to_json_value
 
 __all__ = ["run_flow", "RunResult", "Limits", "to_json_value", "dumps", "RecordStore",
@@ -83,6 +83,12 @@ def _busy_or(exc: Exception, words: str) -> str:
     return "Cannot use" if isinstance(exc, StoreBusy) else words
 
 
+def _store_failure(exc: StoreError, message: str, file: str) -> Diagnostic:
+    """A store problem as a diagnostic: its own code and advice when it has them (a PostgreSQL
+    URL, connection or schema problem), else runtime-state-error's."""
+    return make(exc.code or STATE_ERROR, message, A.UNKNOWN, file, why=exc.why, fix=exc.fix)
+
+
 def _quiet_rollback(store: RecordStore) -> None:
     try:
         store.rollback()
@@ -103,7 +109,8 @@ def run_flow(
     store: RecordStore | None = None,
     identity: dict | None = None,
 ) -> RunResult:
-    """Run one flow. State and records persist in ``state_path`` (SQLite) when given."""
+    """Run one flow. State and records persist in ``state_path`` when given: a SQLite file, or a
+    PostgreSQL database named by a postgresql:// URL."""
     file = program.path
     flow = select_flow(program, flow_name)
     if isinstance(flow, Diagnostic):
@@ -119,13 +126,14 @@ def run_flow(
     except (TypeError, RecursionError) as exc:
         return RunResult(ok=False, error=make(INPUT_ERROR, f"Invalid identity: {exc}", A.UNKNOWN, file))
     own_store = store is None
+    # "state file 'app.db'", or "state database 'postgresql://app@db/app'" (never the password)
+    label, shown = describe_location(None if state_path is None else str(state_path))
     if own_store:
         try:
-            store = SQLiteStore(None if state_path is None else str(state_path))
+            store = open_store(None if state_path is None else str(state_path))
         except StoreError as exc:
-            return RunResult(ok=False, error=make(
-                STATE_ERROR, f"{_busy_or(exc, 'Cannot open')} state file '{state_path}': {exc}", A.UNKNOWN,
-                str(state_path)))
+            return RunResult(ok=False, error=_store_failure(exc, f"{_busy_or(exc, 'Cannot open')} {label}: {exc}",
+                                                            shown))
     assert store is not None
     interp = Interpreter(program, store, limits=limits,
                          project_dir=Path(project_dir) if project_dir is not None else None,
@@ -135,9 +143,8 @@ def run_flow(
             try:
                 state = store.load_state()
             except StoreError as exc:
-                return RunResult(ok=False, error=make(
-                    STATE_ERROR, f"{_busy_or(exc, 'Cannot read')} state file '{state_path}': {exc}", A.UNKNOWN,
-                    str(state_path)))
+                return RunResult(ok=False, error=_store_failure(
+                    exc, f"{_busy_or(exc, 'Cannot read')} {label}: {exc}", shown))
             try:
                 result = interp.run(flow, value, state)
                 depth_limit = interp.limits.max_value_depth
@@ -151,10 +158,10 @@ def run_flow(
             except StoreError as exc:
                 _quiet_rollback(store)
                 return RunResult(ok=False, state=interp.state, traces=interp.finish_traces(),
-                                 error=make(STATE_ERROR, f"The state store failed: {exc}"
-                                            if not isinstance(exc, StoreBusy) else
-                                            f"Cannot use state file '{state_path}': {exc}",
-                                            A.UNKNOWN, str(state_path or file)))
+                                 error=_store_failure(exc, f"The state store failed: {exc}"
+                                                      if not isinstance(exc, StoreBusy) else
+                                                      f"Cannot use {label}: {exc}",
+                                                      shown if state_path else str(file)))
             except RuntimeFailure as failure:
                 _quiet_rollback(store)
                 return RunResult(ok=False, state=interp.state, traces=interp.finish_traces(),

@@ -127,9 +127,44 @@ SPEC_ERROR = register(
 )
 STATE_ERROR = register(
     "runtime-state-error",
-    why="The state file could not be opened or read as this runtime's SQLite store.",
-    fix="Pass --state a path to a writable file (created on first use) made by `n3 run`.",
+    why="The state store (a SQLite file, or a PostgreSQL database given by URL) could not be opened or "
+        "read as this runtime's store.",
+    fix="Pass --state a path to a writable file (created on first use) made by `n3 run`, or the "
+        "postgresql:// URL of a database n3 keeps its tables in.",
     example="n3 run app.ai --state app.db",
+)
+# --state postgresql://… (n3lang/runtime/records_pg.py)
+STATE_DRIVER_ERROR = register(
+    "runtime-state-driver",
+    why="A postgresql:// --state keeps state and records in PostgreSQL through the psycopg package, "
+        "an optional extra of n3lang that is not installed here.",
+    fix="Install the extra: pip install 'n3lang[postgres]' (or pass --state a file path to keep them in SQLite).",
+    example="pip install 'n3lang[postgres]'",
+)
+STATE_URL_ERROR = register(
+    "runtime-state-url",
+    why="--state reads a value starting with postgresql:// or postgres:// as a PostgreSQL URL, and this "
+        "one cannot be read as such.",
+    fix="Write it as postgresql://USER@HOST[:PORT]/DATABASE; keep the password out of it (PGPASSWORD or "
+        "~/.pgpass), or percent-encode its special characters.",
+    example="n3 run app.ai --state postgresql://app@localhost:5432/app",
+)
+STATE_CONNECT_ERROR = register(
+    "runtime-state-connect",
+    why="n3 could not connect to the PostgreSQL server the --state URL names: nothing answers at that "
+        "host and port, the host name is unknown, or the server refused the user, password or database.",
+    fix="Start the server or correct the URL's host and port, and check the user, password and database "
+        "with psql and the same URL.",
+    example="psql 'postgresql://app@localhost:5432/app' -c 'SELECT 1'",
+)
+STATE_SCHEMA_ERROR = register(
+    "runtime-state-schema",
+    why="n3 keeps state and records in two tables, n3_state (key, value) and n3_records (record, id, "
+        "data), and creates them when they are missing; here one of them has other columns, is not a "
+        "table, or could not be created.",
+    fix="Point --state at a database (or schema) of n3's own, or rename the other table; for a user "
+        "that may not create tables, have the owner create them once.",
+    example="ALTER TABLE n3_records RENAME TO n3_records_old",
 )
 SURFACE_ERROR = register(
     "runtime-surface-error",

@@ -1,8 +1,8 @@
-"""Record storage: one small store interface, with SQLite (stdlib sqlite3) behind it.
+"""Record storage: one small store interface, with SQLite (stdlib sqlite3) behind it, or
+PostgreSQL (records_pg.py) when ``--state`` is a ``postgresql://`` URL (:func:`open_store`).
 
-The interpreter talks only to :class:`RecordStore`, so another backend (PostgreSQL) can sit
-behind the same five operations later. Values are stored as JSON text with numbers written
-exactly (no floats ever), so decimals round-trip through the database unchanged.
+The interpreter talks only to :class:`RecordStore`. Values are stored as JSON text with numbers
+written exactly (no floats ever), so decimals round-trip through the database unchanged.
 
 Writes happen inside one transaction per run: ``commit`` on success, ``rollback`` on failure.
 """
@@ -13,7 +13,7 @@ import functools
 import sqlite3
 from abc import ABC, abstractmethod
 from decimal import Decimal
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 from n3lang.runtime.values import dumps, parse_json_text
 
@@ -56,7 +56,18 @@ class RecordStore(ABC):
 
 
 class StoreError(Exception):
-    """The backing database could not be opened or read."""
+    """The backing database could not be opened or read.
+
+    ``code``, ``why`` and ``fix``, when given, replace runtime-state-error's texts (a PostgreSQL
+    URL, connection or schema problem has its own code and advice).
+    """
+
+    def __init__(self, message: str, *, code: str | None = None, why: str | None = None,
+                 fix: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.why = why
+        self.fix = fix
 
 
 class StoreBusy(StoreError):
@@ -75,6 +86,38 @@ def store_error(exc: Exception) -> StoreError:
     return StoreError(text)
 
 
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_database_url(location: str | None) -> bool:
+    """Whether ``--state`` names a PostgreSQL database (a URL) rather than a SQLite file."""
+    return location is not None and location[:13].lower().startswith(DATABASE_SCHEMES)
+
+
+def describe_location(location: str | None) -> tuple[str, str]:
+    """How messages name a ``--state`` value: ("state file 'app.db'", "app.db"), or for a URL
+    ("state database 'postgresql://app:***@db/app'", that URL), never with its password."""
+    if is_database_url(location):
+        from n3lang.runtime.records_pg import redact
+
+        assert location is not None
+        shown = redact(location)
+        return f"state database '{shown}'", shown
+    return f"state file '{location}'", str(location)
+
+
+def open_store(location: str | None) -> RecordStore:
+    """The store ``--state`` names: PostgreSQL for a postgresql:// (or postgres://) URL,
+    else a SQLite file (None: in memory). Raises StoreError when it cannot be opened."""
+    if is_database_url(location):
+        from n3lang.runtime.records_pg import PostgresStore
+
+        assert location is not None
+        return PostgresStore(location)
+    return SQLiteStore(None if location is None else str(location))
+
+
+_DELETE_STATE = "DELETE FROM n3_state WHERE key = 'state'"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS n3_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS n3_records (
@@ -90,14 +133,14 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _wrapped(method: _F) -> _F:
-    """Turn sqlite3 errors (locked, read-only, disk full...) into StoreError."""
+    """Turn the driver's errors (locked, read-only, disk full, connection lost...) into StoreError."""
 
     @functools.wraps(method)
-    def call(*args: Any, **kwargs: Any) -> Any:
+    def call(self: TableStore, *args: Any, **kwargs: Any) -> Any:
         try:
-            return method(*args, **kwargs)
-        except sqlite3.Error as exc:
-            raise store_error(exc) from exc
+            return method(self, *args, **kwargs)
+        except self._errors as exc:
+            raise self._store_error(exc) from exc
 
     return call  # type: ignore[return-value]
 
@@ -126,62 +169,91 @@ def _kind(value: Any) -> str:
             type(None): "null"}.get(type(value), f"a JSON {type(value).__name__.lower()}")
 
 
-class SQLiteStore(RecordStore):
-    """The SQLite store: ``path=None`` keeps everything in memory for one run.
+class TableStore(RecordStore):
+    """What the SQL backends share: two tables, ``n3_state`` (key -> JSON text) and ``n3_records``
+    ((record, id) -> JSON text of the fields), read and written through the few SQL calls each
+    backend supplies; decoding, damaged-row messages and id assignment live here, once.
 
-    Decoded rows are cached per record type (write-through), so repeated finds do not
-    re-read the database.
+    Decoded rows are cached per record type (write-through), so repeated finds do not re-read
+    the database. A new id is one more than the highest id read in this transaction, so both
+    backends give the same ids for the same runs.
     """
 
-    def __init__(self, path: str | None = None) -> None:
-        try:
-            self._db = sqlite3.connect(":memory:" if path is None else str(path),
-                                       isolation_level=None, timeout=BUSY_TIMEOUT)
-            self._db.executescript(_SCHEMA)
-            self._db.execute("BEGIN")
-        except sqlite3.Error as exc:
-            raise store_error(exc) from exc
-        self._path = "the state file" if path is None else f"state file '{path}'"
-        self._cli_path = "STATE.db" if path is None else str(path)
+    _errors: tuple[type[Exception], ...] = ()  # the driver's exceptions, reported as StoreError
+    _engine = "SQLite"  # "the largest {_engine} can hold"
+    _edited = "the file"  # "n3 never writes such a row, so {_edited} was edited"
+
+    def __init__(self, where: str) -> None:
+        self._path = where  # how messages name the store: "state file 'app.db'"
         self._cache: dict[str, dict[int, dict]] = {}
         self._next_id: dict[str, int] = {}
+
+    # -- the backend's SQL
+    @abstractmethod
+    def _state_value(self) -> Any:
+        """The raw value of the state row, or None when there is none."""
+
+    @abstractmethod
+    def _write_state(self, text: str) -> None:
+        """Insert or replace the state row."""
+
+    @abstractmethod
+    def _select_rows(self, record: str) -> Iterable[tuple[Any, Any]]:
+        """(id, data) of every row of one record type, in id order, as the database holds them."""
+
+    @abstractmethod
+    def _insert_row(self, record: str, rid: int, text: str) -> None: ...
+
+    @abstractmethod
+    def _update_row(self, record: str, rid: int, text: str) -> None: ...
+
+    @abstractmethod
+    def _delete_rows(self, record: str, rids: list[int]) -> None: ...
+
+    @abstractmethod
+    def _shell(self, sql: str) -> str:
+        """The command line that runs ``sql`` against this store (for messages)."""
+
+    def _store_error(self, exc: Exception) -> StoreError:
+        """A driver error while writing."""
+        return StoreError(str(exc))
+
+    def _read_error(self, exc: Exception) -> StoreError:
+        """A driver error while reading."""
+        return StoreError(str(exc))
 
     # -- state
     def load_state(self) -> dict:
         try:
-            row = self._db.execute("SELECT value FROM n3_state WHERE key = 'state'").fetchone()
-            if row is None:
+            raw = self._state_value()
+            if raw is None:
                 return {}
-            if not isinstance(row[0], str):
+            if not isinstance(raw, str):
                 raise StoreError(f"{self._path} holds a damaged row in table n3_state (key 'state'): its value is "
-                                 f"{_kind(row[0])}, not JSON text. n3 never writes such a row, so the file was "
+                                 f"{_kind(raw)}, not JSON text. n3 never writes such a row, so {self._edited} was "
                                  f"edited; restore it from a backup, or delete the row to start from an empty "
-                                 f"state: sqlite3 {self._cli_path} \"DELETE FROM n3_state WHERE key = 'state'\"")
-            value = parse_json_text(row[0])
-        except (sqlite3.Error, ValueError, RecursionError) as exc:
+                                 f"state: {self._shell(_DELETE_STATE)}")
+            value = parse_json_text(raw)
+        except (ValueError, RecursionError) as exc:
             raise StoreError(str(exc)) from exc
+        except self._errors as exc:
+            raise self._read_error(exc) from exc
         return value if isinstance(value, dict) else {}
 
     @_wrapped
     def save_state(self, state: dict) -> None:
-        self._db.execute(
-            "INSERT INTO n3_state (key, value) VALUES ('state', ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (_encode(state),),
-        )
+        self._write_state(_encode(state))
 
     # -- records
     def _rows(self, record: str) -> dict[int, dict]:
         rows = self._cache.get(record)
         if rows is None:
             try:
-                cursor = self._db.execute(
-                    "SELECT id, data FROM n3_records WHERE record = ? ORDER BY id", (record,))
                 rows = {}
-                for rid, data in cursor:
+                for rid, data in self._select_rows(record):
                     rows[self._check_id(record, rid)] = self._decode_row(record, rid, data)
-            except sqlite3.Error as exc:
-                raise StoreError(str(exc)) from exc
+            except self._errors as exc:
+                raise self._read_error(exc) from exc
             self._cache[record] = rows
             self._next_id[record] = (max(rows) if rows else 0) + 1
         return rows
@@ -190,8 +262,8 @@ class SQLiteStore(RecordStore):
         where = f"record = {_sql_text(record)} AND id = {_sql_text(rid)}"
         return StoreError(
             f"{self._path} holds a damaged row in table n3_records (record {record!r}, id {rid!r}): {problem}. "
-            f"n3 never writes such a row, so the file was edited; restore it from a backup, or fix or delete "
-            f"the row: sqlite3 {self._cli_path} \"DELETE FROM n3_records WHERE {where}\"")
+            f"n3 never writes such a row, so {self._edited} was edited; restore it from a backup, or fix or "
+            f"delete the row: {self._shell(f'DELETE FROM n3_records WHERE {where}')}")
 
     def _check_id(self, record: str, rid: Any) -> int:
         if not isinstance(rid, int) or isinstance(rid, bool):
@@ -214,14 +286,14 @@ class SQLiteStore(RecordStore):
         rows = self._rows(record)
         rid = self._next_id[record]
         if rid > MAX_ID:
+            where = f"record = {_sql_text(record)} AND id = {rid - 1}"
             raise StoreError(
                 f"cannot create another {record!r} in {self._path}: its highest id is {rid - 1}, the largest "
-                f"SQLite can hold, so there is no next id. n3 counts ids up from 1, so the file was edited; "
-                f"restore it from a backup, or give that row a smaller unused id or delete it: sqlite3 "
-                f"{self._cli_path} \"DELETE FROM n3_records WHERE record = {_sql_text(record)} AND id = {rid - 1}\"")
+                f"{self._engine} can hold, so there is no next id. n3 counts ids up from 1, so {self._edited} was "
+                f"edited; restore it from a backup, or give that row a smaller unused id or delete it: "
+                f"{self._shell(f'DELETE FROM n3_records WHERE {where}')}")
         self._next_id[record] = rid + 1
-        self._db.execute("INSERT INTO n3_records (record, id, data) VALUES (?, ?, ?)",
-                         (record, rid, _encode(data)))
+        self._insert_row(record, rid, _encode(data))
         rows[rid] = data
         return rid
 
@@ -231,17 +303,66 @@ class SQLiteStore(RecordStore):
     @_wrapped
     def replace(self, record: str, record_id: int, data: dict) -> None:
         rows = self._rows(record)
-        self._db.execute("UPDATE n3_records SET data = ? WHERE record = ? AND id = ?",
-                         (_encode(data), record, record_id))
+        self._update_row(record, record_id, _encode(data))
         rows[record_id] = data
 
     @_wrapped
     def delete(self, record: str, record_ids: list[int]) -> None:
         rows = self._rows(record)
-        self._db.executemany("DELETE FROM n3_records WHERE record = ? AND id = ?",
-                             [(record, rid) for rid in record_ids])
+        self._delete_rows(record, record_ids)
         for rid in record_ids:
             rows.pop(rid, None)
+
+    def _forget(self) -> None:
+        """Drop the cached rows: the next read sees the database as it is now."""
+        self._cache.clear()
+        self._next_id.clear()
+
+
+class SQLiteStore(TableStore):
+    """The SQLite store: ``path=None`` keeps everything in memory for one run."""
+
+    _errors = (sqlite3.Error,)
+
+    def __init__(self, path: str | None = None) -> None:
+        try:
+            self._db = sqlite3.connect(":memory:" if path is None else str(path),
+                                       isolation_level=None, timeout=BUSY_TIMEOUT)
+            self._db.executescript(_SCHEMA)
+            self._db.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise store_error(exc) from exc
+        super().__init__("the state file" if path is None else f"state file '{path}'")
+        self._cli_path = "STATE.db" if path is None else str(path)
+
+    def _store_error(self, exc: Exception) -> StoreError:
+        return store_error(exc)
+
+    def _shell(self, sql: str) -> str:
+        return f'sqlite3 {self._cli_path} "{sql}"'
+
+    def _state_value(self) -> Any:
+        row = self._db.execute("SELECT value FROM n3_state WHERE key = 'state'").fetchone()
+        return None if row is None else row[0]
+
+    def _write_state(self, text: str) -> None:
+        self._db.execute(
+            "INSERT INTO n3_state (key, value) VALUES ('state', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (text,),
+        )
+
+    def _select_rows(self, record: str) -> Iterable[tuple[Any, Any]]:
+        return self._db.execute("SELECT id, data FROM n3_records WHERE record = ? ORDER BY id", (record,))
+
+    def _insert_row(self, record: str, rid: int, text: str) -> None:
+        self._db.execute("INSERT INTO n3_records (record, id, data) VALUES (?, ?, ?)", (record, rid, text))
+
+    def _update_row(self, record: str, rid: int, text: str) -> None:
+        self._db.execute("UPDATE n3_records SET data = ? WHERE record = ? AND id = ?", (text, record, rid))
+
+    def _delete_rows(self, record: str, rids: list[int]) -> None:
+        self._db.executemany("DELETE FROM n3_records WHERE record = ? AND id = ?", [(record, rid) for rid in rids])
 
     # -- transactions
     @_wrapped
@@ -253,8 +374,7 @@ class SQLiteStore(RecordStore):
     def rollback(self) -> None:
         self._db.execute("ROLLBACK")
         self._db.execute("BEGIN")
-        self._cache.clear()
-        self._next_id.clear()
+        self._forget()
 
     def close(self) -> None:
         try:

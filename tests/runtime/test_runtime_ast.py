@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -332,8 +331,8 @@ def test_record_types_and_access_control():
     assert e.message == 'flow "main" access is not permitted.'
 
 
-def test_decimal_round_trip_and_persistence(tmp_path: Path):
-    db = tmp_path / "app.db"
+def test_decimal_round_trip_and_persistence(state_location: str):
+    db = state_location  # a SQLite file, then a PostgreSQL database (conftest.py)
     exact = D("0.1000000000000000000000000001")
     r = run(A.Set(("state", "x"), L(exact)), create("a", exact + 20), requires=L(True),
             decls=(USER,), state_path=db)
@@ -344,8 +343,8 @@ def test_decimal_round_trip_and_persistence(tmp_path: Path):
     assert r.ok and r.result[0] == exact and r.result[1]["age"] == exact + 20
 
 
-def test_failed_run_rolls_back(tmp_path: Path):
-    db = tmp_path / "app.db"
+def test_failed_run_rolls_back(state_location: str):
+    db = state_location
     r = run(create("a", 20), A.Set(("state", "x"), L(1)), A.Return(B("/", L(1), L(0))),
             requires=L(True), decls=(USER,), state_path=db)
     assert not r.ok

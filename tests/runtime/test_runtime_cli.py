@@ -39,9 +39,9 @@ def write(tmp_path: Path, text: str) -> Path:
     return app
 
 
-def test_state_and_records_persist_across_runs(tmp_path: Path):
+def test_state_and_records_persist_across_runs(tmp_path: Path, state_location: str):
     app = write(tmp_path, COUNTER)
-    db = str(tmp_path / "app.db")
+    db = state_location  # a SQLite file, then a PostgreSQL database (conftest.py)
     code, out = invoke("run", str(app), "--state", db, "--input", '{"text": "a", "bump": true}', "--json")
     assert code == 0, out
     assert json.loads(out)["result"] == 1
@@ -197,9 +197,9 @@ flow "all":
 '''
 
 
-def test_an_update_that_fails_on_one_row_changes_no_row(tmp_path: Path):
+def test_an_update_that_fails_on_one_row_changes_no_row(tmp_path: Path, state_location: str):
     app = write(tmp_path, UPDATE_APP)
-    state = str(tmp_path / "s.db")
+    state = state_location
     assert invoke("run", str(app), "seed", "--state", state)[0] == 0
     code, out = invoke("run", str(app), "bump", "--state", state)
     assert code == 0 and out.strip() == "Field 'n' in record 'Item' must be at most 5"
