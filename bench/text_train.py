@@ -371,9 +371,9 @@ def render(results: dict, args, meta: dict) -> str:
     table = markdown_table(["", "scikit-learn", "n3", "n3 / sklearn"], rows)
 
     lines = [
-        f"Data: Debian package sections, {meta.get('rows', {}).get('train', '?')} train / "
+        f"Data: {meta.get('name', 'debian-sections')}, {meta.get('rows', {}).get('train', '?')} train / "
         f"{meta.get('rows', {}).get('test', '?')} test rows, {meta.get('n_classes', '?')} classes "
-        f"(`/work/shared/bench/text_debian_sections.py`). Machine: {machine_summary()}. "
+        f"(source: {meta.get('source', '?')}). Machine: {machine_summary()}. "
         f"Run: `python bench/text_train.py` on {time.strftime('%Y-%m-%d', time.gmtime())}; "
         f"load average at the end {load_average()} (other jobs shared the machine: compare ratios and CPU "
         "times, not absolute wall times).",

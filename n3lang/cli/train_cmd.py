@@ -10,7 +10,6 @@ import click
 
 from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, echo, fail, json_option, print_json, status
 from n3lang.diagnostics import DiagnosticError
-from n3lang.training.selection import MAX_EPOCHS
 
 FLAG_KEYS = ("model_base", "dataset", "epochs", "learning_rate", "seed", "output_name", "mode",
              "validation_split", "output_dir", "report_dir", "allow_weak_model")
@@ -85,6 +84,8 @@ def _human_result(r: dict) -> str:
 
 
 def _human_plan(s: dict) -> str:
+    from n3lang.training.selection import MAX_EPOCHS  # here: `n3 train --help` loads no numpy
+
     eff = s["config"]["effective"]
     classes = ", ".join(f"{k} ({v})" for k, v in list(s["class_counts"].items())[:20])
     more = "" if len(s["class_counts"]) <= 20 else f", ... ({len(s['class_counts'])} in all)"

@@ -30,11 +30,26 @@
 #define LN2_LO 1.4286068203094173e-06
 #define EXP_FLOOR -1000.0
 
+/* floor(t) for |t| < 2^62, without a libm call (the baseline x86-64 has no rounding
+ * instruction): the same value as floor, so numpy's np.floor mirrors it exactly */
+static inline double floor_exact(double t) {
+    double k = (double)(long long)t;  /* truncation toward zero */
+    return k > t ? k - 1.0 : k;
+}
+
+/* p * 2^k, rounded once: the same value as ldexp(p, k), by one multiplication when 2^k is a
+ * normal double (ldexp is a libm call; this runs for every label of every row) */
+static inline double scale2(double p, int k) {
+    if (k < -1022) return ldexp(p, k);
+    union { uint64_t bits; double value; } two_k = {.bits = (uint64_t)(k + 1023) << 52};
+    return p * two_k.value;
+}
+
 /* e^x for x <= 0: x = k ln2 + r (Cody-Waite), e^r by a degree-13 Taylor polynomial (Horner),
  * scaled by 2^k. The same operations in det_exp of sgd.py. */
-static double det_exp(double x) {
+static inline double det_exp(double x) {
     if (x < EXP_FLOOR) x = EXP_FLOOR;
-    double k = floor(x * LOG2E + 0.5);
+    double k = floor_exact(x * LOG2E + 0.5);
     double r = (x - k * LN2_HI) - k * LN2_LO;
     double p = 1.0 / 6227020800.0;
     p = p * r + 1.0 / 479001600.0;
@@ -50,7 +65,7 @@ static double det_exp(double x) {
     p = p * r + 0.5;
     p = p * r + 1.0;
     p = p * r + 1.0;
-    return ldexp(p, (int)k);
+    return scale2(p, (int)k);
 }
 
 typedef struct {
@@ -72,8 +87,17 @@ static inline void prefetch_row(const Model *m, int64_t e, int64_t end) {
     }
 }
 
+/* The two loops over a row's weights, compiled twice on x86-64 Linux (AVX2 and baseline SSE2)
+ * and picked when the module loads: each label's value is the same float32 multiply and add
+ * in the same order either way (AVX2 without FMA), so the bits do not depend on the CPU. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+#define WIDE __attribute__((target_clones("avx2", "default")))
+#else
+#define WIDE
+#endif
+
 /* z (double, n_labels) = the logits of row i; z32 is scratch */
-static void row_logits(const Model *m, Py_ssize_t i, float *restrict z32, double *restrict z) {
+WIDE static void row_logits(const Model *m, Py_ssize_t i, float *restrict z32, double *restrict z) {
     Py_ssize_t K = m->n_labels;
     const int64_t end = m->indptr[i + 1];
     for (Py_ssize_t j = 0; j < K; j++) z32[j] = 0.0f;
@@ -88,6 +112,20 @@ static void row_logits(const Model *m, Py_ssize_t i, float *restrict z32, double
         }
     }
     for (Py_ssize_t j = 0; j < K; j++) z[j] = (double)z32[j] + (double)m->b[j];
+}
+
+/* W[f][j] -= x * g[j] for each entry (f, x) of row i, then b -= g */
+WIDE static void row_update(const Model *m, Py_ssize_t i, const float *restrict g) {
+    Py_ssize_t K = m->n_labels;
+    for (int64_t e = m->indptr[i]; e < m->indptr[i + 1]; e++) {
+        const float x = m->data[e];
+        float *restrict w = m->W + (Py_ssize_t)m->indices[e] * K;
+        for (Py_ssize_t j = 0; j < K; j++) {
+            float o = x * g[j];
+            w[j] = w[j] - o;
+        }
+    }
+    for (Py_ssize_t j = 0; j < K; j++) m->b[j] = m->b[j] - g[j];
 }
 
 /* p = softmax(z), in place */
@@ -188,15 +226,7 @@ static PyObject *sgd_pass(PyObject *self, PyObject *args) {
         if (1.0 - pt >= margin) {
             p[t] -= 1.0;
             for (Py_ssize_t j = 0; j < K; j++) g[j] = (float)(p[j] * lr);
-            for (int64_t e = m.indptr[i]; e < m.indptr[i + 1]; e++) {
-                const float x = m.data[e];
-                float *restrict w = m.W + (Py_ssize_t)m.indices[e] * K;
-                for (Py_ssize_t j = 0; j < K; j++) {
-                    float o = x * g[j];
-                    w[j] = w[j] - o;
-                }
-            }
-            for (Py_ssize_t j = 0; j < K; j++) m.b[j] = m.b[j] - g[j];
+            row_update(&m, i, g);
         }
     }
     Py_END_ALLOW_THREADS

@@ -179,3 +179,15 @@ def test_the_dry_run_says_epochs_will_be_chosen(tmp_path):
     assert "  base text-base, mode text; epochs chosen on the validation rows (1-10), learning rate 2 (local step 2)" in r.stdout
     r = run(proj, "train", *DEFAULTS, "--dry-run", "--epochs", "3")
     assert "  base text-base, mode text; epochs 3, learning rate 2 (local step 2), seed 13" in r.stdout
+
+
+@pytest.mark.skipif(__import__("n3lang.training.sgd", fromlist=["_sgd"])._sgd is None,
+                    reason="the C kernel is not built: there is only one path")
+def test_the_c_kernel_and_the_numpy_path_store_the_same_bytes(tmp_path):
+    """The whole default pipeline (feature choice, epoch search, logit scale, refit) through
+    the C kernel and through the numpy path: the same model.bin, metadata and reports."""
+    a, b = make_project(tmp_path / "c"), make_project(tmp_path / "numpy")
+    ra = run(a, "train", *DEFAULTS)
+    rb = run(b, "train", *DEFAULTS, env={"N3_NUMPY_KERNEL": "1"})
+    assert ra.returncode == 0 and rb.returncode == 0, ra.stderr + rb.stderr
+    assert artifacts(a) == artifacts(b)
