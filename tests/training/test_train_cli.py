@@ -569,9 +569,9 @@ def test_a_diverging_learning_rate_stops_with_training_failed(project):
     args[args.index("--learning-rate") + 1] = "100"  # x 100,000 for this base: the weights overflow
     diags = assert_fails(project, args, "training-failed")
     assert diags[0]["message"] == ("training diverged: the learned weights became infinite or not a number "
-                                   "(learning rate 100, 5e+06 after the base's scaling); nothing was written")
+                                   "(learning rate 100, 1e+07 after the base's scaling); nothing was written")
     assert diags[0]["fix"] == ("Lower learning_rate (gpt-3.5-turbo reads it on the hosted fine-tuning scale: 100.0 x "
-                               "lr_scale 100000 = local step 5e6): try 10.0 or less, or leave it unset to use "
+                               "lr_scale 100000 = local step 1e7): try 10.0 or less, or leave it unset to use "
                                "the base's default (2e-5 for gpt-3.5-turbo).")
     assert diags[0]["example"] == "n3 train --config training.yaml --learning-rate 10.0"
 
