@@ -90,7 +90,7 @@ static inline void prefetch_row(const Model *m, int64_t e, int64_t end) {
 /* The two loops over a row's weights, compiled twice on x86-64 Linux (AVX2 and baseline SSE2)
  * and picked when the module loads: each label's value is the same float32 multiply and add
  * in the same order either way (AVX2 without FMA), so the bits do not depend on the CPU. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define WIDE __attribute__((target_clones("avx2", "default")))
 #else
 #define WIDE
