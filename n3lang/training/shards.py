@@ -1,0 +1,364 @@
+"""Sharded training of the text softmax: the same bytes whatever runs the tasks (issue 16).
+
+* **The shard plan** (:func:`plan`): the rows a fit trains on, in dataset order, cut into K
+  contiguous logical shards of as-equal-as-possible row counts (the first ``n % K`` one row
+  longer). Each shard is a line range of the dataset file, with its byte range, row count and
+  the sha256 of those bytes: it depends on the data and K alone.
+* **The tasks** (:func:`run_shard`): one per shard and epoch, pure. A task reads its byte
+  range from disk (checking its sha256), featurizes its rows (cached per process), starts
+  from the global weights of the rows its shard touches and runs sgd.sgd_pass over its rows
+  in a seeded order: the seed is (seed, epoch, shard index), never anything about the worker.
+  It returns the weights of the rows it touched, its bias and its summed loss.
+* **The combination** (:func:`combine`): in shard order, by a fixed pairwise tree in float64.
+  Each touched weight row becomes the global row plus the mean of the shards' changes to it
+  (over the shards that touched it: a rare feature seen by one shard keeps its whole update);
+  the bias, the mean over all shards. Then back to float32.
+
+With K = 1 the single task runs exactly the sequence HashedSoftmax.fit runs (its row orders
+come from the same sequential generator, its passes are cut into the same slices), so the
+model is the same bytes as an unsharded fit. The executor (executors.py) only runs tasks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from n3lang.training import sgd
+from n3lang.training.dataset import loads_row
+from n3lang.training.features import Csr
+from n3lang.training.modes import RowContext, get_handler
+
+TEST_KILL_ENV = "N3_TEST_KILL_ONCE"  # tests only: a marker path; the first task to see it missing exits
+_CACHE_ENTRIES = 4  # featurized shards kept per process (a worker usually sees the same shards again)
+_COMBINE_ROWS = 16384  # weight rows combined at a time (bounds the float64 temporaries)
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One logical shard: lines [first_line, last_line] = bytes [byte_start, byte_end) of the file."""
+
+    index: int
+    first_line: int
+    last_line: int
+    byte_start: int
+    byte_end: int
+    rows: int
+    sha256: str
+
+    def to_json(self) -> dict:
+        return {"index": self.index, "lines": [self.first_line, self.last_line],
+                "bytes": [self.byte_start, self.byte_end], "rows": self.rows, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the rows are read from, and how (the mode's handler checks each row's input)."""
+
+    path: str
+    display: str
+    mode: str
+    dataset_dir: str
+    allow_absolute: bool
+
+
+def plan(path: Path, row_lines: np.ndarray, k: int) -> list[Shard]:
+    """The shard plan of the rows at line numbers ``row_lines`` (ascending) of the file at
+    ``path``: one streaming pass over the file (line offsets and each range's sha256)."""
+    row_lines = np.asarray(row_lines, dtype=np.int64)
+    parts = [p for p in np.array_split(row_lines, k) if len(p)]  # K above the row count: fewer shards
+    bounds = [(int(p[0]), int(p[-1]), len(p)) for p in parts]
+    shards: list[Shard] = []
+    with open(path, "rb") as fh:
+        lineno, offset, at = 0, 0, 0
+        hasher = None
+        start = 0
+        for line in iter(fh.readline, b""):
+            lineno += 1
+            if at < len(bounds) and lineno == bounds[at][0]:
+                hasher, start = hashlib.sha256(), offset
+            offset += len(line)
+            if hasher is not None:
+                hasher.update(line)
+                first, last, n = bounds[at]
+                if lineno == last:
+                    shards.append(Shard(at, first, last, start, offset, n, hasher.hexdigest()))
+                    hasher, at = None, at + 1
+    if len(shards) != len(bounds):
+        raise RuntimeError(f"{path} changed while it was read: it has fewer lines than its rows")
+    return shards
+
+
+def plan_json(shards: list[Shard], k: int, snapshot: str) -> dict:
+    """The plan as metadata records it."""
+    return {"shards": k, "rule": "the rows in dataset order cut into K contiguous runs of as-equal-as-possible "
+            "length (the first rows % K one longer)", "file_sha256": snapshot,
+            "plan": [s.to_json() for s in shards]}
+
+
+@dataclass
+class Job:
+    """One task: one shard, one epoch. Everything it computes follows from these fields."""
+
+    source: Source
+    shard: Shard
+    lines: np.ndarray          # line numbers of the shard's rows (ascending)
+    y: np.ndarray              # their label ids
+    settings: dict             # feature settings
+    n_labels: int
+    touched: np.ndarray | None  # the feature rows the shard touches (from its first task), or None
+    w_rows: np.ndarray | None  # the global weights of those rows (float32), or None: all zero
+    b: np.ndarray              # the global bias (float32)
+    order: np.ndarray | None   # K = 1: the row order; else None and order_seed gives it
+    order_seed: tuple | None   # (seed, epoch, shard index)
+    lr0: float
+    step0: int
+    total_steps: int
+    margin: float
+    slice_rows: int
+
+
+@dataclass
+class Result:
+    touched: np.ndarray  # feature rows the shard touches (ascending, int64)
+    w_rows: np.ndarray   # their weights after the pass (float32)
+    b: np.ndarray
+    loss: float
+
+
+_cache: OrderedDict = OrderedDict()
+
+
+def _read_inputs(source: Source, shard: Shard, lines: np.ndarray) -> list:
+    """The checked inputs of the rows at ``lines``, read from the shard's byte range."""
+    with open(source.path, "rb") as fh:
+        fh.seek(shard.byte_start)
+        raw = fh.read(shard.byte_end - shard.byte_start)
+    if hashlib.sha256(raw).hexdigest() != shard.sha256:
+        raise RuntimeError(f"dataset {source.display} changed since training started (lines "
+                           f"{shard.first_line}-{shard.last_line} differ)")
+    handler = get_handler(source.mode)
+    wanted = set(lines.tolist())
+    inputs = []
+    for i, line in enumerate(raw.split(b"\n")):
+        lineno = shard.first_line + i
+        if lineno not in wanted:
+            continue
+        if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        text = line.decode("utf-8")
+        ctx = RowContext(source.display, lineno, text, Path(source.dataset_dir), source.allow_absolute)
+        value, problems = handler.check_input(loads_row(text), ctx)
+        if problems:  # the driver validated this row: the file changed under us
+            raise RuntimeError(f"dataset {source.display} line {lineno} changed since training started")
+        inputs.append(value)
+    if len(inputs) != len(lines):
+        raise RuntimeError(f"dataset {source.display} changed since training started")
+    return inputs
+
+
+def shard_features(source: Source, shard: Shard, lines: np.ndarray, settings: dict) -> tuple[Csr, np.ndarray]:
+    """(the shard's features with columns renumbered 0.. over the feature rows it touches,
+    those feature rows). Cached per process for a few shards."""
+    key = (source.path, shard.sha256, shard.byte_start, hashlib.sha256(lines.tobytes()).hexdigest(),
+           json.dumps(settings, sort_keys=True))
+    hit = _cache.get(key)
+    if hit is not None:
+        _cache.move_to_end(key)
+        return hit
+    inputs = _read_inputs(source, shard, lines)
+    X = get_handler(source.mode).featurize(inputs, Path(source.dataset_dir), settings)
+    del inputs
+    touched = np.unique(X.indices).astype(np.int64)
+    compact = Csr(X.indptr, np.searchsorted(touched, X.indices).astype(np.int32), X.data, len(touched))
+    _cache[key] = (compact, touched)
+    while len(_cache) > _CACHE_ENTRIES:
+        _cache.popitem(last=False)
+    return compact, touched
+
+
+def _test_hook() -> None:
+    """Tests only: the first task to run after N3_TEST_KILL_ONCE names a missing file creates
+    it and kills its own process (a worker lost mid-run; the task must be retried)."""
+    marker = os.environ.get(TEST_KILL_ENV)
+    if marker and not os.path.exists(marker):
+        with open(marker, "w") as fh:
+            fh.write(str(os.getpid()))
+        os._exit(1)
+
+
+def run_shard(job: Job) -> Result:
+    """One shard's pass for one epoch (pure: the same job gives the same bits anywhere)."""
+    _test_hook()
+    X, touched = shard_features(job.source, job.shard, job.lines, job.settings)
+    if job.touched is not None and not np.array_equal(job.touched, touched):
+        raise RuntimeError("a shard's features differ from its first task's")
+    if job.w_rows is None:
+        W = np.zeros((len(touched), job.n_labels), dtype=np.float32)
+    else:
+        W = np.array(job.w_rows, dtype=np.float32, copy=True)
+    b = np.array(job.b, dtype=np.float32, copy=True)
+    n = len(job.lines)
+    if job.order is not None:
+        order = np.asarray(job.order, dtype=np.int64)
+    else:
+        assert job.order_seed is not None
+        order = np.random.default_rng(list(job.order_seed)).permutation(n)
+    loss, step = 0.0, job.step0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for start in range(0, n, job.slice_rows):  # the slices HashedSoftmax.fit cuts (its loss sums)
+            part = order[start:start + job.slice_rows]
+            loss += sgd.sgd_pass(W, b, X, job.y, part, lr0=job.lr0, step0=step, total_steps=job.total_steps,
+                                 margin=job.margin)
+            step += len(part)
+    return Result(touched, W, b, loss)
+
+
+def tree_sum(parts: list) -> Any:
+    """The sum of ``parts`` by a fixed pairwise tree: (first half) + (second half), recursively."""
+    if len(parts) == 1:
+        return parts[0]
+    mid = (len(parts) + 1) // 2
+    return tree_sum(parts[:mid]) + tree_sum(parts[mid:])
+
+
+def combine(W: np.ndarray, b: np.ndarray, results: list[Result]) -> None:
+    """Fold the shards' results (in shard order) into the global ``W`` and ``b`` in place."""
+    if len(results) == 1:  # one shard: its weights are the model (what an unsharded fit computes)
+        r = results[0]
+        W[r.touched] = r.w_rows
+        b[...] = r.b
+        return
+    b64 = b.astype(np.float64)
+    b[...] = (b64 + tree_sum([r.b.astype(np.float64) - b64 for r in results]) / len(results)).astype(np.float32)
+    union = np.unique(np.concatenate([r.touched for r in results]))
+    for lo in range(0, len(union), _COMBINE_ROWS):
+        rows = union[lo:lo + _COMBINE_ROWS]
+        base = W[rows].astype(np.float64)
+        deltas, count = [], np.zeros(len(rows), dtype=np.float64)
+        for r in results:
+            a, e = np.searchsorted(r.touched, [rows[0], rows[-1] + 1])
+            d = np.zeros_like(base)
+            pos = np.searchsorted(rows, r.touched[a:e])
+            d[pos] = r.w_rows[a:e].astype(np.float64) - base[pos]
+            count[pos] += 1.0
+            deltas.append(d)
+        W[rows] = (base + tree_sum(deltas) / count[:, None]).astype(np.float32)
+
+
+def fit(trainer, source: Source, shards: list[Shard], row_lines: np.ndarray, y_rows: np.ndarray, executor,
+        X_val: Csr | None = None, y_val: np.ndarray | None = None, val_rows: np.ndarray | None = None,
+        progress=None):
+    """Train the HashedSoftmax ``trainer`` on the rows at ``row_lines`` (targets ``y_rows``),
+    cut into ``shards``, with ``executor`` running the tasks; sets what HashedSoftmax.fit sets
+    (W_, b_, history_). Validation accuracy per epoch is measured here on ``X_val[val_rows]``."""
+    L, n_epochs = trainer.n_labels, trainer.epochs
+    settings = trainer.feature_settings()
+    row_lines = np.asarray(row_lines, dtype=np.int64)
+    y_rows = np.asarray(y_rows, dtype=np.int64)
+    n = len(row_lines)
+    W = np.zeros((trainer.n_features, L), dtype=np.float32)
+    b = np.zeros(L, dtype=np.float32)
+    rng = np.random.default_rng(trainer.seed)  # K = 1: HashedSoftmax.fit's sequence of orders
+    single = len(shards) == 1
+    cuts = np.cumsum([0] + [s.rows for s in shards])
+    parts = [(row_lines[cuts[i]:cuts[i + 1]], y_rows[cuts[i]:cuts[i + 1]]) for i in range(len(shards))]
+    touched: list = [None] * len(shards)
+    measured = X_val is not None and y_val is not None and val_rows is not None and len(val_rows) > 0
+    history: list[dict] = []
+    for epoch in range(1, n_epochs + 1):
+        jobs = []
+        for s, (lines, y) in zip(shards, parts):
+            n_k = len(lines)
+            jobs.append(Job(source, s, lines, y, settings, L, touched[s.index],
+                            None if touched[s.index] is None else W[touched[s.index]], b.copy(),
+                            rng.permutation(n_k) if single else None,
+                            None if single else (trainer.seed, epoch, s.index),
+                            trainer.learning_rate, (epoch - 1) * n_k, max(1, n_epochs * n_k), trainer.margin,
+                            max(1, n_k // 50)))
+        results = executor.map_ordered(run_shard, jobs)
+        for s, r in zip(shards, results):
+            touched[s.index] = r.touched
+        loss_sum = 0.0
+        for r in results:
+            loss_sum += r.loss
+        combine(W, b, results)
+        if progress is not None:
+            progress(epoch, n_epochs, n, loss_sum / max(n, 1))
+        entry: dict[str, float | None] = {"epoch": epoch, "loss": loss_sum / max(n, 1), "val_accuracy": None}
+        if measured:
+            assert X_val is not None and y_val is not None and val_rows is not None
+            pred = sgd.logits(W, b, X_val, val_rows).argmax(axis=1)
+            entry["val_accuracy"] = float(np.mean(pred == np.asarray(y_val)[val_rows]))
+        history.append(entry)
+    trainer.history_ = history
+    with np.errstate(over="ignore"):
+        trainer.W_, trainer.b_ = W.astype(np.float16), b
+    trainer._rowmap = None
+    return trainer
+
+
+class Runner:
+    """A run's sharded fits: the executor, the shard plans and what every task needs."""
+
+    def __init__(self, plan, y_all: np.ndarray, executor):
+        self.k = int(plan.cfg.shards or 1)
+        self.data = plan.data
+        self.y_all = y_all
+        self.executor = executor
+        self.source = Source(str(plan.dataset_path), plan.data.display, plan.cfg.mode, str(plan.dataset_path.parent),
+                             Path(plan.cfg.dataset).is_absolute())
+        self.recorded = plan.cfg.shards is not None  # the plan is in the metadata only when shards was given
+        self._plans: dict = {}
+        self.last: list[Shard] = []
+
+    @classmethod
+    def start(cls, plan, trainer, y_all: np.ndarray) -> "Runner | None":
+        """A Runner when the run trains sharded (``shards`` given or ``executor: dask``, and a
+        text softmax to train), else None (the unsharded fit)."""
+        from n3lang.training import executors
+
+        if getattr(trainer, "kind", None) != "hashed-softmax":
+            return None
+        if plan.cfg.shards is None and plan.cfg.executor != "dask":
+            return None
+        return cls(plan, y_all, executors.make(plan.cfg.executor, plan.cfg.scheduler, plan.cfg.where("executor")))
+
+    def close(self) -> None:
+        self.executor.close()
+
+    def shards_of(self, rows: np.ndarray) -> list[Shard]:
+        key = hashlib.sha256(np.asarray(rows, dtype=np.int64).tobytes()).hexdigest()
+        if key not in self._plans:
+            self._plans[key] = plan(Path(self.source.path), self.data.lines[rows], self.k)
+        return self._plans[key]
+
+    def plan_json(self) -> dict:
+        return plan_json(self.last, self.k, self.data.snapshot)
+
+    def validation_features(self, val_rows: np.ndarray, settings: dict) -> Csr:
+        """Features of every row where only ``val_rows`` have any (the rows the driver measures;
+        the tasks featurize the rest)."""
+        handler = get_handler(self.source.mode)
+        X = handler.featurize([self.data.inputs[i] for i in val_rows], Path(self.source.dataset_dir), settings)
+        lengths = np.zeros(len(self.data), dtype=np.int64)
+        lengths[val_rows] = np.diff(X.indptr)
+        indptr = np.zeros(len(self.data) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        return Csr(indptr, X.indices, X.data, X.n_features)
+
+    def fit(self, trainer, rows: np.ndarray, X_val, y_val, val_rows, progress=None):
+        """Train ``trainer`` on the dataset rows ``rows`` (ascending), measuring X_val[val_rows]."""
+        rows = np.asarray(rows, dtype=np.int64)
+        self.last = self.shards_of(rows)
+        return fit(trainer, self.source, self.last, self.data.lines[rows], self.y_all[rows], self.executor,
+                   X_val, y_val, val_rows, progress)
