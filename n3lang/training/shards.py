@@ -92,7 +92,7 @@ def plan(path: Path, row_lines: np.ndarray, k: int) -> list[Shard]:
                     shards.append(Shard(at, first, last, start, offset, n, hasher.hexdigest()))
                     hasher, at = None, at + 1
     if len(shards) != len(bounds):
-        raise RuntimeError(f"{path} changed while it was read: it has fewer lines than its rows")
+        raise DatasetChanged(f"{path} changed while it was read: it has fewer lines than its rows")
     return shards
 
 
@@ -136,13 +136,17 @@ class Result:
 _cache: OrderedDict = OrderedDict()
 
 
+class DatasetChanged(RuntimeError):
+    """The dataset file is not what the driver read and planned (reported as training-failed)."""
+
+
 def _read_inputs(source: Source, shard: Shard, lines: np.ndarray) -> list:
     """The checked inputs of the rows at ``lines``, read from the shard's byte range."""
     with open(source.path, "rb") as fh:
         fh.seek(shard.byte_start)
         raw = fh.read(shard.byte_end - shard.byte_start)
     if hashlib.sha256(raw).hexdigest() != shard.sha256:
-        raise RuntimeError(f"dataset {source.display} changed since training started (lines "
+        raise DatasetChanged(f"dataset {source.display} changed since training started (lines "
                            f"{shard.first_line}-{shard.last_line} differ)")
     handler = get_handler(source.mode)
     wanted = set(lines.tolist())
@@ -159,10 +163,10 @@ def _read_inputs(source: Source, shard: Shard, lines: np.ndarray) -> list:
         ctx = RowContext(source.display, lineno, text, Path(source.dataset_dir), source.allow_absolute)
         value, problems = handler.check_input(loads_row(text), ctx)
         if problems:  # the driver validated this row: the file changed under us
-            raise RuntimeError(f"dataset {source.display} line {lineno} changed since training started")
+            raise DatasetChanged(f"dataset {source.display} line {lineno} changed since training started")
         inputs.append(value)
     if len(inputs) != len(lines):
-        raise RuntimeError(f"dataset {source.display} changed since training started")
+        raise DatasetChanged(f"dataset {source.display} changed since training started")
     return inputs
 
 
@@ -358,7 +362,13 @@ class Runner:
 
     def fit(self, trainer, rows: np.ndarray, X_val, y_val, val_rows, progress=None):
         """Train ``trainer`` on the dataset rows ``rows`` (ascending), measuring X_val[val_rows]."""
+        from n3lang.training import errors
+
         rows = np.asarray(rows, dtype=np.int64)
-        self.last = self.shards_of(rows)
-        return fit(trainer, self.source, self.last, self.data.lines[rows], self.y_all[rows], self.executor,
-                   X_val, y_val, val_rows, progress)
+        try:
+            self.last = self.shards_of(rows)
+            return fit(trainer, self.source, self.last, self.data.lines[rows], self.y_all[rows], self.executor,
+                       X_val, y_val, val_rows, progress)
+        except DatasetChanged as exc:
+            raise errors.fail(errors.TRAINING_FAILED, f"{exc}; nothing was written", self.source.display,
+                              fix="Leave the dataset file alone while a model trains on it, then train again.") from None
