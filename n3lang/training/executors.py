@@ -18,6 +18,7 @@ from n3lang.training import errors
 SCHEDULER_ENV = "N3_DASK_SCHEDULER"
 LOCAL_CLUSTER = "local"  # `scheduler: local`: start a dask LocalCluster in this process (asked for explicitly)
 INSTALL_HINT = "pip install 'n3lang[dask]'"
+CONNECT_TIMEOUT = "10s"  # how long to try to reach a scheduler before the run stops
 
 
 class Executor(Protocol):
@@ -103,10 +104,10 @@ def connect(scheduler: str | None, where: tuple = ("<command line>",)) -> DaskEx
     address = check(scheduler, where)
     distributed = _import_distributed(where)
     if address == LOCAL_CLUSTER:
-        cluster = distributed.LocalCluster(processes=True, threads_per_worker=1, dashboard_address=None)
+        cluster = distributed.LocalCluster(processes=True, threads_per_worker=1, dashboard_address=":0")
         return DaskExecutor(distributed.Client(cluster), owned=(cluster,))
     try:
-        client = distributed.Client(address, timeout="10s")
+        client = distributed.Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as exc:
         raise errors.fail(errors.TRAINING_FAILED, f"cannot reach the dask scheduler at {address}: {exc}", *where,
                           fix="Check that `dask scheduler` runs there and that the address (tcp://HOST:PORT) is "
