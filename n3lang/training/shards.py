@@ -39,6 +39,9 @@ from n3lang.training.modes import RowContext, get_handler
 TEST_KILL_ENV = "N3_TEST_KILL_ONCE"  # tests only: a marker path; the first task to see it missing exits
 _CACHE_ENTRIES = 4  # featurized shards kept per process (a worker usually sees the same shards again)
 _COMBINE_ROWS = 16384  # weight rows combined at a time (bounds the float64 temporaries)
+# tasks sent out at once: enough to keep a few workers busy, few enough that the driver's
+# memory (each task's weight rows out, its result back) does not grow with the shard count
+TASKS_PER_ROUND = 8
 
 
 @dataclass(frozen=True)
@@ -228,35 +231,87 @@ def run_shard(job: Job) -> Result:
 
 
 def tree_sum(parts: list) -> Any:
-    """The sum of ``parts`` by a fixed pairwise tree: (first half) + (second half), recursively."""
-    if len(parts) == 1:
-        return parts[0]
-    mid = (len(parts) + 1) // 2
-    return tree_sum(parts[:mid]) + tree_sum(parts[mid:])
+    """The sum of ``parts`` (in order) by the fixed pairwise tree Combiner uses: neighbours
+    first ((0+1), (2+3), ...), then pairs of those, and so on; a leftover joins at the end,
+    right to left. Computed with a stack of O(log K) partial sums, so leaves can stream in."""
+    stack: list = []  # (leaves in it, partial sum)
+    for p in parts:
+        stack.append((1, p))
+        while len(stack) > 1 and stack[-1][0] == stack[-2][0]:
+            (n, right), (_, left) = stack.pop(), stack.pop()
+            stack.append((2 * n, left + right))
+    total = stack.pop()[1]
+    while stack:
+        total = stack.pop()[1] + total
+    return total
+
+
+class _Partial:
+    """A partial sum of shards' changes: the weight rows changed (ascending), the sum of the
+    changes to them and how many shards changed each (float64), and the bias changes' sum.
+    Rows absent from a partial count as a change of exactly 0, so the sparse sum has the bits
+    of the dense one."""
+
+    def __init__(self, rows: np.ndarray, dw: np.ndarray, count: np.ndarray, db: np.ndarray):
+        self.rows, self.dw, self.count, self.db = rows, dw, count, db
+
+    def __add__(self, other: "_Partial") -> "_Partial":
+        rows = np.union1d(self.rows, other.rows)
+        dw = np.zeros((len(rows), self.dw.shape[1]), dtype=np.float64)
+        count = np.zeros(len(rows), dtype=np.float64)
+        a, b = np.searchsorted(rows, self.rows), np.searchsorted(rows, other.rows)
+        dw[a] = self.dw
+        count[a] = self.count
+        dw[b] += other.dw
+        count[b] += other.count
+        return _Partial(rows, dw, count, self.db + other.db)
+
+
+class Combiner:
+    """Parameter averaging of one epoch's results, fed in shard order (a stream: a result can
+    be dropped once added). Each touched weight row becomes the epoch's starting row plus the
+    mean change of the shards that touched it; the bias, plus the mean change of all shards.
+    Sums in float64 by tree_sum's fixed tree; the model goes back to float32."""
+
+    def __init__(self, W: np.ndarray, b: np.ndarray):
+        self.W, self.b = W, b
+        self.n = 0
+        self._stack: list = []
+        self._only: Result | None = None
+
+    def add(self, r: Result) -> None:
+        self.n += 1
+        self._only = r if self.n == 1 else None
+        start = self.W[r.touched].astype(np.float64)
+        leaf = _Partial(r.touched, r.w_rows.astype(np.float64) - start, np.ones(len(r.touched)),
+                        r.b.astype(np.float64) - self.b.astype(np.float64))
+        self._stack.append((1, leaf))
+        while len(self._stack) > 1 and self._stack[-1][0] == self._stack[-2][0]:
+            (n, right), (_, left) = self._stack.pop(), self._stack.pop()
+            self._stack.append((2 * n, left + right))
+
+    def finish(self) -> None:
+        """Write the averaged model into W and b (in place)."""
+        if self._only is not None:  # one shard: its weights are the model (what an unsharded fit computes)
+            self.W[self._only.touched] = self._only.w_rows
+            self.b[...] = self._only.b
+            return
+        total = self._stack.pop()[1]
+        while self._stack:
+            total = self._stack.pop()[1] + total
+        self.b[...] = (self.b.astype(np.float64) + total.db / self.n).astype(np.float32)
+        for lo in range(0, len(total.rows), _COMBINE_ROWS):  # bounded float64 temporaries
+            rows = total.rows[lo:lo + _COMBINE_ROWS]
+            mean = total.dw[lo:lo + _COMBINE_ROWS] / total.count[lo:lo + _COMBINE_ROWS, None]
+            self.W[rows] = (self.W[rows].astype(np.float64) + mean).astype(np.float32)
 
 
 def combine(W: np.ndarray, b: np.ndarray, results: list[Result]) -> None:
     """Fold the shards' results (in shard order) into the global ``W`` and ``b`` in place."""
-    if len(results) == 1:  # one shard: its weights are the model (what an unsharded fit computes)
-        r = results[0]
-        W[r.touched] = r.w_rows
-        b[...] = r.b
-        return
-    b64 = b.astype(np.float64)
-    b[...] = (b64 + tree_sum([r.b.astype(np.float64) - b64 for r in results]) / len(results)).astype(np.float32)
-    union = np.unique(np.concatenate([r.touched for r in results]))
-    for lo in range(0, len(union), _COMBINE_ROWS):
-        rows = union[lo:lo + _COMBINE_ROWS]
-        base = W[rows].astype(np.float64)
-        deltas, count = [], np.zeros(len(rows), dtype=np.float64)
-        for r in results:
-            a, e = np.searchsorted(r.touched, [rows[0], rows[-1] + 1])
-            d = np.zeros_like(base)
-            pos = np.searchsorted(rows, r.touched[a:e])
-            d[pos] = r.w_rows[a:e].astype(np.float64) - base[pos]
-            count[pos] += 1.0
-            deltas.append(d)
-        W[rows] = (base + tree_sum(deltas) / count[:, None]).astype(np.float32)
+    c = Combiner(W, b)
+    for r in results:
+        c.add(r)
+    c.finish()
 
 
 def fit(trainer, source: Source, shards: list[Shard], row_lines: np.ndarray, y_rows: np.ndarray, executor,
@@ -280,22 +335,28 @@ def fit(trainer, source: Source, shards: list[Shard], row_lines: np.ndarray, y_r
     measured = X_val is not None and y_val is not None and val_rows is not None and len(val_rows) > 0
     history: list[dict] = []
     for epoch in range(1, n_epochs + 1):
-        jobs = []
-        for s, (lines, y) in zip(shards, parts):
-            n_k = len(lines)
-            jobs.append(Job(source, s, lines, y, settings, L, touched[s.index],
-                            None if touched[s.index] is None else W[touched[s.index]], b.copy(),
-                            rng.permutation(n_k) if single else None,
-                            None if single else (trainer.seed, epoch, s.index),
-                            trainer.learning_rate, (epoch - 1) * n_k, max(1, n_epochs * n_k), trainer.margin,
-                            max(1, n_k // 50)))
-        results = executor.map_ordered(run_shard, jobs)
-        for s, r in zip(shards, results):
-            touched[s.index] = r.touched
-        loss_sum = 0.0
-        for r in results:
-            loss_sum += r.loss
-        combine(W, b, results)
+        # the tasks go out TASKS_PER_ROUND at a time, so the driver holds a round's weights and
+        # results, never K of them; every task of the epoch starts from the same W and b
+        combiner, loss_sum = Combiner(W, b), 0.0
+        for lo in range(0, len(shards), TASKS_PER_ROUND):
+            jobs = []
+            for s in shards[lo:lo + TASKS_PER_ROUND]:
+                lines, y = parts[s.index]
+                n_k = len(lines)
+                jobs.append(Job(source, s, lines, y, settings, L, touched[s.index],
+                                None if touched[s.index] is None else W[touched[s.index]], b.copy(),
+                                rng.permutation(n_k) if single else None,
+                                None if single else (trainer.seed, epoch, s.index),
+                                trainer.learning_rate, (epoch - 1) * n_k, max(1, n_epochs * n_k), trainer.margin,
+                                max(1, n_k // 50)))
+            results = executor.map_ordered(run_shard, jobs)
+            del jobs
+            for s, r in zip(shards[lo:lo + TASKS_PER_ROUND], results):
+                touched[s.index] = r.touched.astype(np.int32)
+                loss_sum += r.loss
+                combiner.add(r)
+            del results
+        combiner.finish()
         if progress is not None:
             progress(epoch, n_epochs, n, loss_sum / max(n, 1))
         entry: dict[str, float | None] = {"epoch": epoch, "loss": loss_sum / max(n, 1), "val_accuracy": None}

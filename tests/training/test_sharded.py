@@ -122,6 +122,15 @@ def test_tree_sum_is_a_fixed_pairwise_tree():
     a, b, c = np.float64(1e16), np.float64(1.0), np.float64(-1e16)
     assert shards.tree_sum([a, b, c]) == (a + b) + c
     assert shards.tree_sum([a, b, c, b]) == (a + b) + (c + b)
+    assert shards.tree_sum([a, b, c, b, b]) == ((a + b) + (c + b)) + b != (a + b) + ((c + b) + b)
+
+
+def test_combining_in_rounds_is_combining_at_once(monkeypatch, tmp_path):
+    """The driver sends tasks out a round at a time: the model does not depend on the round size."""
+    proj = project(tmp_path)
+    whole = train(proj, shards=5, epochs=2)[:2]
+    monkeypatch.setattr(shards, "TASKS_PER_ROUND", 2)
+    assert train(proj, shards=5, epochs=2)[:2] == whole
 
 
 def test_combine_averages_each_row_over_the_shards_that_touched_it():
