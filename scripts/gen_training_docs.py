@@ -70,6 +70,8 @@ def settings_table() -> str:
             default = "required"
         elif "default" in prop:
             default = f"`{_number(prop['default'])}`"
+        elif "x-default-text" in prop:  # a default that is not a value (an environment variable)
+            default = prop["x-default-text"]
         else:
             default = "the base's (below)"
         rows.append(f"| `{name}` | {kind} | {default} | {_cell(_allowed(prop))} | {_cell(prop['description'])} |")
