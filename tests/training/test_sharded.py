@@ -144,6 +144,22 @@ def test_combine_averages_each_row_over_the_shards_that_touched_it():
     assert b.tolist() == [2, 1]
 
 
+def test_block_momentum_adds_half_the_previous_step():
+    W, b = np.zeros((3, 1), dtype=np.float32), np.zeros(1, dtype=np.float32)
+    m = shards.BlockMomentum(3, 1, 0.5)
+
+    def epoch(values):
+        c = shards.Combiner(W, b, m)
+        for v in values:  # every shard touches row 0 only
+            c.add(shards.Result(np.array([0]), np.array([[W[0, 0] + v]], np.float32), b + v, 0.0))
+        c.finish()
+
+    epoch([2.0, 4.0])  # mean step 3
+    assert W[:, 0].tolist() == [3.0, 0.0, 0.0] and b.tolist() == [3.0]
+    epoch([1.0, 1.0])  # mean step 1, plus half of the previous 3
+    assert W[:, 0].tolist() == [5.5, 0.0, 0.0] and b.tolist() == [5.5]
+
+
 def test_one_shard_is_the_unsharded_fit(tmp_path):
     """shards: 1 trains exactly what a run without it trains (the metadata adds the plan)."""
     proj = project(tmp_path)
