@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 
@@ -183,6 +184,9 @@ def test_sharded_fit_is_deterministic_and_records_its_plan(tmp_path):
     assert [s["index"] for s in recorded["plan"]] == [0, 1, 2]
     assert sum(s["rows"] for s in recorded["plan"]) == meta["split"]["train_rows"]  # epochs given: no refit
     assert meta["metrics"]["accuracy"] >= 0.9
+    from n3lang.resources import load_schema
+
+    jsonschema.validate(meta, load_schema("metadata"))
 
 
 def test_sharded_search_and_refit_record_the_refit_plan(tmp_path):
