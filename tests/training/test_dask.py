@@ -63,6 +63,11 @@ def test_a_killed_worker_is_retried_with_the_same_bytes(tmp_path, clusters):
         assert int(marker.read_text()) not in set(client.run(os.getpid).values())
 
 
+def test_scheduler_local_starts_a_cluster_of_its_own(tmp_path):
+    proj = project(tmp_path, 120)
+    assert train(proj, shards=2, epochs=2, executor="dask", scheduler="local")[:2] == train(proj, shards=2, epochs=2)[:2]
+
+
 def test_an_unreachable_scheduler_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(executors, "CONNECT_TIMEOUT", "0.5s")
     with pytest.raises(DiagnosticError) as e:
