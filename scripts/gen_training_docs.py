@@ -56,6 +56,10 @@ def _allowed(prop: dict) -> str:
     return ", ".join(parts) or "any"
 
 
+# settings whose default is not a value the schema can hold
+DEFAULT_WORDS = {"scheduler": "`$N3_DASK_SCHEDULER`"}
+
+
 def settings_table() -> str:
     sys.path.insert(0, str(ROOT))
     from n3lang.resources import load_schema
@@ -70,6 +74,8 @@ def settings_table() -> str:
             default = "required"
         elif "default" in prop:
             default = f"`{_number(prop['default'])}`"
+        elif name in DEFAULT_WORDS:
+            default = DEFAULT_WORDS[name]
         else:
             default = "the base's (below)"
         rows.append(f"| `{name}` | {kind} | {default} | {_cell(_allowed(prop))} | {_cell(prop['description'])} |")

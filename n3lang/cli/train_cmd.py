@@ -12,7 +12,7 @@ from n3lang.cli.common import EXIT_OK, EXIT_USER_ERROR, echo, fail, json_option,
 from n3lang.diagnostics import DiagnosticError
 
 FLAG_KEYS = ("model_base", "dataset", "epochs", "learning_rate", "seed", "output_name", "mode",
-             "validation_split", "output_dir", "report_dir", "allow_weak_model")
+             "validation_split", "output_dir", "report_dir", "allow_weak_model", "shards", "executor", "scheduler")
 
 
 def sources_for(diagnostics, dirs) -> dict[str, str]:
@@ -123,6 +123,12 @@ def _human_plan(s: dict) -> str:
 @click.option("--allow-weak-model", is_flag=True, default=None,
               help="Register the model even if it is not clearly better than always answering the most frequent "
               "class (the metadata and reports then carry a warning).")
+@click.option("--shards", metavar="K", help="Text mode: train on K logical shards of the rows, combined in shard "
+              "order (default 1; part of the model's config).")
+@click.option("--executor", metavar="local|dask", help="Where the shards' tasks run (default local; never changes "
+              "the bytes).")
+@click.option("--scheduler", metavar="ADDRESS", help="With --executor dask: the scheduler, tcp://HOST:PORT (default "
+              "$N3_DASK_SCHEDULER), or local to start a LocalCluster.")
 @click.option("--allow-outside-project", is_flag=True,
               help="Let output_dir / report_dir point outside the project directory.")
 @json_option

@@ -24,7 +24,7 @@ MAX_CONFIG_BYTES = 1 << 20
 FLAGS_FILE = COMMAND_LINE
 
 FIELDS = ("model_base", "dataset", "epochs", "learning_rate", "seed", "output_name", "mode",
-          "validation_split", "output_dir", "report_dir", "allow_weak_model")
+          "validation_split", "output_dir", "report_dir", "allow_weak_model", "shards", "executor", "scheduler")
 REQUIRED = ("model_base", "dataset", "output_name")
 FLAG_OF = {k: "--" + k.replace("_", "-") for k in FIELDS}
 
@@ -40,7 +40,12 @@ EXAMPLES = {
     "output_dir": "output_dir: build",
     "report_dir": "report_dir: docs/reports",
     "allow_weak_model": "allow_weak_model: true",
+    "shards": "shards: 4",
+    "executor": "executor: dask",
+    "scheduler": "scheduler: tcp://127.0.0.1:8786",
 }
+EXECUTORS = ("local", "dask")
+MAX_SHARDS = 4096
 # Each base's default learning rate, for messages written before the base is known (a setting
 # is checked on its own, and this module does not read the catalog: that needs PyYAML);
 # tests/training/test_learning.py holds it to models/bases.yaml.
@@ -77,6 +82,11 @@ class TrainingConfig:
     output_dir: str | None = None
     report_dir: str | None = None
     allow_weak_model: bool | None = None  # register a model that did not clearly learn (learning.py)
+    # sharded training (shards.py): the shard count is part of the model's config; where the
+    # tasks run (executor, scheduler) is not: it never changes the bytes
+    shards: int | None = None
+    executor: str | None = None
+    scheduler: str | None = None
     # where each value came from: key -> (file, span)
     origins: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -241,7 +251,7 @@ def version_of(name: str) -> str:
 SETTINGS = FIELDS  # every setting the code knows: training.yaml keys = model block keys = flags
 
 UNKNOWN_SETTING, INVALID_SETTING, MISSING_SETTING = "unknown", "invalid", "missing"
-_TEXT_KEYS = ("model_base", "dataset", "output_name", "output_dir", "report_dir", "mode")
+_TEXT_KEYS = ("model_base", "dataset", "output_name", "output_dir", "report_dir", "mode", "executor", "scheduler")
 
 
 @dataclass(frozen=True)
@@ -295,6 +305,15 @@ def check_setting(key: str, value) -> tuple[object, SettingProblem | None]:
             hint = f" (did you mean {near!r}?)" if near else ""
             return None, _invalid(key, f"unknown mode {value!r}{hint}; `mode` must be one of: {', '.join(MODES)}",
                                   code=errors.MODE_UNSUPPORTED, example="mode: text")
+        if key == "executor" and value not in EXECUTORS:
+            return None, _invalid(key, f"unknown executor {value!r}; `executor` must be one of: {', '.join(EXECUTORS)}",
+                                  "Set `executor` to local (train in this process) or dask (on the cluster named "
+                                  "by `scheduler`).")
+        if key == "scheduler" and not (value == "local" or re.match(r"^(tcp|tls|inproc|ucx)://\S+$", value)):
+            return None, _invalid(key, f"`scheduler` must be a dask scheduler address such as tcp://HOST:PORT "
+                                  f"(or local), got {value!r}",
+                                  "Set `scheduler` to the address `dask scheduler` prints, or to local to start a "
+                                  "cluster in this process.")
         if key == "output_name":
             why_bad = validate_output_name(value)
             if why_bad:
@@ -306,7 +325,7 @@ def check_setting(key: str, value) -> tuple[object, SettingProblem | None]:
                                   "Set `allow_weak_model` to true (register a model that did not clearly learn, "
                                   "with a warning) or false.")
         return value, None
-    if key in ("epochs", "seed"):
+    if key in ("epochs", "seed", "shards"):
         v = value
         if isinstance(v, str) and _INT.match(v.strip()) and len(v.strip()) <= _MAX_DIGITS:
             v = int(v.strip())
@@ -318,6 +337,10 @@ def check_setting(key: str, value) -> tuple[object, SettingProblem | None]:
         if key == "epochs" and not (1 <= v <= 10000):
             return None, _invalid(key, f"`epochs` must be at least 1 (and at most 10000), got {_shown(v)}",
                                   "Set `epochs` to a positive whole number, e.g. 3.")
+        if key == "shards" and not (1 <= v <= MAX_SHARDS):
+            return None, _invalid(key, f"`shards` must be at least 1 (and at most {MAX_SHARDS}), got {_shown(v)}",
+                                  "Set `shards` to a positive whole number, e.g. 4 (1 trains in one pass, as when "
+                                  "it is left out).")
         if key == "seed" and not (0 <= v < 2**32):
             return None, _invalid(key, f"`seed` must be between 0 and 4294967295, got {_shown(v)}",
                                   "Set `seed` to a non-negative whole number, e.g. 13.")

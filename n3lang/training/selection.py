@@ -131,13 +131,17 @@ def fit_logit_scale(z: np.ndarray, y: np.ndarray, low: float = 0.05, high: float
 
 
 def search(make_trainer: Callable[..., Any], featurize: Callable[[list], Csr], y, train_rows, val_rows,
-           progress=None, max_epochs: int = MAX_EPOCHS) -> Selection:
+           progress=None, max_epochs: int = MAX_EPOCHS, fit: Callable[[Any, Csr], Any] | None = None) -> Selection:
     """The whole search (see the module docstring). ``make_trainer(epochs, char_ngrams,
     logit_scale)`` builds an untrained trainer; ``featurize(char_ngrams)`` featurizes every row with those char
-    n-grams. The returned Selection carries the chosen features (``features``) for the refit."""
+    n-grams. The returned Selection carries the chosen features (``features``) for the refit.
+    ``fit(trainer, X)``, when given, trains a held-out trainer instead of its own ``fit`` (the
+    sharded fit of shards.py; ``X`` is then used only to measure the validation rows)."""
     chars = [int(n) for n in DEFAULT_SETTINGS["char_ngrams"]]  # type: ignore[attr-defined]
 
     def held_out(X: Csr, epochs: int, char_ngrams: list):
+        if fit is not None:
+            return fit(make_trainer(epochs, char_ngrams, 1.0), X)
         return make_trainer(epochs, char_ngrams, 1.0).fit(X, y, X, y, progress, rows=train_rows, val_rows=val_rows)
 
     X_words = featurize(WORDS_ONLY)

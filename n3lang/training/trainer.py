@@ -169,6 +169,8 @@ def resolve_params(cfg: TrainingConfig, base: BaseSpec) -> tuple[dict, dict]:
         "validation_split": float(cfg.validation_split if cfg.validation_split is not None
                                   else d.get("validation_split", DEFAULT_VALIDATION_SPLIT)),
     })
+    if cfg.shards is not None:  # recorded only when given: a run without it keeps its bytes
+        requested["shards"] = effective["shards"] = cfg.shards
     return requested, effective
 
 
@@ -189,6 +191,10 @@ def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = Tr
     if check_registry:
         registry.check_name_free(registry.read_entries(project_dir), name)
     requested, params = resolve_params(cfg, base)
+    if cfg.executor == "dask":  # before reading any data: a run that cannot start its tasks stops now
+        from n3lang.training import executors
+
+        executors.check(cfg.scheduler, cfg.where("executor"))
     ds_path, display = dataset_location(project_dir, cfg.dataset)
     requested["dataset"] = display
     from n3lang.training.reports import report_paths
@@ -374,10 +380,7 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
     most frequent class (learning.check) stops the run with model-did-not-learn before
     anything is written; without it (allow_weak_model, `--verify`) the model is built and its
     metadata and reports carry the warning -- the same bytes either way."""
-    from threadpoolctl import threadpool_limits
-
-    from n3lang.training import learning, selection
-    from n3lang.training import metrics as metrics_mod
+    from n3lang.training import shards
 
     created_at = created_at or created_at_value()
     handler, data, labels = plan.handler, plan.data, plan.labels
@@ -387,9 +390,26 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
     va = np.flatnonzero(plan.val_mask)
     train_inputs = [data.inputs[i] for i in tr]
     val_inputs = [data.inputs[i] for i in va]
+    trainer = handler.make_trainer(plan.base, dict(plan.params), list(labels), y_all[tr])
+    runner = shards.Runner.start(plan, trainer, y_all)
+    try:
+        return _build(plan, stage_parent, trainer, runner, y_all, tr, va, train_inputs, val_inputs, progress,
+                      created_at, require_learning)
+    finally:
+        if runner is not None:
+            runner.close()
+
+
+def _build(plan: Plan, stage_parent: Path, trainer, runner, y_all, tr, va, train_inputs,
+           val_inputs, progress, created_at: str, require_learning: bool) -> Built:
+    from threadpoolctl import threadpool_limits
+
+    from n3lang.training import learning, selection
+    from n3lang.training import metrics as metrics_mod
+
+    handler, data, labels = plan.handler, plan.data, plan.labels
     y_tr, y_va = y_all[tr], y_all[va]
     dataset_dir = plan.dataset_path.parent
-    trainer = handler.make_trainer(plan.base, dict(plan.params), list(labels), y_tr)
     # a diverging run is reported by _require_finite, not by numpy's overflow warnings
     with threadpool_limits(limits=1), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         settings = trainer.feature_settings()
@@ -400,22 +420,32 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
                 return handler.make_trainer(plan.base, params, list(labels), y_tr)
 
             def featurize_all(char_ngrams: list):
+                if runner is not None:  # the tasks featurize their shards: here only the validation rows
+                    return runner.validation_features(va, {**settings, "char_ngrams": char_ngrams})
                 return handler.featurize(list(data.inputs), dataset_dir, {**settings, "char_ngrams": char_ngrams})
 
             # every row featurized once per feature set (features are per row): the held-out
             # fits train and measure on row numbers of it and the refit trains on all of it
-            chosen = selection.search(make, featurize_all, y_all, tr, va, progress)
+            held_fit = None if runner is None else (lambda t, X: runner.fit(t, tr, X, y_all, va, progress))
+            chosen = selection.search(make, featurize_all, y_all, tr, va, progress, fit=held_fit)
             trainer = chosen.held_out
             plan = dataclasses.replace(plan, params={**plan.params, "epochs": chosen.chosen["epochs"]})
             # the stored model: the chosen settings refit on every row, in dataset order
             final = make(chosen.chosen["epochs"], chosen.chosen["char_ngrams"], chosen.chosen["logit_scale"])
-            final.fit(chosen.features, y_all, None, None, progress)
+            if runner is not None:
+                runner.fit(final, np.arange(len(data), dtype=np.int64), None, None, None, progress)
+            else:
+                final.fit(chosen.features, y_all, None, None, progress)
             X_va = chosen.features.take(va)
             chosen.features = None
         else:
-            X_tr = handler.featurize(train_inputs, dataset_dir, settings)
             X_va = handler.featurize(val_inputs, dataset_dir, settings)
-            trainer.fit(X_tr, y_tr, X_va, y_va, progress)
+            if runner is not None:
+                runner.fit(trainer, tr, X_va, y_va, np.arange(len(va), dtype=np.int64), progress)
+            else:
+                X_tr = handler.featurize(train_inputs, dataset_dir, settings)
+                trainer.fit(X_tr, y_tr, X_va, y_va, progress)
+                del X_tr
             final = trainer
         tensors = final.tensors()
         _require_finite(tensors, trainer.history_ + (final.history_ if final is not trainer else []), plan.params, plan.cfg.where("learning_rate"), plan.base)
@@ -471,7 +501,8 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
         "config": {"requested": plan.requested, "effective": plan.params},
         "labels": list(labels),
         "features": trainer.feature_settings(),
-        "dataset": {"path": data.display, "snapshot": data.snapshot, "bytes": data.n_bytes, "rows": len(data)},
+        "dataset": {"path": data.display, "snapshot": data.snapshot, "bytes": data.n_bytes, "rows": len(data),
+                    **({"shards": runner.plan_json()} if runner is not None and runner.recorded else {})},
         "split": {
             "rule": "validation iff sha256(f'{seed}:{canonical_row}') / 2**256 < validation_split",
             "seed": plan.params["seed"],
@@ -577,6 +608,7 @@ def _write_stage(plan: Plan, stage: Path, model_bytes: bytes, model_sha: str, me
             "output_dir": plan.rel(plan.output_dir),
             "report_dir": plan.rel(plan.report_dir),
             "model_kind": model_kind,
+            **({"shards": plan.params["shards"]} if "shards" in plan.params else {}),
         },
     }
     return Built(stage, entry, metadata, {k: Path(v) for k, v in report_files.items()}, trainer)
@@ -855,7 +887,7 @@ def _config_of_entry(entry: dict, requested: dict | None = None) -> TrainingConf
         if c.get(key) is not None:
             values[key] = c[key]
     if requested:  # as the run was given them: a setting left unset stays unset (the base's default)
-        for key in ("seed", "epochs", "learning_rate", "validation_split"):
+        for key in ("seed", "epochs", "learning_rate", "validation_split", "shards"):
             values.pop(key, None)
             if requested.get(key) is not None:
                 values[key] = requested[key]
@@ -881,7 +913,7 @@ def configs_from_app(app) -> list[tuple[str, dict, dict]]:
             key = s.key
             v = _setting_value(s.value)
             if isinstance(v, Decimal):
-                v = int(v) if v == int(v) and key in ("epochs", "seed") else float(v)
+                v = int(v) if v == int(v) and key in ("epochs", "seed", "shards") else float(v)
             values[key] = v
             origins[key] = (app.display, s.span)
             origins["@" + key] = (app.display, s.span)

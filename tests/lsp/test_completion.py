@@ -49,7 +49,7 @@ DECLARATIONS = ["ai", "capabilities", "contract", "define", "flow", "identity", 
                 "prompt", "record", "spec", "tool", "use"]
 EXPRESSION_WORDS = ["call", "false", "filter", "list", "map", "not", "null", "predict", "reduce", "true"]
 MODEL_KEYS = ["model_base", "dataset", "epochs", "learning_rate", "seed", "output_name", "mode",
-              "validation_split", "output_dir", "report_dir", "allow_weak_model"]
+              "validation_split", "output_dir", "report_dir", "allow_weak_model", "shards", "executor", "scheduler"]
 
 # (id, document with ‸, the labels offered in order, or a prefix of them ending with ...)
 CASES = [

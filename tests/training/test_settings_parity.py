@@ -44,6 +44,11 @@ SAMPLES = [
     ("allow_weak_model", True, True), ("allow_weak_model", False, True), ("allow_weak_model", "yes", False),
     ("allow_weak_model", 1, False), ("allow_weak_model", None, False),
     ("epoch", 3, False), ("learnig_rate", 0.1, False),
+    ("shards", 4, True), ("shards", "4", True), ("shards", 1, True), ("shards", 0, False), ("shards", 4097, False),
+    ("shards", 2.5, False), ("shards", "two", False), ("shards", True, False),
+    ("executor", "local", True), ("executor", "dask", True), ("executor", "ray", False), ("executor", 1, False),
+    ("scheduler", "tcp://127.0.0.1:8786", True), ("scheduler", "local", True), ("scheduler", "127.0.0.1:8786", False),
+    ("scheduler", "", False), ("scheduler", 8786, False),
 ]
 
 

@@ -494,7 +494,8 @@ def test_schema_command():
     schema = json.loads(out.stdout)
     assert schema["$schema"].endswith("2020-12/schema") and schema["additionalProperties"] is False
     assert set(schema["properties"]) == {"model_base", "dataset", "epochs", "learning_rate", "seed", "output_name",
-                                         "mode", "validation_split", "output_dir", "report_dir", "allow_weak_model"}
+                                         "mode", "validation_split", "output_dir", "report_dir", "allow_weak_model",
+                                         "shards", "executor", "scheduler"}
     assert all(p.get("description") for p in schema["properties"].values())
     assert n3("schema", "nonsense").exit_code == 1
 

@@ -1,0 +1,236 @@
+"""Sharded training in this process (issue 16): the shard plan, the combination, the settings,
+and that K = 1 is the unsharded fit's bytes. tests/training/test_dask.py runs the same fits
+on dask clusters."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+
+from n3lang.diagnostics import DiagnosticError
+from n3lang.training import config, executors, shards, trainer
+
+WORDS = {
+    "billing": "invoice charge refund card payment bill price paid twice receipt",
+    "shipping": "parcel delivery courier package arrived late tracking address box shipped",
+    "account": "password login reset email username locked signin profile twofactor access",
+    "product": "broken screen battery button noise manual warranty color size model",
+}
+
+
+def rows(n: int, seed: int = 7) -> list[str]:
+    """``n`` JSONL lines of four topics, some words shared (deterministic)."""
+    rng = np.random.default_rng(seed)
+    labels = sorted(WORDS)
+    common = "please help thanks hello order today again still".split()
+    out = []
+    for i in range(n):
+        label = labels[int(rng.integers(len(labels)))]
+        own = WORDS[label].split()
+        words = [own[int(j)] for j in rng.integers(len(own), size=3)] + \
+                [common[int(j)] for j in rng.integers(len(common), size=3)]
+        if i % 7 == 0:  # some rows carry another topic's word
+            other = WORDS[labels[(labels.index(label) + 1) % 4]].split()
+            words.append(other[int(rng.integers(len(other)))])
+        rng.shuffle(words)
+        out.append(json.dumps({"input": " ".join(words), "target": label}))
+    return out
+
+
+def project(root: Path, n: int = 300) -> Path:
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    (root / "data" / "rows.jsonl").write_text("\n".join(rows(n)) + "\n")
+    return root
+
+
+def train(proj: Path, **settings) -> tuple[bytes, bytes, dict]:
+    """(model.bin, metadata.json, metadata) of a build with these settings (nothing committed)."""
+    values = {"model_base": "text-base", "dataset": "data/rows.jsonl", "seed": 13, "output_name": "m", **settings}
+    cfg, problems = config.coerce(values, {})
+    assert not problems, problems
+    plan = trainer.prepare(proj, cfg, check_registry=False)
+    built = trainer.build(plan, proj / "stage")
+    model, meta = (built.stage / "model" / "model.bin").read_bytes(), (built.stage / "model" / "metadata.json").read_bytes()
+    return model, meta, json.loads(meta)
+
+
+def test_local_executor_maps_in_order():
+    assert executors.LocalExecutor().map_ordered(lambda x: x * x, [3, 1, 2]) == [9, 1, 4]
+    assert isinstance(executors.make(None, None), executors.LocalExecutor)
+    assert isinstance(executors.make("local", "tcp://ignored:1"), executors.LocalExecutor)
+
+
+def test_dask_without_a_scheduler_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv(executors.SCHEDULER_ENV, raising=False)
+    with pytest.raises(DiagnosticError) as e:
+        executors.check(None)
+    d = e.value.diagnostics[0]
+    assert d.code == "config-invalid-value"
+    assert d.message == ("`executor: dask` needs a scheduler: set `scheduler: tcp://HOST:PORT` (or the "
+                         "N3_DASK_SCHEDULER environment variable)")
+    monkeypatch.setenv(executors.SCHEDULER_ENV, "tcp://10.0.0.5:8786")
+    assert executors.scheduler_address(None) == "tcp://10.0.0.5:8786"
+    assert executors.scheduler_address("tcp://h:1") == "tcp://h:1"  # the setting wins
+
+
+def test_dask_not_installed_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` raises ImportError
+    with pytest.raises(DiagnosticError) as e:
+        executors.check("tcp://127.0.0.1:8786")
+    d = e.value.diagnostics[0]
+    assert d.message == "`executor: dask` needs the dask.distributed package, which is not installed"
+    assert "pip install 'n3lang[dask]'" in d.fix
+
+
+def test_dask_without_a_scheduler_stops_before_reading_data(tmp_path, monkeypatch):
+    monkeypatch.delenv(executors.SCHEDULER_ENV, raising=False)
+    proj = project(tmp_path)
+    (proj / "data" / "rows.jsonl").write_text("not json\n")  # never read
+    cfg, _ = config.coerce({"model_base": "text-base", "dataset": "data/rows.jsonl", "output_name": "m",
+                            "executor": "dask"}, {})
+    with pytest.raises(DiagnosticError) as e:
+        trainer.prepare(proj, cfg, check_registry=False)
+    assert e.value.diagnostics[0].message.startswith("`executor: dask` needs a scheduler")
+
+
+def test_shard_plan_is_contiguous_runs_of_the_rows_with_their_bytes(tmp_path):
+    path = tmp_path / "d.jsonl"
+    lines = [json.dumps({"input": f"row {i}", "target": "a"}) for i in range(10)]
+    lines.insert(4, "")  # a blank line: line numbers, not row numbers
+    path.write_text("\n".join(lines) + "\n")
+    raw = path.read_bytes()
+    row_lines = np.array([1, 2, 3, 4, 6, 7, 9, 10, 11])  # line 8 is held out, say
+    plan = shards.plan(path, row_lines, 4)
+    assert [(s.first_line, s.last_line, s.rows) for s in plan] == [(1, 3, 3), (4, 6, 2), (7, 9, 2), (10, 11, 2)]
+    for s in plan:
+        chunk = raw[s.byte_start:s.byte_end]
+        assert hashlib.sha256(chunk).hexdigest() == s.sha256
+        assert chunk.decode().splitlines()[0] == (lines[s.first_line - 1])
+        assert chunk.count(b"\n") == s.last_line - s.first_line + 1
+    assert shards.plan(path, row_lines, 4) == plan  # the data and K alone
+    assert len(shards.plan(path, row_lines, 20)) == 9  # more shards than rows: one row each
+    assert [s.rows for s in shards.plan(path, row_lines, 1)] == [9]
+
+
+def test_tree_sum_is_a_fixed_pairwise_tree():
+    a, b, c = np.float64(1e16), np.float64(1.0), np.float64(-1e16)
+    assert shards.tree_sum([a, b, c]) == (a + b) + c
+    assert shards.tree_sum([a, b, c, b]) == (a + b) + (c + b)
+    assert shards.tree_sum([a, b, c, b, b]) == ((a + b) + (c + b)) + b != (a + b) + ((c + b) + b)
+
+
+def test_combining_in_rounds_is_combining_at_once(monkeypatch, tmp_path):
+    """The driver sends tasks out a round at a time: the model does not depend on the round size."""
+    proj = project(tmp_path)
+    whole = train(proj, shards=5, epochs=2)[:2]
+    monkeypatch.setattr(shards, "TASKS_PER_ROUND", 2)
+    assert train(proj, shards=5, epochs=2)[:2] == whole
+
+
+def test_combine_averages_each_row_over_the_shards_that_touched_it():
+    W = np.zeros((5, 2), dtype=np.float32)
+    W[4] = 7.0
+    b = np.zeros(2, dtype=np.float32)
+    one = shards.Result(np.array([0, 1]), np.array([[1, 1], [2, 2]], np.float32), np.array([1, 0], np.float32), 0.0)
+    two = shards.Result(np.array([1, 3]), np.array([[4, 4], [6, 6]], np.float32), np.array([3, 2], np.float32), 0.0)
+    shards.combine(W, b, [one, two])
+    assert W.tolist() == [[1, 1], [3, 3], [0, 0], [6, 6], [7, 7]]  # row 0: one shard's change kept whole
+    assert b.tolist() == [2, 1]
+
+
+def test_block_momentum_adds_half_the_previous_step():
+    W, b = np.zeros((3, 1), dtype=np.float32), np.zeros(1, dtype=np.float32)
+    m = shards.BlockMomentum(3, 1, 0.5)
+
+    def epoch(values):
+        c = shards.Combiner(W, b, m)
+        for v in values:  # every shard touches row 0 only
+            c.add(shards.Result(np.array([0]), np.array([[W[0, 0] + v]], np.float32), b + v, 0.0))
+        c.finish()
+
+    epoch([2.0, 4.0])  # mean step 3
+    assert W[:, 0].tolist() == [3.0, 0.0, 0.0] and b.tolist() == [3.0]
+    epoch([1.0, 1.0])  # mean step 1, plus half of the previous 3
+    assert W[:, 0].tolist() == [5.5, 0.0, 0.0] and b.tolist() == [5.5]
+
+
+def test_one_shard_is_the_unsharded_fit(tmp_path):
+    """shards: 1 trains exactly what a run without it trains (the metadata adds the plan)."""
+    proj = project(tmp_path)
+    for extra in ({"epochs": 3}, {}):  # given epochs, and the validation search + refit
+        plain_model, _, plain = train(proj, **extra)
+        model, _, meta = train(proj, shards=1, **extra)
+        assert model == plain_model
+        assert meta["metrics"] == plain["metrics"] and meta["training"] == plain["training"]
+        assert meta["config"]["effective"]["shards"] == meta["config"]["requested"]["shards"] == 1
+        assert "shards" not in plain["config"]["effective"] and "shards" not in plain["dataset"]
+
+
+def test_sharded_fit_is_deterministic_and_records_its_plan(tmp_path):
+    proj = project(tmp_path)
+    model, meta_bytes, meta = train(proj, shards=3, epochs=4)
+    again = train(proj, shards=3, epochs=4)
+    assert (model, meta_bytes) == again[:2]
+    assert model != train(proj, shards=1, epochs=4)[0]
+    recorded = meta["dataset"]["shards"]
+    assert recorded["shards"] == 3 and recorded["file_sha256"] == meta["dataset"]["snapshot"]
+    assert [s["index"] for s in recorded["plan"]] == [0, 1, 2]
+    assert sum(s["rows"] for s in recorded["plan"]) == meta["split"]["train_rows"]  # epochs given: no refit
+    assert meta["metrics"]["accuracy"] >= 0.9
+    from n3lang.resources import load_schema
+
+    jsonschema.validate(meta, load_schema("metadata"))
+
+
+def test_sharded_search_and_refit_record_the_refit_plan(tmp_path):
+    proj = project(tmp_path)
+    _, _, meta = train(proj, shards=2)
+    assert meta["training"]["refit"] is True
+    assert sum(s["rows"] for s in meta["dataset"]["shards"]["plan"]) == meta["dataset"]["rows"]
+    assert meta["metrics"]["accuracy"] >= 0.9
+
+
+def test_a_dataset_changed_under_the_tasks_stops_with_a_diagnostic(tmp_path, monkeypatch):
+    proj = project(tmp_path)
+    original = shards.fit
+
+    def edit_then_fit(*args, **kw):  # the file changes after it was read and planned
+        path = proj / "data" / "rows.jsonl"
+        path.write_text(path.read_text().replace("invoice", "invoize"))
+        return original(*args, **kw)
+
+    monkeypatch.setattr(shards, "fit", edit_then_fit)
+    with pytest.raises(DiagnosticError) as e:
+        train(proj, shards=2, epochs=2)
+    d = e.value.diagnostics[0]
+    assert d.code == "training-failed"
+    assert d.message.startswith("dataset data/rows.jsonl changed since training started (lines 1-")
+
+
+def test_verify_retrains_a_sharded_model(tmp_path):
+    from click.testing import CliRunner
+
+    from n3lang.cli.main import cli
+
+    proj = project(tmp_path)
+    (proj / "app.ai").write_text('spec is "1.0"\n\ncapabilities:\n  training\n\nflow "demo":\n  return "ok"\n')
+    runner = CliRunner()
+    old = os.getcwd()
+    os.chdir(proj)
+    try:
+        r = runner.invoke(cli, ["train", "--model-base", "text-base", "--dataset", "data/rows.jsonl", "--seed", "13",
+                                "--output-name", "m", "--epochs", "2", "--shards", "2"])
+        assert r.exit_code == 0, r.output
+        r = runner.invoke(cli, ["train", "--verify", "m", "--json"])
+    finally:
+        os.chdir(old)
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.output[r.output.index("{"):])  # after the status line (stderr, mixed in here)
+    assert report["ok"] is True and {c["file"] for c in report["checks"]} >= {"model.bin", "metadata.json"}
