@@ -36,6 +36,7 @@ from n3lang.training import sgd
 from n3lang.training.dataset import loads_row
 from n3lang.training.features import Csr
 from n3lang.training.modes import RowContext, get_handler
+from n3lang.training.text_model import epoch_entry
 
 TEST_KILL_ENV = "N3_TEST_KILL_ONCE"  # tests only: a marker path; the first task to see it missing exits
 _CACHE_ENTRIES = 4  # featurized shards kept per process (a worker usually sees the same shards again)
@@ -392,16 +393,8 @@ def fit(trainer, source: Source, shards: list[Shard], row_lines: np.ndarray, y_r
         combiner.finish()
         if progress is not None:
             progress(epoch, n_epochs, n, loss_sum / max(n, 1))
-        entry: dict[str, float | None] = {"epoch": epoch, "loss": loss_sum / max(n, 1), "val_accuracy": None}
-        if measured:
-            assert X_val is not None and y_val is not None and val_rows is not None
-            pred = sgd.logits(W, b, X_val, val_rows).argmax(axis=1)
-            entry["val_accuracy"] = float(np.mean(pred == np.asarray(y_val)[val_rows]))
-        history.append(entry)
-    trainer.history_ = history
-    with np.errstate(over="ignore"):
-        trainer.W_, trainer.b_ = W.astype(np.float16), b
-    trainer._rowmap = None
+        history.append(epoch_entry(epoch, loss_sum / max(n, 1), W, b, X_val if measured else None, y_val, val_rows))
+    trainer.keep(W, b, history)
     return trainer
 
 

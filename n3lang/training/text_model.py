@@ -36,6 +36,16 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def epoch_entry(epoch: int, loss: float, W: np.ndarray, b: np.ndarray, X_val: Csr | None, y_val, val_rows) -> dict:
+    """One epoch's history entry: its mean loss and, when ``X_val`` is given, the accuracy of
+    the float32 weights on ``X_val[val_rows]`` (the kernel's own logits)."""
+    entry: dict[str, float | None] = {"epoch": epoch, "loss": loss, "val_accuracy": None}
+    if X_val is not None:
+        pred = sgd.logits(W, b, X_val, val_rows).argmax(axis=1)
+        entry["val_accuracy"] = float(np.mean(pred == np.asarray(y_val)[val_rows]))
+    return entry
+
+
 class HashedSoftmax:
     """Softmax regression on hashed n-grams: hyperparameters in __init__, state in ``*_``."""
 
@@ -105,18 +115,20 @@ class HashedSoftmax:
                 step += len(part)
                 if progress is not None:
                     progress(epoch, self.epochs, start + len(part), loss_sum / (start + len(part)))
-            entry: dict[str, float | None] = {"epoch": epoch, "loss": loss_sum / max(n, 1), "val_accuracy": None}
-            if measured:
-                assert X_val is not None and y_val is not None and val_rows is not None
-                pred = sgd.logits(W, b, X_val, val_rows).argmax(axis=1)
-                entry["val_accuracy"] = float(np.mean(pred == np.asarray(y_val)[val_rows]))
-            self.history_.append(entry)
-        # the model is stored (and evaluated) with float16 weights: half the file, load and
-        # sha256 time; predictions are unchanged in practice (3 significant digits per weight)
+            self.history_.append(epoch_entry(epoch, loss_sum / max(n, 1), W, b,
+                                             X_val if measured else None, y_val, val_rows))
+        self.keep(W, b, self.history_)
+        return self
+
+    def keep(self, W: np.ndarray, b: np.ndarray, history: list[dict]) -> None:
+        """Keep the trained weights (HashedSoftmax.fit and the sharded fit of shards.py alike).
+
+        The model is stored (and evaluated) with float16 weights: half the file, load and sha256
+        time; predictions are unchanged in practice (3 significant digits per weight)."""
+        self.history_ = history
         with np.errstate(over="ignore"):  # a diverged model overflows here; the trainer reports it
             self.W_, self.b_ = W.astype(np.float16), b
         self._rowmap = None
-        return self
 
     def predict_proba(self, X: Csr) -> np.ndarray:
         """Row by row (a gather and an einsum each): no BLAS, no big temporaries."""

@@ -11,15 +11,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from n3lang.cli.main import cli
 from n3lang.resources import load_schema
 from n3lang.training import bases, config, learning
+from tests.training.test_train_cli import APP, files, n3
 
 ROOT = Path(__file__).resolve().parents[2]
 TICKETS = ROOT / "examples" / "supportbot" / "data" / "support_tickets.jsonl"  # 400 rows, 8 classes
-APP = 'spec is "1.0"\n\ncapabilities:\n  training\n\nflow "demo":\n  return "ok"\n'
 WEAK = ["--model-base", "text-base", "--dataset", "data/tickets.jsonl", "--learning-rate", "2e-5",
         "--output-name", "weak"]
 REPORTS = "docs/reports/training_{}_weak_1.0.0.{}"
@@ -33,14 +31,6 @@ def project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("N3_TRAIN_CREATED_AT", raising=False)
     return tmp_path
-
-
-def n3(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 WEAK_MESSAGE = ("the model trained with learning rate 2e-5 (text-base, lr_scale 1) is not clearly better than always "
