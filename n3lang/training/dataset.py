@@ -1,9 +1,11 @@
 """Reading, validating, normalising and splitting a JSONL dataset.
 
 Every row is validated and EVERY problem is reported at once (``data/x.jsonl:17:5: ...``)
-before anything is written. After validation the data is held as the list of normalised
-inputs (text or a small JSON value per row), the target ids (numpy int32) and line numbers;
-no per-row dicts are kept.
+before anything is written. After validation the data is held as the targets, line numbers
+and each row's split fraction (from its canonical row, computed while reading), plus the list
+of normalised inputs unless the reader is told not to keep them (sharded training: its tasks
+read their own rows, so the driver's memory does not grow with the inputs). No per-row dicts
+or canonical rows are kept: the split digests are computed while reading.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import json
 import os
 import unicodedata
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,19 +33,105 @@ MAX_LINE_BYTES = 32 << 20
 
 @dataclass
 class Dataset:
-    """A validated dataset: display name, snapshot (sha256 of the bytes), normalised inputs,
-    targets (strings), source line numbers and canonical-row digests."""
+    """A validated dataset: display name, snapshot (sha256 of the bytes), targets (strings,
+    one object per distinct target), source line numbers, each row's split fraction and the
+    normalised inputs (None when not kept: ``inputs_at`` reads them again)."""
 
     display: str
     snapshot: str
-    inputs: list
     targets: list
     lines: np.ndarray
-    canonical: list
+    fractions: np.ndarray
     n_bytes: int
+    source: "Source"
+    inputs: list | None = None
+    # (validation_split, train digest, validation digest) of the split as read: rows whose
+    # fraction is below validation_split (what split() gives unless a side was empty)
+    digests: tuple = ()
 
     def __len__(self) -> int:
-        return len(self.inputs)
+        return len(self.lines)
+
+    def inputs_at(self, rows) -> list:
+        """The normalised inputs of ``rows`` (row numbers, ascending)."""
+        rows = [int(r) for r in rows]
+        if self.inputs is not None:
+            return [self.inputs[r] for r in rows]
+        return [value for value, _ in self.source.reread(self.lines[rows], self.snapshot)]
+
+    def split_digests(self, mask: np.ndarray, validation_split: float) -> tuple[str, str]:
+        """(train digest, validation digest): sha256 over the canonical rows of each side, one
+        per line, in dataset order. Computed while reading; read again only when split() moved
+        a row across (one side would have been empty)."""
+        if self.digests and self.digests[0] == validation_split and np.array_equal(
+                mask, self.fractions < validation_split if validation_split > 0 else np.zeros(len(mask), bool)):
+            return self.digests[1], self.digests[2]
+        sides = (hashlib.sha256(), hashlib.sha256())
+        for (value, target), val in zip(self.source.reread(self.lines, self.snapshot), mask):
+            sides[int(val)].update(canonical_row(value, target).encode("utf-8") + b"\n")
+        return sides[0].hexdigest(), sides[1].hexdigest()
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a dataset was read from and for which mode: what reading a row again needs
+    (plain values: a sharded run's tasks receive it)."""
+
+    path: Path
+    display: str
+    mode: str
+    allow_absolute: bool
+
+    @property
+    def handler(self):
+        from n3lang.training.modes import get_handler
+
+        return get_handler(self.mode)
+
+    def changed(self, what: str | None = None) -> DiagnosticError:
+        """training-failed: the file is not the one read and planned (``what`` says how)."""
+        what = what or f"dataset {self.display} changed since training started"
+        return errors.fail(errors.TRAINING_FAILED, f"{what}; nothing was written", self.display,
+                           fix="Leave the dataset file alone while a model trains on it, then train again.")
+
+    def reread(self, lines: np.ndarray, snapshot: str):
+        """(input, target) of the rows at ``lines`` (ascending line numbers), in order. The
+        file must still be the one read: a changed row or snapshot is training-failed."""
+        wanted = iter(np.asarray(lines, dtype=np.int64).tolist())
+        nxt = next(wanted, None)
+        hasher = hashlib.sha256()
+        changed = self.changed()
+        try:
+            with open(self.path, "rb") as fh:
+                for lineno, line in enumerate(iter(fh.readline, b""), 1):
+                    hasher.update(line)
+                    if lineno != nxt:
+                        continue
+                    nxt = next(wanted, None)
+                    row = reparse(line, lineno, self)
+                    if row is None:
+                        raise changed
+                    yield row
+        except (OSError, UnicodeDecodeError, ValueError):
+            raise changed from None
+        if nxt is not None or hasher.hexdigest() != snapshot:
+            raise changed
+
+
+def reparse(line: bytes, lineno: int, source: Source) -> tuple | None:
+    """(input, target) of one line (bytes, with or without its newline) that the reader
+    accepted, or None when it no longer passes. Raises ValueError when it is no longer JSON."""
+    if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
+        line = line[3:]
+    text = line.removesuffix(b"\n").removesuffix(b"\r").decode("utf-8")
+    ctx = RowContext(source.display, lineno, text, source.path.parent, source.allow_absolute)
+    row = loads_row(text)
+    if not isinstance(row, dict):
+        return None
+    handler = source.handler
+    target, p1 = _target(row, ctx, handler)
+    value, p2 = handler.check_input(row, ctx)
+    return None if p1 or p2 else (value, target)
 
 
 class DuplicateKey(ValueError):
@@ -185,11 +274,15 @@ class _HashingReader:
         return data
 
 
-def read(path: Path, display: str, handler, *, allow_absolute: bool = False) -> Dataset:
+def read(path: Path, display: str, handler, *, allow_absolute: bool = False, seed: int = 0,
+         validation_split: float = 0.0, keep_inputs: bool = True) -> Dataset:
     """Read and validate the dataset at ``path`` (shown as ``display``) for ``handler``'s mode.
 
     The file is streamed line by line (never held whole), within max_dataset_bytes(); a line
-    longer than max_line_bytes() is a located problem, skipped without being read into memory."""
+    longer than max_line_bytes() is a located problem, skipped without being read into memory.
+    ``seed`` and ``validation_split`` give each row's split fraction and the split digests;
+    without ``keep_inputs`` the inputs are checked and dropped (``Dataset.inputs_at`` reads
+    them again)."""
     size_limit, line_limit = max_dataset_bytes(), max_line_bytes()
     try:  # never read a directory, a device or a pipe
         fh = files.open_regular(path)
@@ -209,19 +302,23 @@ def read(path: Path, display: str, handler, *, allow_absolute: bool = False) -> 
                               f"{size_limit}-byte limit of one dataset file", display)
         reader = _HashingReader(fh)
         try:
-            return _read_rows(reader, display, handler, path.parent, allow_absolute, line_limit, size_limit)
+            return _read_rows(reader, Source(path, display, handler.name, allow_absolute), handler, line_limit, size_limit,
+                              seed, validation_split, keep_inputs)
         except OSError as exc:
             raise errors.fail(errors.DATASET_MISSING, f"dataset {display} cannot be read: {exc.strerror or exc}",
                               display)
 
 
-def _read_rows(reader, display: str, handler, dataset_dir: Path, allow_absolute: bool, line_limit: int,
-               size_limit: int) -> Dataset:
+def _read_rows(reader, source: "Source", handler, line_limit: int, size_limit: int, seed: int,
+               validation_split: float, keep_inputs: bool) -> Dataset:
+    display, dataset_dir, allow_absolute = source.display, source.path.parent, source.allow_absolute
     problems: list[Diagnostic] = []
-    inputs: list = []
+    inputs: list | None = [] if keep_inputs else None
     targets: list[str] = []
-    lines: list[int] = []
-    canon: list[str] = []
+    distinct: dict[str, str] = {}  # one str object per target: a row costs a pointer, not a string
+    lines = array("q")
+    fractions = array("d")
+    sides = (hashlib.sha256(), hashlib.sha256())  # the canonical rows of each side of the split
     blank = True
     for lineno, line_start, raw_line in _lines(reader, line_limit):
         if reader.n > size_limit:  # the file grew while being read
@@ -287,10 +384,16 @@ def _read_rows(reader, display: str, handler, dataset_dir: Path, allow_absolute:
             problems += p1 + p2
             continue
         assert target is not None  # _target gives a problem whenever it gives no target
-        inputs.append(value)
-        targets.append(target)
+        if inputs is not None:
+            inputs.append(value)
+        targets.append(distinct.setdefault(target, target))
         lines.append(lineno)
-        canon.append(canonical_row(value, target))
+        if problems:  # the file will be refused: no need to hash its rows
+            continue
+        canonical = canonical_row(value, target).encode("utf-8")
+        fraction = split_fraction(seed, canonical)
+        fractions.append(fraction)
+        sides[int(fraction < validation_split)].update(canonical + b"\n")
     if problems:
         raise DiagnosticError(sorted(problems, key=sort_key))
     if blank:
@@ -298,19 +401,30 @@ def _read_rows(reader, display: str, handler, dataset_dir: Path, allow_absolute:
     while reader.readline(1 << 20):  # after MAX_PROBLEMS: the snapshot covers every byte
         pass
     snapshot = reader.hasher.hexdigest()
-    if len(inputs) < 2:
+    if len(targets) < 2:
         raise errors.fail(errors.DATASET_TOO_SMALL,
-                          f"dataset {display} has {len(inputs)} usable row{'s' if len(inputs) != 1 else ''}; "
+                          f"dataset {display} has {len(targets)} usable row{'s' if len(targets) != 1 else ''}; "
                           "at least 2 are needed", display)
-    distinct = sorted(set(targets))
     if len(distinct) < 2:
         raise errors.fail(errors.DATASET_SINGLE_CLASS,
-                          f"dataset {display} has a single target ({distinct[0]!r}) in all {len(targets)} rows; "
+                          f"dataset {display} has a single target ({targets[0]!r}) in all {len(targets)} rows; "
                           "at least 2 different targets are needed", display)
-    return Dataset(display, snapshot, inputs, targets, np.asarray(lines, dtype=np.int64), canon, reader.n)
+    return Dataset(display, snapshot, targets, np.frombuffer(lines, dtype=np.int64).copy(),
+                   np.frombuffer(fractions, dtype=np.float64).copy(), reader.n, source, inputs, (validation_split, sides[0].hexdigest(), sides[1].hexdigest()))
+
+
+def split_fraction(seed: int, canonical: bytes) -> float:
+    """sha256(f"{seed}:{canonical_row}") read as a fraction of 2^256 (the row's place in the split)."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:".encode("ascii") + canonical).digest(), "big") / 2**256
 
 
 def split(canonical: list[str], seed: int, validation_split: float) -> np.ndarray:
+    """Boolean mask of canonical rows, True = validation row (split_mask of their fractions)."""
+    fractions = np.array([split_fraction(seed, c.encode("utf-8")) for c in canonical], dtype=np.float64)
+    return split_mask(fractions, validation_split)
+
+
+def split_mask(fractions: np.ndarray, validation_split: float) -> np.ndarray:
     """Boolean mask, True = validation row.
 
     A row goes to validation iff sha256(f"{seed}:{canonical_row}") read as a fraction of 2^256
@@ -319,9 +433,7 @@ def split(canonical: list[str], seed: int, validation_split: float) -> np.ndarra
     validation rows at all (every row trains).
     """
     if validation_split <= 0:
-        return np.zeros(len(canonical), dtype=bool)
-    fractions = np.array([int(hashlib.sha256(f"{seed}:{c}".encode("utf-8")).hexdigest(), 16) / 2**256
-                          for c in canonical], dtype=np.float64)
+        return np.zeros(len(fractions), dtype=bool)
     mask = fractions < validation_split
     if len(mask) >= 2:
         if not mask.any():
@@ -329,12 +441,3 @@ def split(canonical: list[str], seed: int, validation_split: float) -> np.ndarra
         elif mask.all():
             mask[int(np.argmax(fractions))] = False
     return mask
-
-
-def digest(items: list[str]) -> str:
-    """sha256 over canonical rows, one per line (the split digests in metadata)."""
-    h = hashlib.sha256()
-    for c in items:
-        h.update(c.encode("utf-8"))
-        h.update(b"\n")
-    return h.hexdigest()

@@ -1,7 +1,8 @@
 """Where training tasks run: an executor maps a pure function over items, in item order.
 
-The seam is one method, ``map_ordered(fn, items) -> list``: the results come back in the
-order of ``items``. An executor never seeds, shuffles or reduces anything; n3lang does all
+The seam is one method, ``map_ordered(fn, items) -> iterator``: the results come back in
+the order of ``items``, one at a time, and ``items`` is consumed lazily, so a caller that
+folds each result as it comes holds a few tasks' inputs and results, never all of them. An executor never seeds, shuffles or reduces anything; n3lang does all
 three (shards.py), so the bytes of a model do not depend on the executor or on which worker
 ran which task. ``LocalExecutor`` runs in this process; ``DaskExecutor`` runs on a
 dask.distributed cluster (``pip install 'n3lang[dask]'``). A Ray adapter would be one more
@@ -11,7 +12,8 @@ class with the same method.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Protocol, Sequence
+from collections import deque
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from n3lang.training import errors
 
@@ -22,7 +24,7 @@ CONNECT_TIMEOUT = "10s"  # how long to try to reach a scheduler before the run s
 
 
 class Executor(Protocol):
-    def map_ordered(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list: ...
+    def map_ordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator: ...
 
     def close(self) -> None: ...
 
@@ -32,33 +34,53 @@ class LocalExecutor:
 
     name = "local"
 
-    def map_ordered(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
-        return [fn(item) for item in items]
+    def map_ordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator:
+        return map(fn, items)
 
     def close(self) -> None:
         pass
 
 
 class DaskExecutor:
-    """Runs tasks on a dask.distributed cluster: ``client.map`` then ``client.gather``, whose
-    results are in item order. Tasks are submitted with ``pure=False`` (a unique key each), so a
-    task whose worker died is computed again, never served from a stale key."""
+    """Runs tasks on a dask.distributed cluster, a window at a time: at most WINDOW_PER_THREAD
+    tasks per worker thread are submitted and not yet handed back, and results are handed back
+    in item order (the oldest awaited first). So a worker holds a task or two, and the driver a
+    window of inputs and results, however many tasks there are. Tasks are submitted with
+    ``pure=False`` (a unique key each), so a task whose worker died is computed again, never
+    served from a stale key."""
 
     name = "dask"
+    WINDOW_PER_THREAD = 2  # one running, one queued behind it: no worker waits for the driver
 
     def __init__(self, client: Any, owned: tuple = ()):
         self.client = client
         self._owned = owned  # what this executor started (a LocalCluster), closed with it
 
-    def map_ordered(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
-        if not items:
-            return []
-        futures = self.client.map(fn, list(items), pure=False)
+    def window(self) -> int:
+        threads = sum(self.client.nthreads().values())
+        return max(2, self.WINDOW_PER_THREAD * threads)
+
+    def map_ordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator:
+        window = self.window()
+        pending: deque = deque()
         try:
-            return list(self.client.gather(futures))
+            for item in items:
+                pending.append(self.client.submit(fn, item, pure=False))
+                if len(pending) >= window:
+                    yield self._take(pending)
+            while pending:
+                yield self._take(pending)
+        finally:  # a caller that stopped early (an error) leaves nothing running
+            for f in pending:
+                f.cancel()
+
+    @staticmethod
+    def _take(pending: deque) -> Any:
+        future = pending.popleft()
+        try:
+            return future.result()
         finally:
-            for f in futures:
-                f.release()
+            future.release()
 
     def close(self) -> None:
         for thing in (self.client, *self._owned):

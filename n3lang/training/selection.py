@@ -35,7 +35,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from n3lang.training import sgd
 from n3lang.training.features import DEFAULT_SETTINGS, Csr
 from n3lang.training.learning import binomial_tail
 
@@ -50,6 +49,7 @@ FEATURE_EPOCHS = 2
 ALPHA = 0.05
 SMALL_ROWS = 20_000
 WORDS_ONLY = [0, 0]
+_LOSS_BLOCK = 4096  # validation rows per block of fit_logit_scale's temporaries
 
 
 @dataclass
@@ -62,6 +62,7 @@ class Selection:
     feature_choice: dict = field(default_factory=dict)
     held_out: Any = None
     features: Any = None
+    measure: Any = None
 
     def to_json(self, n_rows: int) -> dict:
         return {"refit": True, "refit_rows": int(n_rows), "chosen": dict(self.chosen),
@@ -92,27 +93,30 @@ def mcnemar_p(only_first_right: int, only_second_right: int) -> float:
     return binomial_tail(only_second_right, only_first_right + only_second_right, 0.5)
 
 
-def _right(trainer, X: Csr, y, rows) -> np.ndarray:
-    """Which of ``rows`` the trainer's last weights get right (the kernel's own logits)."""
-    W = trainer.W_.astype(np.float32)
-    return sgd.logits(W, trainer.b_, X, rows).argmax(axis=1) == np.asarray(y)[rows]
+def _right(trainer, measure, y_val) -> np.ndarray:
+    """Which of the measured rows the trainer's last weights get right (the kernel's own logits)."""
+    return measure.predicted(trainer.W_.astype(np.float32), trainer.b_) == np.asarray(y_val)
 
 
 def fit_logit_scale(z: np.ndarray, y: np.ndarray, low: float = 0.05, high: float = 20.0) -> float:
     """The factor s minimising the mean log loss of softmax(s * z) on the rows' targets ``y``
     (golden-section search over log s: the loss is convex in s), rounded to 3 decimals so that
-    last-bit differences in the logits cannot change it."""
+    last-bit differences in the logits cannot change it. ``z`` (float64) is shifted in place;
+    the loss is computed in blocks of rows (each row's value, hence the mean, is the same)."""
     z = np.asarray(z, dtype=np.float64)
     if not len(z):
         return 1.0
-    z = z - z.max(axis=1, keepdims=True)
+    z -= z.max(axis=1, keepdims=True)
     zy = z[np.arange(len(z)), np.asarray(y, dtype=np.int64)]
+    per_row = np.empty(len(z), dtype=np.float64)
 
     def loss(log_s: float) -> float:
         s = np.exp(log_s)
-        zs = s * z
-        top = zs.max(axis=1)
-        return float(np.mean(top + np.log(np.exp(zs - top[:, None]).sum(axis=1)) - s * zy))
+        for lo in range(0, len(z), _LOSS_BLOCK):  # bounded temporaries however many rows
+            zs = s * z[lo:lo + _LOSS_BLOCK]
+            top = zs.max(axis=1)
+            per_row[lo:lo + _LOSS_BLOCK] = top + np.log(np.exp(zs - top[:, None]).sum(axis=1)) - s * zy[lo:lo + _LOSS_BLOCK]
+        return float(np.mean(per_row))
 
     a, b = np.log(low), np.log(high)
     ratio = (np.sqrt(5.0) - 1.0) / 2.0
@@ -130,24 +134,27 @@ def fit_logit_scale(z: np.ndarray, y: np.ndarray, low: float = 0.05, high: float
     return round(float(np.exp((a + b) / 2.0)), 3)
 
 
-def search(make_trainer: Callable[..., Any], featurize: Callable[[list], Csr], y, train_rows, val_rows,
-           progress=None, max_epochs: int = MAX_EPOCHS, fit: Callable[[Any, Csr], Any] | None = None) -> Selection:
+def search(make_trainer: Callable[..., Any], featurize: Callable[[list], tuple], y, train_rows, val_rows,
+           progress=None, max_epochs: int = MAX_EPOCHS, fit: Callable[..., Any] | None = None) -> Selection:
     """The whole search (see the module docstring). ``make_trainer(epochs, char_ngrams,
-    logit_scale)`` builds an untrained trainer; ``featurize(char_ngrams)`` featurizes every row with those char
-    n-grams. The returned Selection carries the chosen features (``features``) for the refit.
-    ``fit(trainer, X)``, when given, trains a held-out trainer instead of its own ``fit`` (the
-    sharded fit of shards.py; ``X`` is then used only to measure the validation rows)."""
+    logit_scale)`` builds an untrained trainer; ``featurize(char_ngrams)`` gives (every row
+    featurized with those char n-grams, or None when tasks hold the features; the measure of
+    the validation rows: text_model.HeldRows or shards.ShardedRows). The returned Selection
+    carries the chosen ones (``features``, ``measure``) for the refit and the evaluation.
+    ``fit(trainer, measure)``, when given, trains a held-out trainer instead of its own ``fit``
+    (the sharded fit of shards.py)."""
     chars = [int(n) for n in DEFAULT_SETTINGS["char_ngrams"]]  # type: ignore[attr-defined]
+    y_val = np.asarray(y)[val_rows]
 
-    def held_out(X: Csr, epochs: int, char_ngrams: list):
+    def held_out(X: Csr | None, measure, epochs: int, char_ngrams: list):
         if fit is not None:
-            return fit(make_trainer(epochs, char_ngrams, 1.0), X)
+            return fit(make_trainer(epochs, char_ngrams, 1.0), measure)
         return make_trainer(epochs, char_ngrams, 1.0).fit(X, y, X, y, progress, rows=train_rows, val_rows=val_rows)
 
-    X_words = featurize(WORDS_ONLY)
-    words_right = _right(held_out(X_words, FEATURE_EPOCHS, WORDS_ONLY), X_words, y, val_rows)
-    X_chars = featurize(chars)
-    chars_right = _right(held_out(X_chars, FEATURE_EPOCHS, chars), X_chars, y, val_rows)
+    X_words, m_words = featurize(WORDS_ONLY)
+    words_right = _right(held_out(X_words, m_words, FEATURE_EPOCHS, WORDS_ONLY), m_words, y_val)
+    X_chars, m_chars = featurize(chars)
+    chars_right = _right(held_out(X_chars, m_chars, FEATURE_EPOCHS, chars), m_chars, y_val)
     only_words = int(np.sum(words_right & ~chars_right))
     only_chars = int(np.sum(chars_right & ~words_right))
     p_chars, p_words = mcnemar_p(only_words, only_chars), mcnemar_p(only_chars, only_words)
@@ -159,20 +166,19 @@ def search(make_trainer: Callable[..., Any], featurize: Callable[[list], Csr], y
         use_chars, decided_by = True, f"no significant difference: char n-grams under {SMALL_ROWS:,} training rows"
     else:
         use_chars, decided_by = False, f"no significant difference: words alone (cheaper) at {SMALL_ROWS:,}+ training rows"
-    X, char_ngrams = (X_chars, chars) if use_chars else (X_words, WORDS_ONLY)
-    del X_words, X_chars
+    X, measure, char_ngrams = (X_chars, m_chars, chars) if use_chars else (X_words, m_words, WORDS_ONLY)
+    del X_words, X_chars, m_words, m_chars
     choice = {"epochs": FEATURE_EPOCHS, "decided_by": decided_by,
               "p_value_chars_better": round(p_chars, 6), "p_value_words_better": round(p_words, 6),
               "candidates": [{"char_ngrams": WORDS_ONLY, "val_accuracy": round(float(np.mean(words_right)), 6)},
                              {"char_ngrams": chars, "val_accuracy": round(float(np.mean(chars_right)), 6)}],
               "disagreements": {"only_words_right": only_words, "only_chars_right": only_chars}}
 
-    first = held_out(X, max_epochs, char_ngrams)
+    first = held_out(X, measure, max_epochs, char_ngrams)
     history = [dict(h) for h in first.history_]
     chosen = best_epoch(history)
-    held = first if chosen == max_epochs else held_out(X, chosen, char_ngrams)
-    W = held.W_.astype(np.float32)
-    held.logit_scale = fit_logit_scale(sgd.logits(W, held.b_, X, val_rows), np.asarray(y)[val_rows])
+    held = first if chosen == max_epochs else held_out(X, measure, chosen, char_ngrams)
+    held.logit_scale = fit_logit_scale(measure.logits(held.W_.astype(np.float32), held.b_), y_val)
     return Selection({"epochs": chosen, "char_ngrams": char_ngrams, "logit_scale": held.logit_scale},
                      {"epochs": [1, max_epochs], "char_ngrams": [WORDS_ONLY, chars]},
-                     history, choice, held, X)
+                     history, choice, held, X, measure)

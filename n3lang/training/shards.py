@@ -15,6 +15,16 @@
   the bias, the mean over all shards. The epoch's step is that mean change plus MOMENTUM
   times the previous epoch's step (block momentum), then the model goes back to float32.
 
+* **The validation rows** (:class:`ShardedRows`): cut into shards of their own (about the
+  training shards' size) and measured by tasks too (:func:`measure_shard`): each returns its
+  rows' predicted labels, or logits, or the stored model's predictions, computed by the same
+  functions on the same values as in one process, so the bits are the same. The driver never
+  holds the inputs or the features of the dataset: its memory grows with the model, the rows'
+  targets and line numbers, and one number (or one row of logits) per validation row.
+
+The executor hands results back in order as they come (executors.py), and the driver folds
+each one into the epoch's Combiner at once: it holds a window of tasks, never K of them.
+
 With K = 1 the single task runs exactly the sequence HashedSoftmax.fit runs (its row orders
 come from the same sequential generator, its passes are cut into the same slices), so the
 model is the same bytes as an unsharded fit. The executor (executors.py) only runs tasks.
@@ -32,18 +42,13 @@ from typing import Any
 
 import numpy as np
 
-from n3lang.training import sgd
-from n3lang.training.dataset import loads_row
+from n3lang.training import dataset, sgd
 from n3lang.training.features import Csr
-from n3lang.training.modes import RowContext, get_handler
-from n3lang.training.text_model import epoch_entry
+from n3lang.training.text_model import HashedSoftmax, epoch_entry
 
 TEST_KILL_ENV = "N3_TEST_KILL_ONCE"  # tests only: a marker path; the first task to see it missing exits
 _CACHE_ENTRIES = 4  # featurized shards kept per process (a worker usually sees the same shards again)
 _COMBINE_ROWS = 16384  # weight rows combined at a time (bounds the float64 temporaries)
-# tasks sent out at once: enough to keep a few workers busy, few enough that the driver's
-# memory (each task's weight rows out, its result back) does not grow with the shard count
-TASKS_PER_ROUND = 8
 # block momentum of the epochs' averaged steps (BlockMomentum): on the Debian sections with 4
 # shards and 5 epochs, test accuracy 76.4% without it, 78.2% with 0.5, 77.2% with 0.75 (one
 # shard: 80.3%)
@@ -65,17 +70,6 @@ class Shard:
     def to_json(self) -> dict:
         return {"index": self.index, "lines": [self.first_line, self.last_line],
                 "bytes": [self.byte_start, self.byte_end], "rows": self.rows, "sha256": self.sha256}
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where the rows are read from, and how (the mode's handler checks each row's input)."""
-
-    path: str
-    display: str
-    mode: str
-    dataset_dir: str
-    allow_absolute: bool
 
 
 def plan(path: Path, row_lines: np.ndarray, k: int) -> list[Shard]:
@@ -116,7 +110,7 @@ def plan_json(shards: list[Shard], k: int, snapshot: str) -> dict:
 class Job:
     """One task: one shard, one epoch. Everything it computes follows from these fields."""
 
-    source: Source
+    source: dataset.Source
     shard: Shard
     lines: np.ndarray          # line numbers of the shard's rows (ascending)
     y: np.ndarray              # their label ids
@@ -149,47 +143,43 @@ class DatasetChanged(RuntimeError):
     """The dataset file is not what the driver read and planned (reported as training-failed)."""
 
 
-def _read_inputs(source: Source, shard: Shard, lines: np.ndarray) -> list:
+def _read_inputs(source: dataset.Source, shard: Shard, lines: np.ndarray) -> list:
     """The checked inputs of the rows at ``lines``, read from the shard's byte range."""
     with open(source.path, "rb") as fh:
         fh.seek(shard.byte_start)
         raw = fh.read(shard.byte_end - shard.byte_start)
     if hashlib.sha256(raw).hexdigest() != shard.sha256:
         raise DatasetChanged(f"dataset {source.display} changed since training started (lines "
-                           f"{shard.first_line}-{shard.last_line} differ)")
-    handler = get_handler(source.mode)
+                             f"{shard.first_line}-{shard.last_line} differ)")
     wanted = set(lines.tolist())
     inputs = []
     for i, line in enumerate(raw.split(b"\n")):
         lineno = shard.first_line + i
         if lineno not in wanted:
             continue
-        if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
-            line = line[3:]
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        text = line.decode("utf-8")
-        ctx = RowContext(source.display, lineno, text, Path(source.dataset_dir), source.allow_absolute)
-        value, problems = handler.check_input(loads_row(text), ctx)
-        if problems:  # the driver validated this row: the file changed under us
+        try:
+            row = dataset.reparse(line, lineno, source)
+        except (UnicodeDecodeError, ValueError):
+            row = None
+        if row is None:  # the driver validated this row: the file changed under us
             raise DatasetChanged(f"dataset {source.display} line {lineno} changed since training started")
-        inputs.append(value)
+        inputs.append(row[0])
     if len(inputs) != len(lines):
         raise DatasetChanged(f"dataset {source.display} changed since training started")
     return inputs
 
 
-def shard_features(source: Source, shard: Shard, lines: np.ndarray, settings: dict) -> tuple[Csr, np.ndarray]:
+def shard_features(source: dataset.Source, shard: Shard, lines: np.ndarray, settings: dict) -> tuple[Csr, np.ndarray]:
     """(the shard's features with columns renumbered 0.. over the feature rows it touches,
     those feature rows). Cached per process for a few shards."""
-    key = (source.path, shard.sha256, shard.byte_start, hashlib.sha256(lines.tobytes()).hexdigest(),
+    key = (str(source.path), shard.sha256, shard.byte_start, hashlib.sha256(lines.tobytes()).hexdigest(),
            json.dumps(settings, sort_keys=True))
     hit = _cache.get(key)
     if hit is not None:
         _cache.move_to_end(key)
         return hit
     inputs = _read_inputs(source, shard, lines)
-    X = get_handler(source.mode).featurize(inputs, Path(source.dataset_dir), settings)
+    X = source.handler.featurize(inputs, source.path.parent, settings)
     del inputs
     touched = np.unique(X.indices).astype(np.int64)
     compact = Csr(X.indptr, np.searchsorted(touched, X.indices).astype(np.int32), X.data, len(touched))
@@ -347,12 +337,12 @@ def combine(W: np.ndarray, b: np.ndarray, results: list[Result]) -> None:
     c.finish()
 
 
-def fit(trainer, source: Source, shards: list[Shard], row_lines: np.ndarray, y_rows: np.ndarray, executor,
-        X_val: Csr | None = None, y_val: np.ndarray | None = None, val_rows: np.ndarray | None = None,
-        progress=None):
+def fit(trainer, source: dataset.Source, shards: list[Shard], row_lines: np.ndarray, y_rows: np.ndarray, executor,
+        measure: "ShardedRows | None" = None, y_val: np.ndarray | None = None, progress=None):
     """Train the HashedSoftmax ``trainer`` on the rows at ``row_lines`` (targets ``y_rows``),
     cut into ``shards``, with ``executor`` running the tasks; sets what HashedSoftmax.fit sets
-    (W_, b_, history_). Validation accuracy per epoch is measured here on ``X_val[val_rows]``."""
+    (W_, b_, history_). Validation accuracy per epoch is that of ``measure``'s rows (targets
+    ``y_val``)."""
     L, n_epochs = trainer.n_labels, trainer.epochs
     settings = trainer.feature_settings()
     row_lines = np.asarray(row_lines, dtype=np.int64)
@@ -366,36 +356,109 @@ def fit(trainer, source: Source, shards: list[Shard], row_lines: np.ndarray, y_r
     parts = [(row_lines[cuts[i]:cuts[i + 1]], y_rows[cuts[i]:cuts[i + 1]]) for i in range(len(shards))]
     touched: list = [None] * len(shards)
     momentum = None if single else BlockMomentum(trainer.n_features, L, MOMENTUM)
-    measured = X_val is not None and y_val is not None and val_rows is not None and len(val_rows) > 0
     history: list[dict] = []
+
+    def job(s: Shard, epoch: int) -> Job:
+        lines, y = parts[s.index]
+        n_k = len(lines)
+        rows = touched[s.index]
+        return Job(source, s, lines, y, settings, L, rows, None if rows is None else W[rows], b.copy(),
+                   rng.permutation(n_k) if single else None, None if single else (trainer.seed, epoch, s.index),
+                   trainer.learning_rate, (epoch - 1) * n_k, max(1, n_epochs * n_k), trainer.margin,
+                   max(1, n_k // 50))
+
     for epoch in range(1, n_epochs + 1):
-        # the tasks go out TASKS_PER_ROUND at a time, so the driver holds a round's weights and
-        # results, never K of them; every task of the epoch starts from the same W and b
+        # jobs are made as the executor asks for them and each result is folded as it comes
+        # back, in shard order: the driver holds a window of tasks, never K of them; every
+        # task of the epoch starts from the same W and b (W changes only in finish())
         combiner, loss_sum = Combiner(W, b, momentum), 0.0
-        for lo in range(0, len(shards), TASKS_PER_ROUND):
-            jobs = []
-            for s in shards[lo:lo + TASKS_PER_ROUND]:
-                lines, y = parts[s.index]
-                n_k = len(lines)
-                jobs.append(Job(source, s, lines, y, settings, L, touched[s.index],
-                                None if touched[s.index] is None else W[touched[s.index]], b.copy(),
-                                rng.permutation(n_k) if single else None,
-                                None if single else (trainer.seed, epoch, s.index),
-                                trainer.learning_rate, (epoch - 1) * n_k, max(1, n_epochs * n_k), trainer.margin,
-                                max(1, n_k // 50)))
-            results = executor.map_ordered(run_shard, jobs)
-            del jobs
-            for s, r in zip(shards[lo:lo + TASKS_PER_ROUND], results):
-                touched[s.index] = r.touched.astype(np.int32)
-                loss_sum += r.loss
-                combiner.add(r)
-            del results
+        results = executor.map_ordered(run_shard, (job(s, epoch) for s in shards))
+        for s, r in zip(shards, results):
+            touched[s.index] = r.touched.astype(np.int32)
+            loss_sum += r.loss
+            combiner.add(r)
+            del r
         combiner.finish()
         if progress is not None:
             progress(epoch, n_epochs, n, loss_sum / max(n, 1))
-        history.append(epoch_entry(epoch, loss_sum / max(n, 1), W, b, X_val if measured else None, y_val, val_rows))
+        history.append(epoch_entry(epoch, loss_sum / max(n, 1), W, b, measure, y_val))
     trainer.keep(W, b, history)
     return trainer
+
+
+@dataclass
+class MeasureJob:
+    """One validation shard measured with given weights (``w_rows`` None: only featurize it)."""
+
+    source: dataset.Source
+    shard: Shard
+    lines: np.ndarray
+    settings: dict
+    want: str                  # "predicted" | "logits" | "stored" (the stored model's (ids, confidence))
+    touched: np.ndarray | None
+    w_rows: np.ndarray | None  # float32 (predicted, logits) or the stored float16 rows
+    b: np.ndarray | None
+    config: dict | None        # the stored model's trainer config ("stored")
+
+
+def measure_shard(job: MeasureJob) -> tuple:
+    """(the feature rows the shard touches, what ``job.want`` asks for): the same functions
+    on the same values as HeldRows and the driver's evaluation, so the same bits."""
+    _test_hook()
+    X, touched = shard_features(job.source, job.shard, job.lines, job.settings)
+    if job.w_rows is None:
+        return touched, None
+    if job.touched is not None and not np.array_equal(job.touched, touched):
+        raise RuntimeError("a shard's features differ from its first task's")
+    rows = np.arange(len(X), dtype=np.int64)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if job.want == "stored":
+            assert job.config is not None
+            model = HashedSoftmax.from_tensors({"rows": np.arange(len(touched)), "weights": job.w_rows,
+                                                "bias": job.b}, {**job.config, "n_features": len(touched)})
+            proba = model.predict_proba(X)
+            ids = proba.argmax(axis=1)
+            return touched, (ids, proba[np.arange(len(ids)), ids])
+        assert job.b is not None
+        z = sgd.logits(job.w_rows, job.b, X, rows)
+        return touched, (z.argmax(axis=1) if job.want == "predicted" else z)
+
+
+class ShardedRows:
+    """Validation rows measured by tasks (the sharded counterpart of text_model.HeldRows): cut
+    into shards of about ``rows_per_shard`` rows, featurized once by a first round of tasks
+    (which tells the driver the feature rows each touches), then measured on demand."""
+
+    def __init__(self, runner: "Runner", rows: np.ndarray, settings: dict, rows_per_shard: int):
+        self.runner, self.settings = runner, settings
+        rows = np.asarray(rows, dtype=np.int64)
+        k = max(1, -(-len(rows) // max(1, rows_per_shard)))
+        self.shards = runner.shards_of(rows, k)
+        lines = runner.data.lines[rows]
+        cuts = np.cumsum([0] + [s.rows for s in self.shards])
+        self.lines = [lines[cuts[i]:cuts[i + 1]] for i in range(len(self.shards))]
+        self.touched = [t for t, _ in self._map("predicted", None, None)]
+
+    def _map(self, want: str, weights, b, config: dict | None = None):
+        jobs = (MeasureJob(self.runner.source, s, self.lines[s.index], self.settings, want,
+                           None if weights is None else self.touched[s.index],
+                           None if weights is None else weights[self.touched[s.index]], b, config)
+                for s in self.shards)
+        return self.runner.run(measure_shard, jobs)
+
+    def predicted(self, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.concatenate([r for _, r in self._map("predicted", W, b)])
+
+    def logits(self, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        parts = [r for _, r in self._map("logits", W, b)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def stored(self, model: HashedSoftmax) -> tuple[np.ndarray, np.ndarray]:
+        """(label ids, probability of each) of the stored model (float16 weights, logit scale),
+        what trainer._predict_validation computes in one process."""
+        parts = [r for _, r in self._map("stored", model.W_, model.b_, model.config())]
+        return (np.concatenate([ids for ids, _ in parts]).astype(np.int64),
+                np.concatenate([conf for _, conf in parts]).astype(np.float64))
 
 
 class Runner:
@@ -406,8 +469,7 @@ class Runner:
         self.data = plan.data
         self.y_all = y_all
         self.executor = executor
-        self.source = Source(str(plan.dataset_path), plan.data.display, plan.cfg.mode, str(plan.dataset_path.parent),
-                             Path(plan.cfg.dataset).is_absolute())
+        self.source = plan.data.source
         self.recorded = plan.cfg.shards is not None  # the plan is in the metadata only when shards was given
         self._plans: dict = {}
         self.last: list[Shard] = []
@@ -427,35 +489,34 @@ class Runner:
     def close(self) -> None:
         self.executor.close()
 
-    def shards_of(self, rows: np.ndarray) -> list[Shard]:
-        key = hashlib.sha256(np.asarray(rows, dtype=np.int64).tobytes()).hexdigest()
+    def shards_of(self, rows: np.ndarray, k: int) -> list[Shard]:
+        key = (hashlib.sha256(np.asarray(rows, dtype=np.int64).tobytes()).hexdigest(), k)
         if key not in self._plans:
-            self._plans[key] = plan(Path(self.source.path), self.data.lines[rows], self.k)
+            self._plans[key] = self._guard(plan, self.source.path, self.data.lines[rows], k)
         return self._plans[key]
 
     def plan_json(self) -> dict:
         return plan_json(self.last, self.k, self.data.snapshot)
 
-    def validation_features(self, val_rows: np.ndarray, settings: dict) -> Csr:
-        """Features of every row where only ``val_rows`` have any (the rows the driver measures;
-        the tasks featurize the rest)."""
-        handler = get_handler(self.source.mode)
-        X = handler.featurize([self.data.inputs[i] for i in val_rows], Path(self.source.dataset_dir), settings)
-        lengths = np.zeros(len(self.data), dtype=np.int64)
-        lengths[val_rows] = np.diff(X.indptr)
-        indptr = np.zeros(len(self.data) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        return Csr(indptr, X.indices, X.data, X.n_features)
+    def validation(self, rows: np.ndarray, train_rows: int, settings: dict) -> ShardedRows:
+        """The validation ``rows`` measured by tasks, in shards as long as the training shards
+        of ``train_rows`` rows."""
+        return self._guard(ShardedRows, self, rows, settings, -(-train_rows // self.k))
 
-    def fit(self, trainer, rows: np.ndarray, X_val, y_val, val_rows, progress=None):
-        """Train ``trainer`` on the dataset rows ``rows`` (ascending), measuring X_val[val_rows]."""
-        from n3lang.training import errors
+    def run(self, fn, jobs) -> list:
+        """``fn`` over ``jobs`` on the executor; the results in order."""
+        return self._guard(lambda: list(self.executor.map_ordered(fn, jobs)))
 
+    def fit(self, trainer, rows: np.ndarray, measure: ShardedRows | None, y_val, progress=None):
+        """Train ``trainer`` on the dataset rows ``rows`` (ascending), measuring ``measure``'s rows."""
         rows = np.asarray(rows, dtype=np.int64)
+        self.last = self.shards_of(rows, self.k)
+        return self._guard(fit, trainer, self.source, self.last, self.data.lines[rows], self.y_all[rows],
+                           self.executor, measure, y_val, progress)
+
+    def _guard(self, fn, *args):
+        """``fn(*args)``, a dataset that changed under the tasks reported as training-failed."""
         try:
-            self.last = self.shards_of(rows)
-            return fit(trainer, self.source, self.last, self.data.lines[rows], self.y_all[rows], self.executor,
-                       X_val, y_val, val_rows, progress)
+            return fn(*args)
         except DatasetChanged as exc:
-            raise errors.fail(errors.TRAINING_FAILED, f"{exc}; nothing was written", self.source.display,
-                              fix="Leave the dataset file alone while a model trains on it, then train again.") from None
+            raise self.source.changed(str(exc)) from None

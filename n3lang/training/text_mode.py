@@ -14,6 +14,8 @@ from n3lang.training.text_model import HashedSoftmax, Retrieval
 
 # Retrieval is built when the distinct targets exceed this share of the training rows.
 RETRIEVAL_UNIQUE_SHARE = 0.5
+EXPLAIN_EXAMPLES = 5  # validation rows shown with their contributions in the explain report
+GRAM_TABLE_ROWS = 5000  # training rows whose n-grams name the hashed features of the report
 
 
 def normalize_text(value: str) -> str:
@@ -63,7 +65,7 @@ class TextHandler:
         return cls.from_tensors(tensors, config)
 
     def explain(self, trainer, X_val, y_val, val_inputs: list, labels: list[str],
-                train_inputs: list, top_k: int = 10, examples: int = 5) -> dict:
+                train_inputs: list, top_k: int = 10, examples: int = EXPLAIN_EXAMPLES) -> dict:
         settings = trainer.feature_settings()
         softmax = isinstance(trainer, HashedSoftmax)
         top_raw: dict[str, list[tuple[int, float]]] = {}
@@ -90,7 +92,7 @@ class TextHandler:
                 row["similarity"] = float(sims[j])
             rows_raw.append((row, contrib))
         wanted = {i for lst in top_raw.values() for i, _ in lst} | {i for _, c in rows_raw for i, _ in c}
-        texts = list((train_inputs or [])[:5000]) + list(val_inputs[:examples])
+        texts = list((train_inputs or [])[:GRAM_TABLE_ROWS]) + list(val_inputs[:examples])
         names = features.gram_table(texts, settings, wanted=wanted) if wanted else {}
 
         def describe(idx: int) -> dict:

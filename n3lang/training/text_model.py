@@ -36,13 +36,30 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def epoch_entry(epoch: int, loss: float, W: np.ndarray, b: np.ndarray, X_val: Csr | None, y_val, val_rows) -> dict:
-    """One epoch's history entry: its mean loss and, when ``X_val`` is given, the accuracy of
-    the float32 weights on ``X_val[val_rows]`` (the kernel's own logits)."""
+class HeldRows:
+    """Rows of a feature matrix held in this process, measured with the kernel's own logits
+    (shards.ShardedRows measures rows that tasks hold, with the same bits)."""
+
+    def __init__(self, X: Csr, rows: np.ndarray | None = None):
+        self.X = X
+        self.rows = np.arange(len(X), dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+
+    def logits(self, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """float64 logits [rows, labels] of the float32 weights."""
+        return sgd.logits(W, b, self.X, self.rows)
+
+    def predicted(self, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The label id each row's logits pick."""
+        return self.logits(W, b).argmax(axis=1)
+
+
+def epoch_entry(epoch: int, loss: float, W: np.ndarray, b: np.ndarray, measure, y_val) -> dict:
+    """One epoch's history entry: its mean loss and, when ``measure`` (a HeldRows or
+    ShardedRows) is given, the accuracy of the float32 weights on its rows, whose targets are
+    ``y_val``."""
     entry: dict[str, float | None] = {"epoch": epoch, "loss": loss, "val_accuracy": None}
-    if X_val is not None:
-        pred = sgd.logits(W, b, X_val, val_rows).argmax(axis=1)
-        entry["val_accuracy"] = float(np.mean(pred == np.asarray(y_val)[val_rows]))
+    if measure is not None:
+        entry["val_accuracy"] = float(np.mean(measure.predicted(W, b) == np.asarray(y_val)))
     return entry
 
 
@@ -93,10 +110,12 @@ class HashedSoftmax:
         K = self.n_labels
         y = np.asarray(y, dtype=np.int64)
         rows = np.arange(len(X), dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
-        measured = False
+        measure, y_measured = None, None
         if X_val is not None and y_val is not None and len(X_val) > 0:
-            val_rows = np.arange(len(X_val), dtype=np.int64) if val_rows is None else np.asarray(val_rows, np.int64)
-            measured = len(val_rows) > 0
+            measure = HeldRows(X_val, val_rows)
+            y_measured = np.asarray(y_val)[measure.rows]
+            if not len(measure.rows):
+                measure = None
         n = len(rows)
         W = np.zeros((self.n_features, K), dtype=np.float32)
         b = np.zeros(K, dtype=np.float32)
@@ -115,8 +134,7 @@ class HashedSoftmax:
                 step += len(part)
                 if progress is not None:
                     progress(epoch, self.epochs, start + len(part), loss_sum / (start + len(part)))
-            self.history_.append(epoch_entry(epoch, loss_sum / max(n, 1), W, b,
-                                             X_val if measured else None, y_val, val_rows))
+            self.history_.append(epoch_entry(epoch, loss_sum / max(n, 1), W, b, measure, y_measured))
         self.keep(W, b, self.history_)
         return self
 

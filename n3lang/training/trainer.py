@@ -215,9 +215,12 @@ def prepare(project_dir: Path, cfg: TrainingConfig, *, check_registry: bool = Tr
         check_report_files_free(cfg, report_dir, name, version, project_dir)
     # messages name the file as the user gave it; artifacts record ``display`` (never absolute)
     shown = cfg.dataset if display.startswith("../") and Path(cfg.dataset).is_absolute() else display
-    data = dataset_mod.read(ds_path, shown, handler, allow_absolute=Path(cfg.dataset).is_absolute())
+    # a sharded run's tasks read their own rows: the inputs are checked here, not kept
+    sharded = cfg.mode == "text" and (cfg.shards is not None or cfg.executor == "dask")
+    data = dataset_mod.read(ds_path, shown, handler, allow_absolute=Path(cfg.dataset).is_absolute(),
+                            seed=params["seed"], validation_split=params["validation_split"], keep_inputs=not sharded)
     data.display = display
-    mask = dataset_mod.split(data.canonical, params["seed"], params["validation_split"])
+    mask = dataset_mod.split_mask(data.fractions, params["validation_split"])
     labels = sorted(set(data.targets))
     return Plan(project_dir, cfg, base, handler, name, version, requested, params, data,
                 ds_path, mask, labels, output_dir, report_dir)
@@ -388,75 +391,89 @@ def build(plan: Plan, stage_parent: Path, *, progress=None, created_at: str | No
     y_all = np.fromiter((label_id[t] for t in data.targets), dtype=np.int64, count=len(data))
     tr = np.flatnonzero(~plan.val_mask)
     va = np.flatnonzero(plan.val_mask)
-    train_inputs = [data.inputs[i] for i in tr]
-    val_inputs = [data.inputs[i] for i in va]
     trainer = handler.make_trainer(plan.base, dict(plan.params), list(labels), y_all[tr])
     runner = shards.Runner.start(plan, trainer, y_all)
     try:
-        return _build(plan, stage_parent, trainer, runner, y_all, tr, va, train_inputs, val_inputs, progress,
-                      created_at, require_learning)
+        return _build(plan, stage_parent, trainer, runner, y_all, tr, va, progress, created_at, require_learning)
     finally:
         if runner is not None:
             runner.close()
 
 
-def _build(plan: Plan, stage_parent: Path, trainer, runner, y_all, tr, va, train_inputs,
-           val_inputs, progress, created_at: str, require_learning: bool) -> Built:
+def _build(plan: Plan, stage_parent: Path, trainer, runner, y_all, tr, va, progress, created_at: str,
+           require_learning: bool) -> Built:
+    """build() once the trainer is made: ``runner`` (shards.Runner) trains it sharded, or None.
+    A sharded run's driver never holds the inputs or features of the dataset: the tasks
+    featurize, train and measure (shards.ShardedRows) and explain reads its few rows again."""
     from threadpoolctl import threadpool_limits
 
     from n3lang.training import learning, selection
     from n3lang.training import metrics as metrics_mod
+    from n3lang.training.text_model import HeldRows
 
     handler, data, labels = plan.handler, plan.data, plan.labels
     y_tr, y_va = y_all[tr], y_all[va]
     dataset_dir = plan.dataset_path.parent
+    if runner is None:
+        train_inputs, val_inputs = data.inputs_at(tr), data.inputs_at(va)
     # a diverging run is reported by _require_finite, not by numpy's overflow warnings
     with threadpool_limits(limits=1), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         settings = trainer.feature_settings()
-        chosen = None
+        chosen, X_va, measure = None, None, None
         if selection.applies(plan.requested.get("epochs"), trainer, len(va)):
             def make(epochs: int, char_ngrams: list, logit_scale: float):
                 params = {**plan.params, "epochs": epochs, "char_ngrams": char_ngrams, "logit_scale": logit_scale}
                 return handler.make_trainer(plan.base, params, list(labels), y_tr)
 
-            def featurize_all(char_ngrams: list):
-                if runner is not None:  # the tasks featurize their shards: here only the validation rows
-                    return runner.validation_features(va, {**settings, "char_ngrams": char_ngrams})
-                return handler.featurize(list(data.inputs), dataset_dir, {**settings, "char_ngrams": char_ngrams})
+            def features(char_ngrams: list):
+                with_chars = {**settings, "char_ngrams": char_ngrams}
+                if runner is not None:  # the tasks featurize their shards
+                    return None, runner.validation(va, len(tr), with_chars)
+                X = handler.featurize(data.inputs_at(range(len(data))), dataset_dir, with_chars)
+                return X, HeldRows(X, va)
 
             # every row featurized once per feature set (features are per row): the held-out
             # fits train and measure on row numbers of it and the refit trains on all of it
-            held_fit = None if runner is None else (lambda t, X: runner.fit(t, tr, X, y_all, va, progress))
-            chosen = selection.search(make, featurize_all, y_all, tr, va, progress, fit=held_fit)
-            trainer = chosen.held_out
+            held_fit = None if runner is None else (lambda t, m: runner.fit(t, tr, m, y_va, progress))
+            chosen = selection.search(make, features, y_all, tr, va, progress, fit=held_fit)
+            trainer, measure = chosen.held_out, chosen.measure
             plan = dataclasses.replace(plan, params={**plan.params, "epochs": chosen.chosen["epochs"]})
             # the stored model: the chosen settings refit on every row, in dataset order
             final = make(chosen.chosen["epochs"], chosen.chosen["char_ngrams"], chosen.chosen["logit_scale"])
             if runner is not None:
-                runner.fit(final, np.arange(len(data), dtype=np.int64), None, None, None, progress)
+                runner.fit(final, np.arange(len(data), dtype=np.int64), None, None, progress)
             else:
                 final.fit(chosen.features, y_all, None, None, progress)
-            X_va = chosen.features.take(va)
-            chosen.features = None
+                X_va = chosen.features.take(va)
+            chosen.features = chosen.measure = None
         else:
-            X_va = handler.featurize(val_inputs, dataset_dir, settings)
             if runner is not None:
-                runner.fit(trainer, tr, X_va, y_va, np.arange(len(va), dtype=np.int64), progress)
+                measure = runner.validation(va, len(tr), settings) if len(va) else None
+                runner.fit(trainer, tr, measure, y_va, progress)
             else:
+                X_va = handler.featurize(val_inputs, dataset_dir, settings)
                 X_tr = handler.featurize(train_inputs, dataset_dir, settings)
                 trainer.fit(X_tr, y_tr, X_va, y_va, progress)
                 del X_tr
             final = trainer
         tensors = final.tensors()
         _require_finite(tensors, trainer.history_ + (final.history_ if final is not trainer else []), plan.params, plan.cfg.where("learning_rate"), plan.base)
-        pred, confidence = _predict_validation(trainer, X_va, len(va))
+        if runner is None:
+            pred, confidence = _predict_validation(trainer, X_va, len(va))
+        elif measure is not None:
+            pred, confidence = measure.stored(trainer)
+        else:
+            pred, confidence = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         y_true = [labels[i] for i in y_va]
         y_pred = [labels[i] for i in pred]
         train_targets = [labels[i] for i in y_tr]
         verdict = learning.check(y_true, y_pred, train_targets)
         if require_learning and verdict.blocks:  # before the staging dir exists: nothing is written
             raise _not_learned(plan, verdict)
-        explain = handler.explain(trainer, X_va, y_va, val_inputs, list(labels), train_inputs)
+        if runner is None:
+            explain = handler.explain(trainer, X_va, y_va, val_inputs, list(labels), train_inputs)
+        else:  # the rows explain shows and names n-grams from, read again
+            explain = _explain_sharded(handler, trainer, data, tr, va, y_va, list(labels), dataset_dir)
     if len(va):
         metrics = metrics_mod.evaluate(plan.cfg.mode, y_true, y_pred, list(labels), train_targets=train_targets,
                                        confidences=confidence.tolist())
@@ -469,6 +486,7 @@ def _build(plan: Plan, stage_parent: Path, trainer, runner, y_all, tr, va, train
     if warnings:
         metrics["warnings"] = warnings
 
+    digests = data.split_digests(plan.val_mask, plan.params["validation_split"])
     kind = trainer.kind
     model_kind = "retrieval" if kind == "retrieval" else "classifier"
     st_meta = {"format": FORMAT, "name": plan.name, "version": plan.version, "mode": plan.cfg.mode,
@@ -509,8 +527,8 @@ def _build(plan: Plan, stage_parent: Path, trainer, runner, y_all, tr, va, train
             "validation_split": plan.params["validation_split"],
             "train_rows": int(len(tr)),
             "validation_rows": int(len(va)),
-            "train_digest": dataset_mod.digest([data.canonical[i] for i in tr]),
-            "validation_digest": dataset_mod.digest([data.canonical[i] for i in va]),
+            "train_digest": digests[0],
+            "validation_digest": digests[1],
         },
         "metrics": {**summary_metrics, "history": metrics["history"], "learning_check": metrics["learning_check"]},
         "warnings": warnings,
@@ -530,6 +548,17 @@ def _build(plan: Plan, stage_parent: Path, trainer, runner, y_all, tr, va, train
     except BaseException:  # a failed build leaves nothing behind (the staging dir is n3's own)
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def _explain_sharded(handler, trainer, data, tr, va, y_va, labels: list, dataset_dir: Path) -> dict:
+    """handler.explain with only what it reads: the example rows (the first validation rows),
+    featurized here, and the training rows it names n-grams from."""
+    from n3lang.training.text_mode import EXPLAIN_EXAMPLES, GRAM_TABLE_ROWS
+
+    head = va[:EXPLAIN_EXAMPLES]
+    val_inputs = data.inputs_at(head)
+    X_head = handler.featurize(val_inputs, dataset_dir, trainer.feature_settings())
+    return handler.explain(trainer, X_head, y_va[:len(head)], val_inputs, labels, data.inputs_at(tr[:GRAM_TABLE_ROWS]))
 
 
 def _not_learned(plan: Plan, verdict) -> errors.DiagnosticError:

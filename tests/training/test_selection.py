@@ -138,7 +138,10 @@ def _fit_two(texts, labels, n_train):
                              feature_settings={"char_ngrams": char_ngrams}, logit_scale=logit_scale)
 
     def featurize_with(char_ngrams):
-        return featurize(texts, {"char_ngrams": char_ngrams})
+        from n3lang.training.text_model import HeldRows
+
+        X = featurize(texts, {"char_ngrams": char_ngrams})
+        return X, HeldRows(X, rows[n_train:])
 
     return selection.search(make, featurize_with, y, rows[:n_train], rows[n_train:])
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -52,17 +53,25 @@ def project(root: Path, n: int = 300) -> Path:
 
 def train(proj: Path, **settings) -> tuple[bytes, bytes, dict]:
     """(model.bin, metadata.json, metadata) of a build with these settings (nothing committed)."""
+    model, meta, _ = train_with_reports(proj, **settings)
+    return model, meta, json.loads(meta)
+
+
+def train_with_reports(proj: Path, **settings) -> tuple[bytes, bytes, dict]:
+    """(model.bin, metadata.json, {report name: bytes} of the JSON reports) of a build."""
     values = {"model_base": "text-base", "dataset": "data/rows.jsonl", "seed": 13, "output_name": "m", **settings}
     cfg, problems = config.coerce(values, {})
     assert not problems, problems
     plan = trainer.prepare(proj, cfg, check_registry=False)
     built = trainer.build(plan, proj / "stage")
     model, meta = (built.stage / "model" / "model.bin").read_bytes(), (built.stage / "model" / "metadata.json").read_bytes()
-    return model, meta, json.loads(meta)
+    reports = {p.name.split("_")[1]: p.read_bytes() for p in (built.stage / "reports").iterdir() if p.suffix == ".json"}
+    shutil.rmtree(built.stage)
+    return model, meta, reports
 
 
 def test_local_executor_maps_in_order():
-    assert executors.LocalExecutor().map_ordered(lambda x: x * x, [3, 1, 2]) == [9, 1, 4]
+    assert list(executors.LocalExecutor().map_ordered(lambda x: x * x, [3, 1, 2])) == [9, 1, 4]
     assert isinstance(executors.make(None, None), executors.LocalExecutor)
     assert isinstance(executors.make("local", "tcp://ignored:1"), executors.LocalExecutor)
 
@@ -126,12 +135,40 @@ def test_tree_sum_is_a_fixed_pairwise_tree():
     assert shards.tree_sum([a, b, c, b, b]) == ((a + b) + (c + b)) + b != (a + b) + ((c + b) + b)
 
 
-def test_combining_in_rounds_is_combining_at_once(monkeypatch, tmp_path):
-    """The driver sends tasks out a round at a time: the model does not depend on the round size."""
+class Backwards:
+    """An executor that takes ``window`` tasks at a time and runs them last first (as a cluster
+    may finish them), handing the results back in order."""
+
+    def __init__(self, window: int):
+        self.window = window
+
+    def map_ordered(self, fn, items):
+        batch: list = []
+        for item in items:
+            batch.append(item)
+            if len(batch) == self.window:
+                yield from reversed([fn(x) for x in reversed(batch)])
+                batch = []
+        yield from reversed([fn(x) for x in reversed(batch)])
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("window", [1, 2, 3])
+def test_the_executor_window_and_task_order_do_not_change_the_bytes(monkeypatch, tmp_path, window):
     proj = project(tmp_path)
     whole = train(proj, shards=5, epochs=2)[:2]
-    monkeypatch.setattr(shards, "TASKS_PER_ROUND", 2)
+    monkeypatch.setattr(executors, "make", lambda *a: Backwards(window))
     assert train(proj, shards=5, epochs=2)[:2] == whole
+
+
+def test_local_executor_is_lazy():
+    """Tasks are made as the executor asks for them: a driver holds a window, not all."""
+    made: list = []
+    items = (made.append(i) or i for i in range(5))
+    results = executors.LocalExecutor().map_ordered(lambda x: x * 10, items)
+    assert next(results) == 0 and made == [0]
 
 
 def test_combine_averages_each_row_over_the_shards_that_touched_it():
@@ -165,10 +202,17 @@ def test_one_shard_is_the_unsharded_fit(tmp_path):
     """shards: 1 trains exactly what a run without it trains (the metadata adds the plan)."""
     proj = project(tmp_path)
     for extra in ({"epochs": 3}, {}):  # given epochs, and the validation search + refit
-        plain_model, _, plain = train(proj, **extra)
-        model, _, meta = train(proj, shards=1, **extra)
+        plain_model, plain_meta, plain_reports = train_with_reports(proj, **extra)
+        model, meta_bytes, reports = train_with_reports(proj, shards=1, **extra)
+        plain, meta = json.loads(plain_meta), json.loads(meta_bytes)
         assert model == plain_model
         assert meta["metrics"] == plain["metrics"] and meta["training"] == plain["training"]
+        assert meta["split"] == plain["split"]
+        # measured by tasks (the driver kept no inputs), explained from rows read again: the same reports
+        assert sorted(reports) == sorted(plain_reports) and len(reports) == 2
+        assert reports["explain"] == plain_reports["explain"]
+        metrics, plain_metrics = json.loads(reports["metrics"]), json.loads(plain_reports["metrics"])
+        assert {k: v for k, v in metrics.items() if k != "model"} == {k: v for k, v in plain_metrics.items() if k != "model"}
         assert meta["config"]["effective"]["shards"] == meta["config"]["requested"]["shards"] == 1
         assert "shards" not in plain["config"]["effective"] and "shards" not in plain["dataset"]
 

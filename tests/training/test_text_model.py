@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -72,6 +73,42 @@ def test_split_is_append_stable_and_never_empty():
     assert dataset.split(canon[:2], 13, 0.01).sum() == 1
     assert dataset.split(canon[:2], 13, 0.99).sum() == 1
     assert (dataset.split(canon, 14, 0.2) != mask).any()
+
+
+def _digest(canonical_rows: list[str]) -> str:
+    return hashlib.sha256("".join(c + "\n" for c in canonical_rows).encode("utf-8")).hexdigest()
+
+
+def test_the_reader_can_drop_the_inputs_and_gives_the_same_split_and_digests(tmp_path):
+    """A sharded run's driver keeps no inputs: the split, its digests and any row read again
+    are those of a reader that keeps them."""
+    from n3lang.diagnostics import DiagnosticError
+    from n3lang.training.modes import get_handler
+
+    texts = [f"text {i}" for i in range(200)]
+    targets = ["a" if i % 2 else "b" for i in range(200)]
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps({"input": t, "target": y}) + "\n" for t, y in zip(texts, targets)))
+    canon = [dataset.canonical_row(t, y) for t, y in zip(texts, targets)]
+    handler = get_handler("text")
+    kept = dataset.read(path, "d.jsonl", handler, seed=13, validation_split=0.2)
+    lean = dataset.read(path, "d.jsonl", handler, seed=13, validation_split=0.2, keep_inputs=False)
+    assert lean.inputs is None and kept.inputs == texts and lean.targets == targets and len(lean) == 200
+    mask = dataset.split(canon, 13, 0.2)
+    assert (dataset.split_mask(lean.fractions, 0.2) == mask).all()
+    expected = (_digest([c for c, v in zip(canon, mask) if not v]), _digest([c for c, v in zip(canon, mask) if v]))
+    assert lean.split_digests(mask, 0.2) == kept.split_digests(mask, 0.2) == expected
+    assert lean.inputs_at([3, 7, 199]) == ["text 3", "text 7", "text 199"]
+    # a split that moved a row across (no row fell below 0.0001): its digests are read again
+    moved = dataset.split_mask(lean.fractions, 0.0001)
+    assert moved.sum() == 1
+    assert lean.split_digests(moved, 0.0001) == (_digest([c for c, v in zip(canon, moved) if not v]),
+                                                 _digest([c for c, v in zip(canon, moved) if v]))
+    path.write_text(path.read_text().replace("text 150", "text 151"))  # the file changed since it was read
+    with pytest.raises(DiagnosticError) as e:
+        lean.inputs_at([3])
+    d = e.value.diagnostics[0]
+    assert (d.code, d.message) == ("training-failed", "dataset d.jsonl changed since training started; nothing was written")
 
 
 # ------------------------------------------------------------------------------- trainers
