@@ -227,15 +227,23 @@ def run_shard(job: Job) -> Result:
 
 
 def tree_sum(parts: list) -> Any:
-    """The sum of ``parts`` (in order) by the fixed pairwise tree Combiner uses: neighbours
-    first ((0+1), (2+3), ...), then pairs of those, and so on; a leftover joins at the end,
-    right to left. Computed with a stack of O(log K) partial sums, so leaves can stream in."""
+    """The sum of ``parts`` (in order) by the fixed pairwise tree Combiner uses within a block:
+    neighbours first ((0+1), (2+3), ...), then pairs of those, and so on; a leftover joins at
+    the end, right to left. Computed with a stack of partial sums, so leaves can stream in."""
     stack: list = []  # (leaves in it, partial sum)
     for p in parts:
-        stack.append((1, p))
-        while len(stack) > 1 and stack[-1][0] == stack[-2][0]:
-            (n, right), (_, left) = stack.pop(), stack.pop()
-            stack.append((2 * n, left + right))
+        _push(stack, p)
+    return _close(stack)
+
+
+def _push(stack: list, leaf: Any) -> None:
+    stack.append((1, leaf))
+    while len(stack) > 1 and stack[-1][0] == stack[-2][0]:
+        (n, right), (_, left) = stack.pop(), stack.pop()
+        stack.append((2 * n, left + right))
+
+
+def _close(stack: list) -> Any:
     total = stack.pop()[1]
     while stack:
         total = stack.pop()[1] + total
@@ -262,19 +270,64 @@ class _Partial:
         count[b] += other.count
         return _Partial(rows, dw, count, self.db + other.db)
 
+    def means(self):
+        """(weight rows, their mean change) in blocks of _COMBINE_ROWS rows (bounded temporaries)."""
+        for lo in range(0, len(self.rows), _COMBINE_ROWS):
+            yield self.rows[lo:lo + _COMBINE_ROWS], self.dw[lo:lo + _COMBINE_ROWS] / self.count[lo:lo + _COMBINE_ROWS, None]
+
+
+class _Sum:
+    """The running sum of an epoch's blocks, dense over the weight rows (float64; made once a
+    fit has more than one block): its memory is the model's, however many shards there are."""
+
+    def __init__(self, n_features: int, n_labels: int):
+        self.dw = np.zeros((n_features, n_labels), dtype=np.float64)
+        self.count = np.zeros(n_features, dtype=np.float64)
+        self.db = np.zeros(n_labels, dtype=np.float64)
+
+    def add(self, p: _Partial) -> None:
+        self.dw[p.rows] += p.dw
+        self.count[p.rows] += p.count
+        self.db += p.db
+
+    def means(self):
+        rows = np.flatnonzero(self.count)
+        for lo in range(0, len(rows), _COMBINE_ROWS):
+            part = rows[lo:lo + _COMBINE_ROWS]
+            yield part, self.dw[part] / self.count[part, None]
+
+    def clear(self) -> None:
+        self.dw.fill(0.0)
+        self.count.fill(0.0)
+        self.db.fill(0.0)
+
 
 class Combiner:
     """Parameter averaging of one epoch's results, fed in shard order (a stream: a result can
     be dropped once added). Each touched weight row becomes the epoch's starting row plus the
     mean change of the shards that touched it; the bias, plus the mean change of all shards.
-    Sums in float64 by tree_sum's fixed tree; the model goes back to float32."""
+    Sums in float64 in a fixed order: each block of BLOCK consecutive shards by tree_sum's
+    pairwise tree, the blocks then added in order into one dense sum (_Sum). A pairwise tree
+    over all K shards would keep log2 K partial sums alive, each up to the size of the model,
+    so the driver's memory would grow with the data; this keeps one block and one sum. The
+    model goes back to float32. One Combiner serves every epoch of a fit (finish() resets it)."""
+
+    BLOCK = 4
 
     def __init__(self, W: np.ndarray, b: np.ndarray, momentum: "BlockMomentum | None" = None):
         self.W, self.b = W, b
         self.momentum = momentum
+        self._sum: _Sum | None = None
+        self._reset()
+
+    def _reset(self) -> None:
         self.n = 0
         self._stack: list = []
+        self._blocks = 0
+        self._first: _Partial | None = None
         self._only: Result | None = None
+        if self._sum is not None:
+            self._sum.clear()
 
     def add(self, r: Result) -> None:
         self.n += 1
@@ -282,28 +335,42 @@ class Combiner:
         start = self.W[r.touched].astype(np.float64)
         leaf = _Partial(r.touched, r.w_rows.astype(np.float64) - start, np.ones(len(r.touched)),
                         r.b.astype(np.float64) - self.b.astype(np.float64))
-        self._stack.append((1, leaf))
-        while len(self._stack) > 1 and self._stack[-1][0] == self._stack[-2][0]:
-            (n, right), (_, left) = self._stack.pop(), self._stack.pop()
-            self._stack.append((2 * n, left + right))
+        _push(self._stack, leaf)
+        if self.n % self.BLOCK == 0:
+            self._end_block()
+
+    def _end_block(self) -> None:
+        block = _close(self._stack)
+        self._blocks += 1
+        if self._blocks == 1:  # kept sparse until a second block comes (K <= BLOCK: never dense)
+            self._first = block
+            return
+        if self._sum is None:
+            self._sum = _Sum(*self.W.shape)
+        if self._blocks == 2:
+            self._sum.add(self._first)
+            self._first = None
+        self._sum.add(block)
 
     def finish(self) -> None:
-        """Write the averaged model into W and b (in place)."""
+        """Write the averaged model into W and b (in place), and start the next epoch."""
         if self._only is not None:  # one shard: its weights are the model (what an unsharded fit computes)
             self.W[self._only.touched] = self._only.w_rows
             self.b[...] = self._only.b
+            self._reset()
             return
-        total = self._stack.pop()[1]
-        while self._stack:
-            total = self._stack.pop()[1] + total
+        if self._stack:
+            self._end_block()
+        total = self._first if self._blocks == 1 else self._sum
+        self._first = None
+        assert total is not None
         if self.momentum is None:
             self.b[...] = (self.b.astype(np.float64) + total.db / self.n).astype(np.float32)
-            for lo in range(0, len(total.rows), _COMBINE_ROWS):  # bounded float64 temporaries
-                rows = total.rows[lo:lo + _COMBINE_ROWS]
-                mean = total.dw[lo:lo + _COMBINE_ROWS] / total.count[lo:lo + _COMBINE_ROWS, None]
+            for rows, mean in total.means():
                 self.W[rows] = (self.W[rows].astype(np.float64) + mean).astype(np.float32)
-            return
-        self.momentum.apply(self.W, self.b, total, self.n)
+        else:
+            self.momentum.apply(self.W, self.b, total, self.n)
+        self._reset()
 
 
 class BlockMomentum:
@@ -317,13 +384,12 @@ class BlockMomentum:
         self.G = np.zeros((n_features, n_labels), dtype=np.float64)
         self.Gb = np.zeros(n_labels, dtype=np.float64)
 
-    def apply(self, W: np.ndarray, b: np.ndarray, total: "_Partial", n: int) -> None:
+    def apply(self, W: np.ndarray, b: np.ndarray, total: "_Partial | _Sum", n: int) -> None:
         self.Gb = self.mu * self.Gb + total.db / n
         b[...] = (b.astype(np.float64) + self.Gb).astype(np.float32)
         self.G *= self.mu
-        for lo in range(0, len(total.rows), _COMBINE_ROWS):
-            rows = total.rows[lo:lo + _COMBINE_ROWS]
-            self.G[rows] += total.dw[lo:lo + _COMBINE_ROWS] / total.count[lo:lo + _COMBINE_ROWS, None]
+        for rows, mean in total.means():
+            self.G[rows] += mean
         for lo in range(0, len(W), _COMBINE_ROWS):  # every row: an untouched one still moves by mu * G
             W[lo:lo + _COMBINE_ROWS] = (W[lo:lo + _COMBINE_ROWS].astype(np.float64)
                                         + self.G[lo:lo + _COMBINE_ROWS]).astype(np.float32)
@@ -367,11 +433,12 @@ def fit(trainer, source: dataset.Source, shards: list[Shard], row_lines: np.ndar
                    trainer.learning_rate, (epoch - 1) * n_k, max(1, n_epochs * n_k), trainer.margin,
                    max(1, n_k // 50))
 
+    combiner = Combiner(W, b, momentum)
     for epoch in range(1, n_epochs + 1):
         # jobs are made as the executor asks for them and each result is folded as it comes
         # back, in shard order: the driver holds a window of tasks, never K of them; every
         # task of the epoch starts from the same W and b (W changes only in finish())
-        combiner, loss_sum = Combiner(W, b, momentum), 0.0
+        loss_sum = 0.0
         results = executor.map_ordered(run_shard, (job(s, epoch) for s in shards))
         for s, r in zip(shards, results):
             touched[s.index] = r.touched.astype(np.int32)

@@ -182,6 +182,43 @@ def test_combine_averages_each_row_over_the_shards_that_touched_it():
     assert b.tolist() == [2, 1]
 
 
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 8, 9, 13])
+def test_combiner_sums_blocks_pairwise_then_the_blocks_in_order(k):
+    """The fixed order of the float64 sums: tree_sum within each block of Combiner.BLOCK
+    shards, the blocks added left to right; the same bits however the results are held."""
+    rng = np.random.default_rng(k)
+    W0 = rng.normal(size=(40, 3)).astype(np.float32)
+    b0 = rng.normal(size=3).astype(np.float32)
+    results = []
+    for _ in range(k):
+        rows = np.sort(rng.choice(40, size=int(rng.integers(1, 30)), replace=False))
+        results.append(shards.Result(rows, (W0[rows] + rng.normal(scale=1e3, size=(len(rows), 3))).astype(np.float32),
+                                     (b0 + rng.normal(size=3)).astype(np.float32), 0.0))
+    W, b = W0.copy(), b0.copy()
+    shards.combine(W, b, results)
+    if k == 1:
+        assert np.array_equal(W[results[0].touched], results[0].w_rows)
+        return
+    dw, count, db = [], [], []
+    for r in results:  # each shard's change, dense
+        d = np.zeros((40, 3))
+        d[r.touched] = r.w_rows.astype(np.float64) - W0[r.touched].astype(np.float64)
+        c = np.zeros(40)
+        c[r.touched] = 1.0
+        dw.append(d), count.append(c), db.append(r.b.astype(np.float64) - b0.astype(np.float64))
+    B = shards.Combiner.BLOCK
+    blocks = [(shards.tree_sum(dw[i:i + B]), shards.tree_sum(count[i:i + B]), shards.tree_sum(db[i:i + B]))
+              for i in range(0, k, B)]
+    total_dw, total_count, total_db = blocks[0]
+    for bdw, bc, bdb in blocks[1:]:
+        total_dw, total_count, total_db = total_dw + bdw, total_count + bc, total_db + bdb
+    touched = total_count > 0
+    expected = W0.copy()
+    expected[touched] = (W0[touched].astype(np.float64) + total_dw[touched] / total_count[touched, None]).astype(np.float32)
+    assert np.array_equal(W, expected)
+    assert np.array_equal(b, (b0.astype(np.float64) + total_db / k).astype(np.float32))
+
+
 def test_block_momentum_adds_half_the_previous_step():
     W, b = np.zeros((3, 1), dtype=np.float32), np.zeros(1, dtype=np.float32)
     m = shards.BlockMomentum(3, 1, 0.5)
