@@ -9,12 +9,12 @@
   from the global weights of the rows its shard touches and runs sgd.sgd_pass over its rows
   in a seeded order: the seed is (seed, epoch, shard index), never anything about the worker.
   It returns the weights of the rows it touched, its bias and its summed loss.
-* **The combination** (:func:`combine`): in shard order, by a fixed pairwise tree in float64.
+* **The combination** (:func:`combine`): in shard order, in float64 and a fixed order (a
+  pairwise tree within each block of 4 shards, the blocks added left to right).
   Each touched weight row becomes the global row plus the mean of the shards' changes to it
   (over the shards that touched it: a rare feature seen by one shard keeps its whole update);
   the bias, the mean over all shards. The epoch's step is that mean change plus MOMENTUM
   times the previous epoch's step (block momentum), then the model goes back to float32.
-
 * **The validation rows** (:class:`ShardedRows`): cut into shards of their own (about the
   training shards' size) and measured by tasks too (:func:`measure_shard`): each returns its
   rows' predicted labels, or logits, or the stored model's predictions, computed by the same
@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,7 @@ from n3lang.training.features import Csr
 from n3lang.training.text_model import HashedSoftmax, epoch_entry
 
 TEST_KILL_ENV = "N3_TEST_KILL_ONCE"  # tests only: a marker path; the first task to see it missing exits
-_CACHE_ENTRIES = 4  # featurized shards kept per process (a worker usually sees the same shards again)
+_CACHE_ENTRIES = 4  # featurized shards kept per process: its memory is a few shards, whatever the data
 _COMBINE_ROWS = 16384  # weight rows combined at a time (bounds the float64 temporaries)
 # block momentum of the epochs' averaged steps (BlockMomentum): on the Debian sections with 4
 # shards and 5 epochs, test accuracy 76.4% without it, 78.2% with 0.5, 77.2% with 0.75 (one
@@ -136,7 +135,7 @@ class Result:
     loss: float
 
 
-_cache: OrderedDict = OrderedDict()
+_cache: dict = {}  # featurized shards of this process (_remember)
 
 
 class DatasetChanged(RuntimeError):
@@ -176,17 +175,29 @@ def shard_features(source: dataset.Source, shard: Shard, lines: np.ndarray, sett
            json.dumps(settings, sort_keys=True))
     hit = _cache.get(key)
     if hit is not None:
-        _cache.move_to_end(key)
         return hit
     inputs = _read_inputs(source, shard, lines)
     X = source.handler.featurize(inputs, source.path.parent, settings)
     del inputs
     touched = np.unique(X.indices).astype(np.int64)
     compact = Csr(X.indptr, np.searchsorted(touched, X.indices).astype(np.int32), X.data, len(touched))
-    _cache[key] = (compact, touched)
-    while len(_cache) > _CACHE_ENTRIES:
-        _cache.popitem(last=False)
+    _remember(key, (compact, touched))
     return compact, touched
+
+
+def _remember(key: tuple, value: tuple) -> None:
+    """Keep a featurized shard if there is room. A process sees its shards in a cycle (each
+    epoch, in shard order), where evicting the least recently used misses every time once it
+    has more shards than _CACHE_ENTRIES; so entries stay until they are stale (another file or
+    other feature settings: a finished search phase) and a shard that finds no room is not
+    kept: with S shards per process, min(S, _CACHE_ENTRIES) of them are featurized once."""
+    if len(_cache) >= _CACHE_ENTRIES:
+        family = (key[0], key[-1])
+        stale = next((k for k in _cache if (k[0], k[-1]) != family), None)
+        if stale is None:
+            return
+        del _cache[stale]
+    _cache[key] = value
 
 
 def _test_hook() -> None:
@@ -347,7 +358,7 @@ class Combiner:
             return
         if self._sum is None:
             self._sum = _Sum(*self.W.shape)
-        if self._blocks == 2:
+        if self._first is not None:  # the second block: the first joins the sum
             self._sum.add(self._first)
             self._first = None
         self._sum.add(block)

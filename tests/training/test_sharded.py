@@ -163,6 +163,31 @@ def test_the_executor_window_and_task_order_do_not_change_the_bytes(monkeypatch,
     assert train(proj, shards=5, epochs=2)[:2] == whole
 
 
+def test_a_process_featurizes_at_most_its_cache_of_shards_once(tmp_path, monkeypatch):
+    """Shards come round in a cycle each epoch: the cache keeps the first ones it has room for
+    (least-recently-used eviction would miss every time), and drops entries of old settings."""
+    from n3lang.training import dataset as dataset_mod
+
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps({"input": f"row {i}", "target": "ab"[i % 2]}) + "\n" for i in range(12)))
+    source = dataset_mod.Source(path, "d.jsonl", "text", False)
+    lines = np.arange(1, 13)
+    plan = shards.plan(path, lines, 6)
+    reads: list = []
+    real = shards._read_inputs
+    monkeypatch.setattr(shards, "_read_inputs", lambda *a: reads.append(a[1].index) or real(*a))
+    monkeypatch.setattr(shards, "_cache", {})
+    settings = {"char_ngrams": [0, 0]}
+    for _ in range(3):  # three epochs over 6 shards with room for 4
+        for s in plan:
+            shards.shard_features(source, s, lines[s.first_line - 1:s.last_line], settings)
+    assert reads == [0, 1, 2, 3, 4, 5] + [4, 5] + [4, 5]
+    reads.clear()
+    shards.shard_features(source, plan[0], lines[0:2], {"char_ngrams": [4, 4]})  # a new feature set
+    shards.shard_features(source, plan[0], lines[0:2], {"char_ngrams": [4, 4]})
+    assert reads == [0] and len(shards._cache) == shards._CACHE_ENTRIES
+
+
 def test_local_executor_is_lazy():
     """Tasks are made as the executor asks for them: a driver holds a window, not all."""
     made: list = []
