@@ -196,14 +196,19 @@ def test_local_executor_is_lazy():
     assert next(results) == 0 and made == [0]
 
 
-def test_combine_averages_each_row_over_the_shards_that_touched_it():
-    W = np.zeros((5, 2), dtype=np.float32)
+def test_combine_averages_each_row_over_the_shards_that_changed_it():
+    W = np.zeros((6, 2), dtype=np.float32)
     W[4] = 7.0
+    W[5] = 1.0
     b = np.zeros(2, dtype=np.float32)
-    one = shards.Result(np.array([0, 1]), np.array([[1, 1], [2, 2]], np.float32), np.array([1, 0], np.float32), 0.0)
-    two = shards.Result(np.array([1, 3]), np.array([[4, 4], [6, 6]], np.float32), np.array([3, 2], np.float32), 0.0)
+    one = shards.Result(np.array([0, 1, 5]), np.array([[1, 1], [2, 2], [3, 5]], np.float32),
+                        np.array([1, 0], np.float32), 0.0)
+    # two touches row 5 without changing it (its part of the order did not reach the row)
+    two = shards.Result(np.array([1, 3, 5]), np.array([[4, 4], [6, 6], [1, 1]], np.float32),
+                        np.array([3, 2], np.float32), 0.0)
     shards.combine(W, b, [one, two])
-    assert W.tolist() == [[1, 1], [3, 3], [0, 0], [6, 6], [7, 7]]  # row 0: one shard's change kept whole
+    # rows 0 and 5: one shard's change kept whole
+    assert W.tolist() == [[1, 1], [3, 3], [0, 0], [6, 6], [7, 7], [3, 5]]
     assert b.tolist() == [2, 1]
 
 
@@ -340,3 +345,63 @@ def test_verify_retrains_a_sharded_model(tmp_path):
     assert r.exit_code == 0, r.output
     report = json.loads(r.output[r.output.index("{"):])  # after the status line (stderr, mixed in here)
     assert report["ok"] is True and {c["file"] for c in report["checks"]} >= {"model.bin", "metadata.json"}
+
+
+def slow_rows(n: int, seed: int = 3) -> list[str]:
+    """``n`` JSONL lines of 8 labels: one of the label's 10 words among 6 of 60 shared ones
+    (15% of rows carry another label's word too). With a small learning rate a model needs
+    every row's step to learn it in a few epochs."""
+    rng = np.random.default_rng(seed)
+    own = {label: [f"w{label}x{j}" for j in range(10)] for label in range(8)}
+    shared = [f"c{j}" for j in range(60)]
+    out = []
+    for _ in range(n):
+        label = int(rng.integers(8))
+        words = [own[label][int(rng.integers(10))]] + [shared[int(j)] for j in rng.integers(60, size=6)]
+        if rng.random() < 0.15:
+            words.append(own[int(rng.integers(8))][int(rng.integers(10))])
+        rng.shuffle(words)
+        out.append(json.dumps({"input": " ".join(words), "target": f"t{label}"}))
+    return out
+
+
+def test_four_shards_learn_about_as_far_as_one(tmp_path, monkeypatch):
+    """Several combinations per epoch with block momentum keep 4 shards' model about as good
+    as one shard's; one plain average per epoch moves the weights a quarter as far."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "rows.jsonl").write_text("\n".join(slow_rows(1200)) + "\n")
+    settings = {"epochs": 3, "learning_rate": 0.05}
+    one = train(tmp_path, shards=1, **settings)[2]["metrics"]["accuracy"]
+    four = train(tmp_path, shards=4, **settings)[2]["metrics"]["accuracy"]
+    assert one >= 0.85
+    assert four >= one - 0.03
+    monkeypatch.setattr(shards, "ROUNDS", 1)
+    monkeypatch.setattr(shards, "MOMENTUM", 0.0)
+    assert train(tmp_path, shards=4, **settings)[2]["metrics"]["accuracy"] <= one - 0.15
+
+
+def test_rounds_run_consecutive_parts_of_each_shards_epoch_order(tmp_path, monkeypatch):
+    """Each epoch every shard's order is cut into ROUNDS consecutive parts (one task each), the
+    step counter running on across them, every task starting from the last round's model."""
+    proj = project(tmp_path)
+    monkeypatch.setattr(shards, "ROUNDS", 3)
+    seen = []
+    real = executors.LocalExecutor.map_ordered
+
+    def record(self, fn, jobs):
+        if fn is shards.run_shard:  # not the validation rows' tasks
+            jobs = list(jobs)
+            seen.extend((j.order_seed, j.span, j.step0, j.total_steps, j.shard.rows) for j in jobs)
+        return real(self, fn, jobs)
+
+    monkeypatch.setattr(executors.LocalExecutor, "map_ordered", record)
+    meta = train(proj, shards=2, epochs=2)[2]
+    assert len(seen) == 2 * 3 * 2  # epochs x rounds x shards
+    for epoch in (1, 2):
+        for shard in (0, 1):
+            tasks = [t for t in seen if t[0] == (13, epoch, shard)]
+            n_k = tasks[0][4]
+            assert [t[1] for t in tasks] == [(0, n_k // 3), (n_k // 3, 2 * n_k // 3), (2 * n_k // 3, n_k)]
+            assert [t[2] for t in tasks] == [(epoch - 1) * n_k + t[1][0] for t in tasks]
+            assert {t[3] for t in tasks} == {2 * n_k}
+    assert meta["metrics"]["accuracy"] >= 0.9
