@@ -179,11 +179,15 @@ def _read_inputs(source: dataset.Source, shard: Shard, lines: np.ndarray) -> lis
     return inputs
 
 
+def _key(source: dataset.Source, shard: Shard, lines: np.ndarray, settings: dict) -> tuple:
+    return (str(source.path), shard.sha256, shard.byte_start, hashlib.sha256(lines.tobytes()).hexdigest(),
+            json.dumps(settings, sort_keys=True))
+
+
 def shard_features(source: dataset.Source, shard: Shard, lines: np.ndarray, settings: dict) -> tuple[Csr, np.ndarray]:
     """(the shard's features with columns renumbered 0.. over the feature rows it touches,
     those feature rows). Cached per process for a few shards."""
-    key = (str(source.path), shard.sha256, shard.byte_start, hashlib.sha256(lines.tobytes()).hexdigest(),
-           json.dumps(settings, sort_keys=True))
+    key = _key(source, shard, lines, settings)
     hit = _cache.get(key)
     if hit is not None:
         return hit
@@ -196,18 +200,38 @@ def shard_features(source: dataset.Source, shard: Shard, lines: np.ndarray, sett
     return compact, touched
 
 
+def part_features(job: "Job", rows: np.ndarray) -> Csr:
+    """The features of the shard's rows ``rows`` (ascending positions in the shard) alone,
+    with the columns its whole-shard features have (renumbered over ``job.touched``): what a
+    round needs when its shard is not cached here, at 1/ROUNDS of featurizing the shard."""
+    assert job.touched is not None
+    inputs = _read_inputs(job.source, job.shard, job.lines[rows])
+    X = job.source.handler.featurize(inputs, job.source.path.parent, job.settings)
+    touched = np.asarray(job.touched, dtype=np.int64)
+    columns = np.searchsorted(touched, X.indices)
+    if len(columns) and (columns.max() >= len(touched) or not np.array_equal(touched[columns], X.indices)):
+        raise RuntimeError("a shard's features differ from its first task's")
+    return Csr(X.indptr, columns.astype(np.int32), X.data, len(touched))
+
+
+def _room_for(key: tuple) -> bool:
+    """Whether _remember would keep an entry under ``key``."""
+    family = (key[0], key[-1])
+    return len(_cache) < _CACHE_ENTRIES or any((k[0], k[-1]) != family for k in _cache)
+
+
 def _remember(key: tuple, value: tuple) -> None:
     """Keep a featurized shard if there is room. A process sees its shards in a cycle (each
     epoch, in shard order), where evicting the least recently used misses every time once it
     has more shards than _CACHE_ENTRIES; so entries stay until they are stale (another file or
     other feature settings: a finished search phase) and a shard that finds no room is not
-    kept: with S shards per process, min(S, _CACHE_ENTRIES) of them are featurized once."""
+    kept: with S shards per process, min(S, _CACHE_ENTRIES) of them are featurized once (the
+    others, a round's part at a time: part_features)."""
+    if not _room_for(key):
+        return
     if len(_cache) >= _CACHE_ENTRIES:
         family = (key[0], key[-1])
-        stale = next((k for k in _cache if (k[0], k[-1]) != family), None)
-        if stale is None:
-            return
-        del _cache[stale]
+        del _cache[next(k for k in _cache if (k[0], k[-1]) != family)]
     _cache[key] = value
 
 
@@ -224,14 +248,6 @@ def _test_hook() -> None:
 def run_shard(job: Job) -> Result:
     """One shard's part of an epoch (pure: the same job gives the same bits anywhere)."""
     _test_hook()
-    X, touched = shard_features(job.source, job.shard, job.lines, job.settings)
-    if job.touched is not None and not np.array_equal(job.touched, touched):
-        raise RuntimeError("a shard's features differ from its first task's")
-    if job.w_rows is None:
-        W = np.zeros((len(touched), job.n_labels), dtype=np.float32)
-    else:
-        W = np.array(job.w_rows, dtype=np.float32, copy=True)
-    b = np.array(job.b, dtype=np.float32, copy=True)
     n = len(job.lines)
     if job.order is not None:
         order = np.asarray(job.order, dtype=np.int64)
@@ -239,11 +255,28 @@ def run_shard(job: Job) -> Result:
         assert job.order_seed is not None
         order = np.random.default_rng(list(job.order_seed)).permutation(n)
     order = order[job.span[0]:job.span[1]]
+    y = job.y
+    key = _key(job.source, job.shard, job.lines, job.settings)
+    if key not in _cache and job.touched is not None and not _room_for(key):
+        # not cached and no room: featurize this round's rows only (the same features and
+        # columns as the whole shard's, so the same bits)
+        rows = np.sort(order)
+        X, touched = part_features(job, rows), np.asarray(job.touched, dtype=np.int64)
+        order, y = np.searchsorted(rows, order), np.asarray(job.y)[rows]
+    else:
+        X, touched = shard_features(job.source, job.shard, job.lines, job.settings)
+        if job.touched is not None and not np.array_equal(job.touched, touched):
+            raise RuntimeError("a shard's features differ from its first task's")
+    if job.w_rows is None:
+        W = np.zeros((len(touched), job.n_labels), dtype=np.float32)
+    else:
+        W = np.array(job.w_rows, dtype=np.float32, copy=True)
+    b = np.array(job.b, dtype=np.float32, copy=True)
     loss, step = 0.0, job.step0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for start in range(0, len(order), job.slice_rows):  # the slices HashedSoftmax.fit cuts (its loss sums)
             part = order[start:start + job.slice_rows]
-            loss += sgd.sgd_pass(W, b, X, job.y, part, lr0=job.lr0, step0=step, total_steps=job.total_steps,
+            loss += sgd.sgd_pass(W, b, X, y, part, lr0=job.lr0, step0=step, total_steps=job.total_steps,
                                  margin=job.margin)
             step += len(part)
     return Result(touched, W, b, loss)

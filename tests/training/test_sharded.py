@@ -188,6 +188,22 @@ def test_a_process_featurizes_at_most_its_cache_of_shards_once(tmp_path, monkeyp
     assert reads == [0] and len(shards._cache) == shards._CACHE_ENTRIES
 
 
+def test_a_shard_not_cached_is_featurized_a_round_at_a_time_with_the_same_bytes(tmp_path, monkeypatch):
+    """With no room in the cache a round featurizes only its part of the shard's rows (not
+    the whole shard ROUNDS times an epoch): the same model and reports."""
+    proj = project(tmp_path)
+    cached = train_with_reports(proj, shards=3, epochs=2)
+    parts: list = []
+    real = shards.part_features
+    monkeypatch.setattr(shards, "part_features", lambda job, rows: parts.append(len(rows)) or real(job, rows))
+    monkeypatch.setattr(shards, "_CACHE_ENTRIES", 0)
+    monkeypatch.setattr(shards, "_cache", {})
+    assert train_with_reports(proj, shards=3, epochs=2) == cached
+    # every task after each shard's first: 2 epochs x ROUNDS rounds x 3 shards, less the 3 first
+    assert len(parts) == 2 * shards.ROUNDS * 3 - 3
+    assert max(parts) <= -(-240 // 3 // shards.ROUNDS) + 1  # a round's share of a shard's rows
+
+
 def test_local_executor_is_lazy():
     """Tasks are made as the executor asks for them: a driver holds a window, not all."""
     made: list = []
