@@ -54,8 +54,8 @@ TASKS_PER_ROUND = 8
 # epochs, test accuracy (one shard 81.20%): 1 round: 78.84% plain mean, 79.78% momentum 0.5;
 # 2 rounds, 0.75: 78.35%; 4 rounds: 80.42% (0.75), 80.71% (0.5); 8 rounds: 79.46% (no
 # momentum), 80.96% (0.5), 81.55% (0.75); 16 rounds, 0.75: 81.77%; the changes summed instead
-# of averaged (no momentum): 63.17% with 4 rounds, 76.61% with 16. 8 rounds cost 1.3x the build
-# time of 1 in process (each round ships a shard's weight rows out and back); 16 rounds 1.9x.
+# of averaged (no momentum): 63.17% with 4 rounds, 76.61% with 16. 8 rounds cost 1.4x the build
+# time of 1 in process (each round ships a shard's weight rows out and back); 16 rounds 1.8x.
 ROUNDS = 8
 MOMENTUM = 0.75
 
