@@ -141,9 +141,12 @@ class Job:
 @dataclass
 class Result:
     touched: np.ndarray  # feature rows the shard touches (ascending, int64)
-    w_rows: np.ndarray   # their weights after the pass (float32)
+    w_rows: np.ndarray   # the weights after the pass of touched[changed] (float32)
     b: np.ndarray
     loss: float
+    # positions in ``touched`` of the rows the pass changed (a round's part of the shard moves
+    # some of them: only those travel back), or None: w_rows holds every touched row
+    changed: np.ndarray | None = None
 
 
 _cache: dict = {}  # featurized shards of this process (_remember)
@@ -268,9 +271,10 @@ def run_shard(job: Job) -> Result:
         if job.touched is not None and not np.array_equal(job.touched, touched):
             raise RuntimeError("a shard's features differ from its first task's")
     if job.w_rows is None:
-        W = np.zeros((len(touched), job.n_labels), dtype=np.float32)
+        given = np.zeros((len(touched), job.n_labels), dtype=np.float32)
     else:
-        W = np.array(job.w_rows, dtype=np.float32, copy=True)
+        given = np.asarray(job.w_rows, dtype=np.float32)
+    W = given.copy()
     b = np.array(job.b, dtype=np.float32, copy=True)
     loss, step = 0.0, job.step0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -279,7 +283,8 @@ def run_shard(job: Job) -> Result:
             loss += sgd.sgd_pass(W, b, X, y, part, lr0=job.lr0, step0=step, total_steps=job.total_steps,
                                  margin=job.margin)
             step += len(part)
-    return Result(touched, W, b, loss)
+    changed = np.flatnonzero(np.any(W != given, axis=1))
+    return Result(touched, W[changed], b, loss, changed)
 
 
 def tree_sum(parts: list) -> Any:
@@ -396,9 +401,13 @@ class Combiner:
         self._only = r if self.n == 1 else None
         # only the rows the task moved count (a round's part of the order touches a part of
         # the shard's rows): the mean is over the shards that changed a row
-        changed = np.flatnonzero(np.any(r.w_rows != self.W[r.touched], axis=1))
+        if r.changed is None:
+            changed = np.flatnonzero(np.any(r.w_rows != self.W[r.touched], axis=1))
+            moved = r.w_rows[changed]
+        else:
+            changed, moved = r.changed, r.w_rows
         rows = r.touched[changed]
-        dw = r.w_rows[changed].astype(np.float64) - self.W[rows].astype(np.float64)
+        dw = moved.astype(np.float64) - self.W[rows].astype(np.float64)
         leaf = _Partial(rows, dw, np.ones(len(changed)), r.b.astype(np.float64) - self.b.astype(np.float64))
         _push(self._stack, leaf)
         if self.n % self.BLOCK == 0:
@@ -420,7 +429,8 @@ class Combiner:
     def finish(self) -> None:
         """Write the averaged model into W and b (in place), and start the next epoch."""
         if self._only is not None:  # one shard: its weights are the model (what an unsharded fit computes)
-            self.W[self._only.touched] = self._only.w_rows
+            only = self._only
+            self.W[only.touched if only.changed is None else only.touched[only.changed]] = only.w_rows
             self.b[...] = self._only.b
             self._reset()
             return

@@ -204,6 +204,26 @@ def test_a_shard_not_cached_is_featurized_a_round_at_a_time_with_the_same_bytes(
     assert max(parts) <= -(-240 // 3 // shards.ROUNDS) + 1  # a round's share of a shard's rows
 
 
+def test_tasks_send_back_only_the_rows_they_changed(tmp_path, monkeypatch):
+    """A round moves part of a shard's rows: only those travel back, and the model is the one
+    combined from every touched row."""
+    proj = project(tmp_path)
+    model = train(proj, shards=3, epochs=2)[:2]
+    sizes: list = []
+    real = shards.run_shard
+
+    def every_row(job):
+        r = real(job)
+        sizes.append((len(r.changed), len(r.touched)))
+        W = np.zeros((len(r.touched), job.n_labels), np.float32) if job.w_rows is None else job.w_rows.copy()
+        W[r.changed] = r.w_rows
+        return shards.Result(r.touched, W, r.b, r.loss)
+
+    monkeypatch.setattr(shards, "run_shard", every_row)
+    assert train(proj, shards=3, epochs=2)[:2] == model
+    assert all(c <= t for c, t in sizes) and any(c < t for c, t in sizes)
+
+
 def test_local_executor_is_lazy():
     """Tasks are made as the executor asks for them: a driver holds a window, not all."""
     made: list = []
