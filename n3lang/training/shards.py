@@ -287,6 +287,22 @@ def run_shard(job: Job) -> Result:
     return Result(touched, W[changed], b, loss, changed)
 
 
+class RowSet:
+    """A set of weight rows kept as a bitmap: the driver remembers every shard's touched rows,
+    and a bit per row keeps that to n_features / 8 bytes a shard (an int array was up to 4
+    bytes a row: 600 KB a Debian shard), whatever K."""
+
+    def __init__(self, rows: np.ndarray):
+        rows = np.asarray(rows, dtype=np.int64)
+        mask = np.zeros(int(rows[-1]) + 1 if len(rows) else 0, dtype=bool)
+        mask[rows] = True
+        self._bits = np.packbits(mask)
+
+    def rows(self) -> np.ndarray:
+        """The rows, ascending (int64)."""
+        return np.flatnonzero(np.unpackbits(self._bits))
+
+
 def tree_sum(parts: list) -> Any:
     """The sum of ``parts`` (in order) by the fixed pairwise tree Combiner uses within a block:
     neighbours first ((0+1), (2+3), ...), then pairs of those, and so on; a leftover joins at
@@ -503,7 +519,7 @@ def fit(trainer, source: dataset.Source, shards: list[Shard], row_lines: np.ndar
     def job(s: Shard, epoch: int, rnd: int, order) -> Job:
         lines, y = parts[s.index]
         n_k = len(lines)
-        rows = touched[s.index]
+        rows = None if touched[s.index] is None else touched[s.index].rows()
         span = (n_k * rnd // rounds, n_k * (rnd + 1) // rounds)
         return Job(source, s, lines, y, settings, L, rows, None if rows is None else W[rows], b.copy(),
                    order, None if single else (trainer.seed, epoch, s.index), span,
@@ -520,7 +536,7 @@ def fit(trainer, source: dataset.Source, shards: list[Shard], row_lines: np.ndar
             # task of the round starts from the same W and b (W changes only in finish())
             results = executor.map_ordered(run_shard, (job(s, epoch, rnd, orders[s.index]) for s in shards))
             for s, r in zip(shards, results):
-                touched[s.index] = r.touched.astype(np.int32)
+                touched[s.index] = RowSet(r.touched)
                 loss_sum += r.loss
                 combiner.add(r)
                 del r
@@ -583,13 +599,15 @@ class ShardedRows:
         lines = runner.data.lines[rows]
         cuts = np.cumsum([0] + [s.rows for s in self.shards])
         self.lines = [lines[cuts[i]:cuts[i + 1]] for i in range(len(self.shards))]
-        self.touched = [t for t, _ in self._map("predicted", None, None)]
+        self.touched = [RowSet(t) for t, _ in self._map("predicted", None, None)]
 
     def _map(self, want: str, weights, b, config: dict | None = None):
-        jobs = (MeasureJob(self.runner.source, s, self.lines[s.index], self.settings, want,
-                           None if weights is None else self.touched[s.index],
-                           None if weights is None else weights[self.touched[s.index]], b, config)
-                for s in self.shards)
+        def job(s: Shard) -> MeasureJob:
+            rows = None if weights is None else self.touched[s.index].rows()
+            return MeasureJob(self.runner.source, s, self.lines[s.index], self.settings, want, rows,
+                              None if rows is None else weights[rows], b, config)
+
+        jobs = (job(s) for s in self.shards)
         return self.runner.run(measure_shard, jobs)
 
     def predicted(self, W: np.ndarray, b: np.ndarray) -> np.ndarray:

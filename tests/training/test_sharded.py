@@ -224,6 +224,18 @@ def test_tasks_send_back_only_the_rows_they_changed(tmp_path, monkeypatch):
     assert all(c <= t for c, t in sizes) and any(c < t for c, t in sizes)
 
 
+def test_shards_with_mostly_unique_targets_train_the_retrieval_model(tmp_path):
+    """Retrieval does not train in shards: its inputs, not kept by the sharded reader, are read again."""
+    (tmp_path / "data").mkdir()
+    rows = [json.dumps({"input": f"question number {i} about topic {i % 7}", "target": f"answer {i}"})
+            for i in range(40)]
+    (tmp_path / "data" / "rows.jsonl").write_text("\n".join(rows) + "\n")
+    model, _, meta = train(tmp_path, shards=2)
+    plain_model, _, plain = train(tmp_path)
+    assert meta["trainer"]["kind"] == "retrieval" and model == plain_model
+    assert meta["split"] == plain["split"] and meta["metrics"] == plain["metrics"]
+
+
 def test_local_executor_is_lazy():
     """Tasks are made as the executor asks for them: a driver holds a window, not all."""
     made: list = []
