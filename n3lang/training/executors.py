@@ -61,11 +61,17 @@ class DaskExecutor:
         return max(2, self.WINDOW_PER_THREAD * threads)
 
     def map_ordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator:
+        import dask
+
         window = self.window()
         pending: deque = deque()
         try:
             for item in items:
-                pending.append(self.client.submit(fn, item, pure=False))
+                # a task carries its shard's weight rows (tens of MB): dask's "large graph"
+                # warning would print for every one; scattering them instead would lose them
+                # with a dying worker, and its task could not be retried
+                with dask.config.set({"distributed.admin.large-graph-warning-threshold": "2GiB"}):
+                    pending.append(self.client.submit(fn, item, pure=False))
                 if len(pending) >= window:
                     yield self._take(pending)
             while pending:

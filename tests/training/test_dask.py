@@ -34,6 +34,21 @@ def test_same_bytes_in_process_on_one_worker_and_on_two(tmp_path, clusters):
     assert train(proj, shards=3, epochs=3, executor="dask", scheduler=clusters[2])[:2] == local
 
 
+def test_tasks_carrying_weight_rows_print_no_large_graph_warning(tmp_path, clusters):
+    """Every task carries its shard's weight rows: dask's warning about large graphs (here made
+    to fire at one byte) would print once per task."""
+    import warnings
+
+    import dask
+
+    proj = project(tmp_path)
+    with dask.config.set({"distributed.admin.large-graph-warning-threshold": "1B"}), \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(proj, shards=2, epochs=1, executor="dask", scheduler=clusters[1])
+    assert not [w for w in caught if "large graph" in str(w.message)]
+
+
 def test_search_and_refit_on_two_workers_are_the_local_bytes(tmp_path, clusters):
     proj = project(tmp_path)
     assert train(proj, shards=2, executor="dask", scheduler=clusters[2])[:2] == train(proj, shards=2)[:2]
