@@ -9,7 +9,8 @@
   (cached per process), starts from the global weights of the rows its shard touches and runs
   sgd.sgd_pass over its part of the shard's epoch order: the order is seeded by (seed, epoch,
   shard index), never anything about the worker, and round r runs its r-th of ROUNDS
-  consecutive parts. It returns the weights of the rows it touched, its bias and its summed loss.
+  consecutive parts (a shard not cached in the process is featurized a part at a time). It
+  returns the weights of the rows its part changed, its bias and its summed loss.
 * **The combination** (:func:`combine`), after every round: in shard order, in float64 and a
   fixed order (a pairwise tree within each block of 4 shards, the blocks added left to
   right). Each weight row a task changed becomes the global row plus the mean of the shards'
@@ -25,7 +26,7 @@
   targets and line numbers, and one number (or one row of logits) per validation row.
 
 The executor hands results back in order as they come (executors.py), and the driver folds
-each one into the epoch's Combiner at once: it holds a window of tasks, never K of them.
+each one into the round's Combiner at once: it holds a window of tasks, never K of them.
 
 With K = 1 the single task runs exactly the sequence HashedSoftmax.fit runs (its row orders
 come from the same sequential generator, its passes are cut into the same slices), so the
