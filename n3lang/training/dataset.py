@@ -418,12 +418,6 @@ def split_fraction(seed: int, canonical: bytes) -> float:
     return int.from_bytes(hashlib.sha256(f"{seed}:".encode("ascii") + canonical).digest(), "big") / 2**256
 
 
-def split(canonical: list[str], seed: int, validation_split: float) -> np.ndarray:
-    """Boolean mask of canonical rows, True = validation row (split_mask of their fractions)."""
-    fractions = np.array([split_fraction(seed, c.encode("utf-8")) for c in canonical], dtype=np.float64)
-    return split_mask(fractions, validation_split)
-
-
 def split_mask(fractions: np.ndarray, validation_split: float) -> np.ndarray:
     """Boolean mask, True = validation row.
 

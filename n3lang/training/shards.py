@@ -537,7 +537,8 @@ def fit(trainer, source: dataset.Source, shards: list[Shard], row_lines: np.ndar
             # task of the round starts from the same W and b (W changes only in finish())
             results = executor.map_ordered(run_shard, (job(s, epoch, rnd, orders[s.index]) for s in shards))
             for s, r in zip(shards, results):
-                touched[s.index] = RowSet(r.touched)
+                if touched[s.index] is None:  # a shard's rows are its first task's (run_shard checks)
+                    touched[s.index] = RowSet(r.touched)
                 loss_sum += r.loss
                 combiner.add(r)
                 del r

@@ -555,10 +555,12 @@ def _explain_sharded(handler, trainer, data, tr, va, y_va, labels: list, dataset
     featurized here, and the training rows it names n-grams from."""
     from n3lang.training.text_mode import EXPLAIN_EXAMPLES, GRAM_TABLE_ROWS
 
-    head = va[:EXPLAIN_EXAMPLES]
-    val_inputs = data.inputs_at(head)
+    head, grams = va[:EXPLAIN_EXAMPLES], tr[:GRAM_TABLE_ROWS]
+    both = np.union1d(head, grams)  # one pass over the file for the two sets of rows
+    inputs = dict(zip(both.tolist(), data.inputs_at(both)))
+    val_inputs = [inputs[i] for i in head.tolist()]
     X_head = handler.featurize(val_inputs, dataset_dir, trainer.feature_settings())
-    return handler.explain(trainer, X_head, y_va[:len(head)], val_inputs, labels, data.inputs_at(tr[:GRAM_TABLE_ROWS]))
+    return handler.explain(trainer, X_head, y_va[:len(head)], val_inputs, labels, [inputs[i] for i in grams.tolist()])
 
 
 def _not_learned(plan: Plan, verdict) -> errors.DiagnosticError:
